@@ -1,0 +1,78 @@
+"""The ``Provider`` protocol: what the lifecycle needs from an infrastructure provider,
+organised by phase (validate credentials, preflight, render CAPI objects, prepare
+infrastructure, clean up) - nothing more.
+
+Activities call these methods; providers never import activities or workflows. Methods are
+blocking (pyvmomi, paramiko, HTTP clients): activities run them on a thread pool. Secrets
+are resolved inside the provider from references (environment variables, files), never
+passed in.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol, runtime_checkable
+
+from pydantic import BaseModel, ConfigDict
+
+from eksa_temporal.spec.findings import Finding
+
+
+class PreflightOptions(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    skip_ip_check: bool = False
+
+
+class RenderContext(BaseModel):
+    """Facts the renderer needs beyond the spec (decided by the workflow, not secrets)."""
+
+    model_config = ConfigDict(frozen=True)
+    namespace: str = "eksa-system"
+    # name of the Kubernetes Secret (in ``namespace``) holding provider credentials, if any
+    credentials_secret: str | None = None
+
+
+class CleanupResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    removed: list[str] = []
+    kept: list[str] = []
+
+
+class ComponentRef(BaseModel):
+    """An infrastructure provider's CAPI components, as clusterctl names them."""
+
+    model_config = ConfigDict(frozen=True)
+    name: str  # e.g. "vsphere", "sim"
+    version: str
+
+
+@runtime_checkable
+class Provider(Protocol):
+    """One infrastructure provider. ``spec`` is an ``eksa_temporal.spec.ClusterSpec``."""
+
+    name: str
+
+    def infrastructure_component(self) -> ComponentRef:
+        """Which infrastructure provider ``install-capi`` must install (clusterctl name)."""
+        ...
+
+    def validate_credentials(self, spec: Any) -> list[Finding]:
+        """Resolve credentials from their references and log in; change nothing."""
+        ...
+
+    def preflight(self, spec: Any, options: PreflightOptions) -> list[Finding]:
+        """Every provider check against the real infrastructure; change nothing."""
+        ...
+
+    def render_capi_objects(self, spec: Any, ctx: RenderContext) -> list[dict[str, Any]]:
+        """The CAPI objects for the cluster (Cluster, control plane, machine templates,
+        MachineDeployments, provider cluster) as Kubernetes manifests."""
+        ...
+
+    def prepare_infrastructure(self, spec: Any) -> list[str]:
+        """Idempotently create what must exist before machines (templates, folders);
+        returns what was created (empty when everything existed)."""
+        ...
+
+    def cleanup(self, spec: Any) -> CleanupResult:
+        """Remove every piece of infrastructure belonging to the cluster (leaked VMs ...)."""
+        ...
