@@ -1,0 +1,24 @@
+"""Knobs of the simulated infrastructure, deterministic under ``seed``.
+
+Set with ``eksa-temporal sim serve`` flags, persisted in the state dir, and adjustable at
+run time through the admin API (``PUT /sim/knobs``) so tests can inject faults.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Knobs(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    seed: int = 0
+    # machine provisioning (controllers)
+    boot_seconds: float = Field(default=0.5, ge=0)
+    boot_jitter_seconds: float = Field(default=0.0, ge=0)
+    machine_failure_rate: float = Field(default=0.0, ge=0, le=1)
+    # controller Deployments become Available after this delay
+    deployment_ready_seconds: float = Field(default=0.3, ge=0)
+    # API faults (HTTP layer), applied to virtual-cluster requests, never to /sim admin calls
+    api_error_rate: float = Field(default=0.0, ge=0, le=1)  # 500 / 429 / connection reset
+    api_latency_seconds: float = Field(default=0.0, ge=0)
