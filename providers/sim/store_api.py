@@ -19,6 +19,9 @@ class StoreError(Exception):
 
     code = 500
     reason = "InternalError"
+    # optional ``Status.details`` fields (name, group, kind) and causes, set by the raiser
+    details: dict[str, Any] | None = None
+    causes: list[dict[str, Any]] | None = None
 
 
 class NotFound(StoreError):

@@ -1,0 +1,255 @@
+"""``install-capi-components-bootstrap`` / ``-workload``: the equivalent of ``clusterctl
+init`` on the bootstrap cluster or on the new cluster.
+
+Order as clusterctl: the inventory CRD (``providers.clusterctl.cluster.x-k8s.io``), then
+cert-manager (probed first, installed only when missing), core, kubeadm bootstrap, kubeadm
+control plane and the spec's infrastructure provider. Facts first: a provider recorded in the
+inventory at the same version whose controllers are Available is skipped (a second run makes
+no API writes). Otherwise its CRDs are server-side applied and awaited (Established), then
+the rest, then every controller Deployment is watched until Available, and the provider is
+recorded in the inventory. Progress is heartbeated after each provider.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from temporalio import activity
+
+from activities import steps
+from activities.common import BAD_COMPONENTS, NOT_FOUND, heartbeat, log, permanent, resume
+from activities.models import (
+    InstallCapiInput,
+    InstallCapiProgress,
+    InstallCapiResult,
+    ProviderInstall,
+)
+from eksa_temporal import config
+from eksa_temporal.kube.client import Kube, condition_true, kube_for
+from providers.capi.fetch import ComponentError, provider_manifests
+from providers.capi.release import DEFAULT_RELEASE, ProviderRelease, Release
+from providers.registry import Registry
+from providers.sim import components as sim_components
+
+CRD_V1 = "apiextensions.k8s.io/v1"
+INVENTORY_V1 = "clusterctl.cluster.x-k8s.io/v1alpha3"
+INVENTORY_CRD = "providers.clusterctl.cluster.x-k8s.io"
+CERT_MANAGER_PROBE_CRD = "certificates.cert-manager.io"
+CRD_WAIT_SECONDS = 60.0
+
+
+def _kind(objs: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
+    return [o for o in objs if o.get("kind") == kind]
+
+
+class CapiInstaller:
+    """Installs one release plan into one cluster (``Kube``); used by the activities and
+    reusable by other steps (the delete flow installs CAPI on its bootstrap cluster)."""
+
+    def __init__(
+        self,
+        kube: Kube,
+        *,
+        cache_dir: Path,
+        components_dir: str | None,
+        deployment_wait_seconds: float,
+        progress: InstallCapiProgress,
+    ) -> None:
+        self.kube = kube
+        self.cache_dir = cache_dir
+        self.components_dir = components_dir
+        self.deployment_wait = deployment_wait_seconds
+        self.progress = progress
+
+    def run(self, plan: list[ProviderRelease]) -> list[ProviderInstall]:
+        self.ensure_inventory_crd()
+        out: list[ProviderInstall] = []
+        for release in plan:
+            self.progress = self.progress.model_copy(update={"current": release.name})
+            heartbeat(self.progress)
+            out.append(self.install(release))
+            done = (
+                [*self.progress.done, release.name]
+                if release.name not in self.progress.done
+                else self.progress.done
+            )
+            self.progress = self.progress.model_copy(update={"done": done, "phase": "installed"})
+            heartbeat(self.progress)
+        return out
+
+    # ---- facts -----------------------------------------------------------------------
+
+    def ensure_inventory_crd(self) -> None:
+        if self.kube.get(CRD_V1, "CustomResourceDefinition", INVENTORY_CRD) is None:
+            self.kube.apply([sim_components.inventory_crd()])
+        self.wait_crd(INVENTORY_CRD)
+
+    def recorded_version(self, release: ProviderRelease) -> str | None:
+        inv = self.kube.get(INVENTORY_V1, "Provider", release.name, release.namespace)
+        return None if inv is None else str(inv.get("version") or "")
+
+    def deployments_available(self, deployments: list[dict[str, Any]]) -> bool:
+        for dep in deployments:
+            meta = dep["metadata"]
+            live = self.kube.get("apps/v1", "Deployment", meta["name"], meta.get("namespace"))
+            if not condition_true(live, "Available"):
+                return False
+        return True
+
+    # ---- operations --------------------------------------------------------------------
+
+    def install(self, release: ProviderRelease) -> ProviderInstall:
+        try:
+            docs, origin = provider_manifests(
+                release, cache_dir=self.cache_dir, components_dir=self.components_dir
+            )
+        except ComponentError as exc:
+            raise permanent(
+                str(exc), "fix the release manifest or the components folder", BAD_COMPONENTS
+            ) from exc
+        deployments = _kind(docs, "Deployment")
+        recorded = self.recorded_version(release)
+        if release.type == "CertManager":
+            served = self.kube.get(CRD_V1, "CustomResourceDefinition", CERT_MANAGER_PROBE_CRD)
+            if served is not None and self.deployments_available(deployments):
+                log.info("cert-manager already installed; no-op", cluster=self.kube.label)
+                return ProviderInstall(
+                    name=release.name, version=release.version, action="already-installed"
+                )
+        elif recorded == release.version and self.deployments_available(deployments):
+            log.info(
+                "provider already installed; no-op", provider=release.name, version=release.version
+            )
+            return ProviderInstall(
+                name=release.name, version=release.version, action="already-installed"
+            )
+
+        log.info(
+            "installing provider", provider=release.name, version=release.version, source=origin
+        )
+        crds = _kind(docs, "CustomResourceDefinition")
+        first = _kind(docs, "Namespace") + crds
+        rest = [d for d in docs if d.get("kind") not in ("Namespace", "CustomResourceDefinition")]
+        self.kube.apply(first)
+        for crd in crds:
+            self.wait_crd(crd["metadata"]["name"])
+        if rest:
+            self.kube.apply(rest)
+        for dep in deployments:
+            self.wait_deployment(dep)
+        self.record(release)
+        action = "installed" if not recorded else "upgraded"
+        return ProviderInstall(name=release.name, version=release.version, action=action)
+
+    def wait_crd(self, name: str) -> None:
+        self.kube.wait_for(
+            CRD_V1,
+            "CustomResourceDefinition",
+            name,
+            None,
+            lambda o: condition_true(o, "Established"),
+            timeout=CRD_WAIT_SECONDS,
+            description=f"CRD {name} Established",
+        )
+
+    def wait_deployment(self, dep: dict[str, Any]) -> None:
+        meta = dep["metadata"]
+        phase = f"waiting for Deployment {meta.get('namespace')}/{meta['name']} Available"
+        self.progress = self.progress.model_copy(update={"phase": phase})
+        self.kube.wait_for(
+            "apps/v1",
+            "Deployment",
+            meta["name"],
+            meta.get("namespace"),
+            lambda o: condition_true(o, "Available"),
+            timeout=self.deployment_wait,
+            on_progress=lambda _o: heartbeat(self.progress),
+            description=phase,
+        )
+
+    def record(self, release: ProviderRelease) -> None:
+        """The clusterctl inventory entry (``Provider``) of an installed provider."""
+        if release.type == "CertManager":
+            return  # clusterctl tracks cert-manager by its own version annotation, not here
+        self.kube.apply(
+            [
+                {
+                    "apiVersion": INVENTORY_V1,
+                    "kind": "Provider",
+                    "metadata": {
+                        "name": release.name,
+                        "namespace": release.namespace,
+                        "labels": {
+                            "clusterctl.cluster.x-k8s.io": "",
+                            "cluster.x-k8s.io/provider": release.name,
+                        },
+                    },
+                    "providerName": release.provider_name,
+                    "type": release.type,
+                    "version": release.version,
+                }
+            ]
+        )
+
+
+class CapiInstallActivities:
+    """The two install steps; holds the provider registry and the component cache."""
+
+    def __init__(
+        self,
+        registry: Registry,
+        *,
+        release: Release = DEFAULT_RELEASE,
+        cache_dir: Path | None = None,
+    ) -> None:
+        self.registry = registry
+        self.release = release
+        self.cache_dir = cache_dir or config.state_dir() / "components-cache"
+
+    @activity.defn(name=steps.INSTALL_CAPI_BOOTSTRAP)
+    def install_capi_bootstrap(self, inp: InstallCapiInput) -> InstallCapiResult:
+        """clusterctl init on the bootstrap cluster."""
+        target = inp.bootstrap_kubeconfig or str(inp.bootstrap_kubeconfig_path)
+        return self.install(inp, target)
+
+    @activity.defn(name=steps.INSTALL_CAPI_WORKLOAD)
+    def install_capi_workload(self, inp: InstallCapiInput) -> InstallCapiResult:
+        """clusterctl init on the new (to become self-managed) cluster."""
+        target = inp.kubeconfig or str(inp.kubeconfig_path)
+        return self.install(inp, target)
+
+    def install(self, inp: InstallCapiInput, target: str) -> InstallCapiResult:
+        if not Path(target).exists():
+            raise permanent(
+                f"kubeconfig {target} does not exist",
+                "run the step that creates the cluster first",
+                NOT_FOUND,
+            )
+        infra = self.registry.provider(inp.provider).infrastructure_component()
+        try:
+            plan = self.release.plan(infra.name)
+        except KeyError as exc:
+            raise permanent(
+                str(exc), "add the provider to the release manifest", BAD_COMPONENTS
+            ) from exc
+        progress = resume(InstallCapiProgress) or InstallCapiProgress()
+        if progress.done:
+            log.info("resuming install-capi", done=progress.done)
+        installer = CapiInstaller(
+            kube_for(target),
+            cache_dir=self.cache_dir,
+            components_dir=inp.components_dir,
+            deployment_wait_seconds=inp.deployment_wait_seconds,
+            progress=progress,
+        )
+        installed = installer.run(plan)
+        changed = any(p.action != "already-installed" for p in installed)
+        if not changed:
+            log.info("install-capi: every provider already installed; no-op", target=target)
+        return InstallCapiResult(
+            changed=changed,
+            target_kubeconfig=target,
+            providers=installed,
+            message=", ".join(f"{p.name} {p.version} {p.action}" for p in installed),
+        )

@@ -1,0 +1,117 @@
+"""Helpers every activity module shares: permanent errors with a remediation line, loading
+the spec from the step input, heartbeat progress with resume, secret-safe file writes and
+the CAPI API versions the lifecycle reads.
+
+Permanent problems raise ``ApplicationError(non_retryable=True)`` with one of the types the
+workflows list as non-retryable; anything else is raised as is and retried by Temporal.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.models import ClusterStepInput
+from eksa_temporal.logs import get_logger
+from eksa_temporal.spec import ClusterSpec, Finding, check_spec_text
+
+log = get_logger("activities")
+
+CAPI_V1 = "cluster.x-k8s.io/v1beta1"
+KCP_V1 = "controlplane.cluster.x-k8s.io/v1beta1"
+EKSA_SYSTEM = "eksa-system"
+
+# ApplicationError types the workflows treat as permanent (workflows.runner.NON_RETRYABLE)
+INVALID_SPEC = "InvalidSpec"
+BAD_CREDENTIALS = "BadCredentials"
+PREFLIGHT_FAILED = "PreflightFailed"
+IMMUTABLE_FIELD = "ImmutableFieldChanged"
+UNSUPPORTED_UPGRADE = "UnsupportedUpgrade"
+CLUSTER_EXISTS = "ClusterExists"
+NOT_FOUND = "NotFound"
+BAD_COMPONENTS = "InvalidComponents"  # checksum mismatch, missing manifest
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def permanent(message: str, remediation: str, type_: str) -> ApplicationError:
+    """A non-retryable error: ``what failed (fix: what to do)``."""
+    text = f"{message} (fix: {remediation})" if remediation else message
+    return ApplicationError(text, type=type_, non_retryable=True)
+
+
+def findings_error(findings: list[Finding], type_: str, what: str) -> ApplicationError:
+    lines = "; ".join(f.line() for f in findings)
+    return ApplicationError(f"{what}: {lines}", type=type_, non_retryable=True)
+
+
+def load_spec(inp: ClusterStepInput) -> ClusterSpec:
+    """The validated spec of the step, or a non-retryable ``InvalidSpec`` error."""
+    spec, findings = check_spec_text(inp.spec_yaml, source=f"{inp.cluster_name} spec")
+    errors = [f for f in findings if f.is_error]
+    if spec is None or errors:
+        raise findings_error(errors or findings, INVALID_SPEC, "the cluster spec is invalid")
+    return spec
+
+
+def resume(model: type[M]) -> M | None:
+    """The last heartbeat details of a previous attempt, re-validated (None on attempt 1)."""
+    if not activity.in_activity():
+        return None
+    details = activity.info().heartbeat_details
+    if not details:
+        return None
+    try:
+        return model.model_validate(details[-1])
+    except ValidationError:
+        log.warning("heartbeat details unreadable; starting over", model=model.__name__)
+        return None
+
+
+def heartbeat(progress: BaseModel) -> None:
+    """Record progress (no secrets in it); a no-op outside an activity."""
+    if activity.in_activity():
+        activity.heartbeat(progress.model_dump(mode="json"))
+
+
+def write_private(path: Path, text: str) -> bool:
+    """Write a file readable by its owner only (0600), atomically; False when unchanged."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists() and path.read_text() == text:
+        os.chmod(path, 0o600)
+        return False
+    tmp = path.with_name(f".{path.name}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text)
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+    return True
+
+
+def capi_cluster_kubeconfig(inp: ClusterStepInput) -> str:
+    """The kubeconfig path of the cluster holding this cluster's CAPI objects: the bootstrap
+    cluster for a management create, else the management cluster (else the cluster itself)."""
+    for candidate in (inp.bootstrap_kubeconfig, inp.management_kubeconfig, inp.kubeconfig):
+        if candidate:
+            return candidate
+    if inp.bootstrap_kubeconfig_path.exists():
+        return str(inp.bootstrap_kubeconfig_path)
+    if inp.kubeconfig_path.exists():
+        return str(inp.kubeconfig_path)
+    raise permanent(
+        f"no cluster holds the CAPI objects of {inp.cluster_name}",
+        "pass --kubeconfig of the management cluster",
+        NOT_FOUND,
+    )
+
+
+def short(obj: dict[str, Any]) -> str:
+    meta = obj.get("metadata") or {}
+    ns = meta.get("namespace")
+    return f"{obj.get('kind')}/{ns + '/' if ns else ''}{meta.get('name')}"

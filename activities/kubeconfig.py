@@ -1,0 +1,89 @@
+"""``write-kubeconfig`` and ``write-cluster-config``: the two files EKS-A users keep.
+
+The kubeconfig comes from the ``<c>-kubeconfig`` Secret that the CAPI controllers create
+beside the Cluster (on the bootstrap or management cluster) and is written to
+``<c>/<c>-eks-a-cluster.kubeconfig`` with mode 0600; results carry the path only, never the
+contents. The cluster config is the loaded spec (with EKS-A defaults) written to
+``<c>/<c>-eks-a-cluster.yaml``. Both are no-ops when the file already holds the same text.
+"""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+from temporalio import activity
+
+from activities import steps
+from activities.common import (
+    EKSA_SYSTEM,
+    NOT_FOUND,
+    capi_cluster_kubeconfig,
+    load_spec,
+    log,
+    permanent,
+    write_private,
+)
+from activities.models import (
+    WriteClusterConfigInput,
+    WriteClusterConfigResult,
+    WriteKubeconfigInput,
+    WriteKubeconfigResult,
+)
+from eksa_temporal.kube.client import Kube, kube_for
+
+
+def read_kubeconfig_secret(kube: Kube, cluster: str, namespaces: list[str]) -> str | None:
+    """The kubeconfig text of CAPI cluster ``cluster`` (first namespace holding it)."""
+    for ns in dict.fromkeys(namespaces):
+        secret = kube.get("v1", "Secret", f"{cluster}-kubeconfig", ns)
+        if secret is None:
+            continue
+        value = (secret.get("data") or {}).get("value")
+        if value:
+            return base64.b64decode(value).decode()
+    return None
+
+
+def write_cluster_kubeconfig(kube: Kube, cluster: str, namespace: str, path: Path) -> bool:
+    """Write the cluster's kubeconfig to ``path`` (0600); True when the file changed."""
+    text = read_kubeconfig_secret(kube, cluster, [namespace, EKSA_SYSTEM, "default"])
+    if text is None:
+        raise FileNotFoundError(
+            f"secret {namespace}/{cluster}-kubeconfig not found (yet) on {kube.label}"
+        )
+    return write_private(path, text)
+
+
+class KubeconfigActivities:
+    @activity.defn(name=steps.WRITE_KUBECONFIG)
+    def write_kubeconfig(self, inp: WriteKubeconfigInput) -> WriteKubeconfigResult:
+        """Write <c>/<c>-eks-a-cluster.kubeconfig from the <c>-kubeconfig Secret."""
+        source = capi_cluster_kubeconfig(inp)
+        text = read_kubeconfig_secret(
+            kube_for(source), inp.cluster_name, [EKSA_SYSTEM, inp.namespace]
+        )
+        if text is None:
+            raise permanent(
+                f"secret {inp.cluster_name}-kubeconfig does not exist on {source}",
+                "run workload-cluster-init first; the CAPI controllers create this secret",
+                NOT_FOUND,
+            )
+        changed = write_private(inp.kubeconfig_path, text)
+        if not changed:
+            log.info("kubeconfig already written; no-op", path=str(inp.kubeconfig_path))
+        return WriteKubeconfigResult(changed=changed, kubeconfig_path=str(inp.kubeconfig_path))
+
+    @activity.defn(name=steps.WRITE_CLUSTER_CONFIG)
+    def write_cluster_config(self, inp: WriteClusterConfigInput) -> WriteClusterConfigResult:
+        """Write <c>/<c>-eks-a-cluster.yaml (the spec with defaults)."""
+        text = load_spec(inp).to_yaml()
+        path = inp.cluster_config_path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.exists() and path.read_text() == text:
+            log.info("cluster config already written; no-op", path=str(path))
+            return WriteClusterConfigResult(changed=False, cluster_config_path=str(path))
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text(text)
+        tmp.replace(path)
+        return WriteClusterConfigResult(changed=True, cluster_config_path=str(path))

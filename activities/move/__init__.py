@@ -1,0 +1,26 @@
+"""The move steps as Temporal activities (``MoveActivities``): a clusterctl-style move
+that resumes from its journal in the target cluster after a worker crash, backup to and
+restore from a directory, and the compensation that undoes a move which has not started
+deleting. The engine is ``eksa_temporal.kube.move``."""
+
+from activities.move.activities import MoveActivities
+from activities.move.models import (
+    BackupInput,
+    BackupResult,
+    MoveProgress,
+    MoveStepInput,
+    MoveStepResult,
+    RestoreInput,
+    RestoreResult,
+)
+
+__all__ = [
+    "BackupInput",
+    "BackupResult",
+    "MoveActivities",
+    "MoveProgress",
+    "MoveStepInput",
+    "MoveStepResult",
+    "RestoreInput",
+    "RestoreResult",
+]

@@ -1,0 +1,140 @@
+"""``delete-cluster``, ``delete-workload-cluster`` and ``cleanup-infrastructure``.
+
+Delete removes the CAPI ``Cluster`` where it is managed and watches until it is gone (the
+CAPI controllers delete machines first, then the Cluster); a missing Cluster is a no-op.
+Cleanup is the compensation of a failed or cancelled create: it removes whatever the
+operation made - the CAPI cluster objects (waiting for their machines to go), the bootstrap
+cluster, then ``Provider.cleanup`` for machines leaked outside CAPI. Every part checks first
+and is skipped when already absent, so cleanup can run any number of times.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from temporalio import activity
+
+from activities import steps
+from activities.common import CAPI_V1, NOT_FOUND, heartbeat, load_spec, log, permanent
+from activities.models import (
+    CleanupInput,
+    CleanupResult,
+    DeleteClusterInput,
+    DeleteClusterResult,
+    DeleteProgress,
+)
+from eksa_temporal.kube.client import Kube, Obj, kube_for
+from providers.registry import Registry
+
+CLUSTER_LABEL = "cluster.x-k8s.io/cluster-name"
+NAMESPACES = ("eksa-system", "default")
+
+
+def find_cluster(kube: Kube, name: str, namespaces: list[str]) -> str | None:
+    """The namespace holding CAPI Cluster ``name``, or None."""
+    if not kube.serves(CAPI_V1, "Cluster"):
+        return None
+    for ns in dict.fromkeys(namespaces):
+        if kube.get(CAPI_V1, "Cluster", name, ns) is not None:
+            return ns
+    return None
+
+
+def delete_capi_cluster(kube: Kube, name: str, namespace: str, timeout: float) -> None:
+    """Delete the Cluster and watch until it and its Machines are gone."""
+    kube.delete(CAPI_V1, "Cluster", name, namespace)
+    state = DeleteProgress(phase="deleting")
+
+    def report(objs: dict[str, Obj]) -> None:
+        heartbeat(state.model_copy(update={"machines_left": len(objs)}))
+
+    kube.wait_for_all(
+        CAPI_V1,
+        "Machine",
+        namespace,
+        lambda objs: not objs,
+        label_selector=f"{CLUSTER_LABEL}={name}",
+        timeout=timeout,
+        on_progress=report,
+        description=f"machines of {name} deleted",
+    )
+    kube.wait_for(
+        CAPI_V1,
+        "Cluster",
+        name,
+        namespace,
+        lambda o: o is None,
+        timeout=timeout,
+        on_progress=lambda _o: heartbeat(state.model_copy(update={"phase": "cluster"})),
+        description=f"Cluster {namespace}/{name} deleted",
+    )
+
+
+class TeardownActivities:
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
+
+    @activity.defn(name=steps.DELETE_CLUSTER_OBJECTS)
+    def delete_cluster(self, inp: DeleteClusterInput) -> DeleteClusterResult:
+        """Delete the CAPI Cluster where it is now managed (bootstrap or itself) and wait."""
+        target = inp.bootstrap_kubeconfig or inp.management_kubeconfig or inp.kubeconfig
+        return self._delete(inp, target or str(inp.bootstrap_kubeconfig_path))
+
+    @activity.defn(name=steps.DELETE_WORKLOAD_CLUSTER)
+    def delete_workload_cluster(self, inp: DeleteClusterInput) -> DeleteClusterResult:
+        """Delete a workload cluster's CAPI Cluster on its management cluster and wait."""
+        if not inp.management_kubeconfig:
+            raise permanent(
+                f"no management kubeconfig given for workload cluster {inp.cluster_name}",
+                "pass --kubeconfig <management cluster kubeconfig>",
+                NOT_FOUND,
+            )
+        return self._delete(inp, inp.management_kubeconfig)
+
+    def _delete(self, inp: DeleteClusterInput, target: str) -> DeleteClusterResult:
+        if not Path(target).exists():
+            raise permanent(
+                f"kubeconfig {target} does not exist", "pass the right --kubeconfig", NOT_FOUND
+            )
+        kube = kube_for(target)
+        ns = find_cluster(kube, inp.cluster_name, [*NAMESPACES, inp.namespace])
+        if ns is None:
+            log.info("CAPI cluster already gone; no-op", cluster=inp.cluster_name)
+            return DeleteClusterResult(changed=False, message=f"{inp.cluster_name} already deleted")
+        wait = inp.control_plane_wait_seconds
+        delete_capi_cluster(kube, inp.cluster_name, ns, wait)
+        return DeleteClusterResult(changed=True, message=f"{inp.cluster_name} deleted")
+
+    @activity.defn(name=steps.CLEANUP_INFRASTRUCTURE)
+    def cleanup_infrastructure(self, inp: CleanupInput) -> CleanupResult:
+        """Compensation: remove the CAPI objects, the bootstrap cluster and leaked machines."""
+        removed: list[str] = []
+        kept: list[str] = []
+        boot = self.registry.bootstrapper(inp.provider)
+        targets: list[str] = []
+        if boot.exists(inp.bootstrap_cluster_name):
+            targets.append(
+                str(boot.create(inp.bootstrap_cluster_name, inp.bootstrap_kubeconfig_path))
+            )
+        if inp.management_kubeconfig and Path(inp.management_kubeconfig).exists():
+            targets.append(inp.management_kubeconfig)
+        for path in targets:
+            kube = kube_for(path)
+            ns = find_cluster(kube, inp.cluster_name, [*NAMESPACES, inp.namespace])
+            if ns is not None:
+                delete_capi_cluster(kube, inp.cluster_name, ns, inp.per_machine_wait_seconds)
+                removed.append(f"CAPI Cluster {ns}/{inp.cluster_name}")
+        if boot.delete(inp.bootstrap_cluster_name):
+            removed.append(f"bootstrap cluster {inp.bootstrap_cluster_name}")
+        inp.bootstrap_kubeconfig_path.unlink(missing_ok=True)
+        leaked = self._provider_cleanup(inp)
+        removed += leaked.removed
+        kept += leaked.kept
+        if not removed:
+            log.info("cleanup: nothing left to remove; no-op", cluster=inp.cluster_name)
+        return CleanupResult(changed=bool(removed), removed=removed, kept=kept)
+
+    def _provider_cleanup(self, inp: CleanupInput) -> CleanupResult:
+        spec = load_spec(inp)
+        result = self.registry.provider(spec.provider or inp.provider).cleanup(spec)
+        return CleanupResult(removed=list(result.removed), kept=list(result.kept))

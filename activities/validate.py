@@ -1,0 +1,176 @@
+"""``setup-validate`` (management create), ``setup-validate-create`` (workload create),
+``setup-validate-upgrade`` and ``setup-validate-delete``: every check before any side effect.
+
+Order: the spec (load + EKS-A's static rules -> ``InvalidSpec``), the provider's
+credentials (``BadCredentials``) and preflight (``PreflightFailed``), then per operation:
+create refuses when ``<c>/<c>-eks-a-cluster.kubeconfig`` exists - unless this very
+workflow run wrote it (an ownership marker ``<c>/generated/<c>.owner`` records the run that
+passed validation, so the step re-run after a crash accepts its own output); upgrade
+applies ``upgrade_rules`` against the cluster's written config. Nothing here changes
+infrastructure.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from temporalio import activity
+
+from activities import steps
+from activities.common import (
+    BAD_CREDENTIALS,
+    CLUSTER_EXISTS,
+    IMMUTABLE_FIELD,
+    INVALID_SPEC,
+    NOT_FOUND,
+    PREFLIGHT_FAILED,
+    UNSUPPORTED_UPGRADE,
+    findings_error,
+    load_spec,
+    log,
+    permanent,
+)
+from activities.models import ValidateInput, ValidateResult
+from activities.upgrade_rules import IMMUTABLE, upgrade_findings
+from eksa_temporal.spec import ClusterSpec, Finding, check_spec_text
+from providers.base import PreflightOptions, Provider
+from providers.registry import Registry, UnknownProvider
+
+
+def owner_marker(inp: ValidateInput) -> Path:
+    return inp.dir / "generated" / f"{inp.cluster_name}.owner"
+
+
+def current_run() -> dict[str, str]:
+    if not activity.in_activity():
+        return {"workflow_id": "", "run_id": ""}
+    info = activity.info()
+    return {"workflow_id": info.workflow_id or "", "run_id": info.workflow_run_id or ""}
+
+
+def owned_by_this_run(inp: ValidateInput) -> bool:
+    marker = owner_marker(inp)
+    if not marker.exists():
+        return False
+    try:
+        return bool(json.loads(marker.read_text()) == current_run())
+    except ValueError:
+        return False
+
+
+def claim(inp: ValidateInput) -> None:
+    """Record that this workflow run owns the cluster's output folder."""
+    marker = owner_marker(inp)
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text(json.dumps(current_run()))
+
+
+class ValidateActivities:
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
+
+    def _provider(self, spec: ClusterSpec, inp: ValidateInput) -> Provider:
+        try:
+            return self.registry.provider(spec.provider or inp.provider)
+        except UnknownProvider as exc:
+            raise permanent(str(exc), "use a supported datacenterRef kind", INVALID_SPEC) from exc
+
+    def _common(
+        self, inp: ValidateInput, *, skip_ip_check: bool
+    ) -> tuple[ClusterSpec, list[str], list[str]]:
+        """Spec, credentials, preflight; returns the spec, passed check names, warnings."""
+        spec = load_spec(inp)
+        _, findings = check_spec_text(inp.spec_yaml)
+        warnings = [f.line() for f in findings if not f.is_error]
+        passed = ["spec"]
+        provider = self._provider(spec, inp)
+        creds = provider.validate_credentials(spec)
+        self._raise_on(creds, BAD_CREDENTIALS, "credentials check failed")
+        warnings += [f.line() for f in creds if not f.is_error]
+        passed.append("credentials")
+        pre = provider.preflight(spec, PreflightOptions(skip_ip_check=skip_ip_check))
+        self._raise_on(pre, PREFLIGHT_FAILED, "preflight checks failed")
+        warnings += [f.line() for f in pre if not f.is_error]
+        passed.append("preflight")
+        return spec, passed, warnings
+
+    @staticmethod
+    def _raise_on(findings: list[Finding], type_: str, what: str) -> None:
+        errors = [f for f in findings if f.is_error]
+        if errors:
+            raise findings_error(errors, type_, what)
+
+    def _refuse_existing(self, inp: ValidateInput) -> None:
+        if inp.kubeconfig_path.exists() and not owned_by_this_run(inp):
+            raise permanent(
+                f"cluster {inp.cluster_name} already exists ({inp.kubeconfig_path})",
+                f"delete it first, or move {inp.dir} away to create it again",
+                CLUSTER_EXISTS,
+            )
+        claim(inp)
+
+    @activity.defn(name=steps.SETUP_VALIDATE)
+    def setup_validate(self, inp: ValidateInput) -> ValidateResult:
+        """Validate a management (self-managed) cluster create."""
+        _, passed, warnings = self._common(inp, skip_ip_check=inp.skip_ip_check)
+        self._refuse_existing(inp)
+        return ValidateResult(changed=False, passed=[*passed, "not-exists"], warnings=warnings)
+
+    @activity.defn(name=steps.SETUP_VALIDATE_CREATE)
+    def setup_validate_create(self, inp: ValidateInput) -> ValidateResult:
+        """Validate a workload cluster create on an existing management cluster."""
+        if not inp.management_kubeconfig or not Path(inp.management_kubeconfig).exists():
+            raise permanent(
+                f"management kubeconfig {inp.management_kubeconfig or '(none)'} not found",
+                "pass --kubeconfig <management cluster kubeconfig>",
+                NOT_FOUND,
+            )
+        _, passed, warnings = self._common(inp, skip_ip_check=inp.skip_ip_check)
+        self._refuse_existing(inp)
+        return ValidateResult(
+            changed=False,
+            passed=[*passed, "management-kubeconfig", "not-exists"],
+            warnings=warnings,
+        )
+
+    @activity.defn(name=steps.SETUP_VALIDATE_UPGRADE)
+    def setup_validate_upgrade(self, inp: ValidateInput) -> ValidateResult:
+        """Validate an upgrade: checks, then the upgrade rules against the written config."""
+        desired, passed, warnings = self._common(inp, skip_ip_check=True)
+        current_path = inp.cluster_config_path
+        if not current_path.exists():
+            raise permanent(
+                f"{current_path} not found: the current spec of {inp.cluster_name} is unknown",
+                "run upgrade from the folder holding <cluster>/<cluster>-eks-a-cluster.yaml",
+                NOT_FOUND,
+            )
+        current, findings = check_spec_text(current_path.read_text(), source=str(current_path))
+        if current is None:
+            raise findings_error(
+                [f for f in findings if f.is_error], INVALID_SPEC, f"{current_path} is invalid"
+            )
+        problems = upgrade_findings(current, desired)
+        immutable = [f for f in problems if f.check == IMMUTABLE]
+        self._raise_on(immutable, IMMUTABLE_FIELD, "immutable fields changed")
+        self._raise_on(problems, UNSUPPORTED_UPGRADE, "unsupported upgrade")
+        log.info(
+            "upgrade validated",
+            current=current.kubernetes_version,
+            desired=desired.kubernetes_version,
+        )
+        return ValidateResult(changed=False, passed=[*passed, "upgrade-rules"], warnings=warnings)
+
+    @activity.defn(name=steps.SETUP_VALIDATE_DELETE)
+    def setup_validate_delete(self, inp: ValidateInput) -> ValidateResult:
+        """Validate a delete: spec and credentials (the cluster may already be half gone)."""
+        spec = load_spec(inp)
+        creds = self._provider(spec, inp).validate_credentials(spec)
+        self._raise_on(creds, BAD_CREDENTIALS, "credentials check failed")
+        if not spec.is_self_managed and not inp.management_kubeconfig:
+            raise permanent(
+                f"{inp.cluster_name} is a workload cluster; its management cluster is needed",
+                "pass --kubeconfig <management cluster kubeconfig>",
+                NOT_FOUND,
+            )
+        return ValidateResult(changed=False, passed=["spec", "credentials"])

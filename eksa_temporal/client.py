@@ -1,0 +1,372 @@
+"""Python API of the lifecycle for the CLI and other services: connect to Temporal with the
+standard env/profile configuration (``temporalio.envconfig``: address, namespace, TLS, API
+key) and the pydantic data converter, then start, describe, list, cancel, retry and abort
+cluster operations with typed models.
+
+Every operation on a cluster runs as workflow ``eksa/<namespace>/<name>``: a second
+operation while one runs is refused (``OperationAlreadyRunning`` names the running one);
+a new one may start once the previous closed. Anywhere an id is taken, a cluster name
+(``demo`` or ``ns/demo``) means that cluster's latest operation.
+
+    lc = await LifecycleClient.connect()
+    ref = await lc.start_create(create_input("demo.yaml"))
+    print((await lc.status(ref.workflow_id)).state)
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from pydantic import BaseModel, Field
+from temporalio.api.enums.v1 import PendingActivityState
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowFailureError,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+)
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.envconfig import ClientConfig
+from temporalio.exceptions import CancelledError, FailureError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError
+
+from eksa_temporal import config
+from workflows.create import CreateClusterWorkflow
+from workflows.delete import DeleteClusterWorkflow
+from workflows.facts import ClusterFacts, SpecError, cluster_facts, workflow_id
+from workflows.models import (
+    CREATE,
+    DELETE,
+    UPGRADE,
+    CreateClusterInput,
+    CreateClusterResult,
+    DeleteClusterInput,
+    DeleteClusterResult,
+    OperationInput,
+    OperationProgress,
+    OperatorReply,
+    OperatorRequest,
+    Phase,
+    UpgradeClusterInput,
+    UpgradeClusterResult,
+)
+from workflows.runner import EKSA_CLUSTER, EKSA_OPERATION, EKSA_PHASE, EKSA_PROVIDER
+from workflows.upgrade import UpgradeClusterWorkflow
+
+_RESULTS: dict[str, type] = {
+    "CreateClusterWorkflow": CreateClusterResult,
+    "UpgradeClusterWorkflow": UpgradeClusterResult,
+    "DeleteClusterWorkflow": DeleteClusterResult,
+}
+UI_URL_ENV = "EKSA_TEMPORAL_UI_URL"
+STATES = ("running", "awaiting-operator", "completed", "failed", "cancelled")
+_WORKFLOWS: dict[str, Any] = {
+    CREATE: CreateClusterWorkflow.run,
+    UPGRADE: UpgradeClusterWorkflow.run,
+    DELETE: DeleteClusterWorkflow.run,
+}
+
+
+class LifecycleError(Exception):
+    """A lifecycle request could not be done; the message is one actionable line."""
+
+
+class OperationAlreadyRunning(LifecycleError):
+    pass
+
+
+class OperationRef(BaseModel):
+    workflow_id: str
+    run_id: str | None = None
+    operation: str
+    cluster: str
+    ui_url: str
+
+
+class OperationStatus(BaseModel):
+    workflow_id: str
+    run_id: str | None = None
+    operation: str = ""
+    cluster: str = ""
+    provider: str = ""
+    state: str = Field(description="running, awaiting-operator, completed, failed or cancelled")
+    phase: str = ""
+    started_at: datetime | None = None
+    closed_at: datetime | None = None
+    error: str | None = None
+    progress: OperationProgress | None = None
+    pending: list[dict[str, Any]] = Field(default_factory=list, description="pending activities: step, attempt, last failure, heartbeat")
+    ui_url: str = ""
+
+
+def ui_url(wf_id: str, namespace: str = "default") -> str:
+    """The Web UI page of a workflow (``EKSA_TEMPORAL_UI_URL`` overrides the base)."""
+    base = os.environ.get(UI_URL_ENV, f"http://127.0.0.1:{config.DEFAULT_UI_PORT}").rstrip("/")
+    return f"{base}/namespaces/{namespace}/workflows/{quote(wf_id, safe='')}"
+
+
+def resolve_id(id_or_name: str) -> str:
+    """``eksa/ns/demo`` stays; ``ns/demo`` and ``demo`` (namespace default) become ids."""
+    if id_or_name.startswith("eksa/"):
+        return id_or_name
+    if "/" in id_or_name:
+        ns, name = id_or_name.split("/", 1)
+        return workflow_id(ns, name)
+    return workflow_id("default", id_or_name)
+
+
+def facts_of(inp: OperationInput) -> ClusterFacts:
+    try:
+        return cluster_facts(inp.spec_yaml)
+    except SpecError as exc:
+        raise LifecycleError(str(exc)) from exc
+
+
+def _state(status: WorkflowExecutionStatus | None, phase: str) -> str:
+    if status == WorkflowExecutionStatus.RUNNING:
+        return Phase.AWAITING_OPERATOR.value if phase == Phase.AWAITING_OPERATOR.value else "running"
+    if status == WorkflowExecutionStatus.COMPLETED:
+        return "completed"
+    if status == WorkflowExecutionStatus.CANCELED:
+        return "cancelled"
+    return "failed"
+
+
+class LifecycleClient:
+    """Typed operations on cluster lifecycles over one Temporal client."""
+
+    def __init__(self, client: Client, task_queue: str | None = None) -> None:
+        self.client = client
+        self.task_queue = task_queue or config.task_queue()
+
+    @classmethod
+    async def connect(cls, profile: str | None = None, task_queue: str | None = None) -> LifecycleClient:
+        return cls(await connect(profile), task_queue)
+
+    # -- start ------------------------------------------------------------------------
+    async def start_create(self, inp: CreateClusterInput) -> OperationRef:
+        return await self.start(CREATE, inp)
+
+    async def start_upgrade(self, inp: UpgradeClusterInput) -> OperationRef:
+        return await self.start(UPGRADE, inp)
+
+    async def start_delete(self, inp: DeleteClusterInput) -> OperationRef:
+        return await self.start(DELETE, inp)
+
+    async def start(self, operation: str, inp: OperationInput) -> OperationRef:
+        """Start ``operation`` (create, upgrade, delete) of the cluster in ``inp``."""
+        facts = facts_of(inp)
+        wf_id = facts.workflow_id
+        kind = "management" if facts.self_managed else f"workload (managed by {facts.management_cluster})"
+        try:
+            handle = await self.client.start_workflow(
+                _WORKFLOWS[operation],
+                inp,
+                id=wf_id,
+                task_queue=self.task_queue,
+                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+                id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+                search_attributes=TypedSearchAttributes(
+                    [
+                        SearchAttributePair(EKSA_CLUSTER, facts.name),
+                        SearchAttributePair(EKSA_OPERATION, operation),
+                        SearchAttributePair(EKSA_PROVIDER, facts.provider or "unknown"),
+                        SearchAttributePair(EKSA_PHASE, Phase.RUNNING.value),
+                    ]
+                ),
+                static_summary=f"{operation} {kind} cluster {facts.namespace}/{facts.name} ({facts.provider})",
+                static_details=(
+                    f"**{operation}** of cluster `{facts.namespace}/{facts.name}`\n\n"
+                    f"- provider: `{facts.provider}`\n- kind: {kind}\n"
+                    f"- output folder: `{inp.workdir}`\n- keep on failure: {inp.keep_on_failure}\n\n"
+                    f"Retry a parked step: `eksa-temporal retry {wf_id}`; give up: `eksa-temporal abort {wf_id}`."
+                ),
+            )
+        except WorkflowAlreadyStartedError as exc:
+            running = await self._running_line(wf_id)
+            raise OperationAlreadyRunning(
+                f"cluster {facts.namespace}/{facts.name} is busy: {running}; wait for it, or "
+                f"`eksa-temporal cancel {wf_id}`"
+            ) from exc
+        return OperationRef(
+            workflow_id=wf_id, run_id=handle.result_run_id, operation=operation, cluster=facts.name, ui_url=ui_url(wf_id)
+        )
+
+    async def _running_line(self, wf_id: str) -> str:
+        try:
+            st = await self.status(wf_id, with_progress=False)
+        except LifecycleError:
+            return f"operation {wf_id} is running"
+        return f"operation {st.operation or '?'} ({wf_id}, run {st.run_id}) is {st.state}"
+
+    # -- read -------------------------------------------------------------------------
+    def handle(self, id_or_name: str) -> WorkflowHandle[Any, Any]:
+        return self.client.get_workflow_handle(resolve_id(id_or_name))
+
+    async def status(self, id_or_name: str, *, with_progress: bool = True) -> OperationStatus:
+        handle = self.handle(id_or_name)
+        try:
+            desc = await handle.describe()
+        except RPCError as exc:
+            raise LifecycleError(f"no operation {handle.id} ({exc.message}); see `eksa-temporal list`") from exc
+        sa = desc.typed_search_attributes
+        phase = sa.get(EKSA_PHASE) or ""
+        st = OperationStatus(
+            workflow_id=desc.id,
+            run_id=desc.run_id,
+            operation=sa.get(EKSA_OPERATION) or "",
+            cluster=sa.get(EKSA_CLUSTER) or "",
+            provider=sa.get(EKSA_PROVIDER) or "",
+            state=_state(desc.status, phase),
+            phase=phase,
+            started_at=desc.start_time,
+            closed_at=desc.close_time,
+            ui_url=ui_url(desc.id),
+        )
+        for pa in desc.raw_description.pending_activities:
+            st.pending.append(_pending(pa))
+        if st.state == "failed":
+            st.error = await self._failure(handle)
+        if with_progress:
+            try:
+                st.progress = await handle.query(
+                    "progress", result_type=OperationProgress, rpc_timeout=timedelta(seconds=3)
+                )
+            except Exception:
+                st.progress = None
+        return st
+
+    async def _failure(self, handle: WorkflowHandle[Any, Any]) -> str | None:
+        try:
+            await handle.result(follow_runs=False, rpc_timeout=timedelta(seconds=5))
+        except WorkflowFailureError as exc:
+            return failure_line(exc)
+        except Exception as exc:
+            return str(exc)
+        return None
+
+    async def list(self, cluster: str | None = None, limit: int = 50) -> list[OperationStatus]:
+        query = f"{EKSA_CLUSTER.name} = '{cluster}'" if cluster else f"{EKSA_CLUSTER.name} IS NOT NULL"
+        out: list[OperationStatus] = []
+        async for ex in self.client.list_workflows(query, limit=limit):
+            sa = ex.typed_search_attributes
+            phase = sa.get(EKSA_PHASE) or ""
+            out.append(
+                OperationStatus(
+                    workflow_id=ex.id,
+                    run_id=ex.run_id,
+                    operation=sa.get(EKSA_OPERATION) or "",
+                    cluster=sa.get(EKSA_CLUSTER) or "",
+                    provider=sa.get(EKSA_PROVIDER) or "",
+                    state=_state(ex.status, phase),
+                    phase=phase,
+                    started_at=ex.start_time,
+                    closed_at=ex.close_time,
+                    ui_url=ui_url(ex.id),
+                )
+            )
+        return out
+
+    async def wait(self, id_or_name: str) -> Any:
+        """The operation's result; raises ``LifecycleError`` with its failure line."""
+        wf_id = resolve_id(id_or_name)
+        try:
+            desc = await self.client.get_workflow_handle(wf_id).describe()
+        except RPCError as exc:
+            raise LifecycleError(f"no operation {wf_id} ({exc.message}); see `eksa-temporal list`") from exc
+        handle = self.client.get_workflow_handle(wf_id, result_type=_RESULTS.get(desc.workflow_type))
+        try:
+            return await handle.result()
+        except WorkflowFailureError as exc:
+            raise LifecycleError(f"{handle.id}: {failure_line(exc)}") from exc
+
+    # -- act --------------------------------------------------------------------------
+    async def cancel(self, id_or_name: str) -> str:
+        handle = self.handle(id_or_name)
+        try:
+            await handle.cancel()
+        except RPCError as exc:
+            raise LifecycleError(f"cannot cancel {handle.id}: {exc.message}") from exc
+        return handle.id
+
+    async def retry(self, id_or_name: str, reason: str = "") -> OperatorReply:
+        return await self._decide(id_or_name, "retry", reason)
+
+    async def abort(self, id_or_name: str, reason: str = "") -> OperatorReply:
+        return await self._decide(id_or_name, "abort", reason)
+
+    async def _decide(self, id_or_name: str, decision: str, reason: str) -> OperatorReply:
+        handle = self.handle(id_or_name)
+        try:
+            reply: OperatorReply = await handle.execute_update(
+                decision, OperatorRequest(reason=reason), result_type=OperatorReply
+            )
+        except WorkflowUpdateFailedError as exc:
+            cause = exc.cause
+            raise LifecycleError(f"{decision} refused: {getattr(cause, 'message', None) or cause}") from exc
+        except RPCError as exc:
+            raise LifecycleError(f"{decision} of {handle.id} failed: {exc.message}") from exc
+        return reply
+
+
+def failure_line(exc: WorkflowFailureError) -> str:
+    """The workflow's own failure message (it names the step and the remediation)."""
+    cause = exc.cause
+    if isinstance(cause, CancelledError):
+        return "cancelled"
+    if isinstance(cause, FailureError) and cause.message:
+        return cause.message
+    return str(cause or exc)
+
+
+def _pending(pa: Any) -> dict[str, Any]:
+    details: Any = None
+    if pa.heartbeat_details.payloads:
+        try:
+            details = pydantic_data_converter.payload_converter.from_payloads(pa.heartbeat_details.payloads)[0]
+        except Exception:
+            details = None
+    return {
+        "step": pa.activity_type.name,
+        "attempt": pa.attempt,
+        "state": PendingActivityState.Name(pa.state).removeprefix("PENDING_ACTIVITY_STATE_").lower(),
+        "last_failure": pa.last_failure.message or None,
+        "heartbeat": details,
+    }
+
+
+async def connect(profile: str | None = None) -> Client:
+    """A Temporal client from the standard env/profile config (TEMPORAL_ADDRESS,
+    TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*, TEMPORAL_PROFILE, config file);
+    defaults to the embedded dev server at 127.0.0.1:7233."""
+    settings: dict[str, Any] = dict(ClientConfig.load_client_connect_config(profile=profile))
+    settings.setdefault("target_host", f"127.0.0.1:{config.DEFAULT_TEMPORAL_PORT}")
+    return await Client.connect(**settings, data_converter=pydantic_data_converter)
+
+
+def operation_input(
+    model: type[OperationInput],
+    spec_path: str | Path,
+    *,
+    workdir: str | Path | None = None,
+    **options: Any,
+) -> Any:
+    """Build an operation input from a spec file; ``workdir`` defaults to ``./<name>/``."""
+    text = Path(spec_path).read_text(encoding="utf-8")
+    try:
+        facts = cluster_facts(text)
+    except SpecError as exc:
+        raise LifecycleError(f"{spec_path}: {exc}") from exc
+    folder = Path(workdir) if workdir else Path.cwd() / facts.name
+    return model(spec_yaml=text, workdir=str(folder.resolve()), **options)

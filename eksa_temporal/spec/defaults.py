@@ -1,0 +1,120 @@
+"""EKS-A defaults, applied to the raw YAML documents before strict decoding and validation.
+
+Mirrors EKS-A's ``setClusterDefaults`` and the provider/GitOps defaulters: first worker
+group named ``md-0``, worker count 1 (or the autoscaler minimum), legacy ``cni`` moved into
+``cniConfig``, registry mirror port 443, namespace ``default``, vSphere machine sizes and OS
+family, Flux namespace/branch/path. Called only by ``eksa_temporal.spec.load``. Every step
+checks types first: malformed input is left for the decoder to report, never raises here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eksa_temporal.spec.base import DEFAULT_NAMESPACE
+
+Doc = dict[str, Any]
+
+
+def _dict(parent: Any, key: str) -> Doc | None:
+    if isinstance(parent, dict):
+        value = parent.get(key)
+        if isinstance(value, dict):
+            return value
+    return None
+
+
+def _set_namespace(doc: Doc) -> None:
+    meta = doc.get("metadata")
+    if meta is None:
+        meta = doc["metadata"] = {}
+    if isinstance(meta, dict) and not meta.get("namespace"):
+        meta["namespace"] = DEFAULT_NAMESPACE
+
+
+def _cluster_defaults(doc: Doc) -> None:
+    spec = _dict(doc, "spec")
+    if spec is None:
+        return
+    workers = spec.get("workerNodeGroupConfigurations")
+    if isinstance(workers, list):
+        if workers and isinstance(workers[0], dict) and not workers[0].get("name"):
+            workers[0]["name"] = "md-0"
+        for group in workers:
+            if not isinstance(group, dict) or group.get("count") is not None:
+                continue
+            autoscaling = group.get("autoscalingConfiguration")
+            if isinstance(autoscaling, dict):
+                group["count"] = autoscaling.get("minCount", 0)
+            else:
+                group["count"] = 1
+    network = _dict(spec, "clusterNetwork")
+    if network is not None and network.get("cniConfig") is None:
+        cni = network.get("cni")
+        if cni in ("cilium", "kindnetd"):
+            network["cniConfig"] = {cni: {}}
+            del network["cni"]
+    mirror = _dict(spec, "registryMirrorConfiguration")
+    if mirror is not None and mirror.get("endpoint") and not mirror.get("port"):
+        mirror["port"] = "443"
+
+
+def _vsphere_machine_defaults(doc: Doc) -> None:
+    spec = doc.get("spec")
+    if spec is None:
+        spec = doc["spec"] = {}
+    if not isinstance(spec, dict):
+        return
+    for key, value in (("memoryMiB", 8192), ("numCPUs", 2), ("diskGiB", 25)):
+        current = spec.get(key)
+        if current is None or (type(current) is int and current <= 0):
+            spec[key] = value
+    if not spec.get("osFamily"):
+        spec["osFamily"] = "bottlerocket"
+
+
+def _gitops_defaults(doc: Doc, cluster_config_path: str) -> None:
+    github = _dict(_dict(_dict(doc, "spec"), "flux"), "github")
+    if github is None:
+        return
+    github.setdefault("fluxSystemNamespace", "flux-system")
+    github.setdefault("branch", "main")
+    github.setdefault("clusterConfigPath", cluster_config_path)
+
+
+def _flux_defaults(doc: Doc, cluster_config_path: str) -> None:
+    spec = _dict(doc, "spec")
+    if spec is None:
+        return
+    spec.setdefault("systemNamespace", "flux-system")
+    spec.setdefault("branch", "main")
+    spec.setdefault("clusterConfigPath", cluster_config_path)
+
+
+def _config_path(cluster: Doc | None) -> str:
+    if cluster is None:
+        return "clusters"
+    name = _dict(cluster, "metadata") or {}
+    managed_by = _dict(_dict(cluster, "spec"), "managementCluster") or {}
+    owner = managed_by.get("name") or name.get("name") or ""
+    return f"clusters/{owner}"
+
+
+def apply_defaults(docs: list[Doc]) -> None:
+    """Default the recognised documents in place (each a dict with ``kind``)."""
+    cluster = next((d for d in docs if d.get("kind") == "Cluster"), None)
+    for doc in docs:
+        _set_namespace(doc)
+        kind = doc.get("kind")
+        if kind == "Cluster":
+            _cluster_defaults(doc)
+        elif kind == "VSphereMachineConfig":
+            _vsphere_machine_defaults(doc)
+        elif kind == "GitOpsConfig":
+            _gitops_defaults(doc, _config_path(cluster))
+        elif kind == "FluxConfig":
+            _flux_defaults(doc, _config_path(cluster))
+        elif kind == "AWSIamConfig":
+            spec = _dict(doc, "spec")
+            if spec is not None and not spec.get("partition"):
+                spec["partition"] = "aws"

@@ -1,0 +1,599 @@
+"""EKS-A's ``Cluster`` content rules (``ValidateClusterConfigContent``), as findings.
+
+Name, control plane and etcd counts, worker node groups, taints, labels, network and CNI,
+proxy, registry mirror, identity-provider and GitOps reference kinds, packages, rollout
+strategy, machine health checks and the Kubernetes version (a warning only). Called by
+``eksa_temporal.spec.validate.validate_spec``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from urllib.parse import urlsplit
+
+from eksa_temporal.spec.cluster import (
+    Cluster,
+    ClusterNetwork,
+    MachineHealthCheck,
+    Taint,
+)
+from eksa_temporal.spec.findings import Finding
+from eksa_temporal.spec.rules_util import (
+    Collector,
+    is_domain,
+    is_duration,
+    is_ip,
+    is_label_value,
+    is_port,
+    is_qualified_name,
+    minor_version,
+    parse_cidr,
+    split_host_port,
+)
+
+CLUSTER_NAME = re.compile(r"^[a-zA-Z][a-zA-Z0-9-]+$")
+SUPPORTED_K8S = ((1, 28), (1, 33))
+TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
+CP = "spec.controlPlaneConfiguration"
+WORKERS = "spec.workerNodeGroupConfigurations"
+NET = "spec.clusterNetwork"
+
+
+def _name(c: Collector, cluster: Cluster) -> None:
+    name = cluster.name
+    if not CLUSTER_NAME.match(name):
+        c.error(
+            "metadata.name",
+            f'cluster name "{name}" is invalid: it must match ^[a-zA-Z][a-zA-Z0-9-]+$',
+            "use letters, digits and '-', starting with a letter (e.g. my-cluster)",
+        )
+    elif len(name) > 80:
+        c.error(
+            "metadata.name",
+            f"number of characters in {name} should be less than 81",
+            "shorten the name",
+        )
+
+
+def _kubernetes_version(c: Collector, cluster: Cluster) -> None:
+    version = cluster.spec.kubernetes_version or ""
+    parsed = minor_version(version)
+    if not version:
+        c.error(
+            "spec.kubernetesVersion",
+            "kubernetesVersion is not set",
+            'set it, e.g. kubernetesVersion: "1.31"',
+        )
+        return
+    if parsed is None:
+        c.error(
+            "spec.kubernetesVersion",
+            f'kubernetesVersion "{version}" is not MAJOR.MINOR',
+            'e.g. "1.31"',
+        )
+        return
+    low, high = SUPPORTED_K8S
+    if not low <= parsed <= high:
+        c.warn(
+            "spec.kubernetesVersion",
+            f"Kubernetes {version} is outside the supported range {low[0]}.{low[1]}..{high[0]}.{high[1]}",
+            "support is decided against the release bundle; pick a supported version to create clusters",
+        )
+    for i, group in enumerate(cluster.workers):
+        wv = group.kubernetes_version
+        if wv is None:
+            continue
+        wparsed = minor_version(wv)
+        path = f"{WORKERS}[{i}].kubernetesVersion"
+        if wparsed is None:
+            c.error(path, f'kubernetesVersion "{wv}" is not MAJOR.MINOR', 'e.g. "1.30"')
+        elif wparsed > parsed:
+            c.error(
+                path,
+                f"worker node group version {wv} cannot be greater than cluster version {version}",
+                "lower it",
+            )
+        elif parsed[1] - wparsed[1] > 2 or wparsed[0] != parsed[0]:
+            c.error(
+                path,
+                f"worker node group version {wv} is more than 2 minor versions behind {version}",
+                "raise it",
+            )
+
+
+def _taints(c: Collector, path: str, taints: list[Taint] | None) -> None:
+    for i, taint in enumerate(taints or []):
+        if not is_qualified_name(taint.key):
+            c.error(
+                f"{path}[{i}].key",
+                f'taint key "{taint.key}" is not a valid qualified name',
+                "e.g. dedicated or example.com/role",
+            )
+        if taint.effect not in TAINT_EFFECTS:
+            c.error(
+                f"{path}[{i}].effect",
+                f'taint effect "{taint.effect}" is invalid',
+                f"use one of {', '.join(TAINT_EFFECTS)}",
+            )
+        if taint.value is not None and not is_label_value(taint.value):
+            c.error(
+                f"{path}[{i}].value",
+                f'taint value "{taint.value}" is invalid',
+                "at most 63 alphanumerics, '-', '_' or '.'",
+            )
+
+
+def _labels(c: Collector, path: str, labels: dict[str, str] | None) -> None:
+    for key, value in (labels or {}).items():
+        if not is_qualified_name(key):
+            c.error(
+                f"{path}.{key}", f'label key "{key}" is invalid', "use a valid Kubernetes label key"
+            )
+        if not is_label_value(value):
+            c.error(
+                f"{path}.{key}",
+                f'label value "{value}" is invalid',
+                "at most 63 alphanumerics, '-', '_' or '.'",
+            )
+
+
+def _mhc(c: Collector, path: str, mhc: MachineHealthCheck | None) -> None:
+    if mhc is None:
+        return
+    for key, value in (
+        ("nodeStartupTimeout", mhc.node_startup_timeout),
+        ("unhealthyMachineTimeout", mhc.unhealthy_machine_timeout),
+    ):
+        if value is not None and not is_duration(value):
+            c.error(
+                f"{path}.{key}", f'"{value}" is not a duration', 'use a Go duration such as "10m0s"'
+            )
+    mu = mhc.max_unhealthy
+    if isinstance(mu, str) and not re.fullmatch(r"\d+%", mu):
+        c.error(
+            f"{path}.maxUnhealthy",
+            f'maxUnhealthy "{mu}" must be an integer or a percentage',
+            "e.g. 40% or 2",
+        )
+    if isinstance(mu, int) and mu < 0:
+        c.error(f"{path}.maxUnhealthy", "maxUnhealthy cannot be negative", "use 0 or more")
+
+
+def _control_plane(c: Collector, cluster: Cluster) -> None:
+    cp = cluster.spec.control_plane_configuration
+    count = cp.count
+    if count <= 0:
+        c.error(
+            f"{CP}.count",
+            "control plane node count must be positive",
+            "set controlPlaneConfiguration.count to 1, 3 or 5",
+        )
+    elif cluster.spec.external_etcd_configuration is None and count % 2 == 0:
+        c.error(
+            f"{CP}.count",
+            "control plane node count cannot be an even number with stacked etcd",
+            "use 1, 3 or 5",
+        )
+    elif count not in (1, 3, 5) and cluster.spec.datacenter_ref.kind != "DockerDatacenterConfig":
+        c.warn(f"{CP}.count", "the recommended number of control plane nodes is 3 or 5", "")
+    _taints(c, f"{CP}.taints", cp.taints)
+    _labels(c, f"{CP}.labels", cp.labels)
+    _mhc(c, f"{CP}.machineHealthCheck", cp.machine_health_check)
+    for i, san in enumerate(cp.cert_sans or []):
+        if not (is_ip(san) or is_domain(san)):
+            c.error(
+                f"{CP}.certSans[{i}]",
+                f"{san} is not a valid IP or domain name",
+                "use an IP address or a DNS name",
+            )
+    refs = cluster.spec.identity_provider_refs or []
+    if any(r.kind == "OIDCConfig" for r in refs):
+        for key in cp.api_server_extra_args or {}:
+            if key.startswith("oidc-"):
+                c.error(
+                    f"{CP}.apiServerExtraArgs.{key}",
+                    "OIDC flags cannot be set both in apiServerExtraArgs and through an OIDCConfig",
+                    "remove one of them",
+                )
+    strategy = cp.upgrade_rollout_strategy
+    if strategy is not None:
+        if strategy.type not in ("RollingUpdate", "InPlace"):
+            c.error(
+                f"{CP}.upgradeRolloutStrategy.type",
+                f'upgrade rollout strategy type "{strategy.type}" is not supported',
+                "use RollingUpdate or InPlace",
+            )
+        elif strategy.type == "InPlace" and strategy.rolling_update is not None:
+            c.error(
+                f"{CP}.upgradeRolloutStrategy.rollingUpdate",
+                "rollingUpdate cannot be set with InPlace",
+                "remove rollingUpdate",
+            )
+        if strategy.rolling_update is not None and strategy.rolling_update.max_surge not in (0, 1):
+            c.error(
+                f"{CP}.upgradeRolloutStrategy.rollingUpdate.maxSurge",
+                "control plane maxSurge must be 0 or 1",
+                "use 0 or 1",
+            )
+
+
+def _workers(c: Collector, cluster: Cluster) -> None:
+    groups = cluster.workers
+    cp_taints = cluster.spec.control_plane_configuration.taints or []
+    if not groups:
+        if cp_taints:
+            c.error(
+                f"{CP}.taints",
+                "cannot taint control plane when there is no worker node",
+                "remove the taints or add a worker node group",
+            )
+        return
+    seen: set[str] = set()
+    fully_tainted = 0
+    for i, group in enumerate(groups):
+        path = f"{WORKERS}[{i}]"
+        if not group.name:
+            c.error(
+                f"{path}.name",
+                "must specify name for worker nodes",
+                "give every worker node group after the first a name",
+            )
+        elif group.name in seen:
+            c.error(
+                f"{path}.name",
+                f'worker node group names must be unique ("{group.name}" repeats)',
+                "rename the group",
+            )
+        seen.add(group.name)
+        count = group.count if group.count is not None else 1
+        auto = group.autoscaling_configuration
+        if auto is None and count < 0:
+            c.error(
+                f"{path}.count",
+                "worker node count must be zero or greater if autoscaling is not enabled",
+                "set count >= 0",
+            )
+        if auto is not None:
+            if auto.min_count < 0:
+                c.error(
+                    f"{path}.autoscalingConfiguration.minCount",
+                    "min count must be non negative",
+                    "set minCount >= 0",
+                )
+            if auto.min_count > auto.max_count:
+                c.error(
+                    f"{path}.autoscalingConfiguration",
+                    "min count must be no greater than max count",
+                    "make minCount <= maxCount",
+                )
+            elif not auto.min_count <= count <= auto.max_count:
+                c.error(
+                    f"{path}.count",
+                    f"count {count} must be between minCount {auto.min_count} and maxCount {auto.max_count}",
+                    "adjust count or the autoscaling range",
+                )
+        _taints(c, f"{path}.taints", group.taints)
+        _labels(c, f"{path}.labels", group.labels)
+        _mhc(c, f"{path}.machineHealthCheck", group.machine_health_check)
+        if any(t.effect in ("NoExecute", "NoSchedule") for t in group.taints or []):
+            fully_tainted += 1
+        strategy = group.upgrade_rollout_strategy
+        if strategy is not None:
+            if strategy.type not in ("RollingUpdate", "InPlace"):
+                c.error(
+                    f"{path}.upgradeRolloutStrategy.type",
+                    f'upgrade rollout strategy type "{strategy.type}" is not supported',
+                    "use RollingUpdate or InPlace",
+                )
+            ru = strategy.rolling_update
+            if ru is not None and (
+                ru.max_surge < 0 or ru.max_unavailable < 0 or ru.max_surge + ru.max_unavailable == 0
+            ):
+                c.error(
+                    f"{path}.upgradeRolloutStrategy.rollingUpdate",
+                    "maxSurge and maxUnavailable must be >= 0 and not both 0",
+                    "e.g. maxSurge: 1, maxUnavailable: 0",
+                )
+    if (
+        cp_taints
+        and fully_tainted == len(groups)
+        and cluster.spec.management_cluster.name in ("", cluster.name)
+    ):
+        c.error(
+            WORKERS,
+            "at least one WorkerNodeGroupConfiguration must not have NoExecute and/or NoSchedule taints",
+            "remove those taints from one group",
+        )
+
+
+def _etcd(c: Collector, cluster: Cluster) -> None:
+    etcd = cluster.spec.external_etcd_configuration
+    if etcd is None:
+        return
+    path = "spec.externalEtcdConfiguration.count"
+    if etcd.count == 0:
+        c.error(
+            path, "no value set for etcd replicas", "set externalEtcdConfiguration.count to 3 or 5"
+        )
+    elif etcd.count < 0:
+        c.error(path, "etcd replicas cannot be a negative number", "use 3 or 5")
+    elif etcd.count % 2 == 0:
+        c.error(path, "external etcd count cannot be an even number", "use 1, 3 or 5")
+    elif etcd.count not in (3, 5) and cluster.spec.datacenter_ref.kind != "DockerDatacenterConfig":
+        c.warn(path, "the recommended size of an external etcd cluster is 3 or 5", "")
+
+
+def _cni(c: Collector, network: ClusterNetwork) -> None:
+    if network.cni:
+        if network.cni_config is not None:
+            c.error(
+                f"{NET}.cni",
+                "cannot specify both cni and cniConfig (cni is deprecated)",
+                "keep only cniConfig",
+            )
+        else:
+            c.error(
+                f"{NET}.cni",
+                f"cni {network.cni} not supported",
+                "use cniConfig with cilium or kindnetd",
+            )
+        return
+    config = network.cni_config
+    plugins = (
+        [] if config is None else [p for p in (config.cilium, config.kindnetd) if p is not None]
+    )
+    if not plugins:
+        c.error(
+            f"{NET}.cniConfig",
+            "validating cniConfig: no cni plugin specified",
+            "set clusterNetwork.cniConfig.cilium: {}",
+        )
+    elif len(plugins) > 1:
+        c.error(
+            f"{NET}.cniConfig",
+            "cannot specify more than one CNI plugin",
+            "keep exactly one of cilium, kindnetd",
+        )
+    cilium = config.cilium if config else None
+    if cilium is None:
+        return
+    path = f"{NET}.cniConfig.cilium"
+    if cilium.policy_enforcement_mode not in (None, "", "default", "always", "never"):
+        c.error(
+            f"{path}.policyEnforcementMode",
+            f"cilium policyEnforcementMode {cilium.policy_enforcement_mode} not supported",
+            "use default, always or never",
+        )
+    if cilium.routing_mode not in (None, "", "overlay", "direct"):
+        c.error(
+            f"{path}.routingMode",
+            f"cilium routingMode {cilium.routing_mode} not supported",
+            "use overlay or direct",
+        )
+    for key, value in (
+        ("ipv4NativeRoutingCIDR", cilium.ipv4_native_routing_cidr),
+        ("ipv6NativeRoutingCIDR", cilium.ipv6_native_routing_cidr),
+    ):
+        if value:
+            if cilium.routing_mode != "direct":
+                c.error(
+                    f"{path}.{key}",
+                    f"{key} can only be set with routingMode direct",
+                    "set routingMode: direct or remove it",
+                )
+            if parse_cidr(value) is None:
+                c.error(f"{path}.{key}", f"{value} is not a valid CIDR", "e.g. 10.0.0.0/8")
+
+
+def _network(c: Collector, cluster: Cluster) -> None:
+    network = cluster.spec.cluster_network
+    _cni(c, network)
+    nets = {}
+    for key, blocks in (("pods", network.pods), ("services", network.services)):
+        cidrs = (blocks.cidr_blocks if blocks else None) or []
+        path = f"{NET}.{key}.cidrBlocks"
+        if not cidrs:
+            c.error(
+                path,
+                f"{key} CIDR block not specified or empty",
+                f"set clusterNetwork.{key}.cidrBlocks",
+            )
+            continue
+        if len(cidrs) > 1:
+            c.error(
+                path, f"multiple CIDR blocks for {key} are not yet supported", "keep one CIDR block"
+            )
+        parsed = parse_cidr(cidrs[0])
+        if parsed is None:
+            c.error(
+                f"{path}[0]",
+                f"invalid CIDR block format for {key}: {cidrs[0]}",
+                "use a CIDR such as 192.168.0.0/16",
+            )
+            continue
+        nets[key] = parsed
+    pods, services = nets.get("pods"), nets.get("services")
+    same_family = pods is not None and services is not None and pods.version == services.version
+    if same_family and pods.overlaps(services):  # type: ignore[arg-type,union-attr]
+        c.error(
+            f"{NET}.services.cidrBlocks[0]",
+            f"pods CIDR {pods} and services CIDR {services} overlap",
+            "choose non-overlapping ranges",
+        )
+    if pods is not None:
+        node_mask = 24 if pods.version == 4 else 64
+        if network.nodes is not None and network.nodes.cidr_mask_size is not None:
+            node_mask = network.nodes.cidr_mask_size
+        if pods.prefixlen >= node_mask:
+            c.error(
+                f"{NET}.pods.cidrBlocks[0]",
+                f"the size of pod subnet with mask {pods.prefixlen} is smaller than or equal to the size of node subnet with mask {node_mask}",
+                "use a larger pod subnet or a smaller node mask",
+            )
+        elif node_mask - pods.prefixlen > 16:
+            c.error(
+                f"{NET}.pods.cidrBlocks[0]",
+                f"pod subnet mask ({pods.prefixlen}) and node-mask ({node_mask}) difference is greater than 16",
+                "use a smaller pod subnet",
+            )
+    endpoint = cluster.spec.control_plane_configuration.endpoint
+    host = endpoint.host if endpoint else ""
+    if host and is_ip(host.split(":")[0]):
+        address = ipaddress.ip_address(host.split(":")[0])
+        for key, net in nets.items():
+            if address.version == net.version and address in net:
+                c.warn(
+                    f"{CP}.endpoint.host",
+                    f"control plane endpoint {host} is inside the {key} CIDR {net}",
+                    "use an address outside the pod and service ranges",
+                )
+
+
+def _proxy_address(c: Collector, path: str, value: str) -> None:
+    host_port = urlsplit(value).netloc if value.startswith("http") else value
+    split = split_host_port(host_port)
+    if split is None or not split[0]:
+        c.error(
+            path,
+            f"proxy endpoint {value} is invalid, please provide a valid proxy address",
+            "use host:port or http://host:port",
+        )
+    elif not is_port(split[1]):
+        c.error(
+            path,
+            f"proxy port {split[1]} is invalid, please provide a valid proxy port",
+            "use a port between 1 and 65535",
+        )
+
+
+def _proxy(c: Collector, cluster: Cluster) -> None:
+    proxy = cluster.spec.proxy_configuration
+    if proxy is None:
+        return
+    path = "spec.proxyConfiguration"
+    if not proxy.http_proxy:
+        c.error(
+            f"{path}.httpProxy",
+            "no value set for httpProxy",
+            "set proxyConfiguration.httpProxy to host:port",
+        )
+    else:
+        _proxy_address(c, f"{path}.httpProxy", proxy.http_proxy)
+    if not proxy.https_proxy:
+        c.error(
+            f"{path}.httpsProxy",
+            "no value set for httpsProxy",
+            "set proxyConfiguration.httpsProxy to host:port",
+        )
+    else:
+        _proxy_address(c, f"{path}.httpsProxy", proxy.https_proxy)
+
+
+def _registry_mirror(c: Collector, cluster: Cluster) -> None:
+    mirror = cluster.spec.registry_mirror_configuration
+    if mirror is None:
+        return
+    path = "spec.registryMirrorConfiguration"
+    if not mirror.endpoint:
+        c.error(
+            f"{path}.endpoint",
+            "no value set for RegistryMirrorConfiguration.Endpoint",
+            "set the mirror's host or IP",
+        )
+    if not is_port(mirror.port or "443"):
+        c.error(
+            f"{path}.port",
+            f"registry mirror port {mirror.port} is invalid, please provide a valid port",
+            "use a port between 1 and 65535",
+        )
+    ecr = 0
+    for i, ns in enumerate(mirror.oci_namespaces or []):
+        if not ns.registry:
+            c.error(
+                f"{path}.ociNamespaces[{i}].registry",
+                "registry can't be set to empty in OCINamespaces",
+                "name the upstream registry, e.g. public.ecr.aws",
+            )
+        if ns.registry == "public.ecr.aws":
+            ecr += 1
+    if ecr > 1:
+        c.error(
+            f"{path}.ociNamespaces",
+            "only one registry mirror for public.ecr.aws is allowed",
+            "keep one",
+        )
+
+
+def _refs(c: Collector, cluster: Cluster) -> None:
+    refs = cluster.spec.identity_provider_refs or []
+    counts = {"OIDCConfig": 0, "AWSIamConfig": 0}
+    for i, ref in enumerate(refs):
+        path = f"spec.identityProviderRefs[{i}]"
+        if ref.kind not in counts:
+            c.error(
+                f"{path}.kind",
+                f"kind: {ref.kind} for identityProviderRef is not supported",
+                "use OIDCConfig or AWSIamConfig",
+            )
+            continue
+        if not ref.name:
+            c.error(
+                f"{path}.name",
+                "specify a valid name for identityProviderRef",
+                "name the referenced object",
+            )
+        counts[ref.kind] += 1
+    for kind, count in counts.items():
+        if count > 1:
+            c.error(
+                "spec.identityProviderRefs", f"multiple {kind}s not supported", f"keep one {kind}"
+            )
+    gitops = cluster.spec.git_ops_ref
+    if gitops is not None:
+        if gitops.kind not in ("GitOpsConfig", "FluxConfig"):
+            c.error(
+                "spec.gitOpsRef.kind",
+                "only GitOpsConfig or FluxConfig Kind are supported at this time",
+                "use FluxConfig",
+            )
+        if not gitops.name:
+            c.error(
+                "spec.gitOpsRef.name",
+                "GitOpsRef name can't be empty; specify a valid GitOpsConfig name",
+                "name the FluxConfig",
+            )
+    packages = cluster.spec.packages
+    if (
+        packages is not None
+        and packages.cronjob is not None
+        and cluster.spec.management_cluster.name not in ("", cluster.name)
+    ):
+        c.error(
+            "spec.packages.cronjob",
+            "packages: cronjob should not be specified for a workload cluster",
+            "remove packages.cronjob",
+        )
+    version = cluster.spec.eksa_version
+    if version and not re.fullmatch(r"v?\d+\.\d+\.\d+([-+].*)?", version):
+        c.error(
+            "spec.eksaVersion", f'eksaVersion "{version}" is not a semantic version', "e.g. v0.21.0"
+        )
+    _mhc(c, "spec.machineHealthCheck", cluster.spec.machine_health_check)
+
+
+def validate_cluster(cluster: Cluster) -> list[Finding]:
+    c = Collector(check="cluster")
+    for rule in (
+        _name,
+        _kubernetes_version,
+        _control_plane,
+        _workers,
+        _etcd,
+        _network,
+        _proxy,
+        _registry_mirror,
+        _refs,
+    ):
+        rule(c, cluster)
+    return c.findings

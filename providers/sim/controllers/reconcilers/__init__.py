@@ -1,0 +1,45 @@
+"""The simulated controllers, one function per kind: ``reconcile(ctx, obj) -> requeue
+seconds | None``. ``WATCHED`` maps each kind to the API version the controllers read it at
+(the v1beta1 contract EKS-A's templates use); ``RECONCILERS`` maps it to its function.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from providers.sim.controllers import objects as o
+from providers.sim.controllers.context import Ctx
+from providers.sim.controllers.reconcilers.bootstrap import reconcile_kubeadmconfig
+from providers.sim.controllers.reconcilers.cluster import reconcile_cluster
+from providers.sim.controllers.reconcilers.controlplane import reconcile_kcp
+from providers.sim.controllers.reconcilers.deployment import reconcile_deployment
+from providers.sim.controllers.reconcilers.infra import reconcile_simcluster, reconcile_simmachine
+from providers.sim.controllers.reconcilers.machine import reconcile_machine
+from providers.sim.controllers.reconcilers.machinedeployment import reconcile_machinedeployment
+from providers.sim.controllers.reconcilers.machineset import reconcile_machineset
+
+Reconciler = Callable[[Ctx, o.Obj], float | None]
+
+WATCHED: dict[str, str] = {
+    "Deployment": "apps/v1",
+    "Cluster": o.CLUSTER_V,
+    "SimCluster": o.INFRA_V,
+    "KubeadmControlPlane": o.CONTROLPLANE_V,
+    "MachineDeployment": o.CLUSTER_V,
+    "MachineSet": o.CLUSTER_V,
+    "Machine": o.CLUSTER_V,
+    "KubeadmConfig": o.BOOTSTRAP_V,
+    "SimMachine": o.INFRA_V,
+}
+
+RECONCILERS: dict[str, Reconciler] = {
+    "Deployment": reconcile_deployment,
+    "Cluster": reconcile_cluster,
+    "SimCluster": reconcile_simcluster,
+    "KubeadmControlPlane": reconcile_kcp,
+    "MachineDeployment": reconcile_machinedeployment,
+    "MachineSet": reconcile_machineset,
+    "Machine": reconcile_machine,
+    "KubeadmConfig": reconcile_kubeadmconfig,
+    "SimMachine": reconcile_simmachine,
+}

@@ -1,0 +1,191 @@
+"""The ``eksa-temporal sim serve`` process: the Kubernetes API emulator (every virtual
+cluster), the admin API, and the simulated controllers, on one asyncio loop.
+
+State lives in ``DIR`` (``store.db``, ``knobs.json``, ``admin-token`` 0600 and ``tls/``
+generated once). It serves HTTPS on ``--listen`` (kubectl sends tokens only over TLS) and
+the same API over plain HTTP on a second free port (for Python clients and benchmarks);
+``DIR/server.json`` (``{"url", "http_url", "pid", "ca_file"}``) is written once listening and
+removed on a clean exit. Called by ``eksa_temporal.cli.sim_cmds``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import json
+import logging
+import os
+import secrets
+import signal
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from providers.sim.apiserver import tls
+from providers.sim.apiserver.admin import AdminAPI, KnobState, fault_middleware
+from providers.sim.apiserver.discovery import Discovery
+from providers.sim.apiserver.handlers import ClusterAPI
+from providers.sim.apiserver.store import Store
+from providers.sim.apiserver.watch import STOPPING_KEY
+from providers.sim.knobs import Knobs
+
+log = logging.getLogger(__name__)
+SERVER_FILE = "server.json"
+TOKEN_FILE = "admin-token"
+PORT_FILE = "port"
+
+
+def admin_token(state_dir: Path) -> str:
+    """The admin token of ``state_dir`` (created once, mode 0600)."""
+    path = state_dir / TOKEN_FILE
+    if path.exists():
+        return path.read_text().strip()
+    token = secrets.token_urlsafe(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(token + "\n")
+    return token
+
+
+def parse_listen(listen: str) -> tuple[str, int]:
+    host, _, port = listen.rpartition(":")
+    return host or "127.0.0.1", int(port or 0)
+
+
+def _machine_lister(state_dir: Path) -> Callable[[], list[dict[str, Any]]]:
+    try:
+        inventory_mod = importlib.import_module("providers.sim.controllers.inventory")
+    except ImportError:
+        return lambda: []
+    holder: list[Any] = []
+
+    def machines() -> list[dict[str, Any]]:
+        if not holder:
+            holder.append(inventory_mod.Inventory(state_dir))
+        return list(holder[0].list())
+
+    return machines
+
+
+async def _run_controllers(store: Store, state_dir: Path, knobs: Callable[[], Knobs], stop: asyncio.Event) -> None:
+    """Start the simulated controllers when ``providers.sim.controllers`` provides them."""
+    try:
+        mod = importlib.import_module("providers.sim.controllers")
+        run = getattr(mod, "run_controllers", None)
+        if run is not None:
+            await run(store, state_dir, knobs, stop)
+            return
+        manager_mod = importlib.import_module("providers.sim.controllers.manager")
+    except ImportError as exc:
+        log.warning("simulated controllers unavailable: %s", exc)
+        return
+    await manager_mod.Manager(store, state_dir, knobs).run(stop)
+
+
+async def _start_tls_site(runner: web.AppRunner, state_dir: Path, host: str, port: int) -> web.TCPSite:
+    """Listen on ``port``; with 0, first try the port of the previous run (kubeconfigs stay valid)."""
+    ctx = tls.server_context(state_dir)
+    candidates = [port]
+    if port == 0 and (state_dir / PORT_FILE).exists():
+        with contextlib.suppress(ValueError):
+            candidates.insert(0, int((state_dir / PORT_FILE).read_text().strip()))
+    for i, candidate in enumerate(candidates):
+        site = web.TCPSite(runner, host, candidate, backlog=1024, shutdown_timeout=1.0, ssl_context=ctx)
+        try:
+            await site.start()
+            return site
+        except OSError:
+            if i == len(candidates) - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _bound_port(site: web.TCPSite, default: int) -> int:
+    sockets = getattr(site._server, "sockets", None) or []
+    return int(sockets[0].getsockname()[1]) if sockets else default
+
+
+def _write_server_file(state_dir: Path, url: str, http_url: str) -> None:
+    tmp = state_dir / (SERVER_FILE + ".tmp")
+    tmp.write_text(json.dumps({"url": url, "http_url": http_url, "pid": os.getpid(),
+                               "ca_file": str(state_dir / "tls" / tls.CA_FILE)}))
+    tmp.replace(state_dir / SERVER_FILE)
+
+
+def _remove_server_file(state_dir: Path) -> None:
+    path = state_dir / SERVER_FILE
+    with contextlib.suppress(OSError, ValueError):
+        if json.loads(path.read_text()).get("pid") == os.getpid():
+            path.unlink()
+
+
+async def _health(_: web.Request) -> web.Response:
+    return web.Response(text="ok")
+
+
+def build_app(store: Store, state_dir: Path, knob_state: KnobState, token: str,
+              address: Callable[[], str], *, bookmark_seconds: float = 1.0) -> web.Application:
+    api = ClusterAPI(store, Discovery(), address, bookmark_seconds)
+    admin = AdminAPI(store, knob_state, token, _machine_lister(state_dir))
+    app = web.Application(middlewares=[fault_middleware(knob_state)], client_max_size=256 * 1024 * 1024)
+    app[STOPPING_KEY] = asyncio.Event()
+    app.add_routes(admin.routes())
+    app.router.add_route("*", "/clusters/{cluster}/{tail:.*}", api.handle)
+    for path in ("/healthz", "/readyz", "/livez"):
+        app.router.add_get(path, _health)
+    return app
+
+
+async def serve(state_dir: Path, listen: str = "127.0.0.1:0", knobs: Knobs | None = None, *,
+                stop: asyncio.Event | None = None, controllers: bool = True,
+                bookmark_seconds: float = 1.0) -> None:
+    """Run until SIGTERM/SIGINT (or ``stop``); the state dir is created if needed."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    stop = stop or asyncio.Event()
+    store = Store(state_dir)
+    knob_state = KnobState(state_dir, knobs)
+    token = admin_token(state_dir)
+    host, port = parse_listen(listen)
+    address = [f"{host}:{port}"]
+    app = build_app(store, state_dir, knob_state, token, lambda: address[0],
+                    bookmark_seconds=bookmark_seconds)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = await _start_tls_site(runner, state_dir, host, port)
+    port = _bound_port(site, port)
+    (state_dir / PORT_FILE).write_text(str(port))
+    plain = web.TCPSite(runner, host, 0, backlog=1024, shutdown_timeout=1.0)
+    await plain.start()
+    address[0] = f"{host}:{port}"
+    url = f"https://{host}:{port}"
+    http_url = f"http://{host}:{_bound_port(plain, 0)}"
+    store.base_url = url
+    store.ca_pem = tls.ca_pem(state_dir)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    ctl: asyncio.Task[None] | None = None
+    if controllers:
+        ctl = asyncio.create_task(_run_controllers(store, state_dir, knob_state.get, stop))
+        ctl.add_done_callback(_report_controller_exit)
+    _write_server_file(state_dir, url, http_url)
+    log.info("sim API server listening on %s (state %s)", url, state_dir)
+    try:
+        await stop.wait()
+    finally:
+        app[STOPPING_KEY].set()
+        if ctl is not None:
+            ctl.cancel()
+            await asyncio.gather(ctl, return_exceptions=True)
+        await runner.cleanup()
+        _remove_server_file(state_dir)
+        store.close()
+
+
+def _report_controller_exit(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("simulated controllers stopped", exc_info=task.exception())

@@ -1,0 +1,154 @@
+"""``VSphereProvider``: the ``Provider`` protocol for vCenter, on pyvmomi.
+
+Each method resolves the credentials from ``EKSA_VSPHERE_USERNAME`` /
+``EKSA_VSPHERE_PASSWORD`` itself, opens one vCenter session (thumbprint pinned, logged out
+on exit) and runs one phase: validate credentials, preflight, render the CAPI/CAPV
+objects (no session needed), prepare (import template OVAs), clean up (destroy the
+cluster's VMs). Methods block; activities run them on a thread pool. Options that are not
+part of the EKS-A spec (OVAs to import, the EKS-D release name, images) come from the
+constructor, or ``EKSA_VSPHERE_TEMPLATE_OVA`` for a single OVA used for every missing
+template.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from eksa_temporal.logs import get_logger
+from eksa_temporal.spec.findings import Finding
+from providers.base import CleanupResult, ComponentRef, PreflightOptions, RenderContext
+
+from .cleanup import cleanup_vms
+from .credentials import credential_findings, resolve_credentials
+from .errors import VSphereError, VSpherePermanentError
+from .ova import import_ova
+from .preflight import Checker
+from .render import RenderOptions, credentials_secret, render
+from .session import Session, Target, vcenter_session
+from .view import ClusterView, cluster_view
+
+log = get_logger(__name__)
+OVA_ENV = "EKSA_VSPHERE_TEMPLATE_OVA"
+CAPV_VERSION = "v1.13.1"
+
+
+def _error_finding(exc: VSphereError, check: str) -> Finding:
+    # errors without a path come from reading the spec itself (``cluster_view``)
+    return Finding(
+        path=exc.path or "spec",
+        message=exc.message,
+        remediation=exc.remediation,
+        check=check if exc.path else "vsphere-spec",
+    )
+
+
+class VSphereProvider:
+    """vSphere through vCenter; see the module docstring."""
+
+    name = "vsphere"
+
+    def __init__(
+        self,
+        *,
+        template_ovas: Mapping[str, str] | None = None,
+        eksd_release: str = "",
+        render_options: RenderOptions | None = None,
+        timeout: float = 30.0,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        self._ovas = dict(template_ovas or {})
+        self._eksd_release = eksd_release
+        self._render = render_options or RenderOptions()
+        self._timeout = timeout
+        self._env = env
+
+    # -- helpers ------------------------------------------------------------------------
+    def _source(self) -> Mapping[str, str]:
+        return os.environ if self._env is None else self._env
+
+    def _ova_for(self, template: str) -> str | None:
+        return self._ovas.get(template) or self._source().get(OVA_ENV) or None
+
+    def _target(self, view: ClusterView) -> Target:
+        return Target(
+            server=view.server,
+            thumbprint=view.thumbprint,
+            insecure=view.insecure,
+            source=f"VSphereDatacenterConfig/{view.datacenter_name}",
+        )
+
+    def _session(self, view: ClusterView) -> Any:
+        return vcenter_session(
+            self._target(view), resolve_credentials(self._source()), self._timeout
+        )
+
+    # -- Provider protocol -------------------------------------------------------------
+    def infrastructure_component(self) -> ComponentRef:
+        return ComponentRef(name="vsphere", version=CAPV_VERSION)
+
+    def validate_credentials(self, spec: Any) -> list[Finding]:
+        missing = credential_findings(self._source())
+        if missing:
+            return missing
+        try:
+            view = cluster_view(spec)
+            with self._session(view):
+                log.info("vsphere-login-ok", server=view.server)
+        except VSpherePermanentError as exc:
+            return [_error_finding(exc, "vsphere-login")]
+        return []
+
+    def preflight(self, spec: Any, options: PreflightOptions) -> list[Finding]:
+        missing = credential_findings(self._source())
+        if missing:
+            return missing
+        try:
+            view = cluster_view(spec)
+            importable = {m.template for m in view.machines if self._ova_for(m.template)}
+            with self._session(view) as session:
+                checker = Checker(
+                    session, view, importable_templates=importable, eksd_release=self._eksd_release
+                )
+                findings = checker.run(skip_ip_check=options.skip_ip_check)
+        except VSpherePermanentError as exc:
+            return [_error_finding(exc, "vsphere-login")]
+        log.info("vsphere-preflight-done", findings=len(findings))
+        return findings
+
+    def render_capi_objects(self, spec: Any, ctx: RenderContext) -> list[dict[str, Any]]:
+        return render(cluster_view(spec), ctx.namespace, ctx.credentials_secret, self._render)
+
+    def credentials_secret(self, spec: Any, ctx: RenderContext) -> dict[str, Any]:
+        """The credentials Secret (holds the password): build it inside the apply activity
+        and hand it straight to the Kubernetes client; never return it from an activity."""
+        return credentials_secret(
+            cluster_view(spec),
+            ctx.namespace,
+            ctx.credentials_secret,
+            resolve_credentials(self._source()),
+        )
+
+    def prepare_infrastructure(self, spec: Any) -> list[str]:
+        view = cluster_view(spec)
+        created: list[str] = []
+        with self._session(view) as session:
+            done: set[str] = set()
+            for machine in view.machines:
+                source = self._ova_for(machine.template)
+                if source is None or machine.template in done:
+                    continue
+                done.add(machine.template)
+                if import_ova(session, view, machine, source, self._eksd_release):
+                    created.append(f"template {machine.template}")
+        if not created:
+            log.info("vsphere-prepare-noop")
+        return created
+
+    def cleanup(self, spec: Any, on_removed: Callable[[str], None] | None = None) -> CleanupResult:
+        view = cluster_view(spec)
+        session: Session
+        with self._session(view) as session:
+            removed, kept = cleanup_vms(session, view, on_removed)
+        return CleanupResult(removed=removed, kept=kept)

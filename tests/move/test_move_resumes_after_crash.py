@@ -1,0 +1,89 @@
+"""A move killed with SIGKILL at every phase boundary and in the middle of every phase
+finishes when a new process runs it again: the target holds the source's objects (spec,
+data, labels, annotations, status, owners on the target's uids), the source holds
+nothing, the Cluster is unpaused, no journal is left behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from eksa_temporal.kube.move import api as mapi
+from tests.move import support
+from tests.move.conftest import Pair
+
+RUNNER = Path(__file__).with_name("crash_runner.py")
+CLUSTER = "demo"
+OBJECTS = 33  # support.GraphBuilder.cluster(machines=3, workers=2)
+
+# (crash point, phase the second run resumes from)
+CRASH_POINTS = [
+    ("pausing:0", "pausing"),  # journal written, nothing paused yet
+    ("pause:1", "pausing"),  # cluster paused, graph not yet journaled
+    ("discovered:0", "creating"),  # graph journaled, nothing created
+    ("create:1", "creating"),
+    (f"create:{OBJECTS // 2}", "creating"),
+    (f"create:{OBJECTS}", "creating"),  # all created, phase not yet advanced
+    ("created:0", "deleting"),
+    ("delete:1", "deleting"),
+    (f"delete:{OBJECTS // 2}", "deleting"),
+    (f"delete:{OBJECTS}", "deleting"),
+    ("deleted:0", "unpausing"),
+    ("unpause:1", "unpausing"),  # target unpaused, journal still there
+]
+
+
+def run(pair: Pair, crash_at: str | None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "EKSA_MOVE_CRASH_AT"}
+    if crash_at:
+        env["EKSA_MOVE_CRASH_AT"] = crash_at
+    env["CHECKPOINT"] = "7"  # checkpoints inside the phases, too
+    return subprocess.run(
+        [sys.executable, str(RUNNER), pair.src_kubeconfig, pair.dst_kubeconfig, CLUSTER, pair.namespace],
+        env=env, capture_output=True, text=True, timeout=90, cwd=support.REPO,
+    )
+
+
+def assert_moved(pair: Pair, before: dict[tuple[str, str], support.Obj]) -> None:
+    after = pair.dst and support.snapshot(pair.dst, pair.namespace)
+    assert sorted(after) == sorted(before)
+    for key, obj in before.items():
+        assert after[key] == obj, key
+    assert support.snapshot(pair.src, pair.namespace) == {}
+    assert support.owner_uids_resolve(pair.dst, pair.namespace) == []
+    cluster = pair.dst.get(support.TYPES["Cluster"], pair.namespace, CLUSTER)
+    assert cluster is not None and "paused" not in cluster["spec"]
+    journals = pair.dst.list(mapi.CONFIG_MAP, "eksa-system", label_selector="move.eksa-temporal.io/journal")
+    assert journals == []
+
+
+@pytest.mark.parametrize(("crash_at", "resumes_from"), CRASH_POINTS)
+def test_move_killed_at_any_point_completes_when_run_again(pair: Pair, crash_at: str, resumes_from: str) -> None:
+    support.GraphBuilder(pair.src, pair.namespace).cluster(CLUSTER, machines=3, workers=2)
+    before = support.snapshot(pair.src, pair.namespace)
+    assert len(before) == OBJECTS
+
+    crashed = run(pair, crash_at)
+    assert crashed.returncode == -9, crashed.stderr[-2000:]
+
+    finished = run(pair, None)
+    assert finished.returncode == 0, finished.stderr[-2000:]
+    result = json.loads(finished.stdout)
+    assert result["resumed_from"] == resumes_from
+    assert result["objects"] == OBJECTS
+    assert_moved(pair, before)
+
+
+def test_a_finished_move_run_again_is_a_no_op(pair: Pair) -> None:
+    support.GraphBuilder(pair.src, pair.namespace).cluster(CLUSTER, machines=1)
+    before = support.snapshot(pair.src, pair.namespace)
+    assert run(pair, None).returncode == 0
+    again = run(pair, None)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert json.loads(again.stdout)["already_moved"] is True
+    assert_moved(pair, before)

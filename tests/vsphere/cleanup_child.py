@@ -1,0 +1,29 @@
+"""Run ``VSphereProvider.cleanup`` in a child process for the crash test: the spec YAML
+comes on stdin; each removed VM is printed (flushed) and followed by a pause, so the
+parent can ``kill -9`` this process between two removals."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from eksa_temporal.logs import configure
+from eksa_temporal.spec.load import load_spec
+from providers.vsphere import VSphereProvider
+
+
+def main() -> None:
+    configure(json_output=True)  # logs to stderr; stdout carries only removed paths
+    spec = load_spec(sys.stdin.read()).spec
+    assert spec is not None
+
+    def removed(path: str) -> None:
+        print(path, flush=True)
+        time.sleep(0.5)
+
+    VSphereProvider().cleanup(spec, on_removed=removed)
+    print("done", flush=True)
+
+
+if __name__ == "__main__":
+    main()

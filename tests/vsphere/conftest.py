@@ -1,0 +1,154 @@
+"""Fixtures for the vSphere provider's tests: a real govmomi vCenter simulator.
+
+``vcsim`` builds ``tests/vsphere/vcsim/main.go`` once into ``tests/.cache/vcsim/`` (Go in
+GOPATH mode against the Debian govmomi sources; skipped when Go or those sources are
+absent), starts it on 127.0.0.1 with a free port, TMPDIR under the cache and its own
+process group, requires the login ``SIM_USER`` / ``SIM_PASSWORD``, and kills the group at
+the end of the session. ``inventory`` adds what the specs reference (folders, a tagged
+template, an untagged one). ``vsphere_env`` puts the credentials into the environment.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pyVmomi import vim as _vim
+
+from providers.vsphere.credentials import PASSWORD_ENV, USERNAME_ENV, Credentials
+from providers.vsphere.ova import ensure_folder
+from providers.vsphere.session import Session, Target, vcenter_session
+from providers.vsphere.tags import TagClient
+from providers.vsphere.tasks import wait_task
+
+from .specs import SimInfo
+
+REPO = Path(__file__).resolve().parents[2]
+CACHE = REPO / "tests" / ".cache" / "vcsim"
+GOCODE = Path("/usr/share/gocode")
+vim: Any = _vim
+SIM_USER = "eksa-admin@vsphere.local"
+SIM_PASSWORD = "Sim-Pa55word-9f3c1"  # distinctive, so tests can grep logs and objects for it
+
+
+def _build() -> Path:
+    binary = CACHE / "vcsim"
+    source = REPO / "tests" / "vsphere" / "vcsim" / "main.go"
+    if binary.exists() and binary.stat().st_mtime >= source.stat().st_mtime:
+        return binary
+    go = shutil.which("go")
+    if go is None or not (GOCODE / "src" / "github.com" / "vmware" / "govmomi").is_dir():
+        pytest.skip(
+            "the Go toolchain or the govmomi sources (golang-github-vmware-govmomi-dev) are absent"
+        )
+    for sub in ("gopath", "gocache", "tmp"):
+        (CACHE / sub).mkdir(parents=True, exist_ok=True)
+    env = os.environ | {
+        "GO111MODULE": "off",
+        "GOPATH": f"{CACHE / 'gopath'}:{GOCODE}",
+        "GOCACHE": str(CACHE / "gocache"),
+        "TMPDIR": str(CACHE / "tmp"),
+        "GOFLAGS": "",
+    }
+    tmp = binary.with_suffix(".building")
+    subprocess.run(
+        [go, "build", "-o", str(tmp), "."], cwd=source.parent, env=env, check=True, timeout=600
+    )
+    tmp.replace(binary)
+    return binary
+
+
+@contextmanager
+def run_vcsim(tmpdir: Path, *args: str) -> Iterator[SimInfo]:
+    """Start the simulator (own process group, TMPDIR ``tmpdir``); kill it on exit."""
+    binary = _build()
+    env = os.environ | {
+        "TMPDIR": str(tmpdir),
+        "VCSIM_USERNAME": SIM_USER,
+        "VCSIM_PASSWORD": SIM_PASSWORD,
+    }
+    log = (tmpdir / "vcsim.log").open("w")
+    proc = subprocess.Popen(
+        [str(binary), "-listen", "127.0.0.1:0", *args],
+        stdout=subprocess.PIPE,
+        stderr=log,
+        env=env,
+        start_new_session=True,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert line, f"vcsim exited before printing its address (see {tmpdir / 'vcsim.log'})"
+        info = json.loads(line)
+        yield SimInfo(
+            server=info["url"], thumbprint=info["thumbprint"], user=SIM_USER, password=SIM_PASSWORD
+        )
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def vcsim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimInfo]:
+    with run_vcsim(tmp_path_factory.mktemp("vcsim-tmp")) as sim:
+        yield sim
+
+
+@pytest.fixture
+def vsphere_env(vcsim: SimInfo, monkeypatch: pytest.MonkeyPatch) -> SimInfo:
+    monkeypatch.setenv(USERNAME_ENV, vcsim.user)
+    monkeypatch.setenv(PASSWORD_ENV, vcsim.password)
+    return vcsim
+
+
+def open_session(sim: SimInfo) -> Any:
+    """A session on the simulator for test set-up and assertions."""
+    creds = Credentials(username=sim.user, password=sim.password)  # type: ignore[arg-type]
+    return vcenter_session(Target(server=sim.server, thumbprint=sim.thumbprint), creds)
+
+
+def clone_vm(
+    session: Session, source: str, folder_rel: str, name: str, template: bool = False
+) -> Any:
+    """Clone the simulator's VM at inventory path ``source`` into ``/DC0/vm/<folder_rel>``."""
+    content = session.content
+    dc = content.searchIndex.FindByInventoryPath("DC0")
+    src = content.searchIndex.FindByInventoryPath(source)
+    folder = ensure_folder(dc, folder_rel)
+    pool = content.searchIndex.FindByInventoryPath("DC0/host/DC0_C0/Resources")
+    spec = vim.vm.CloneSpec(location=vim.vm.RelocateSpec(pool=pool), template=False, powerOn=False)
+    vm = wait_task(src.CloneVM_Task(folder=folder, name=name, spec=spec))
+    if template:
+        vm.MarkAsTemplate()
+    return vm
+
+
+@pytest.fixture(scope="session")
+def inventory(vcsim: SimInfo) -> SimInfo:
+    """Folders ``eksa`` and ``other``, template ``Templates/ubuntu-1-28`` tagged
+    ``os:ubuntu`` + ``eksdRelease:kubernetes-1-28-eks-5``, ``Templates/untagged``."""
+    with open_session(vcsim) as session:
+        ensure_folder(session.content.searchIndex.FindByInventoryPath("DC0"), "eksa")
+        ensure_folder(session.content.searchIndex.FindByInventoryPath("DC0"), "other")
+        tagged = clone_vm(
+            session, "DC0/vm/DC0_C0_RP0_VM0", "Templates", "ubuntu-1-28", template=True
+        )
+        clone_vm(session, "DC0/vm/DC0_C0_RP0_VM0", "Templates", "untagged", template=True)
+        with TagClient(session) as tags:
+            tags.attach(tagged, "os", "os:ubuntu")
+            tags.attach(tagged, "eksdRelease", "eksdRelease:kubernetes-1-28-eks-5")
+    return vcsim

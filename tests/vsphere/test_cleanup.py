@@ -1,0 +1,135 @@
+"""Clean-up: every VM of the cluster (name prefix in its folders, or the owner tag) is
+powered off and destroyed, nothing else is touched, and a run killed midway then re-run
+reaches the same end state."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+
+import yaml
+from pyVmomi import vim
+
+from providers.vsphere import VSphereProvider
+from providers.vsphere.inventory import inventory_path, vm_properties
+from providers.vsphere.tags import TagClient
+from providers.vsphere.tasks import wait_task
+
+from .conftest import REPO, clone_vm, open_session
+from .specs import SimInfo, documents, spec
+
+SOURCE = "DC0/vm/DC0_C0_RP0_VM0"
+
+
+def inventory_state(sim: SimInfo) -> dict[str, tuple[str, bool]]:
+    """Every VM: path -> (power state, is template)."""
+    with open_session(sim) as session:
+        rows = vm_properties(
+            session.content, session.content.rootFolder, ["runtime.powerState", "config.template"]
+        )
+        return {
+            inventory_path(r["obj"]): (str(r["runtime.powerState"]), bool(r.get("config.template")))
+            for r in rows
+        }
+
+
+def test_cleanup_removes_the_clusters_vms_and_nothing_else(
+    inventory: SimInfo, vsphere_env: SimInfo
+) -> None:
+    with open_session(vsphere_env) as session:
+        running = clone_vm(session, SOURCE, "eksa", "leaky-cp-x1")
+        wait_task(running.PowerOnVM_Task())
+        clone_vm(session, SOURCE, "eksa", "leaky-md-0-7f9c-abcde")
+        tagged = clone_vm(session, SOURCE, "other", "worker-from-leaky")
+        with TagClient(session) as tags:
+            tags.attach(tagged, "eksa-cluster", "leaky")
+        clone_vm(session, SOURCE, "eksa", "leakyother-1")  # another cluster's name
+        clone_vm(session, SOURCE, "eksa", "bystander")
+        clone_vm(session, SOURCE, "other", "leaky-outside")  # right prefix, other folder
+        clone_vm(session, SOURCE, "eksa", "leaky-template", template=True)
+    before = inventory_state(vsphere_env)
+    ours = {
+        "/DC0/vm/eksa/leaky-cp-x1",
+        "/DC0/vm/eksa/leaky-md-0-7f9c-abcde",
+        "/DC0/vm/other/worker-from-leaky",
+    }
+    assert ours <= set(before) and before["/DC0/vm/eksa/leaky-cp-x1"][0] == "poweredOn"
+
+    result = VSphereProvider().cleanup(spec(vsphere_env, "leaky"))
+
+    assert set(result.removed) == ours
+    assert set(result.kept) == {"/DC0/vm/other/leaky-outside", "/DC0/vm/eksa/leaky-template"}
+    after = inventory_state(vsphere_env)
+    assert after == {path: state for path, state in before.items() if path not in ours}
+    assert VSphereProvider().cleanup(spec(vsphere_env, "leaky")).removed == []
+
+
+def test_cleanup_killed_midway_then_rerun_reaches_the_same_end_state(
+    inventory: SimInfo, vsphere_env: SimInfo
+) -> None:
+    with open_session(vsphere_env) as session:
+        for i in range(6):
+            clone_vm(session, SOURCE, "eksa", f"crashy-md-0-{i}")
+        clone_vm(session, SOURCE, "eksa", "crashy2-keep")
+    before = inventory_state(vsphere_env)
+    ours = {f"/DC0/vm/eksa/crashy-md-0-{i}" for i in range(6)}
+    expected = {path: state for path, state in before.items() if path not in ours}
+
+    text = yaml.safe_dump_all(documents(vsphere_env, "crashy"))
+    env = os.environ | {"PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.vsphere.cleanup_child"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        cwd=REPO,
+        env=env,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        assert proc.stdin is not None and proc.stdout is not None
+        proc.stdin.write(text)
+        proc.stdin.close()
+        first = proc.stdout.readline().strip()
+        assert first in ours
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+    middle = inventory_state(vsphere_env)
+    assert first not in middle and ours & set(middle), "the kill should land between two removals"
+
+    VSphereProvider().cleanup(spec(vsphere_env, "crashy"))
+    assert inventory_state(vsphere_env) == expected
+
+
+def test_templates_are_never_cleaned_up(inventory: SimInfo, vsphere_env: SimInfo) -> None:
+    with open_session(vsphere_env) as session:
+        tmpl = clone_vm(session, SOURCE, "eksa", "tmplonly-base", template=True)
+        assert isinstance(tmpl, vim.VirtualMachine)
+    result = VSphereProvider().cleanup(spec(vsphere_env, "tmplonly"))
+    assert result.removed == [] and result.kept == ["/DC0/vm/eksa/tmplonly-base"]
+
+
+def test_machines_cloned_as_capv_would_are_sized_tagged_and_cleaned_up(
+    inventory: SimInfo, vsphere_env: SimInfo
+) -> None:
+    from providers.vsphere.machines import clone_machine
+    from providers.vsphere.view import cluster_view
+
+    view = cluster_view(spec(vsphere_env, "capv", md={"numCPUs": 4, "memoryMiB": 6144}))
+    worker = view.workers[0].machine
+    with open_session(vsphere_env) as session:
+        vm = clone_machine(session, view, worker, "capv-md-0-aaaaa")
+        assert clone_machine(session, view, worker, "capv-md-0-aaaaa") == vm
+        assert (vm.config.hardware.numCPU, vm.config.hardware.memoryMB) == (4, 6144)
+        assert vm.runtime.powerState == "poweredOn"
+        with TagClient(session) as tags:
+            assert ("eksa-cluster", "capv") in tags.attached(vm)
+    result = VSphereProvider().cleanup(spec(vsphere_env, "capv"))
+    assert result.removed == ["/DC0/vm/eksa/capv-md-0-aaaaa"]

@@ -1,0 +1,78 @@
+"""Prepare: importing a template from an OVA (ImportVApp + HttpNfcLease on the simulator),
+idempotent across re-runs and after an import interrupted before MarkAsTemplate."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from eksa_temporal.spec.findings import errors
+from providers.base import PreflightOptions
+from providers.vsphere import VSphereProvider
+from providers.vsphere.inventory import vm_properties
+
+from .conftest import clone_vm, open_session
+from .ova_fixture import write_ova
+from .specs import SimInfo, spec
+
+
+def templates_named(sim: SimInfo, name: str) -> list[tuple[str, bool]]:
+    with open_session(sim) as session:
+        rows = vm_properties(
+            session.content, session.content.rootFolder, ["name", "config.template"]
+        )
+    return [(r["name"], bool(r.get("config.template"))) for r in rows if r["name"] == name]
+
+
+def tags_of(sim: SimInfo, path: str) -> list[tuple[str, str]]:
+    from providers.vsphere.tags import TagClient
+
+    with open_session(sim) as session, TagClient(session) as tags:
+        return tags.attached(session.content.searchIndex.FindByInventoryPath(path))
+
+
+def test_missing_template_is_imported_from_the_ova_once(
+    inventory: SimInfo, vsphere_env: SimInfo, tmp_path: Path
+) -> None:
+    template = "/DC0/vm/Imported/ubuntu-1-28-ova"
+    ova = write_ova(tmp_path / "ubuntu.ova")
+    provider = VSphereProvider(
+        template_ovas={template: str(ova)}, eksd_release="kubernetes-1-28-eks-5"
+    )
+    cluster = spec(vsphere_env, "ova", cp={"template": template}, md={"template": template})
+
+    assert errors(provider.preflight(cluster, PreflightOptions(skip_ip_check=True))) == []
+    assert errors(VSphereProvider().preflight(cluster, PreflightOptions(skip_ip_check=True)))
+
+    assert provider.prepare_infrastructure(cluster) == [f"template {template}"]
+    assert templates_named(vsphere_env, "ubuntu-1-28-ova") == [("ubuntu-1-28-ova", True)]
+    assert ("os", "os:ubuntu") in tags_of(vsphere_env, template.lstrip("/"))
+    assert VSphereProvider().preflight(cluster, PreflightOptions(skip_ip_check=True)) == []
+
+    assert provider.prepare_infrastructure(cluster) == []
+    assert templates_named(vsphere_env, "ubuntu-1-28-ova") == [("ubuntu-1-28-ova", True)]
+
+
+def test_half_imported_vm_is_replaced_by_a_template(
+    inventory: SimInfo, vsphere_env: SimInfo, tmp_path: Path
+) -> None:
+    template = "/DC0/vm/Imported/half-done"
+    with open_session(vsphere_env) as session:
+        # a plain VM at the template path, as an import killed before MarkAsTemplate leaves
+        clone_vm(session, "DC0/vm/DC0_C0_RP0_VM0", "Imported", "half-done")
+    provider = VSphereProvider(template_ovas={template: str(write_ova(tmp_path / "t.ova"))})
+    cluster = spec(vsphere_env, "half", cp={"template": template}, md={"template": template})
+
+    assert provider.prepare_infrastructure(cluster) == [f"template {template}"]
+    assert templates_named(vsphere_env, "half-done") == [("half-done", True)]
+
+
+def test_nothing_is_imported_without_an_ova(inventory: SimInfo, vsphere_env: SimInfo) -> None:
+    assert (
+        VSphereProvider(
+            env={
+                "EKSA_VSPHERE_USERNAME": vsphere_env.user,
+                "EKSA_VSPHERE_PASSWORD": vsphere_env.password,
+            }
+        ).prepare_infrastructure(spec(vsphere_env))
+        == []
+    )

@@ -1,0 +1,74 @@
+"""Fake activities for workflow tests: one async activity per step name (the same
+``@activity.defn(name=...)`` the real ones use), recording calls and misbehaving on demand
+(transient failures, permanent errors, blocking until cancelled)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities import steps
+from eksa_temporal.spec import generate_cluster_config
+
+ALL_STEPS = sorted(v for k, v in vars(steps).items() if k.isupper() and isinstance(v, str))
+
+
+def spec_yaml(name: str = "demo", management: str | None = None) -> str:
+    """A valid sim spec; ``management`` names another cluster for a workload cluster."""
+    text = generate_cluster_config(name, "sim")
+    if management:
+        text = text.replace(f"managementCluster:\n    name: {name}", f"managementCluster:\n    name: {management}")
+    return text
+
+
+@dataclass
+class FakeInfra:
+    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    transient: dict[str, int] = field(default_factory=dict)  # step -> failures left
+    permanent: dict[str, str] = field(default_factory=dict)  # step -> ApplicationError type
+    blocked: dict[str, asyncio.Event] = field(default_factory=dict)  # step -> release
+    started: dict[str, asyncio.Event] = field(default_factory=dict)
+
+    def names(self) -> list[str]:
+        return [name for name, _ in self.calls]
+
+    def block(self, step: str) -> asyncio.Event:
+        self.started[step] = asyncio.Event()
+        self.blocked[step] = asyncio.Event()
+        return self.blocked[step]
+
+    def _make(self, name: str) -> Callable[..., Any]:
+        async def run(inp: dict[str, Any]) -> dict[str, Any]:
+            self.calls.append((name, inp))
+            if name in self.permanent:
+                raise ApplicationError(
+                    f"{name} cannot work (fix: change the spec)", type=self.permanent[name], non_retryable=True
+                )
+            if self.transient.get(name, 0) > 0:
+                self.transient[name] -= 1
+                raise RuntimeError(f"{name}: connection refused")
+            if name in self.blocked:
+                self.started[name].set()
+                while not self.blocked[name].is_set():
+                    activity.heartbeat({"machines_ready": 0, "machines_total": 2})
+                    await asyncio.sleep(0.1)
+            workdir = inp["workdir"]
+            c = inp["cluster_name"]
+            return {
+                "bootstrap_kubeconfig": f"{workdir}/generated/{c}.kind.kubeconfig",
+                "kubeconfig_path": f"{workdir}/{c}-eks-a-cluster.kubeconfig",
+                "cluster_config_path": f"{workdir}/{c}-eks-a-cluster.yaml",
+                "bundle_path": inp.get("bundle_path") or "",
+                "removed": ["machine/a"] if name in (steps.CLEANUP_INFRASTRUCTURE, steps.DELETE_WORKLOAD_CLUSTER) else [],
+            }
+
+        run.__name__ = name.replace("-", "_")
+        return activity.defn(name=name)(run)
+
+    def activities(self) -> list[Callable[..., Any]]:
+        return [self._make(name) for name in ALL_STEPS]

@@ -1,0 +1,117 @@
+"""What the three lifecycle workflows share: the ``progress`` query, the ``retry`` and
+``abort`` operator updates (each with a validator, so a request that does not fit is refused
+before it enters history), the arguments every step receives, and the diagnostics step.
+
+``CreateClusterWorkflow``, ``UpgradeClusterWorkflow`` and ``DeleteClusterWorkflow`` subclass
+``LifecycleWorkflow``; Temporal registers the inherited handlers with each of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from temporalio import workflow
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities import steps
+    from workflows.facts import ClusterFacts, SpecError, cluster_facts
+    from workflows.models import (
+        OperationInput,
+        OperationProgress,
+        OperatorReply,
+        OperatorRequest,
+    )
+    from workflows.runner import Operation
+
+StepResult = dict[str, Any]
+
+
+def result_path(result: StepResult | None, *keys: str) -> str | None:
+    """The first non-empty path among ``keys`` in an activity result."""
+    if not result:
+        return None
+    for key in keys:
+        value = result.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+class LifecycleWorkflow:
+    """Base of the lifecycle workflows; ``begin`` must run first in ``run``."""
+
+    op: Operation
+    facts: ClusterFacts
+    inp: OperationInput
+
+    def begin(self, operation: str, inp: OperationInput, plan: Callable[[ClusterFacts], list[str]]) -> None:
+        """Read the spec's facts, choose the plan, publish search attributes and details."""
+        self.inp = inp
+        try:
+            self.facts = cluster_facts(inp.spec_yaml)
+        except SpecError as exc:
+            raise ApplicationError(
+                f"{exc} (fix: pass a spec made by `eksa-temporal generate clusterconfig`)",
+                type="InvalidSpec",
+                non_retryable=True,
+            ) from exc
+        self.op = Operation(operation, self.facts, inp.timeouts, plan(self.facts))
+        self.op.announce()
+
+    def common(self, **extra: Any) -> dict[str, Any]:
+        """The fields every step input takes (references only, never secret values)."""
+        args: dict[str, Any] = {
+            "cluster_name": self.facts.name,
+            "namespace": self.facts.namespace,
+            "provider": self.facts.provider,
+            "spec_yaml": self.inp.spec_yaml,
+            "workdir": self.inp.workdir,
+            "management_kubeconfig": self.inp.management_kubeconfig,
+            "components_dir": self.inp.components_dir,
+            "skip_ip_check": self.inp.skip_ip_check,
+        }
+        args.update(extra)
+        return args
+
+    def elapsed(self) -> float:
+        return (workflow.now() - workflow.info().start_time).total_seconds()
+
+    async def diagnose(self) -> None:
+        """Collect a support bundle into ``<c>/support-bundle-<ts>.tar.gz`` (best effort)."""
+        stamp = workflow.now().strftime("%Y%m%dT%H%M%SZ")
+        await self.op.side_step(
+            steps.COLLECT_DIAGNOSTICS,
+            self.common(bundle_path=f"{self.inp.workdir.rstrip('/')}/support-bundle-{stamp}.tar.gz"),
+            dict,
+            attempts=2,
+        )
+
+    @workflow.query
+    def progress(self) -> OperationProgress:
+        """Steps with state, timings, attempts and last error, and the phase."""
+        return self._started().progress
+
+    @workflow.update
+    async def retry(self, request: OperatorRequest) -> OperatorReply:
+        """Run the parked step again."""
+        return OperatorReply(step=self.op.decide("retry"), decision="retry")
+
+    @retry.validator
+    def _validate_retry(self, request: OperatorRequest) -> None:
+        self._started().validate_decision()
+
+    @workflow.update
+    async def abort(self, request: OperatorRequest) -> OperatorReply:
+        """Give up the parked step: compensate (unless keep-on-failure), then fail."""
+        return OperatorReply(step=self.op.decide("abort"), decision="abort")
+
+    @abort.validator
+    def _validate_abort(self, request: OperatorRequest) -> None:
+        self._started().validate_decision()
+
+    def _started(self) -> Operation:
+        if getattr(self, "op", None) is None:
+            raise ValueError("the operation has not started yet")
+        return self.op
