@@ -12,7 +12,6 @@ spec.datastore``), what is wrong, and what to do.
 from __future__ import annotations
 
 import socket
-from collections.abc import Callable
 from typing import Any
 
 from pyVmomi import vim
@@ -213,12 +212,11 @@ class Checker:
                     )
                 )
 
-    def _endpoint(self, probe: Callable[[str, int], bool] | None = None) -> None:
+    def _endpoint(self) -> None:
         host = self.view.endpoint_host
         if not host:
             return
-        check = probe or port_open
-        busy = [port for port in PROBE_PORTS if check(host, port)]
+        busy = [port for port in PROBE_PORTS if port_open(host, port)]
         if busy:
             self.findings.append(
                 _finding(

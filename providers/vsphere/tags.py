@@ -78,8 +78,12 @@ class TagClient:
                 request, timeout=self._timeout, context=self._session.ssl_context
             ) as resp:
                 raw = resp.read()
-        except urllib.error.HTTPError:
-            raise
+        except urllib.error.HTTPError as exc:
+            if method == "POST" and path == "/session":
+                raise  # __enter__ tells "no tagging API" (404) from a failed login
+            raise VSphereTransientError(
+                f"vAPI request {method} {path} failed: HTTP {exc.code}"
+            ) from exc
         except OSError as exc:
             raise VSphereTransientError(f"vAPI request {method} {path} failed: {exc}") from exc
         if not raw:

@@ -21,20 +21,27 @@ RUNNER = Path(__file__).with_name("crash_runner.py")
 CLUSTER = "demo"
 OBJECTS = 33  # support.GraphBuilder.cluster(machines=3, workers=2)
 
-# (crash point, phase the second run resumes from)
-CRASH_POINTS = [
-    ("pausing:0", "pausing"),  # journal written, nothing paused yet
-    ("pause:1", "pausing"),  # cluster paused, graph not yet journaled
-    ("discovered:0", "creating"),  # graph journaled, nothing created
-    ("create:1", "creating"),
+# every phase boundary and the middle of every phase, in the order a move reaches them
+CHAIN = [
+    "pausing:0",  # journal written, nothing paused yet
+    "pause:1",  # cluster paused, graph not yet journaled
+    "discovered:0",  # graph journaled, nothing created
+    "create:1",
+    f"create:{OBJECTS // 2}",
+    f"create:{OBJECTS}",  # all created, phase not yet advanced
+    "created:0",
+    "delete:1",
+    f"delete:{OBJECTS // 2}",
+    f"delete:{OBJECTS}",
+    "deleted:0",
+    "unpause:1",  # target unpaused, journal still there
+]
+# a first crash in the middle of each phase, then one clean run: (point, resumed phase)
+FIRST_CRASH = [
+    ("pause:1", "pausing"),
     (f"create:{OBJECTS // 2}", "creating"),
-    (f"create:{OBJECTS}", "creating"),  # all created, phase not yet advanced
-    ("created:0", "deleting"),
-    ("delete:1", "deleting"),
     (f"delete:{OBJECTS // 2}", "deleting"),
-    (f"delete:{OBJECTS}", "deleting"),
-    ("deleted:0", "unpausing"),
-    ("unpause:1", "unpausing"),  # target unpaused, journal still there
+    ("unpause:1", "unpausing"),
 ]
 
 
@@ -50,7 +57,7 @@ def run(pair: Pair, crash_at: str | None) -> subprocess.CompletedProcess[str]:
 
 
 def assert_moved(pair: Pair, before: dict[tuple[str, str], support.Obj]) -> None:
-    after = pair.dst and support.snapshot(pair.dst, pair.namespace)
+    after = support.snapshot(pair.dst, pair.namespace)
     assert sorted(after) == sorted(before)
     for key, obj in before.items():
         assert after[key] == obj, key
@@ -62,11 +69,27 @@ def assert_moved(pair: Pair, before: dict[tuple[str, str], support.Obj]) -> None
     assert journals == []
 
 
-@pytest.mark.parametrize(("crash_at", "resumes_from"), CRASH_POINTS)
-def test_move_killed_at_any_point_completes_when_run_again(pair: Pair, crash_at: str, resumes_from: str) -> None:
+def test_a_move_killed_at_every_point_in_turn_completes_and_a_rerun_is_a_no_op(pair: Pair) -> None:
     support.GraphBuilder(pair.src, pair.namespace).cluster(CLUSTER, machines=3, workers=2)
     before = support.snapshot(pair.src, pair.namespace)
     assert len(before) == OBJECTS
+    for crash_at in CHAIN:  # each run resumes the previous one and is killed further on
+        crashed = run(pair, crash_at)
+        assert crashed.returncode == -9, (crash_at, crashed.returncode, crashed.stderr[-2000:])
+    finished = run(pair, None)
+    assert finished.returncode == 0, finished.stderr[-2000:]
+    assert json.loads(finished.stdout)["resumed_from"] == "unpausing"
+    assert_moved(pair, before)
+    again = run(pair, None)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert json.loads(again.stdout)["already_moved"] is True
+    assert_moved(pair, before)
+
+
+@pytest.mark.parametrize(("crash_at", "resumes_from"), FIRST_CRASH)
+def test_a_move_killed_once_completes_when_run_again(pair: Pair, crash_at: str, resumes_from: str) -> None:
+    support.GraphBuilder(pair.src, pair.namespace).cluster(CLUSTER, machines=3, workers=2)
+    before = support.snapshot(pair.src, pair.namespace)
 
     crashed = run(pair, crash_at)
     assert crashed.returncode == -9, crashed.stderr[-2000:]
@@ -76,14 +99,4 @@ def test_move_killed_at_any_point_completes_when_run_again(pair: Pair, crash_at:
     result = json.loads(finished.stdout)
     assert result["resumed_from"] == resumes_from
     assert result["objects"] == OBJECTS
-    assert_moved(pair, before)
-
-
-def test_a_finished_move_run_again_is_a_no_op(pair: Pair) -> None:
-    support.GraphBuilder(pair.src, pair.namespace).cluster(CLUSTER, machines=1)
-    before = support.snapshot(pair.src, pair.namespace)
-    assert run(pair, None).returncode == 0
-    again = run(pair, None)
-    assert again.returncode == 0, again.stderr[-2000:]
-    assert json.loads(again.stdout)["already_moved"] is True
     assert_moved(pair, before)

@@ -58,7 +58,7 @@ def _build() -> Path:
         "TMPDIR": str(CACHE / "tmp"),
         "GOFLAGS": "",
     }
-    tmp = binary.with_suffix(".building")
+    tmp = binary.with_suffix(f".building-{os.getpid()}")
     subprocess.run(
         [go, "build", "-o", str(tmp), "."], cwd=source.parent, env=env, check=True, timeout=600
     )

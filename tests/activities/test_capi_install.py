@@ -1,0 +1,120 @@
+"""install-capi-components-*: clusterctl init with the sim's embedded components and with
+the published Cluster API CRDs as an air-gapped components folder; a second run is a no-op
+that writes nothing."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from activities.bootstrap import BootstrapActivities
+from activities.capi_install import INVENTORY_V1, CapiInstallActivities
+from activities.models import BootstrapInput, InstallCapiInput
+from eksa_temporal.kube.client import Kube, condition_true, kube_for
+from providers.capi.release import DEFAULT_RELEASE
+from providers.registry import Registry
+from providers.sim import components as sim_components
+from tests.activities.conftest import common
+from tests.conftest import shared_path
+
+CORE = "v1.10.10"
+
+
+def bootstrap(registry: Registry, name: str, tmp_path: Path) -> dict[str, Any]:
+    fields = common(name, tmp_path)
+    boot = BootstrapActivities(registry).bootstrap_cluster_init(BootstrapInput(**fields))
+    return {**fields, "bootstrap_kubeconfig": boot.bootstrap_kubeconfig}
+
+
+def snapshot(kube: Kube) -> dict[str, str]:
+    """resourceVersion of every object install-capi writes."""
+    out: dict[str, str] = {}
+    for api_version, kind in (
+        ("apiextensions.k8s.io/v1", "CustomResourceDefinition"),
+        (INVENTORY_V1, "Provider"),
+        ("v1", "Namespace"),
+    ):
+        items, _ = kube.list_objects(api_version, kind)
+        for i in items:
+            out[f"{kind}/{i['metadata'].get('namespace')}/{i['metadata']['name']}"] = i["metadata"]["resourceVersion"]
+    return out
+
+
+def test_install_with_the_embedded_components_then_a_second_run_writes_nothing(
+    registry: Registry, cluster_name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fields = bootstrap(registry, cluster_name, tmp_path)
+    acts = CapiInstallActivities(registry, cache_dir=tmp_path / "cache")
+    first = acts.install_capi_bootstrap(InstallCapiInput(**fields))
+    assert first.changed
+    assert [p.action for p in first.providers] == ["installed"] * 5
+
+    kube = kube_for(fields["bootstrap_kubeconfig"])
+    providers, _ = kube.list_objects(INVENTORY_V1, "Provider")
+    assert {p["metadata"]["name"]: p["version"] for p in providers} == {
+        "cluster-api": CORE, "bootstrap-kubeadm": CORE, "control-plane-kubeadm": CORE,
+        "infrastructure-sim": sim_components.SIM_VERSION,
+    }
+    for comp in sim_components.PROVIDERS:
+        for dep in comp.deployments:
+            assert condition_true(kube.get("apps/v1", "Deployment", dep, comp.namespace), "Available")
+
+    before = snapshot(kube)
+    writes: list[str] = []
+    for verb in ("apply", "create", "merge_patch", "delete"):
+        original = getattr(Kube, verb)
+
+        def spy(self: Kube, *args: Any, _verb: str = verb, _orig: Any = original, **kw: Any) -> Any:
+            writes.append(_verb)
+            return _orig(self, *args, **kw)
+
+        monkeypatch.setattr(Kube, verb, spy)
+    second = acts.install_capi_bootstrap(InstallCapiInput(**fields))
+    assert not second.changed
+    assert [p.action for p in second.providers] == ["already-installed"] * 5
+    assert writes == []
+    assert snapshot(kube) == before
+
+
+def components_dir_from_published_crds(base: Path) -> Path:
+    """``{base}/{provider}/{version}/`` from ../shared/capi-crds plus the sim's controller
+    Deployments (the published CRD folders hold CRDs only)."""
+    crds = shared_path("capi-crds", f"cluster-api-{CORE}")
+    layout = {
+        "cluster-api": ("core", "cluster-api"),
+        "bootstrap-kubeadm": ("bootstrap-kubeadm", "kubeadm-bootstrap"),
+        "control-plane-kubeadm": ("control-plane-kubeadm", "kubeadm-control-plane"),
+    }
+    for label, (folder, sim_name) in layout.items():
+        target = base / label / CORE
+        target.mkdir(parents=True)
+        for crd in sorted((crds / folder).glob("*.yaml")):
+            shutil.copy(crd, target / crd.name)
+        controllers = sim_components.manifests(sim_name, crds=False)
+        (target / "zz-controllers.yaml").write_text(yaml.safe_dump_all(controllers))
+    return base
+
+
+def test_install_from_a_components_folder_applies_the_published_crds(
+    registry: Registry, cluster_name: str, tmp_path: Path
+) -> None:
+    folder = components_dir_from_published_crds(tmp_path / "components")
+    fields = bootstrap(registry, cluster_name, tmp_path)
+    acts = CapiInstallActivities(registry, cache_dir=tmp_path / "cache")
+    result = acts.install_capi_bootstrap(InstallCapiInput(**fields, components_dir=str(folder)))
+    assert [p.name for p in result.providers] == [p.name for p in DEFAULT_RELEASE.plan("sim")]
+
+    kube = kube_for(fields["bootstrap_kubeconfig"])
+    crd = kube.get("apiextensions.k8s.io/v1", "CustomResourceDefinition", "clusters.cluster.x-k8s.io")
+    assert crd is not None
+    v1beta1 = next(v for v in crd["spec"]["versions"] if v["name"] == "v1beta1")
+    spec_props = v1beta1["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"]
+    assert "clusterNetwork" in spec_props  # the published schema, not the sim's stand-in
+    assert kube.get("apiextensions.k8s.io/v1", "CustomResourceDefinition", "machinedrainrules.cluster.x-k8s.io")
+    assert condition_true(
+        kube.get("apps/v1", "Deployment", "capi-controller-manager", "capi-system"), "Available"
+    )
