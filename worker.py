@@ -29,6 +29,10 @@ from workflows.upgrade import UpgradeClusterWorkflow
 
 WORKFLOWS: list[type] = [CreateClusterWorkflow, UpgradeClusterWorkflow, DeleteClusterWorkflow]
 MAX_CONCURRENT_ACTIVITIES = 64
+# workflows kept in the worker's cache (sticky execution); 0 makes every workflow task go
+# through the normal queue, so a replacement worker takes over a crashed one's workflows
+# without waiting for the sticky timeout (used by the crash tests)
+MAX_CACHED_ENV = "EKSA_TEMPORAL_MAX_CACHED_WORKFLOWS"
 
 log = logs.get_logger("worker")
 
@@ -49,8 +53,13 @@ def build_worker(
     activities: Sequence[Callable[..., Any]] | None = None,
     executor: ThreadPoolExecutor | None = None,
     max_concurrent_activities: int = MAX_CONCURRENT_ACTIVITIES,
+    max_cached_workflows: int | None = None,
 ) -> Worker:
-    """A worker for the lifecycle workflows; ``activities`` defaults to the real ones."""
+    """A worker for the lifecycle workflows; ``activities`` defaults to the real ones, sync
+    activities run on ``executor`` (a new pool of ``max_concurrent_activities`` threads if
+    none is given)."""
+    if executor is None:
+        executor = ThreadPoolExecutor(max_workers=max_concurrent_activities, thread_name_prefix="activity")
     return Worker(
         client,
         task_queue=task_queue or config.task_queue(),
@@ -59,6 +68,7 @@ def build_worker(
         activity_executor=executor,
         max_concurrent_activities=max_concurrent_activities,
         graceful_shutdown_timeout=timedelta(seconds=10),
+        max_cached_workflows=max_cached_workflows if max_cached_workflows is not None else int(os.environ.get(MAX_CACHED_ENV, "1000")),
     )
 
 

@@ -8,6 +8,7 @@ workflows list as non-retryable; anything else is raised as is and retried by Te
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any, TypeVar
@@ -92,6 +93,41 @@ def write_private(path: Path, text: str) -> bool:
     os.chmod(tmp, 0o600)
     os.replace(tmp, path)
     return True
+
+
+def owner_marker(inp: ClusterStepInput) -> Path:
+    """``<c>/generated/<c>.owner``: the create run that passed validation for this folder."""
+    return inp.dir / "generated" / f"{inp.cluster_name}.owner"
+
+
+def current_run() -> dict[str, str]:
+    if not activity.in_activity():
+        return {"workflow_id": "", "run_id": ""}
+    info = activity.info()
+    return {"workflow_id": info.workflow_id or "", "run_id": info.workflow_run_id or ""}
+
+
+def owned_by_this_run(inp: ClusterStepInput) -> bool:
+    """Whether the ownership marker names the workflow run executing this activity."""
+    marker = owner_marker(inp)
+    if not marker.exists():
+        return False
+    try:
+        return bool(json.loads(marker.read_text()) == current_run())
+    except ValueError:
+        return False
+
+
+def claim(inp: ClusterStepInput) -> None:
+    """Record that this workflow run owns the cluster's output folder."""
+    marker = owner_marker(inp)
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text(json.dumps(current_run()))
+
+
+def owned_by_another_run(inp: ClusterStepInput) -> bool:
+    marker = owner_marker(inp)
+    return marker.exists() and not owned_by_this_run(inp)
 
 
 def capi_cluster_kubeconfig(inp: ClusterStepInput) -> str:

@@ -137,7 +137,6 @@ class ProvisionProgress(BaseModel):
     control_plane_total: int = 0
     machines_ready: int = 0
     machines_total: int = 0
-    resource_version: str = ""
 
 
 class ProvisionResult(StepResult):

@@ -1,10 +1,12 @@
 """``delete-cluster``, ``delete-workload-cluster`` and ``cleanup-infrastructure``.
 
 Delete removes the CAPI ``Cluster`` where it is managed and watches until it is gone (the
-CAPI controllers delete machines first, then the Cluster); a missing Cluster is a no-op.
+CAPI controllers delete machines first, then the Cluster), then removes the now useless
+``<c>/<c>-eks-a-cluster.kubeconfig``; a missing Cluster is a no-op.
 Cleanup is the compensation of a failed or cancelled create: it removes whatever the
 operation made - the CAPI cluster objects (waiting for their machines to go), the bootstrap
-cluster, then ``Provider.cleanup`` for machines leaked outside CAPI. Every part checks first
+cluster, ``Provider.cleanup`` for machines leaked outside CAPI, and the cluster's kubeconfig
+file - and refuses to touch a cluster whose folder another create run owns. Every part checks first
 and is skipped when already absent, so cleanup can run any number of times.
 """
 
@@ -15,7 +17,16 @@ from pathlib import Path
 from temporalio import activity
 
 from activities import steps
-from activities.common import CAPI_V1, NOT_FOUND, heartbeat, load_spec, log, permanent
+from activities.common import (
+    CAPI_V1,
+    NOT_FOUND,
+    heartbeat,
+    load_spec,
+    log,
+    owned_by_another_run,
+    owner_marker,
+    permanent,
+)
 from activities.models import (
     CleanupInput,
     CleanupResult,
@@ -70,6 +81,14 @@ def delete_capi_cluster(kube: Kube, name: str, namespace: str, timeout: float) -
     )
 
 
+def forget_cluster(inp: DeleteClusterInput | CleanupInput) -> None:
+    """After the cluster is gone: remove its kubeconfig (it points nowhere now, and a later
+    create of the same name must not be refused) and the create's ownership marker; the
+    cluster config ``<c>/<c>-eks-a-cluster.yaml`` is kept as the record of what it was."""
+    inp.kubeconfig_path.unlink(missing_ok=True)
+    owner_marker(inp).unlink(missing_ok=True)
+
+
 class TeardownActivities:
     def __init__(self, registry: Registry) -> None:
         self.registry = registry
@@ -100,9 +119,10 @@ class TeardownActivities:
         ns = find_cluster(kube, inp.cluster_name, [*NAMESPACES, inp.namespace])
         if ns is None:
             log.info("CAPI cluster already gone; no-op", cluster=inp.cluster_name)
+            forget_cluster(inp)
             return DeleteClusterResult(changed=False, message=f"{inp.cluster_name} already deleted")
-        wait = inp.control_plane_wait_seconds
-        delete_capi_cluster(kube, inp.cluster_name, ns, wait)
+        delete_capi_cluster(kube, inp.cluster_name, ns, inp.control_plane_wait_seconds)
+        forget_cluster(inp)
         return DeleteClusterResult(changed=True, message=f"{inp.cluster_name} deleted")
 
     @activity.defn(name=steps.CLEANUP_INFRASTRUCTURE)
@@ -110,6 +130,16 @@ class TeardownActivities:
         """Compensation: remove the CAPI objects, the bootstrap cluster and leaked machines."""
         removed: list[str] = []
         kept: list[str] = []
+        if owned_by_another_run(inp):
+            # another create owns this cluster's folder (e.g. this run was refused with
+            # ClusterExists): its cluster is not ours to remove
+            log.warning(
+                "cleanup: the cluster belongs to another operation; nothing removed",
+                cluster=inp.cluster_name,
+            )
+            return CleanupResult(
+                changed=False, kept=[f"cluster {inp.cluster_name} (owned by another operation)"]
+            )
         boot = self.registry.bootstrapper(inp.provider)
         targets: list[str] = []
         if boot.exists(inp.bootstrap_cluster_name):
@@ -130,6 +160,9 @@ class TeardownActivities:
         leaked = self._provider_cleanup(inp)
         removed += leaked.removed
         kept += leaked.kept
+        if inp.kubeconfig_path.exists():
+            removed.append(str(inp.kubeconfig_path))
+        forget_cluster(inp)
         if not removed:
             log.info("cleanup: nothing left to remove; no-op", cluster=inp.cluster_name)
         return CleanupResult(changed=bool(removed), removed=removed, kept=kept)

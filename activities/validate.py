@@ -12,7 +12,6 @@ infrastructure.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from temporalio import activity
@@ -20,50 +19,27 @@ from temporalio import activity
 from activities import steps
 from activities.common import (
     BAD_CREDENTIALS,
+    CAPI_V1,
     CLUSTER_EXISTS,
+    EKSA_SYSTEM,
     IMMUTABLE_FIELD,
     INVALID_SPEC,
     NOT_FOUND,
     PREFLIGHT_FAILED,
     UNSUPPORTED_UPGRADE,
+    claim,
     findings_error,
     load_spec,
     log,
+    owned_by_this_run,
     permanent,
 )
 from activities.models import ValidateInput, ValidateResult
 from activities.upgrade_rules import IMMUTABLE, upgrade_findings
+from eksa_temporal.kube.client import kube_for
 from eksa_temporal.spec import ClusterSpec, Finding, check_spec_text
 from providers.base import PreflightOptions, Provider
 from providers.registry import Registry, UnknownProvider
-
-
-def owner_marker(inp: ValidateInput) -> Path:
-    return inp.dir / "generated" / f"{inp.cluster_name}.owner"
-
-
-def current_run() -> dict[str, str]:
-    if not activity.in_activity():
-        return {"workflow_id": "", "run_id": ""}
-    info = activity.info()
-    return {"workflow_id": info.workflow_id or "", "run_id": info.workflow_run_id or ""}
-
-
-def owned_by_this_run(inp: ValidateInput) -> bool:
-    marker = owner_marker(inp)
-    if not marker.exists():
-        return False
-    try:
-        return bool(json.loads(marker.read_text()) == current_run())
-    except ValueError:
-        return False
-
-
-def claim(inp: ValidateInput) -> None:
-    """Record that this workflow run owns the cluster's output folder."""
-    marker = owner_marker(inp)
-    marker.parent.mkdir(parents=True, exist_ok=True)
-    marker.write_text(json.dumps(current_run()))
 
 
 class ValidateActivities:
@@ -160,6 +136,25 @@ class ValidateActivities:
             desired=desired.kubernetes_version,
         )
         return ValidateResult(changed=False, passed=[*passed, "upgrade-rules"], warnings=warnings)
+
+    @staticmethod
+    def _live_version(inp: ValidateInput) -> str | None:
+        """The running control plane's Kubernetes version (via the CAPI Cluster's
+        controlPlaneRef where the cluster is managed), None when not readable."""
+        target = inp.management_kubeconfig or inp.kubeconfig or str(inp.kubeconfig_path)
+        if not Path(target).exists():
+            return None
+        kube = kube_for(target)
+        if not kube.serves(CAPI_V1, "Cluster"):
+            return None
+        for ns in dict.fromkeys([EKSA_SYSTEM, inp.namespace]):
+            cluster = kube.get(CAPI_V1, "Cluster", inp.cluster_name, ns)
+            ref = ((cluster or {}).get("spec") or {}).get("controlPlaneRef")
+            if ref:
+                cp = kube.get(ref["apiVersion"], ref["kind"], ref["name"], ns)
+                version = ((cp or {}).get("spec") or {}).get("version")
+                return str(version) if version else None
+        return None
 
     @activity.defn(name=steps.SETUP_VALIDATE_DELETE)
     def setup_validate_delete(self, inp: ValidateInput) -> ValidateResult:

@@ -146,9 +146,12 @@ def _state(status: WorkflowExecutionStatus | None, phase: str) -> str:
 class LifecycleClient:
     """Typed operations on cluster lifecycles over one Temporal client."""
 
-    def __init__(self, client: Client, task_queue: str | None = None) -> None:
+    def __init__(self, client: Client, task_queue: str | None = None, *, task_timeout: timedelta | None = None) -> None:
         self.client = client
         self.task_queue = task_queue or config.task_queue()
+        # workflow task timeout (server default 10 s): how soon a crashed worker's workflow
+        # task is handed to another worker
+        self.task_timeout = task_timeout
 
     @classmethod
     async def connect(cls, profile: str | None = None, task_queue: str | None = None) -> LifecycleClient:
@@ -177,6 +180,7 @@ class LifecycleClient:
                 task_queue=self.task_queue,
                 id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
                 id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+                task_timeout=self.task_timeout,
                 search_attributes=TypedSearchAttributes(
                     [
                         SearchAttributePair(EKSA_CLUSTER, facts.name),

@@ -32,8 +32,12 @@ class Bootstrapper(Protocol):
 
 
 def write_kubeconfig_file(path: Path, text: str) -> None:
-    """Write kubeconfig text to ``path`` readable by the owner only, atomically."""
+    """Write kubeconfig text to ``path`` readable by the owner only, atomically; an
+    unchanged file is left alone (its readers keep their cached client)."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists() and path.read_text() == text:
+        os.chmod(path, 0o600)
+        return
     tmp = path.with_name(f".{path.name}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:

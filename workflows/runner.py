@@ -91,6 +91,12 @@ def error_line(err: BaseException) -> str:
     return " ".join(text.split())[:500]
 
 
+def raise_if_cancel_requested() -> None:
+    """Raise ``CancelledError`` when the workflow has been asked to cancel."""
+    if workflow.cancellation_reason() is not None:
+        raise asyncio.CancelledError(workflow.cancellation_reason() or "cancel requested")
+
+
 def _is_permanent(err: ActivityError) -> bool:
     cause = err.cause
     return isinstance(cause, ApplicationError) and (cause.non_retryable or cause.type in NON_RETRYABLE)
@@ -126,7 +132,7 @@ class Operation:
         self.publish()
 
     def publish(self) -> None:
-        workflow.set_current_details(render_details(self.progress, workflow.now()))
+        workflow.set_current_details(render_details(self.progress))
 
     def set_phase(self, phase: Phase, error: str | None = None) -> None:
         if error is not None:
@@ -182,6 +188,7 @@ class Operation:
         if name not in (steps.SETUP_VALIDATE, steps.SETUP_VALIDATE_CREATE, steps.SETUP_VALIDATE_UPGRADE, steps.SETUP_VALIDATE_DELETE):
             self.side_effects = True
         while True:
+            raise_if_cancel_requested()
             sp.state = StepState.RUNNING
             sp.runs += 1
             sp.started_at = workflow.now()
@@ -214,6 +221,9 @@ class Operation:
             sp.state = StepState.COMPLETED
             sp.finished_at = workflow.now()
             self.publish()
+            # a step that finished despite a cancel request (activities that do not stop
+            # early complete normally): stop here, before the next step
+            raise_if_cancel_requested()
             return result
 
     async def _park(self, sp: StepProgress) -> str:

@@ -13,7 +13,18 @@ from eksa_temporal.kube.client import (
     Obj,
     UnknownKind,
     WaitTimeout,
+    condition,
+    condition_true,
     kube_for,
 )
 
-__all__ = ["Kube", "KubeError", "Obj", "UnknownKind", "WaitTimeout", "kube_for"]
+__all__ = [
+    "Kube",
+    "KubeError",
+    "Obj",
+    "UnknownKind",
+    "WaitTimeout",
+    "condition",
+    "condition_true",
+    "kube_for",
+]

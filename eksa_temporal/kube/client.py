@@ -14,7 +14,6 @@ inside the ``ApiClient``; nothing here logs or returns them.
 from __future__ import annotations
 
 import os
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -22,24 +21,33 @@ from pathlib import Path
 from typing import Any
 
 from kubernetes import config as _kconfig
-from kubernetes import watch as _kwatch
 from kubernetes.client import ApiClient
 from kubernetes.client import exceptions as _kexc
 from kubernetes.dynamic import client as _kdyn
+from kubernetes.dynamic import discovery as _kdisc
 from kubernetes.dynamic.exceptions import ResourceNotFoundError
+
+from eksa_temporal.kube.conditions import Obj, condition, condition_true
+from eksa_temporal.kube.watch import SetPredicate, WatchState, watch_window
 
 # the kubernetes package is only partly typed: use its untyped parts through ``Any``
 kconfig: Any = _kconfig
-kwatch: Any = _kwatch
 ApiException: Any = _kexc.ApiException
 DynamicClient: Any = _kdyn.DynamicClient
 
-Obj = dict[str, Any]
 ObjPredicate = Callable[[Obj | None], bool]
-SetPredicate = Callable[[dict[str, Obj]], bool]
 
 FIELD_MANAGER = "eksa-temporal"
-_DISCOVERY_DIR = tempfile.mkdtemp(prefix="eksa-kube-discovery-")
+# never an existing file: discovery stays in memory, per client (see _MemoryDiscoverer)
+_NO_CACHE_FILE = "/nonexistent/eksa-temporal-discovery.json"
+
+
+class _MemoryDiscoverer(_kdisc.LazyDiscoverer):  # type: ignore[misc]
+    """The official lazy discoverer without its shared file cache in /tmp (which other
+    processes and other API servers on a reused port would share)."""
+
+    def _write_cache(self) -> None:
+        return None
 
 
 class KubeError(Exception):
@@ -86,9 +94,9 @@ class Kube:
     def dynamic(self) -> Any:
         with self._lock:
             if self._dynamic is None:
-                host = str(self.api_client.configuration.host)
-                cache = Path(_DISCOVERY_DIR) / f"{abs(hash(host)):x}-{id(self):x}.json"
-                self._dynamic = DynamicClient(self.api_client, cache_file=str(cache))
+                self._dynamic = DynamicClient(
+                    self.api_client, cache_file=_NO_CACHE_FILE, discoverer=_MemoryDiscoverer
+                )
             return self._dynamic
 
     def resource(self, api_version: str, kind: str) -> Any:
@@ -292,87 +300,24 @@ class Kube:
             )
             return {i["metadata"]["name"]: i for i in items}, rv
 
-        objs, rv = relist()
+        state = WatchState(*relist())
         while True:
             if on_progress is not None:
-                on_progress(objs)
-            if predicate(objs):
-                return objs
+                on_progress(state.objs)
+            if predicate(state.objs):
+                return state.objs
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise WaitTimeout(f"timed out after {timeout:.0f}s waiting for {what}", objs)
+                raise WaitTimeout(f"timed out after {timeout:.0f}s waiting for {what}", state.objs)
             window = max(1, int(min(remaining, progress_interval) + 0.999))
+            selectors = {"label_selector": label_selector, "field_selector": field_selector}
             try:
-                objs, rv, satisfied = self._watch_once(
-                    res,
-                    ns,
-                    label_selector,
-                    field_selector,
-                    rv,
-                    window,
-                    objs,
-                    predicate,
-                    on_progress,
-                )
+                if watch_window(res, ns, selectors, state, window, predicate, on_progress):
+                    return state.objs
             except ApiException as exc:
                 if exc.status != 410:
                     raise
-                objs, rv = relist()  # our resourceVersion is too old: start from now
-                continue
-            if satisfied:
-                return objs
-
-    def _watch_once(
-        self,
-        res: Any,
-        ns: str | None,
-        label_selector: str | None,
-        field_selector: str | None,
-        rv: str,
-        window: int,
-        objs: dict[str, Obj],
-        predicate: SetPredicate,
-        on_progress: Callable[[dict[str, Obj]], None] | None,
-    ) -> tuple[dict[str, Obj], str, bool]:
-        """One bounded watch request from ``rv``; returns the new state, the last seen
-        resourceVersion and whether the predicate held."""
-        objs = dict(objs)
-        watcher = kwatch.Watch()
-        stream = watcher.stream(
-            res.get,
-            namespace=ns,
-            label_selector=label_selector,
-            field_selector=field_selector,
-            resource_version=rv or None,
-            allow_watch_bookmarks=True,
-            timeout_seconds=window,
-            serialize=False,
-            _request_timeout=(10, window + 15),
-        )
-        try:
-            for event in stream:
-                kind_ = event.get("type")
-                obj = event.get("raw_object") or {}
-                new_rv = (obj.get("metadata") or {}).get("resourceVersion")
-                if new_rv:
-                    rv = str(new_rv)
-                if kind_ == "BOOKMARK":
-                    continue
-                name = obj["metadata"]["name"]
-                if kind_ == "DELETED":
-                    objs.pop(name, None)
-                else:
-                    objs[name] = obj
-                if on_progress is not None:
-                    on_progress(objs)
-                if predicate(objs):
-                    return objs, rv, True
-        finally:
-            watcher.stop()
-            close = getattr(stream, "close", None)
-            if close is not None:
-                close()
-        return objs, rv, False
+                state = WatchState(*relist())  # our resourceVersion is too old: start from now
 
 
 _CACHE: dict[tuple[str, int, int, str | None], Kube] = {}
@@ -394,14 +339,15 @@ def kube_for(kubeconfig: str | os.PathLike[str], context: str | None = None) -> 
         return cached
 
 
-def condition(obj: Obj | None, type_: str) -> Obj | None:
-    """The status condition of ``type_`` on ``obj``, or None."""
-    for cond in ((obj or {}).get("status") or {}).get("conditions") or []:
-        if cond.get("type") == type_:
-            return dict(cond)
-    return None
-
-
-def condition_true(obj: Obj | None, type_: str) -> bool:
-    cond = condition(obj, type_)
-    return cond is not None and str(cond.get("status")) == "True"
+__all__ = [
+    "FIELD_MANAGER",
+    "Kube",
+    "KubeError",
+    "Obj",
+    "UnknownKind",
+    "WaitTimeout",
+    "condition",
+    "condition_true",
+    "kube_for",
+    "status_code",
+]

@@ -15,6 +15,7 @@ import yaml
 
 from eksa_temporal.spec.base import API_VERSION
 from eksa_temporal.spec.kinds import DATACENTER_KIND, MACHINE_KIND, PROVIDERS
+from eksa_temporal.spec.validate_cluster import CLUSTER_NAME
 
 DEFAULT_KUBERNETES_VERSION = "1.31"
 _SSH_KEY = "ssh-ed25519 AAAA...replace-me"
@@ -108,7 +109,11 @@ def _doc(kind: str, name: str, spec: dict[str, Any]) -> dict[str, Any]:
 def generate_cluster_config(name: str, provider: str) -> str:
     """A valid multi-document spec named ``name`` for ``provider``.
 
-    Raises ``ValueError`` for an unknown provider (the CLI turns it into a usage error)."""
+    Raises ``ValueError`` for an invalid name or an unknown provider (the CLI turns it into a usage error)."""
+    if not CLUSTER_NAME.match(name):
+        raise ValueError(
+            f"cluster name {name!r} is invalid: use letters, digits and '-', starting with a letter"
+        )
     if provider not in PROVIDERS:
         raise ValueError(f"unknown provider {provider!r}; choose one of {', '.join(PROVIDERS)}")
     dc_kind = DATACENTER_KIND[provider]  # type: ignore[index]

@@ -29,7 +29,7 @@ def _rules(spec: ClusterSpec) -> list[tuple[str, Callable[[], list[Finding]]]]:
         if isinstance(idp, OIDCConfig):
             rules.append(("oidc", lambda idp=idp: oidc(idp)))  # type: ignore[misc]
         elif isinstance(idp, AWSIamConfig):
-            rules.append(("aws-iam", lambda idp=idp: aws_iam(idp, spec.namespace)))  # type: ignore[misc]
+            rules.append(("aws-iam", lambda idp=idp: aws_iam(idp)))  # type: ignore[misc]
     if spec.gitops is not None:
         rules.append(("gitops", lambda: gitops(spec.gitops)))  # type: ignore[arg-type]
     if spec.flux is not None:

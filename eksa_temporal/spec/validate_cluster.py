@@ -8,13 +8,10 @@ strategy, machine health checks and the Kubernetes version (a warning only). Cal
 
 from __future__ import annotations
 
-import ipaddress
 import re
-from urllib.parse import urlsplit
 
 from eksa_temporal.spec.cluster import (
     Cluster,
-    ClusterNetwork,
     MachineHealthCheck,
     Taint,
 )
@@ -25,14 +22,13 @@ from eksa_temporal.spec.rules_util import (
     is_duration,
     is_ip,
     is_label_value,
-    is_port,
     is_qualified_name,
     minor_version,
-    parse_cidr,
-    split_host_port,
 )
+from eksa_temporal.spec.validate_network import network_rules, proxy_rules, registry_mirror_rules
 
 CLUSTER_NAME = re.compile(r"^[a-zA-Z][a-zA-Z0-9-]+$")
+WORKERLESS_KINDS = ("TinkerbellDatacenterConfig", "SimDatacenterConfig")
 SUPPORTED_K8S = ((1, 28), (1, 33))
 TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 CP = "spec.controlPlaneConfiguration"
@@ -222,11 +218,25 @@ def _workers(c: Collector, cluster: Cluster) -> None:
     groups = cluster.workers
     cp_taints = cluster.spec.control_plane_configuration.taints or []
     if not groups:
+        kind = cluster.spec.datacenter_ref.kind
+        if kind not in WORKERLESS_KINDS:
+            c.error(
+                WORKERS,
+                f"WorkerNodeGroupConfigs cannot be empty for {kind}",
+                "add a worker node group (name md-0, count 1)",
+            )
         if cp_taints:
             c.error(
                 f"{CP}.taints",
                 "cannot taint control plane when there is no worker node",
                 "remove the taints or add a worker node group",
+            )
+        version = minor_version(cluster.spec.kubernetes_version or "")
+        if version is not None and version <= (1, 21):
+            c.error(
+                WORKERS,
+                "Empty workerNodeGroupConfigs is not supported for kube version <= 1.21",
+                "add a worker node group or use a newer Kubernetes version",
             )
         return
     seen: set[str] = set()
@@ -295,11 +305,7 @@ def _workers(c: Collector, cluster: Cluster) -> None:
                     "maxSurge and maxUnavailable must be >= 0 and not both 0",
                     "e.g. maxSurge: 1, maxUnavailable: 0",
                 )
-    if (
-        cp_taints
-        and fully_tainted == len(groups)
-        and cluster.spec.management_cluster.name in ("", cluster.name)
-    ):
+    if fully_tainted == len(groups) and cluster.spec.management_cluster.name in ("", cluster.name):
         c.error(
             WORKERS,
             "at least one WorkerNodeGroupConfiguration must not have NoExecute and/or NoSchedule taints",
@@ -311,6 +317,12 @@ def _etcd(c: Collector, cluster: Cluster) -> None:
     etcd = cluster.spec.external_etcd_configuration
     if etcd is None:
         return
+    if cluster.spec.datacenter_ref.kind == "TinkerbellDatacenterConfig":
+        c.error(
+            "spec.externalEtcdConfiguration",
+            "tinkerbell external etcd configuration is unsupported",
+            "remove externalEtcdConfiguration (use stacked etcd)",
+        )
     path = "spec.externalEtcdConfiguration.count"
     if etcd.count == 0:
         c.error(
@@ -322,207 +334,6 @@ def _etcd(c: Collector, cluster: Cluster) -> None:
         c.error(path, "external etcd count cannot be an even number", "use 1, 3 or 5")
     elif etcd.count not in (3, 5) and cluster.spec.datacenter_ref.kind != "DockerDatacenterConfig":
         c.warn(path, "the recommended size of an external etcd cluster is 3 or 5", "")
-
-
-def _cni(c: Collector, network: ClusterNetwork) -> None:
-    if network.cni:
-        if network.cni_config is not None:
-            c.error(
-                f"{NET}.cni",
-                "cannot specify both cni and cniConfig (cni is deprecated)",
-                "keep only cniConfig",
-            )
-        else:
-            c.error(
-                f"{NET}.cni",
-                f"cni {network.cni} not supported",
-                "use cniConfig with cilium or kindnetd",
-            )
-        return
-    config = network.cni_config
-    plugins = (
-        [] if config is None else [p for p in (config.cilium, config.kindnetd) if p is not None]
-    )
-    if not plugins:
-        c.error(
-            f"{NET}.cniConfig",
-            "validating cniConfig: no cni plugin specified",
-            "set clusterNetwork.cniConfig.cilium: {}",
-        )
-    elif len(plugins) > 1:
-        c.error(
-            f"{NET}.cniConfig",
-            "cannot specify more than one CNI plugin",
-            "keep exactly one of cilium, kindnetd",
-        )
-    cilium = config.cilium if config else None
-    if cilium is None:
-        return
-    path = f"{NET}.cniConfig.cilium"
-    if cilium.policy_enforcement_mode not in (None, "", "default", "always", "never"):
-        c.error(
-            f"{path}.policyEnforcementMode",
-            f"cilium policyEnforcementMode {cilium.policy_enforcement_mode} not supported",
-            "use default, always or never",
-        )
-    if cilium.routing_mode not in (None, "", "overlay", "direct"):
-        c.error(
-            f"{path}.routingMode",
-            f"cilium routingMode {cilium.routing_mode} not supported",
-            "use overlay or direct",
-        )
-    for key, value in (
-        ("ipv4NativeRoutingCIDR", cilium.ipv4_native_routing_cidr),
-        ("ipv6NativeRoutingCIDR", cilium.ipv6_native_routing_cidr),
-    ):
-        if value:
-            if cilium.routing_mode != "direct":
-                c.error(
-                    f"{path}.{key}",
-                    f"{key} can only be set with routingMode direct",
-                    "set routingMode: direct or remove it",
-                )
-            if parse_cidr(value) is None:
-                c.error(f"{path}.{key}", f"{value} is not a valid CIDR", "e.g. 10.0.0.0/8")
-
-
-def _network(c: Collector, cluster: Cluster) -> None:
-    network = cluster.spec.cluster_network
-    _cni(c, network)
-    nets = {}
-    for key, blocks in (("pods", network.pods), ("services", network.services)):
-        cidrs = (blocks.cidr_blocks if blocks else None) or []
-        path = f"{NET}.{key}.cidrBlocks"
-        if not cidrs:
-            c.error(
-                path,
-                f"{key} CIDR block not specified or empty",
-                f"set clusterNetwork.{key}.cidrBlocks",
-            )
-            continue
-        if len(cidrs) > 1:
-            c.error(
-                path, f"multiple CIDR blocks for {key} are not yet supported", "keep one CIDR block"
-            )
-        parsed = parse_cidr(cidrs[0])
-        if parsed is None:
-            c.error(
-                f"{path}[0]",
-                f"invalid CIDR block format for {key}: {cidrs[0]}",
-                "use a CIDR such as 192.168.0.0/16",
-            )
-            continue
-        nets[key] = parsed
-    pods, services = nets.get("pods"), nets.get("services")
-    same_family = pods is not None and services is not None and pods.version == services.version
-    if same_family and pods.overlaps(services):  # type: ignore[arg-type,union-attr]
-        c.error(
-            f"{NET}.services.cidrBlocks[0]",
-            f"pods CIDR {pods} and services CIDR {services} overlap",
-            "choose non-overlapping ranges",
-        )
-    if pods is not None:
-        node_mask = 24 if pods.version == 4 else 64
-        if network.nodes is not None and network.nodes.cidr_mask_size is not None:
-            node_mask = network.nodes.cidr_mask_size
-        if pods.prefixlen >= node_mask:
-            c.error(
-                f"{NET}.pods.cidrBlocks[0]",
-                f"the size of pod subnet with mask {pods.prefixlen} is smaller than or equal to the size of node subnet with mask {node_mask}",
-                "use a larger pod subnet or a smaller node mask",
-            )
-        elif node_mask - pods.prefixlen > 16:
-            c.error(
-                f"{NET}.pods.cidrBlocks[0]",
-                f"pod subnet mask ({pods.prefixlen}) and node-mask ({node_mask}) difference is greater than 16",
-                "use a smaller pod subnet",
-            )
-    endpoint = cluster.spec.control_plane_configuration.endpoint
-    host = endpoint.host if endpoint else ""
-    if host and is_ip(host.split(":")[0]):
-        address = ipaddress.ip_address(host.split(":")[0])
-        for key, net in nets.items():
-            if address.version == net.version and address in net:
-                c.warn(
-                    f"{CP}.endpoint.host",
-                    f"control plane endpoint {host} is inside the {key} CIDR {net}",
-                    "use an address outside the pod and service ranges",
-                )
-
-
-def _proxy_address(c: Collector, path: str, value: str) -> None:
-    host_port = urlsplit(value).netloc if value.startswith("http") else value
-    split = split_host_port(host_port)
-    if split is None or not split[0]:
-        c.error(
-            path,
-            f"proxy endpoint {value} is invalid, please provide a valid proxy address",
-            "use host:port or http://host:port",
-        )
-    elif not is_port(split[1]):
-        c.error(
-            path,
-            f"proxy port {split[1]} is invalid, please provide a valid proxy port",
-            "use a port between 1 and 65535",
-        )
-
-
-def _proxy(c: Collector, cluster: Cluster) -> None:
-    proxy = cluster.spec.proxy_configuration
-    if proxy is None:
-        return
-    path = "spec.proxyConfiguration"
-    if not proxy.http_proxy:
-        c.error(
-            f"{path}.httpProxy",
-            "no value set for httpProxy",
-            "set proxyConfiguration.httpProxy to host:port",
-        )
-    else:
-        _proxy_address(c, f"{path}.httpProxy", proxy.http_proxy)
-    if not proxy.https_proxy:
-        c.error(
-            f"{path}.httpsProxy",
-            "no value set for httpsProxy",
-            "set proxyConfiguration.httpsProxy to host:port",
-        )
-    else:
-        _proxy_address(c, f"{path}.httpsProxy", proxy.https_proxy)
-
-
-def _registry_mirror(c: Collector, cluster: Cluster) -> None:
-    mirror = cluster.spec.registry_mirror_configuration
-    if mirror is None:
-        return
-    path = "spec.registryMirrorConfiguration"
-    if not mirror.endpoint:
-        c.error(
-            f"{path}.endpoint",
-            "no value set for RegistryMirrorConfiguration.Endpoint",
-            "set the mirror's host or IP",
-        )
-    if not is_port(mirror.port or "443"):
-        c.error(
-            f"{path}.port",
-            f"registry mirror port {mirror.port} is invalid, please provide a valid port",
-            "use a port between 1 and 65535",
-        )
-    ecr = 0
-    for i, ns in enumerate(mirror.oci_namespaces or []):
-        if not ns.registry:
-            c.error(
-                f"{path}.ociNamespaces[{i}].registry",
-                "registry can't be set to empty in OCINamespaces",
-                "name the upstream registry, e.g. public.ecr.aws",
-            )
-        if ns.registry == "public.ecr.aws":
-            ecr += 1
-    if ecr > 1:
-        c.error(
-            f"{path}.ociNamespaces",
-            "only one registry mirror for public.ecr.aws is allowed",
-            "keep one",
-        )
 
 
 def _refs(c: Collector, cluster: Cluster) -> None:
@@ -564,15 +375,26 @@ def _refs(c: Collector, cluster: Cluster) -> None:
                 "name the FluxConfig",
             )
     packages = cluster.spec.packages
-    if (
-        packages is not None
-        and packages.cronjob is not None
-        and cluster.spec.management_cluster.name not in ("", cluster.name)
-    ):
+    if packages is not None and cluster.spec.management_cluster.name not in ("", cluster.name):
+        for key, value in (("controller", packages.controller), ("cronjob", packages.cronjob)):
+            if value is not None:
+                c.error(
+                    f"spec.packages.{key}",
+                    f"packages: {key} should not be specified for a workload cluster",
+                    f"remove packages.{key} (it is set on the management cluster)",
+                )
+    if cluster.spec.bundles_ref is not None and cluster.spec.eksa_version is not None:
         c.error(
-            "spec.packages.cronjob",
-            "packages: cronjob should not be specified for a workload cluster",
-            "remove packages.cronjob",
+            "spec.bundlesRef",
+            "cannot pass both bundlesRef and eksaVersion. New clusters should use eksaVersion instead of bundlesRef",
+            "remove bundlesRef",
+        )
+    iam = cluster.spec.pod_iam_config
+    if iam is not None and not iam.service_account_issuer:
+        c.error(
+            "spec.podIamConfig.serviceAccountIssuer",
+            "ServiceAccount Issuer can't be empty while configuring IAM roles for pods",
+            "set podIamConfig.serviceAccountIssuer",
         )
     version = cluster.spec.eksa_version
     if version and not re.fullmatch(r"v?\d+\.\d+\.\d+([-+].*)?", version):
@@ -590,9 +412,9 @@ def validate_cluster(cluster: Cluster) -> list[Finding]:
         _control_plane,
         _workers,
         _etcd,
-        _network,
-        _proxy,
-        _registry_mirror,
+        network_rules,
+        proxy_rules,
+        registry_mirror_rules,
         _refs,
     ):
         rule(c, cluster)

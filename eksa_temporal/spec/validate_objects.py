@@ -68,32 +68,35 @@ def references(spec: ClusterSpec) -> list[Finding]:
 
 def _machine_refs(c: Collector, spec: ClusterSpec, machine_kind: str | None) -> None:
     cluster = spec.cluster
-    slots: list[tuple[str, Ref | None, bool]] = [
+    slots: list[tuple[str, Ref | None, str]] = [
         (
             "spec.controlPlaneConfiguration.machineGroupRef",
             cluster.spec.control_plane_configuration.machine_group_ref,
-            True,
+            "control plane machines",
         )
     ]
     slots += [
-        (f"spec.workerNodeGroupConfigurations[{i}].machineGroupRef", g.machine_group_ref, True)
+        (
+            f"spec.workerNodeGroupConfigurations[{i}].machineGroupRef",
+            g.machine_group_ref,
+            "for worker nodes",
+        )
         for i, g in enumerate(cluster.workers)
     ]
     etcd = cluster.spec.external_etcd_configuration
     if etcd is not None:
         slots.append(
-            ("spec.externalEtcdConfiguration.machineGroupRef", etcd.machine_group_ref, True)
+            (
+                "spec.externalEtcdConfiguration.machineGroupRef",
+                etcd.machine_group_ref,
+                "for etcd machines",
+            )
         )
-    for path, ref, required in slots:
+    for path, ref, role in slots:
         if machine_kind is None:
             continue  # docker: machine groups are not used
         if ref is None:
-            if required:
-                c.error(
-                    path,
-                    f"machineGroupRef is required for the {spec.provider} provider",
-                    f"reference a {machine_kind}",
-                )
+            c.error(path, f"must specify machineGroupRef {role}", f"reference a {machine_kind}")
             continue
         if ref.kind != machine_kind:
             c.error(
@@ -158,7 +161,7 @@ def oidc(config: OIDCConfig) -> list[Finding]:
     return c.findings
 
 
-def aws_iam(config: AWSIamConfig, cluster_namespace: str) -> list[Finding]:
+def aws_iam(config: AWSIamConfig) -> list[Finding]:
     c = Collector(check="aws-iam", prefix=_prefix(config))
     spec = config.spec
     if not spec.backend_mode:

@@ -12,7 +12,9 @@ from providers.registry import Registry
 from tests.activities.conftest import common
 
 
-def test_bootstrap_create_is_idempotent(registry: Registry, cluster_name: str, tmp_path: Path) -> None:
+def test_bootstrap_create_is_idempotent(
+    registry: Registry, cluster_name: str, tmp_path: Path
+) -> None:
     acts = BootstrapActivities(registry)
     inp = BootstrapInput(**common(cluster_name, tmp_path))
     first = acts.bootstrap_cluster_init(inp)
@@ -28,12 +30,16 @@ def test_bootstrap_create_is_idempotent(registry: Registry, cluster_name: str, t
     assert kube_for(path).get("v1", "Namespace", "eksa-system") is not None
 
 
-def test_delete_kind_cluster_is_idempotent(registry: Registry, cluster_name: str, tmp_path: Path) -> None:
+def test_delete_kind_cluster_is_idempotent(
+    registry: Registry, cluster_name: str, tmp_path: Path
+) -> None:
     acts = BootstrapActivities(registry)
     fields = common(cluster_name, tmp_path)
     acts.bootstrap_cluster_init(BootstrapInput(**fields))
     first = acts.delete_kind_cluster(DeleteBootstrapInput(**fields))
     second = acts.delete_kind_cluster(DeleteBootstrapInput(**fields))
     assert (first.changed, second.changed) == (True, False)
-    assert f"{cluster_name}-eks-a-cluster" not in [c["name"] for c in registry.sim_client().clusters()]
+    assert f"{cluster_name}-eks-a-cluster" not in [
+        c["name"] for c in registry.sim_client().clusters()
+    ]
     assert not (tmp_path / cluster_name / "generated" / f"{cluster_name}.kind.kubeconfig").exists()

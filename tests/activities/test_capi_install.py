@@ -40,7 +40,9 @@ def snapshot(kube: Kube) -> dict[str, str]:
     ):
         items, _ = kube.list_objects(api_version, kind)
         for i in items:
-            out[f"{kind}/{i['metadata'].get('namespace')}/{i['metadata']['name']}"] = i["metadata"]["resourceVersion"]
+            out[f"{kind}/{i['metadata'].get('namespace')}/{i['metadata']['name']}"] = i["metadata"][
+                "resourceVersion"
+            ]
     return out
 
 
@@ -56,12 +58,16 @@ def test_install_with_the_embedded_components_then_a_second_run_writes_nothing(
     kube = kube_for(fields["bootstrap_kubeconfig"])
     providers, _ = kube.list_objects(INVENTORY_V1, "Provider")
     assert {p["metadata"]["name"]: p["version"] for p in providers} == {
-        "cluster-api": CORE, "bootstrap-kubeadm": CORE, "control-plane-kubeadm": CORE,
+        "cluster-api": CORE,
+        "bootstrap-kubeadm": CORE,
+        "control-plane-kubeadm": CORE,
         "infrastructure-sim": sim_components.SIM_VERSION,
     }
     for comp in sim_components.PROVIDERS:
         for dep in comp.deployments:
-            assert condition_true(kube.get("apps/v1", "Deployment", dep, comp.namespace), "Available")
+            assert condition_true(
+                kube.get("apps/v1", "Deployment", dep, comp.namespace), "Available"
+            )
 
     before = snapshot(kube)
     writes: list[str] = []
@@ -109,12 +115,16 @@ def test_install_from_a_components_folder_applies_the_published_crds(
     assert [p.name for p in result.providers] == [p.name for p in DEFAULT_RELEASE.plan("sim")]
 
     kube = kube_for(fields["bootstrap_kubeconfig"])
-    crd = kube.get("apiextensions.k8s.io/v1", "CustomResourceDefinition", "clusters.cluster.x-k8s.io")
+    crd = kube.get(
+        "apiextensions.k8s.io/v1", "CustomResourceDefinition", "clusters.cluster.x-k8s.io"
+    )
     assert crd is not None
     v1beta1 = next(v for v in crd["spec"]["versions"] if v["name"] == "v1beta1")
     spec_props = v1beta1["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"]
     assert "clusterNetwork" in spec_props  # the published schema, not the sim's stand-in
-    assert kube.get("apiextensions.k8s.io/v1", "CustomResourceDefinition", "machinedrainrules.cluster.x-k8s.io")
+    assert kube.get(
+        "apiextensions.k8s.io/v1", "CustomResourceDefinition", "machinedrainrules.cluster.x-k8s.io"
+    )
     assert condition_true(
         kube.get("apps/v1", "Deployment", "capi-controller-manager", "capi-system"), "Available"
     )

@@ -15,7 +15,13 @@ from temporalio.exceptions import ApplicationError
 
 from activities.capi_install import CapiInstaller
 from activities.models import InstallCapiProgress
-from providers.capi.fetch import ComponentError, fetch_file, provider_manifests, sha256_hex, substitute
+from providers.capi.fetch import (
+    ComponentError,
+    fetch_file,
+    provider_manifests,
+    sha256_hex,
+    substitute,
+)
 from providers.capi.release import DEFAULT_RELEASE, ComponentFile, ProviderRelease
 
 MANIFEST = b"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: capx-system\n"
@@ -59,7 +65,9 @@ def test_download_is_verified_and_cached(http_server: tuple[str, Files], tmp_pat
     assert (tmp_path / "sha256" / ref.sha256).read_bytes() == MANIFEST
 
 
-def test_sha256_mismatch_is_refused_and_not_cached(http_server: tuple[str, Files], tmp_path: Path) -> None:
+def test_sha256_mismatch_is_refused_and_not_cached(
+    http_server: tuple[str, Files], tmp_path: Path
+) -> None:
     url, _ = http_server
     ref = ComponentFile(url=f"{url}/c.yaml", sha256="0" * 64)
     with pytest.raises(ComponentError, match="sha256 mismatch"):
@@ -81,12 +89,17 @@ def test_install_turns_a_checksum_mismatch_into_a_non_retryable_error(
 ) -> None:
     url, _ = http_server
     release = ProviderRelease(
-        name="infrastructure-x", type="InfrastructureProvider", version="v1.0.0",
-        namespace="capx-system", files=[ComponentFile(url=f"{url}/c.yaml", sha256="f" * 64)],
+        name="infrastructure-x",
+        type="InfrastructureProvider",
+        version="v1.0.0",
+        namespace="capx-system",
+        files=[ComponentFile(url=f"{url}/c.yaml", sha256="f" * 64)],
     )
     installer = CapiInstaller(
-        kube=None,  # type: ignore[arg-type] - the manifests are read before any API call
-        cache_dir=tmp_path, components_dir=None, deployment_wait_seconds=1,
+        kube=None,  # type: ignore[arg-type]  # read before any API call
+        cache_dir=tmp_path,
+        components_dir=None,
+        deployment_wait_seconds=1,
         progress=InstallCapiProgress(),
     )
     with pytest.raises(ApplicationError) as info:
@@ -111,7 +124,10 @@ def test_the_embedded_release_needs_no_network(tmp_path: Path) -> None:
         assert origin == "release"
         assert any(d["kind"] == "Deployment" for d in docs), release.name
     assert [p.type for p in DEFAULT_RELEASE.plan("sim")] == [
-        "CertManager", "CoreProvider", "BootstrapProvider", "ControlPlaneProvider",
+        "CertManager",
+        "CoreProvider",
+        "BootstrapProvider",
+        "ControlPlaneProvider",
         "InfrastructureProvider",
     ]
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from eksa_temporal.spec import ClusterSpec, check_spec_text, generate_cluster_config
 from activities.upgrade_rules import IMMUTABLE, VERSION_SKEW, upgrade_findings, version_findings
+from eksa_temporal.spec import ClusterSpec, check_spec_text, generate_cluster_config
 
 
 def spec(text: str) -> ClusterSpec:
@@ -32,7 +32,9 @@ def test_changing_the_pod_cidr_or_endpoint_is_an_immutable_field_change() -> Non
     current = spec(base)
     desired = spec(base.replace("192.168.0.0/16", "172.16.0.0/16").replace("'1.31'", "'1.32'"))
     found = upgrade_findings(current, desired)
-    assert [(f.check, f.path) for f in found] == [(IMMUTABLE, "spec.clusterNetwork.pods.cidrBlocks")]
+    assert [(f.check, f.path) for f in found] == [
+        (IMMUTABLE, "spec.clusterNetwork.pods.cidrBlocks")
+    ]
 
 
 def test_an_unchanged_spec_passes() -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from eksa_temporal.spec import generate_cluster_config
+from tests.support.sim import SimServer
 from workflows.models import (
     CreateClusterInput,
     CreateClusterResult,
@@ -33,8 +34,8 @@ def spec(name: str, management: str | None = None, *, version: str = "1.31", wor
     return text.replace("  - name: md-0\n    count: 1", f"  - name: md-0\n    count: {workers}")
 
 
-def live_machines(stack: Stack, cluster: str | None = None) -> list[dict[str, object]]:
-    machines = [m for m in stack.sim.client.machines() if m["state"] in ("provisioning", "running")]
+def live_machines(sim: SimServer, cluster: str | None = None) -> list[dict[str, object]]:
+    machines = [m for m in sim.client.machines() if m["state"] in ("provisioning", "running")]
     return [m for m in machines if cluster is None or m.get("cluster") == cluster]
 
 
@@ -54,7 +55,7 @@ async def test_full_lifecycle_of_a_management_and_a_workload_cluster(stack: Stac
     assert Path(created.kubeconfig_path).stat().st_mode & 0o777 == 0o600
     assert Path(f"{stack.workdir('mgmt')}/mgmt-eks-a-cluster.yaml").exists()
     assert len(kubectl_nodes(created.kubeconfig_path)) == 2  # 1 control plane + 1 worker
-    assert len(live_machines(stack, "mgmt")) == 2
+    assert len(live_machines(stack.sim, "mgmt")) == 2
     assert [c["name"] for c in stack.sim.client.clusters()].count("mgmt-eks-a-cluster") == 0  # bootstrap gone
 
     mgmt_kc = created.kubeconfig_path
@@ -67,12 +68,12 @@ async def test_full_lifecycle_of_a_management_and_a_workload_cluster(stack: Stac
         (await lc.start_upgrade(UpgradeClusterInput(spec_yaml=spec("w1", "mgmt", version="1.32", workers=3), workdir=stack.workdir("w1"), management_kubeconfig=mgmt_kc, timeouts=E2E))).workflow_id
     )
     assert len(kubectl_nodes(wl.kubeconfig_path)) == 4
-    assert len(live_machines(stack, "w1")) == 4  # the rollout replaced machines, it did not leak any
+    assert len(live_machines(stack.sim, "w1")) == 4  # the rollout replaced machines, it did not leak any
     assert "kubernetesVersion: '1.32'" in Path(f"{stack.workdir('w1')}/w1-eks-a-cluster.yaml").read_text()
 
     await lc.wait(
         (await lc.start_delete(DeleteClusterInput(spec_yaml=spec("w1", "mgmt", version="1.32", workers=3), workdir=stack.workdir("w1"), management_kubeconfig=mgmt_kc, timeouts=E2E))).workflow_id
     )
-    assert live_machines(stack, "w1") == []
+    assert live_machines(stack.sim, "w1") == []
     await lc.wait((await lc.start_delete(DeleteClusterInput(spec_yaml=spec("mgmt"), workdir=stack.workdir("mgmt"), timeouts=E2E))).workflow_id)
-    assert live_machines(stack) == []
+    assert live_machines(stack.sim) == []

@@ -112,9 +112,9 @@ def _handler(server: FakeApiServer) -> type[BaseHTTPRequestHandler]:
                 self._send(200, {"kind": "APIVersions", "versions": ["v1"]})
                 return
             if path == "/apis":
-                gv = {"groupVersion": f"{GROUP}/v1", "version": "v1"}
-                group = {"name": GROUP, "versions": [gv], "preferredVersion": gv}
-                self._send(200, {"kind": "APIGroupList", "apiVersion": "v1", "groups": [group]})
+                ver = {"groupVersion": f"{GROUP}/v1", "version": "v1"}
+                listed = {"name": GROUP, "versions": [ver], "preferredVersion": ver}
+                self._send(200, {"kind": "APIGroupList", "apiVersion": "v1", "groups": [listed]})
                 return
             for (group, version), res in RESOURCES.items():
                 base = f"/api/{version}" if not group else f"/apis/{group}/{version}"

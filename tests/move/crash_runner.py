@@ -27,7 +27,11 @@ def main() -> int:
             sys.stdout.flush()
             os.kill(os.getpid(), signal.SIGKILL)
 
-    options = MoveOptions(cluster=cluster, namespace=namespace, checkpoint_every=int(os.environ.get("CHECKPOINT", "500")))
+    options = MoveOptions(
+        cluster=cluster,
+        namespace=namespace,
+        checkpoint_every=int(os.environ.get("CHECKPOINT", "500")),
+    )
     try:
         result = move(src, dst, options, hook=hook if crash_at else None)
     except MoveAborted as exc:

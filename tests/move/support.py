@@ -58,13 +58,17 @@ def sim_server(state_dir: Path, *, controllers: bool = False, timeout: float = 2
     if not controllers:
         args.append("--no-controllers")
     log = open(state_dir / "sim.log", "wb")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=REPO)
+    proc = subprocess.Popen(
+        args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=REPO
+    )
     try:
         deadline = time.monotonic() + timeout
         client = SimClient(state_dir)
         while not ((state_dir / "server.json").exists() and client.healthy()):
             if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"sim serve did not start: {(state_dir / 'sim.log').read_text()[-2000:]}")
+                raise RuntimeError(
+                    f"sim serve did not start: {(state_dir / 'sim.log').read_text()[-2000:]}"
+                )
             time.sleep(0.1)
         yield Sim(state_dir, proc)
     finally:
@@ -108,7 +112,9 @@ def install_capi(api: MoveApi, versions: dict[str, str] | None = None) -> None:
 
 
 def ensure_namespace(api: MoveApi, name: str) -> None:
-    create_or_get(api, mapi.NAMESPACE, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
+    create_or_get(
+        api, mapi.NAMESPACE, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
+    )
 
 
 def create_or_get(api: MoveApi, rt: ResourceType, obj: Obj) -> Obj:
@@ -150,16 +156,37 @@ class GraphBuilder:
         self.api, self.ns = api, namespace
         ensure_namespace(api, namespace)
 
-    def add(self, kind: str, name: str, owners: list[Obj] | None = None, *, spec: Obj | None = None,
-            status: Obj | None = None, extra: Obj | None = None) -> Obj:
+    def add(
+        self,
+        kind: str,
+        name: str,
+        owners: list[Obj] | None = None,
+        *,
+        spec: Obj | None = None,
+        status: Obj | None = None,
+        extra: Obj | None = None,
+    ) -> Obj:
         rt = TYPES[kind]
-        obj: Obj = {"apiVersion": rt.api_version, "kind": kind,
-                    "metadata": {"name": name, "namespace": self.ns, "labels": {"cluster.x-k8s.io/cluster-name": "x"},
-                                 "annotations": {"note": f"{kind}-{name}"}}}
+        obj: Obj = {
+            "apiVersion": rt.api_version,
+            "kind": kind,
+            "metadata": {
+                "name": name,
+                "namespace": self.ns,
+                "labels": {"cluster.x-k8s.io/cluster-name": "x"},
+                "annotations": {"note": f"{kind}-{name}"},
+            },
+        }
         if owners:
             obj["metadata"]["ownerReferences"] = [
-                {"apiVersion": o["apiVersion"], "kind": o["kind"], "name": o["metadata"]["name"],
-                 "uid": o["metadata"]["uid"], "controller": i == 0, "blockOwnerDeletion": True}
+                {
+                    "apiVersion": o["apiVersion"],
+                    "kind": o["kind"],
+                    "name": o["metadata"]["name"],
+                    "uid": o["metadata"]["uid"],
+                    "controller": i == 0,
+                    "blockOwnerDeletion": True,
+                }
                 for i, o in enumerate(owners)
             ]
         if spec is not None:
@@ -176,51 +203,115 @@ class GraphBuilder:
         assert out is not None
         return out
 
-    def cluster(self, name: str, *, machines: int = 3, workers: int = 0, finalizers: bool = True) -> list[Obj]:
+    def cluster(
+        self, name: str, *, machines: int = 3, workers: int = 0, finalizers: bool = True
+    ) -> list[Obj]:
         """A Cluster with control plane, workers, secrets; every Machine has a nodeRef."""
         objs: list[Obj] = []
-        c = self.add("Cluster", name, spec={"controlPlaneRef": {"kind": "KubeadmControlPlane", "name": name},
-                                            "infrastructureRef": {"kind": "SimCluster", "name": name}},
-                     status={"infrastructureReady": True, "controlPlaneReady": True,
-                             "conditions": [{"type": "ControlPlaneInitialized", "status": "True"}]})
+        c = self.add(
+            "Cluster",
+            name,
+            spec={
+                "controlPlaneRef": {"kind": "KubeadmControlPlane", "name": name},
+                "infrastructureRef": {"kind": "SimCluster", "name": name},
+            },
+            status={
+                "infrastructureReady": True,
+                "controlPlaneReady": True,
+                "conditions": [{"type": "ControlPlaneInitialized", "status": "True"}],
+            },
+        )
         if finalizers:
             c = self.finalize(c, "cluster.cluster.x-k8s.io")
         objs.append(c)
-        objs.append(self.add("SimCluster", name, [c], spec={"controlPlaneEndpoint": {"host": "10.0.0.1", "port": 6443}},
-                             status={"ready": True}))
-        kcp = self.add("KubeadmControlPlane", name, [c], spec={"replicas": machines, "version": "v1.31.0"},
-                       status={"initialized": True, "readyReplicas": machines})
+        objs.append(
+            self.add(
+                "SimCluster",
+                name,
+                [c],
+                spec={"controlPlaneEndpoint": {"host": "10.0.0.1", "port": 6443}},
+                status={"ready": True},
+            )
+        )
+        kcp = self.add(
+            "KubeadmControlPlane",
+            name,
+            [c],
+            spec={"replicas": machines, "version": "v1.31.0"},
+            status={"initialized": True, "readyReplicas": machines},
+        )
         objs.append(kcp)
         for suffix in ("kubeconfig", "ca", "etcd", "sa", "proxy"):
             owners = [kcp] if suffix == "kubeconfig" else None
-            objs.append(self.add("Secret", f"{name}-{suffix}", owners, extra={"type": "Opaque",
-                                 "data": {"value": "c2VjcmV0LXZhbHVl"}}))
+            objs.append(
+                self.add(
+                    "Secret",
+                    f"{name}-{suffix}",
+                    owners,
+                    extra={"type": "Opaque", "data": {"value": "c2VjcmV0LXZhbHVl"}},
+                )
+            )
         objs.append(self.add("ConfigMap", f"{name}-extra", [c], extra={"data": {"k": "v"}}))
         owners_for_machines: list[tuple[Obj, str]] = [(kcp, "cp")]
         if workers:
-            tmpl = self.add("SimMachineTemplate", f"{name}-md", [c], spec={"template": {"spec": {"cpus": 2}}})
-            kct = self.add("KubeadmConfigTemplate", f"{name}-md", [c], spec={"template": {"spec": {}}})
-            md = self.add("MachineDeployment", f"{name}-md", [c], spec={"replicas": workers, "clusterName": name},
-                          status={"readyReplicas": workers})
-            ms = self.add("MachineSet", f"{name}-md-ms", [md], spec={"replicas": workers, "clusterName": name},
-                          status={"readyReplicas": workers})
+            tmpl = self.add(
+                "SimMachineTemplate", f"{name}-md", [c], spec={"template": {"spec": {"cpus": 2}}}
+            )
+            kct = self.add(
+                "KubeadmConfigTemplate", f"{name}-md", [c], spec={"template": {"spec": {}}}
+            )
+            md = self.add(
+                "MachineDeployment",
+                f"{name}-md",
+                [c],
+                spec={"replicas": workers, "clusterName": name},
+                status={"readyReplicas": workers},
+            )
+            ms = self.add(
+                "MachineSet",
+                f"{name}-md-ms",
+                [md],
+                spec={"replicas": workers, "clusterName": name},
+                status={"readyReplicas": workers},
+            )
             objs += [tmpl, kct, md, ms]
             owners_for_machines.append((ms, "md"))
         for owner, prefix in owners_for_machines:
             count = machines if prefix == "cp" else workers
             for i in range(count):
                 m_name = f"{name}-{prefix}-{i}"
-                m = self.add("Machine", m_name, [owner], spec={"clusterName": name, "providerID": f"sim://{m_name}"},
-                             status={"nodeRef": {"kind": "Node", "name": m_name}, "phase": "Running"})
+                m = self.add(
+                    "Machine",
+                    m_name,
+                    [owner],
+                    spec={"clusterName": name, "providerID": f"sim://{m_name}"},
+                    status={"nodeRef": {"kind": "Node", "name": m_name}, "phase": "Running"},
+                )
                 if finalizers:
                     m = self.finalize(m, "machine.cluster.x-k8s.io")
                 objs.append(m)
-                objs.append(self.add("SimMachine", m_name, [m], spec={"providerID": f"sim://{m_name}"},
-                                     status={"ready": True}))
+                objs.append(
+                    self.add(
+                        "SimMachine",
+                        m_name,
+                        [m],
+                        spec={"providerID": f"sim://{m_name}"},
+                        status={"ready": True},
+                    )
+                )
                 kc = self.add("KubeadmConfig", m_name, [m], spec={}, status={"ready": True})
                 objs.append(kc)
-                objs.append(self.add("Secret", m_name, [kc], extra={"type": "cluster.x-k8s.io/secret",
-                                     "data": {"value": "Ym9vdHN0cmFw"}}))
+                objs.append(
+                    self.add(
+                        "Secret",
+                        m_name,
+                        [kc],
+                        extra={
+                            "type": "cluster.x-k8s.io/secret",
+                            "data": {"value": "Ym9vdHN0cmFw"},
+                        },
+                    )
+                )
         return objs
 
 
@@ -229,9 +320,13 @@ def snapshot(api: MoveApi, namespace: str) -> dict[tuple[str, str], Obj]:
     move (spec, data, labels, annotations minus bookkeeping, owners by kind/name, status)."""
     out: dict[tuple[str, str], Obj] = {}
     for kind, rt in TYPES.items():
-        for o in api.list(rt, namespace):
+        for o in list_served(api, rt, namespace):
             meta = o["metadata"]
-            ann = {k: v for k, v in (meta.get("annotations") or {}).items() if k not in BOOKKEEPING_ANNOTATIONS}
+            ann = {
+                k: v
+                for k, v in (meta.get("annotations") or {}).items()
+                if k not in BOOKKEEPING_ANNOTATIONS
+            }
             spec = dict(o.get("spec") or {})
             spec.pop("paused", None)
             out[(kind, meta["name"])] = {
@@ -259,6 +354,16 @@ def owner_uids_resolve(api: MoveApi, namespace: str) -> list[str]:
             if uids.get((r["kind"], r["name"])) != r["uid"]:
                 bad.append(f"{o['kind']}/{o['metadata']['name']} -> {r['kind']}/{r['name']}")
     return bad
+
+
+def list_served(api: MoveApi, rt: ResourceType, namespace: str) -> list[Obj]:
+    """Objects of a kind; none when the server does not serve the kind."""
+    try:
+        return api.list(rt, namespace)
+    except ApiError as exc:
+        if exc.status == 404:
+            return []
+        raise
 
 
 def dump(obj: Any) -> str:

@@ -1,5 +1,5 @@
-"""Fixtures of the API emulator conformance suite: one sim server per module (starting a
-process per test would dominate the suite's time), a fresh virtual cluster per test."""
+"""Fixtures of the API emulator conformance suite: one sim server for the session (starting
+a process per test would dominate the suite's time), a fresh virtual cluster per test."""
 
 from __future__ import annotations
 
@@ -16,11 +16,13 @@ import pytest
 from tests.support.sim import SimServer, running_sim, sim_server  # noqa: F401
 
 _names = itertools.count()
+WATCH_WINDOW = 100
+SERVER_ARGS = ["--watch-window", str(WATCH_WINDOW), "--bookmark-seconds", "0.2"]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimServer]:
-    with running_sim(tmp_path_factory.mktemp("sim") / "state", ["--no-controllers"]) as server:
+    with running_sim(tmp_path_factory.mktemp("sim") / "state", ["--no-controllers", *SERVER_ARGS]) as server:
         yield server
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -42,10 +42,8 @@ def install(store: Store, cluster: str, *, crds: list[Obj] | None = None, deploy
     for doc in docs:
         if doc["kind"] == "Deployment" and not deployments:
             continue
-        try:
+        with suppress(AlreadyExists):
             store.create(cluster, doc)
-        except AlreadyExists:
-            pass
 
 
 def apply(store: Store, cluster: str, docs: list[Obj]) -> None:

@@ -158,3 +158,69 @@ def test_a_machine_that_fails_to_boot_is_reported_on_the_machine(tmp_path: Path)
     sim = store.get("mgmt", "infrastructure.cluster.x-k8s.io/v1beta1", "SimMachine", NS, machine["metadata"]["name"])
     assert sim is not None and sim["status"]["failureReason"] == "CreateError"
     assert [r["state"] for r in Inventory(tmp_path).list()] == ["failed"]
+
+
+def test_an_object_with_the_paused_annotation_is_not_reconciled(tmp_path: Path) -> None:
+    store = _start(tmp_path, cp=1, workers=1)
+    paused = {"metadata": {"annotations": {"cluster.x-k8s.io/paused": ""}}}
+
+    async def scenario() -> None:
+        async with h.running(store, tmp_path):
+            await h.wait_for(lambda: _ready(store, 1, 1))
+            store.patch("mgmt", h.CLUSTER_V, "MachineDeployment", NS, "w1-md-0", paused)
+            store.patch("mgmt", h.CLUSTER_V, "MachineDeployment", NS, "w1-md-0", {"spec": {"replicas": 2}})
+            await asyncio.sleep(0.4)
+            [mset] = store.list("mgmt", h.CLUSTER_V, "MachineSet", NS)
+            assert mset["spec"]["replicas"] == 1
+            store.patch("mgmt", h.CLUSTER_V, "MachineDeployment", NS, "w1-md-0",
+                        {"metadata": {"annotations": {"cluster.x-k8s.io/paused": None}}})
+            await h.wait_for(lambda: _ready(store, 1, 2), what="scaled after unpausing")
+
+    asyncio.run(scenario())
+
+
+def test_a_changed_kubeadm_config_spec_rolls_the_control_plane(tmp_path: Path) -> None:
+    store = _start(tmp_path, cp=1, workers=0)
+
+    async def scenario() -> None:
+        async with h.running(store, tmp_path):
+            await h.wait_for(lambda: _ready(store, 1, 0))
+            [old] = _machines(store, cp=True)
+            store.patch("mgmt", CP_V, "KubeadmControlPlane", NS, "w1", {"spec": {"kubeadmConfigSpec": {
+                "clusterConfiguration": {"apiServer": {"extraArgs": {"audit-log-maxage": "30"}}}}}})
+            await h.wait_for(
+                lambda: _ready(store, 1, 0) and [m["metadata"]["name"] for m in _machines(store, cp=True)] not in ([], [old["metadata"]["name"]]),
+                what="control plane replaced",
+            )
+
+    asyncio.run(scenario())
+    [new] = _machines(store, cp=True)
+    config = store.get("mgmt", "bootstrap.cluster.x-k8s.io/v1beta1", "KubeadmConfig", NS, new["metadata"]["name"])
+    assert config is not None
+    assert config["spec"]["clusterConfiguration"]["apiServer"]["extraArgs"] == {"audit-log-maxage": "30"}
+    assert "joinConfiguration" in config["spec"]
+
+
+def test_a_machine_creation_interrupted_by_a_crash_is_completed_under_its_name(tmp_path: Path) -> None:
+    store = _start(tmp_path, cp=1, workers=0)
+
+    async def scenario() -> None:
+        async with h.running(store, tmp_path):
+            await h.wait_for(lambda: _ready(store, 1, 0))
+            [mset] = store.list("mgmt", h.CLUSTER_V, "MachineSet", NS)
+            set_name = mset["metadata"]["name"]
+            # what a crash between creating the SimMachine and the Machine leaves behind
+            store.create("mgmt", {
+                "apiVersion": "infrastructure.cluster.x-k8s.io/v1beta1", "kind": "SimMachine",
+                "metadata": {"name": f"{set_name}-crash", "namespace": NS,
+                             "labels": {"cluster.x-k8s.io/set-name": set_name, "cluster.x-k8s.io/cluster-name": "w1"},
+                             "ownerReferences": [{"apiVersion": h.CLUSTER_V, "kind": "MachineSet", "name": set_name,
+                                                  "uid": mset["metadata"]["uid"], "controller": True}]},
+                "spec": {}})
+            store.patch("mgmt", h.CLUSTER_V, "MachineDeployment", NS, "w1-md-0", {"spec": {"replicas": 1}})
+            await h.wait_for(lambda: _ready(store, 1, 1))
+
+    asyncio.run(scenario())
+    [worker] = _machines(store, cp=False)
+    assert worker["metadata"]["name"].endswith("-crash")
+    assert len(store.list("mgmt", "infrastructure.cluster.x-k8s.io/v1beta1", "SimMachine", NS)) == 2

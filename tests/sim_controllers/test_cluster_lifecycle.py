@@ -168,3 +168,20 @@ def test_an_apps_deployment_becomes_available_after_the_configured_delay(tmp_pat
             assert done["status"]["availableReplicas"] == 2
 
     asyncio.run(scenario())
+
+
+def test_a_cert_manager_certificate_becomes_ready_with_its_secret(tmp_path: Path) -> None:
+    store = h.open_store(tmp_path)
+    h.install(store, "mgmt")
+    h.apply(store, "mgmt", [capi.namespace("probe")])
+    cert = {"apiVersion": "cert-manager.io/v1", "kind": "Certificate", "metadata": {"name": "t", "namespace": "probe"},
+            "spec": {"secretName": "t-tls", "dnsNames": ["x.local"], "issuerRef": {"name": "selfsigned"}}}
+
+    async def scenario() -> None:
+        async with h.running(store, tmp_path):
+            store.create("mgmt", cert)
+            await h.wait_for(lambda: h.cond(store.get("mgmt", "cert-manager.io/v1", "Certificate", "probe", "t"), "Ready"))
+
+    asyncio.run(scenario())
+    secret = store.get("mgmt", "v1", "Secret", "probe", "t-tls")
+    assert secret is not None and b"BEGIN CERTIFICATE" in base64.b64decode(secret["data"]["tls.crt"])

@@ -9,12 +9,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
+from kubernetes import client, config
 
 from tests.sim_controllers import process as p
-from tests.support.sim import SimServer, sim_server  # noqa: F401  (fixture)
+from tests.support.sim import SimServer
 
 
-def test_a_rendered_cluster_on_real_crds_becomes_available_and_upgrades(sim_server: SimServer, tmp_path: Path) -> None:
+def test_a_rendered_cluster_on_real_crds_becomes_available_and_upgrades(shared_sim: SimServer, tmp_path: Path) -> None:
+    sim_server = shared_sim
     sim_server.client.set_knobs(boot_seconds=0.1, deployment_ready_seconds=0.1)
     kubeconfig = p.install_capi(sim_server, "mgmt")
     p.kubectl(kubeconfig, "apply", "-f", "-", stdin=yaml.safe_dump_all(p.render_cluster("w1", workers=2)))
@@ -27,24 +29,26 @@ def test_a_rendered_cluster_on_real_crds_becomes_available_and_upgrades(sim_serv
     assert len(nodes) == 3
     assert sum("node-role.kubernetes.io/control-plane" in n["metadata"]["labels"] for n in nodes) == 1
     assert {n["status"]["nodeInfo"]["kubeletVersion"] for n in nodes} == {"v1.31.6"}
-    machines = {m["provider_id"]: m for m in sim_server.client.machines()}
+    machines = {m["provider_id"]: m for m in sim_server.client.machines() if m["cluster"] == "w1"}
     assert {n["spec"]["providerID"] for n in nodes} == set(machines)
 
     # upgrade: the renderer gives the same template names, a new version; apply rolls machines
     p.kubectl(kubeconfig, "apply", "-f", "-", stdin=yaml.safe_dump_all(p.render_cluster("w1", workers=2, version="1.32")))
 
+    core = client.CoreV1Api(config.new_client_from_config(config_file=str(workload)))
+
     def upgraded() -> bool:
-        found = p.nodes(workload)
-        return len(found) == 3 and {n["status"]["nodeInfo"]["kubeletVersion"] for n in found} == {"v1.32.2"}
+        found = core.list_node().items
+        return len(found) == 3 and {n.status.node_info.kubelet_version for n in found} == {"v1.32.2"}
 
     deadline_ok = _poll(upgraded, 30)
     assert deadline_ok, p.kubectl(kubeconfig, "get", "machines", "-A")
-    records = sim_server.client.machines()
+    records = [r for r in sim_server.client.machines() if r["cluster"] == "w1"]
     assert len(records) == 6 and sum(r["exists"] for r in records) == 3
 
 
 def test_kill_9_while_machines_boot_resumes_without_duplicates(sim_server: SimServer) -> None:
-    sim_server.client.set_knobs(boot_seconds=1.5, deployment_ready_seconds=0.1)
+    sim_server.client.set_knobs(boot_seconds=1.0, deployment_ready_seconds=0.1)
     kubeconfig = p.install_capi(sim_server, "mgmt")
     p.kubectl(kubeconfig, "apply", "-f", "-", stdin=yaml.safe_dump_all(p.render_cluster("w2", workers=3)))
     assert _poll(lambda: sum(m["state"] == "provisioning" for m in sim_server.client.machines()) == 3, 30)

@@ -56,7 +56,9 @@ def test_yaml_syntax_error_is_a_finding_with_a_line() -> None:
 
 def test_missing_cluster_and_two_clusters_are_errors() -> None:
     assert "no Cluster found" in load_spec("apiVersion: v1\nkind: Secret\n").findings[0].message
-    text = generate_cluster_config("a", "docker") + "---\n" + generate_cluster_config("b", "docker")
+    text = (
+        generate_cluster_config("aa", "docker") + "---\n" + generate_cluster_config("bb", "docker")
+    )
     assert any("only one Cluster" in f.message for f in load_spec(text).findings)
 
 
@@ -69,7 +71,9 @@ def test_empty_and_unreadable_inputs_are_findings(tmp_path: object) -> None:
 def test_eksa_defaults_are_applied_before_validation() -> None:
     d = docs("vsphere")
     cluster = d[0]["spec"]
-    cluster["workerNodeGroupConfigurations"] = [{"machineGroupRef": cluster["workerNodeGroupConfigurations"][0]["machineGroupRef"]}]
+    cluster["workerNodeGroupConfigurations"] = [
+        {"machineGroupRef": cluster["workerNodeGroupConfigurations"][0]["machineGroupRef"]}
+    ]
     cluster["clusterNetwork"].pop("cniConfig")
     cluster["clusterNetwork"]["cni"] = "cilium"
     cluster["registryMirrorConfiguration"] = {"endpoint": "1.2.3.4"}
@@ -97,7 +101,9 @@ def test_autoscaling_group_count_defaults_to_min_count() -> None:
 
 
 def test_float_looking_versions_keep_their_text() -> None:
-    text = generate_cluster_config("demo", "sim").replace("kubernetesVersion: '1.31'", "kubernetesVersion: 1.30")
+    text = generate_cluster_config("demo", "sim").replace(
+        "kubernetesVersion: '1.31'", "kubernetesVersion: 1.30"
+    )
     spec = load_spec(text).spec
     assert spec is not None and spec.kubernetes_version == "1.30"
 
@@ -105,13 +111,26 @@ def test_float_looking_versions_keep_their_text() -> None:
 def test_accessors_describe_the_cluster() -> None:
     spec = load_spec(generate_cluster_config("demo", "sim")).spec
     assert spec is not None
-    assert (spec.name, spec.namespace, spec.provider, spec.kubernetes_version) == ("demo", "default", "sim", "1.31")
+    assert (spec.name, spec.namespace, spec.provider, spec.kubernetes_version) == (
+        "demo",
+        "default",
+        "sim",
+        "1.31",
+    )
     assert spec.is_self_managed and spec.management_cluster_name == "demo"
     assert isinstance(spec.control_plane_machine_config, SimMachineConfig)
     [(group, machine)] = spec.worker_groups
     assert group.name == "md-0" and isinstance(machine, SimMachineConfig)
-    workload = load_spec(generate_cluster_config("w1", "sim").replace("name: w1\n  workerNode", "name: mgmt\n  workerNode")).spec
-    assert workload is not None and not workload.is_self_managed and workload.management_cluster_name == "mgmt"
+    workload = load_spec(
+        generate_cluster_config("w1", "sim").replace(
+            "name: w1\n  workerNode", "name: mgmt\n  workerNode"
+        )
+    ).spec
+    assert (
+        workload is not None
+        and not workload.is_self_managed
+        and workload.management_cluster_name == "mgmt"
+    )
 
 
 def test_to_yaml_loads_back_equal_for_every_provider() -> None:
@@ -134,3 +153,13 @@ def test_spec_survives_pydantic_json_and_temporal_converter_round_trips() -> Non
     payloads = asyncio.run(converter.encode([spec]))
     [back] = asyncio.run(converter.decode(payloads, [ClusterSpec]))
     assert back == spec
+
+
+def test_a_spec_that_went_through_json_still_writes_loadable_yaml() -> None:
+    from eksa_temporal.spec import PROVIDERS
+
+    for provider in PROVIDERS:
+        spec = load_spec(generate_cluster_config("demo", provider)).spec
+        assert spec is not None
+        through_json = ClusterSpec.model_validate_json(spec.model_dump_json())
+        assert load_spec(through_json.to_yaml()).spec == spec, provider

@@ -67,17 +67,23 @@ def test_every_labelled_file_gets_the_eksa_verdict(capsys: pytest.CaptureFixture
         found = errors(findings)
         verdict = "invalid" if found else "valid"
         if verdict != row["verdict"]:
-            mismatches.append(f"{row['file']}: expected {row['verdict']}, got {verdict} {[f.line() for f in found]}")
+            mismatches.append(
+                f"{row['file']}: expected {row['verdict']}, got {verdict} {[f.line() for f in found]}"
+            )
             continue
         key = _reason_key(row["file"])
         if row["verdict"] == "invalid":
             assert key is not None, f"no expected reason recorded for {row['file']}"
             if not any(EXPECTED_REASON[key] in f"{f.path}: {f.message}" for f in found):
-                wrong_reason.append(f"{row['file']}: wanted {EXPECTED_REASON[key]!r}, got {[f.line() for f in found]}")
+                wrong_reason.append(
+                    f"{row['file']}: wanted {EXPECTED_REASON[key]!r}, got {[f.line() for f in found]}"
+                )
     agreed = len(rows) - len(mismatches)
     figure = f"EKS-A parity: {agreed}/{len(rows)} files ({100 * agreed / len(rows):.0f}%)"
     with capsys.disabled():
-        print(f"\n{figure}; reasons matched for {len(rows) - len(mismatches) - len(wrong_reason)}/{len(rows)}")
+        print(
+            f"\n{figure}; reasons matched for {len(rows) - len(mismatches) - len(wrong_reason)}/{len(rows)}"
+        )
     assert len(rows) == 40, "labels.tsv changed: update the expected reasons"
     assert not mismatches, figure + "\n" + "\n".join(mismatches)
     assert not wrong_reason, "\n".join(wrong_reason)

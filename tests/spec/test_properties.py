@@ -3,6 +3,7 @@ return findings."""
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from typing import Any
 
@@ -10,17 +11,22 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from eksa_temporal.spec import PROVIDERS, check_spec_text, generate_cluster_config, load_spec, validate_spec
+from eksa_temporal.spec import (
+    PROVIDERS,
+    Finding,
+    check_spec_text,
+    generate_cluster_config,
+    load_spec,
+    validate_spec,
+)
 from tests.conftest import SHARED
 
 SEEDS = [list(yaml.safe_load_all(generate_cluster_config("demo", p))) for p in PROVIDERS]
 _files = SHARED / "eksa-specs" / "files"
 if _files.is_dir():
     for path in sorted(_files.glob("*.yaml")):
-        try:
+        with contextlib.suppress(yaml.YAMLError):
             SEEDS.append([d for d in yaml.safe_load_all(path.read_text()) if d is not None])
-        except yaml.YAMLError:
-            pass
 
 scalars = st.one_of(
     st.none(),
@@ -28,11 +34,25 @@ scalars = st.one_of(
     st.integers(min_value=-(2**40), max_value=2**40),
     st.floats(allow_nan=True, allow_infinity=True),
     st.text(max_size=12),
-    st.sampled_from(["", "1.31", "cilium", "Cluster", "SimMachineConfig", "default", "10.0.0.0/8", "a:b", "NoSchedule"]),
+    st.sampled_from(
+        [
+            "",
+            "1.31",
+            "cilium",
+            "Cluster",
+            "SimMachineConfig",
+            "default",
+            "10.0.0.0/8",
+            "a:b",
+            "NoSchedule",
+        ]
+    ),
 )
 values = st.recursive(
     scalars,
-    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=8), inner, max_size=3)),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
     max_leaves=6,
 )
 
@@ -71,7 +91,8 @@ def _mutate(documents: list[Any], choice: int, action: int, value: Any) -> list[
 
 def _check(text: str) -> None:
     spec, findings = check_spec_text(text)
-    assert isinstance(findings, list)
+    assert all(isinstance(f, Finding) for f in findings)
+    assert spec is None or not any(f.is_error for f in findings)
     result = load_spec(text)
     if result.spec is not None:
         validate_spec(result.spec)
@@ -82,12 +103,18 @@ def _check(text: str) -> None:
 @given(
     seed=st.integers(min_value=0, max_value=len(SEEDS) - 1),
     mutations=st.lists(
-        st.tuples(st.integers(min_value=0, max_value=10_000), st.integers(min_value=0, max_value=3), values),
+        st.tuples(
+            st.integers(min_value=0, max_value=10_000),
+            st.integers(min_value=0, max_value=3),
+            values,
+        ),
         min_size=1,
         max_size=4,
     ),
 )
-def test_mutated_specs_only_produce_findings(seed: int, mutations: list[tuple[int, int, Any]]) -> None:
+def test_mutated_specs_only_produce_findings(
+    seed: int, mutations: list[tuple[int, int, Any]]
+) -> None:
     documents = SEEDS[seed]
     for choice, action, value in mutations:
         documents = _mutate(documents, choice, action, value)
@@ -95,7 +122,12 @@ def test_mutated_specs_only_produce_findings(seed: int, mutations: list[tuple[in
 
 
 @settings(max_examples=80, deadline=None)
-@given(st.text(alphabet=st.sampled_from(list("ab:-{}[]#&*!|>'\"%@` \n\t---...kindspecCluster0123")), max_size=80))
+@given(
+    st.text(
+        alphabet=st.sampled_from(list("ab:-{}[]#&*!|>'\"%@` \n\t---...kindspecCluster0123")),
+        max_size=80,
+    )
+)
 def test_random_yaml_text_only_produces_findings(text: str) -> None:
     _check(text)
 

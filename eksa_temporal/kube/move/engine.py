@@ -286,7 +286,13 @@ class Mover:
         if not wanted:
             return
         for rt in self._kinds(j.nodes):
-            for o in self.target.list(rt, self.opt.namespace):
+            try:
+                found = self.target.list(rt, self.opt.namespace)
+            except ApiError as exc:
+                if exc.status == 404:  # the target does not serve this kind: none created
+                    continue
+                raise
+            for o in found:
                 src = (o["metadata"].get("annotations") or {}).get(SOURCE_UID_ANNOTATION)
                 if src in wanted:
                     j.created[src] = o["metadata"]["uid"]

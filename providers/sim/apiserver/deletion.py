@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from providers.sim.apiserver.common import WriteOpts, not_found, now
 from providers.sim.apiserver.resources import CRD_TYPE, NAMESPACE_TYPE, ResourceType
 from providers.sim.apiserver.state import Key, VirtualCluster
 from providers.sim.store_api import Conflict
 
 if TYPE_CHECKING:
-    from providers.sim.apiserver.store import Store, WriteOpts
+    from providers.sim.apiserver.store import Store
 
 Obj = dict[str, Any]
 FOREGROUND = "foregroundDeletion"
@@ -25,8 +26,6 @@ def delete_typed(store: Store, vc: VirtualCluster, rt: ResourceType, ns: str | N
                  opts: WriteOpts, *, propagation: str | None = None,
                  preconditions: Obj | None = None) -> tuple[Obj, bool]:
     """Delete one object; returns (object, deleted now). Pending when finalizers remain."""
-    from providers.sim.apiserver.store import not_found, now
-
     entry = store.entry(vc, rt, ns, name)
     if entry is None:
         raise not_found(rt, name)
@@ -82,8 +81,6 @@ def remove(store: Store, vc: VirtualCluster, rt: ResourceType, key: Key, obj: Ob
 
 def _collect(store: Store, vc: VirtualCluster, owner_uid: str) -> None:
     """Delete (background) every dependent whose owners are all gone or being deleted."""
-    from providers.sim.apiserver.store import WriteOpts
-
     owner = vc.uids.get(owner_uid)
     owner_deleting = False
     if owner is not None:
@@ -152,8 +149,6 @@ def _purge_crd(store: Store, vc: VirtualCluster, crd_name: str) -> None:
 
 
 def _delete_namespace(store: Store, vc: VirtualCluster, name: str) -> tuple[Obj, bool]:
-    from providers.sim.apiserver.store import WriteOpts, now
-
     entry = store.entry(vc, NAMESPACE_TYPE, None, name)
     assert entry is not None
     if not entry.obj["metadata"].get("deletionTimestamp"):

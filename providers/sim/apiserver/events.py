@@ -33,6 +33,7 @@ class Event:
     gk: GK
     namespace: str
     raw: str  # the object as JSON
+    prev: Obj | None = None  # the object before this change (selector transitions)
 
 
 @dataclass(slots=True)
@@ -70,9 +71,17 @@ class EventHub:
         for sub in self.subs.get((ev.cluster, ev.gk), ()):
             if sub.namespace is not None and sub.namespace != ev.namespace:
                 continue
-            if sub.predicate is not None and not sub.predicate(ev.object):
-                continue
-            sub.queue.put_nowait(ev)
+            out = ev
+            if sub.predicate is not None:
+                seen = sub.predicate(ev.object)
+                was = ev.prev is not None and sub.predicate(ev.prev)
+                if ev.type == "MODIFIED" and seen != was:
+                    # leaving or entering the selected set is DELETED / ADDED for this watcher
+                    out = Event(ev.cluster, "ADDED" if seen else "DELETED", ev.object, ev.rv, ev.gk,
+                                ev.namespace, ev.raw, ev.prev)
+                elif not seen and not (ev.type == "DELETED" and was):
+                    continue
+            sub.queue.put_nowait(out)
         for q in self.inproc:
             q.put_nowait(CopiedEvent(ev.cluster, ev.type, json.loads(ev.raw), ev.rv))
 
@@ -88,7 +97,7 @@ class EventHub:
                 if sub.namespace is not None and sub.namespace != ev.namespace:
                     continue
                 if sub.predicate is not None and not sub.predicate(ev.object):
-                    continue
+                    continue  # (replays do not synthesise selector transitions)
                 backlog.append(ev)
         self.subs.setdefault((sub.cluster, sub.gk), set()).add(sub)
         return backlog

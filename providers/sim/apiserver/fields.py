@@ -10,7 +10,6 @@ conflicts with other managers and removes fields the applier stopped declaring. 
 
 from __future__ import annotations
 
-import copy
 import json
 from typing import Any
 
@@ -70,7 +69,7 @@ def leaves(obj: Obj, *, status: bool | None = None) -> dict[Path, Any]:
 
 def to_fields_v1(paths: set[Path]) -> Obj:
     root: Obj = {}
-    for path in sorted(paths):
+    for path in paths:
         node = root
         for part in path:
             node = node.setdefault(part, {})
@@ -151,7 +150,7 @@ def deep_apply(current: Any, applied: Any) -> Any:
     if isinstance(applied, list) and isinstance(current, list):
         key = _list_key(applied)
         if key is not None and _list_key(current) == key:
-            merged = [copy.deepcopy(c) for c in current]
+            merged = [json.loads(json.dumps(c)) for c in current]
             index = {json.dumps(c[key]): i for i, c in enumerate(merged)}
             for item in applied:
                 k = json.dumps(item[key])
@@ -159,9 +158,9 @@ def deep_apply(current: Any, applied: Any) -> Any:
                     merged[index[k]] = deep_apply(merged[index[k]], item)
                 else:
                     index[k] = len(merged)
-                    merged.append(copy.deepcopy(item))
+                    merged.append(json.loads(json.dumps(item)))
             return merged
-    return copy.deepcopy(applied)
+    return json.loads(json.dumps(applied))
 
 
 def _entries(obj: Obj) -> list[Obj]:
@@ -182,9 +181,32 @@ def _same_owner(e: Obj, manager: str, operation: str, subresource: str | None) -
                 and e.get("subresource") == subresource)
 
 
+def _tree(value: Any) -> Obj:
+    """The FieldsV1 tree of every leaf under ``value`` (same shape as ``leaves``)."""
+    if isinstance(value, dict) and value:
+        return {"f:" + k: _tree(v) for k, v in value.items()}
+    if isinstance(value, list) and (key := _list_key(value)) is not None:
+        out: Obj = {}
+        for item in value:
+            elem: Obj = {".": {}}
+            elem.update({"f:" + k: _tree(v) for k, v in item.items()})
+            out["k:" + json.dumps({key: item[key]}, separators=(",", ":"))] = elem
+        return out
+    return {}
+
+
 def record_update(old: Obj | None, new: Obj, manager: str, api_version: str, now: str,
                   subresource: str | None = None) -> None:
     """Set ``new``'s managedFields: ``manager`` owns what this write changed."""
+    if old is None:
+        tree: Obj = {"f:" + k: _tree(v) for k, v in new.items() if k not in ("apiVersion", "kind", "metadata")}
+        meta = {"f:" + k: _tree(v) for k, v in (new.get("metadata") or {}).items() if k not in _META_SKIP}
+        if meta:
+            tree["f:metadata"] = meta
+        entry: Obj = {"manager": manager, "operation": "Update", "apiVersion": api_version,
+                      "time": now, "fieldsType": "FieldsV1", "fieldsV1": tree}
+        new.setdefault("metadata", {})["managedFields"] = [entry] if tree else []
+        return
     before = leaves(old) if old is not None else {}
     after = leaves(new)
     changed = {p for p, v in after.items() if p not in before or before[p] != v}
@@ -215,7 +237,7 @@ def apply(live: Obj | None, config: Obj, manager: str, api_version: str, now: st
         if scope:
             config = {k: v for k, v in config.items() if k != "metadata"} | {
                 "metadata": {k: v for k, v in (config.get("metadata") or {}).items() if k in ("name", "namespace")}}
-    base = copy.deepcopy(live) if live is not None else {}
+    base = json.loads(json.dumps(live)) if live is not None else {}
     wanted = leaves(config, status=scope)
     current = leaves(base) if live is not None else {}
     entries = _entries(base)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hmac
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -19,15 +20,17 @@ from typing import Any
 from aiohttp import web
 
 from providers.sim.apiserver import httputil as h
+from providers.sim.apiserver.common import WriteOpts, not_found
 from providers.sim.apiserver.deletion import delete_typed
 from providers.sim.apiserver.discovery import AGGREGATED_CT, K8S_VERSION, Discovery
 from providers.sim.apiserver.patch import json_patch, merge_patch, strategic_merge
 from providers.sim.apiserver.resources import ResourceType
 from providers.sim.apiserver.state import Entry, VirtualCluster, dumps
-from providers.sim.apiserver.store import Store, WriteOpts
+from providers.sim.apiserver.store import Store
 from providers.sim.apiserver.watch import serve_watch
 from providers.sim.store_api import Gone, StoreError
 
+log = logging.getLogger(__name__)
 Obj = dict[str, Any]
 _TRUE = ("true", "1", "True")
 
@@ -114,6 +117,9 @@ class ClusterAPI:
             return await self._dispatch(request, vc, parts)
         except StoreError as exc:
             return h.error_response(exc)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            log.warning("bad request %s %s: %r", request.method, request.path, exc, exc_info=True)
+            return h.status_response(400, "BadRequest", f"the request could not be processed: {exc!r}")
 
     async def _dispatch(self, request: web.Request, vc: VirtualCluster, parts: list[str]) -> web.StreamResponse:
         if len(parts) == 1 and parts[0] in ("healthz", "readyz", "livez"):
@@ -147,8 +153,6 @@ class ClusterAPI:
         if method == "GET":
             entry = self.store.entry(vc, target.rt, target.namespace, target.name)
             if entry is None:
-                from providers.sim.apiserver.store import not_found
-
                 raise not_found(target.rt, target.name)
             return h.raw_response(_versioned(entry, target.rt.api_version(target.version)))
         if method == "PUT":

@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 from aiohttp import web
 
+from providers.sim.apiserver import protobuf
 from providers.sim.apiserver.resources import ResourceType
 from providers.sim.store_api import StoreError
 
@@ -56,10 +57,16 @@ class Unsupported(StoreError):
 
 
 async def read_body(request: web.Request, *, yaml_ok: bool = False) -> Any:
-    if "protobuf" in request.headers.get("Content-Type", ""):
-        raise Unsupported("the emulator accepts JSON request bodies only (not protobuf); "
-                          "create built-in objects from manifests: kubectl create -f / apply -f")
     data = await request.read()
+    if "protobuf" in request.headers.get("Content-Type", ""):
+        try:
+            obj = protobuf.decode(data)
+        except (ValueError, IndexError, UnicodeDecodeError):
+            obj = None
+        if obj is None:
+            raise Unsupported("the emulator decodes protobuf bodies of Namespace, ConfigMap, Secret and "
+                              "ServiceAccount only; send JSON (e.g. kubectl create -f / apply -f)")
+        return obj
     if not data:
         return None
     try:

@@ -31,6 +31,12 @@ class Entry:
         return result
 
 
+def clone(obj: Obj) -> Obj:
+    """A deep copy of a JSON-like object (faster than ``copy.deepcopy``)."""
+    result: Obj = json.loads(json.dumps(obj))
+    return result
+
+
 def dumps(obj: Obj) -> str:
     return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
 

@@ -11,18 +11,25 @@ namespaces, CRDs) lives in ``apiserver.deletion``. Created by ``providers.sim.se
 from __future__ import annotations
 
 import builtins
-import copy
-import datetime as dt
 import json
 import random
 import secrets
 import uuid
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from providers.sim.apiserver import fields
+from providers.sim.apiserver.common import (
+    BadRequest,
+    Forbidden,
+    WriteOpts,
+    conflict_message,
+    default_object,
+    not_found,
+    now,
+    validate_object,
+)
 from providers.sim.apiserver.events import Event, EventHub
 from providers.sim.apiserver.patch import merge_patch as _merge
 from providers.sim.apiserver.persist import Database
@@ -35,7 +42,7 @@ from providers.sim.apiserver.resources import (
     split_api_version,
 )
 from providers.sim.apiserver.selectors import field_predicate, label_predicate
-from providers.sim.apiserver.state import Entry, Key, VirtualCluster, dumps
+from providers.sim.apiserver.state import Entry, Key, VirtualCluster, clone, dumps
 from providers.sim.store_api import (
     AlreadyExists,
     Conflict,
@@ -48,43 +55,6 @@ from providers.sim.store_api import (
 Obj = dict[str, Any]
 DEFAULT_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 _NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789"
-
-
-class Forbidden(StoreError):
-    code = 403
-    reason = "Forbidden"
-
-
-class BadRequest(StoreError):
-    code = 400
-    reason = "BadRequest"
-
-
-@dataclass(frozen=True)
-class WriteOpts:
-    """Per-request write options (HTTP query parameters)."""
-
-    manager: str = "sim-controller"
-    dry_run: bool = False
-    strict: bool = False
-    subresource: str | None = None
-
-
-def now() -> str:
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def conflict_message(rt: ResourceType, name: str) -> str:
-    res = f"{rt.plural}.{rt.group}" if rt.group else rt.plural
-    return (f'Operation cannot be fulfilled on {res} "{name}": the object has been modified; '
-            "please apply your changes to the latest version and try again")
-
-
-def not_found(rt: ResourceType, name: str) -> NotFound:
-    res = f"{rt.plural}.{rt.group}" if rt.group else rt.plural
-    err = NotFound(f'{res} "{name}" not found')
-    err.details = {"name": name, "group": rt.group, "kind": rt.plural}
-    return err
 
 
 class Store:
@@ -216,7 +186,7 @@ class Store:
             bucket[key] = Entry(obj, raw)
             vc.index(rt.gk, key, old.obj if old else None, obj)
             self.db.write(self.rv, [(vc.name, gk_text, key[0], key[1], raw)], [])
-        self.hub.publish(Event(vc.name, etype, obj, self.rv, rt.gk, key[0], raw))
+        self.hub.publish(Event(vc.name, etype, obj, self.rv, rt.gk, key[0], raw, old.obj if old else None))
         return obj
 
     # ---- writes ---------------------------------------------------------------------------
@@ -231,23 +201,9 @@ class Store:
         if (entry.obj.get("metadata") or {}).get("deletionTimestamp"):
             raise Forbidden(f'unable to create new content in namespace {ns} because it is being terminated')
 
-    def _validate(self, rt: ResourceType, obj: Obj, opts: WriteOpts) -> None:
-        if opts.strict and rt.top_fields is not None:
-            unknown = sorted(set(obj) - rt.top_fields)
-            if unknown:
-                raise BadRequest("strict decoding error: " + ", ".join(f'unknown field "{u}"' for u in unknown))
-        name = obj["metadata"].get("name")
-        if not isinstance(name, str) or not name or "/" in name or "%" in name or len(name) > 253:
-            raise Invalid(f"{rt.kind} {name!r} is invalid: metadata.name: Invalid value")
-        if rt is CRD_TYPE:
-            spec = obj.get("spec") or {}
-            expected = f"{(spec.get('names') or {}).get('plural')}.{spec.get('group')}"
-            if name != expected:
-                raise Invalid(f'CustomResourceDefinition "{name}" is invalid: metadata.name: must be spec.names.plural+"."+spec.group')
-
     def create_typed(self, vc: VirtualCluster, rt: ResourceType, ns: str | None, obj: Obj,
                      opts: WriteOpts, *, managed: bool = True) -> Obj:
-        obj = copy.deepcopy(obj)
+        obj = clone(obj)
         meta = obj.setdefault("metadata", {})
         if not meta.get("name") and meta.get("generateName"):
             meta["name"] = meta["generateName"] + "".join(random.choices(_NAME_CHARS, k=5))
@@ -258,7 +214,8 @@ class Store:
             meta.pop("namespace", None)
         obj["apiVersion"] = obj.get("apiVersion") or rt.api_version()
         obj["kind"] = rt.kind
-        self._validate(rt, obj, opts)
+        validate_object(rt, obj, opts)
+        default_object(rt, obj)
         self._check_namespace(vc, rt, ns)
         key = (ns, meta["name"])
         if key in vc.objects.get(rt.gk, {}):
@@ -305,21 +262,22 @@ class Store:
         if opts.subresource == "status":
             new = entry.copy()
             if "status" in obj:
-                new["status"] = copy.deepcopy(obj["status"])
+                new["status"] = clone(obj["status"])
             else:
                 new.pop("status", None)
         else:
-            new = copy.deepcopy(obj)
+            new = clone(obj)
             new["apiVersion"] = obj.get("apiVersion") or old["apiVersion"]
             new["kind"] = rt.kind
             if rt.status:
                 if "status" in old:
-                    new["status"] = copy.deepcopy(old["status"])
+                    new["status"] = clone(old["status"])
                 else:
                     new.pop("status", None)
             if rt is CRD_TYPE:
-                new["status"] = copy.deepcopy(old.get("status"))
-            self._validate(rt, new, opts)
+                new["status"] = clone(old.get("status") or {})
+            validate_object(rt, new, opts)
+            default_object(rt, new)
         meta = new.setdefault("metadata", {})
         old_meta = old["metadata"]
         for k in ("uid", "creationTimestamp", "name", "deletionTimestamp", "deletionGracePeriodSeconds"):
@@ -332,7 +290,8 @@ class Store:
         else:
             meta.pop("namespace", None)
         meta["resourceVersion"] = old_meta["resourceVersion"]
-        meta["managedFields"] = old_meta.get("managedFields", [])
+        if managed or "managedFields" not in meta:
+            meta["managedFields"] = old_meta.get("managedFields", [])
         if old_meta.get("deletionTimestamp"):
             added = set(meta.get("finalizers") or []) - set(old_meta.get("finalizers") or [])
             if added:
@@ -403,7 +362,7 @@ class Store:
         vc = self.vc(cluster)
         rt = self.resolve(vc, str(obj.get("apiVersion", "")), str(obj.get("kind", "")))
         ns = (obj.get("metadata") or {}).get("namespace")
-        return copy.deepcopy(self.create_typed(vc, rt, ns, obj, WriteOpts()))
+        return clone(self.create_typed(vc, rt, ns, obj, WriteOpts()))
 
     def update(self, cluster: str, obj: Obj, *, subresource: str | None = None) -> Obj:
         vc = self.vc(cluster)
@@ -411,7 +370,7 @@ class Store:
         meta = obj.get("metadata") or {}
         result = self.update_typed(vc, rt, meta.get("namespace"), str(meta.get("name")), obj,
                                    WriteOpts(subresource=subresource))
-        return copy.deepcopy(result)
+        return clone(result)
 
     def patch(self, cluster: str, api_version: str, kind: str, namespace: str | None, name: str,
               merge_patch: Obj, *, subresource: str | None = None) -> Obj:
@@ -419,7 +378,7 @@ class Store:
         rt = self.resolve(vc, api_version, kind)
         result = self.patch_typed(vc, rt, namespace, name, lambda o: dict(_merge(o, merge_patch)),
                                   WriteOpts(subresource=subresource))
-        return copy.deepcopy(result)
+        return clone(result)
 
     def delete(self, cluster: str, api_version: str, kind: str, namespace: str | None, name: str) -> Obj | None:
         from providers.sim.apiserver.deletion import delete_typed
@@ -429,7 +388,7 @@ class Store:
         if self.entry(vc, rt, namespace, name) is None:
             return None
         obj, _ = delete_typed(self, vc, rt, namespace, name, WriteOpts())
-        return copy.deepcopy(obj)
+        return clone(obj)
 
     def events(self) -> AsyncIterator[WatchEvent]:
         return self.hub.stream()

@@ -97,6 +97,7 @@ CONTROLLERS: dict[str, ProviderComponent] = {p.name: p for p in PROVIDERS}
 
 # which provider's controller reconciles a kind (the simulated controllers' gate)
 KIND_PROVIDER: dict[str, str] = {
+    "Certificate": "cert-manager",
     "Cluster": "cluster-api",
     "Machine": "cluster-api",
     "MachineSet": "cluster-api",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ from providers.sim.components import CONTROLLERS
 from providers.sim.controllers import objects as o
 from providers.sim.controllers.inventory import Inventory
 from providers.sim.knobs import Knobs
-from providers.sim.store_api import AlreadyExists, NotFound, ObjectStore, StoreError
+from providers.sim.store_api import AlreadyExists, NotFound, ObjectStore
 
 Obj = dict[str, Any]
 
@@ -33,8 +33,6 @@ class Ctx:
     knobs: Callable[[], Knobs]
     inventory: Inventory
     state_dir: Path
-    # keys the reconciler wants reconciled next (e.g. a parent after a child changed)
-    follow_ups: list[o.Key] = field(default_factory=list)
 
     # facts -------------------------------------------------------------------------
     def get(self, api_version: str, kind: str, namespace: str | None, name: str) -> Obj | None:
@@ -140,9 +138,6 @@ class Ctx:
         with contextlib.suppress(NotFound):
             self.store.delete(self.cluster, obj["apiVersion"], obj["kind"], o.namespace(obj), o.name(obj))
 
-    def follow(self, obj: Obj) -> None:
-        self.follow_ups.append(o.key_of(self.cluster, obj))
-
 
 def _default_version(group: str | None) -> str:
     return {
@@ -152,5 +147,3 @@ def _default_version(group: str | None) -> str:
         "infrastructure.cluster.x-k8s.io": o.INFRA_V,
     }.get(group or "", o.CLUSTER_V)
 
-
-__all__ = ["Ctx", "StoreError"]

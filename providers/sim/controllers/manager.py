@@ -44,6 +44,20 @@ def _canonical(cluster: str, api_version: str, kind: str, ns: str | None, name: 
     return o.Key(cluster, version, kind, ns, name) if version else None
 
 
+def _gate(cluster: o.Obj) -> tuple[bool, ...]:
+    """What the dependants of a Cluster wait on; a change re-queues them."""
+    st, sp = o.status(cluster), o.spec(cluster)
+    return (
+        bool(sp.get("paused")),
+        o.PAUSED_ANNOTATION in o.annots(cluster),
+        bool(st.get("infrastructureReady")),
+        bool(st.get("controlPlaneReady")),
+        o.is_true(cluster, "ControlPlaneInitialized"),
+        bool((sp.get("controlPlaneEndpoint") or {}).get("host")),
+        o.deleting(cluster),
+    )
+
+
 class Manager:
     """Runs the simulated controllers of every virtual cluster in ``store``."""
 
@@ -54,7 +68,7 @@ class Manager:
         self.inventory = Inventory(state_dir)
         self.queue: WorkQueue[o.Key] = WorkQueue()
         self._failures: dict[o.Key, int] = {}
-        self._cluster_gates: dict[tuple[str, str | None, str], tuple[Any, ...]] = {}
+        self._cluster_gates: dict[tuple[str, str | None, str], tuple[bool, ...]] = {}
         self._controller_gates: dict[tuple[str, str], bool] = {}
         self.reconciles = 0  # for tests and metrics
 
@@ -89,6 +103,12 @@ class Manager:
             for kind, api_version in WATCHED.items():
                 for obj in self._list(cluster, api_version, kind):
                     self.queue.add(o.key_of(cluster, {**obj, "apiVersion": api_version}))
+                    if kind == "Cluster":  # prime the gates: later flips fan out
+                        self._cluster_gates[(cluster, o.namespace(obj), o.name(obj))] = _gate(obj)
+                    elif kind == "Deployment":
+                        provider = _PROVIDER_OF_DEPLOYMENT.get((o.namespace(obj) or "", o.name(obj)))
+                        if provider is not None:
+                            self._controller_gates[(cluster, provider)] = o.is_true(obj, "Available")
 
     def _list(self, cluster: str, api_version: str, kind: str, ns: str | None = None) -> list[o.Obj]:
         try:
@@ -134,22 +154,15 @@ class Manager:
             self._controller_gate(event, obj)
 
     def _cluster_gate(self, event: WatchEvent, cluster: o.Obj) -> None:
-        st, sp = o.status(cluster), o.spec(cluster)
-        gate = (
-            event.type == "DELETED",
-            bool(sp.get("paused")),
-            o.PAUSED_ANNOTATION in o.annots(cluster),
-            bool(st.get("infrastructureReady")),
-            bool(st.get("controlPlaneReady")),
-            o.is_true(cluster, "ControlPlaneInitialized"),
-            bool(sp.get("controlPlaneEndpoint", {}).get("host")),
-            o.deleting(cluster),
-        )
         gk = (event.cluster, o.namespace(cluster), o.name(cluster))
+        if event.type == "DELETED":
+            self._cluster_gates.pop(gk, None)
+            return
+        gate = _gate(cluster)
         before = self._cluster_gates.get(gk)
         self._cluster_gates[gk] = gate
         if before is None or before == gate:
-            return
+            return  # a new Cluster's dependants get their own ADDED events
         for kind, api_version in WATCHED.items():
             if kind in ("Deployment", "Cluster"):
                 continue
@@ -200,8 +213,6 @@ class Manager:
             self._backoff(key, repr(exc))
             return
         self._failures.pop(key, None)
-        for follow in ctx.follow_ups:
-            self.queue.add(follow)
         if requeue is not None:
             self.queue.add_after(key, requeue)
 

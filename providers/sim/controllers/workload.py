@@ -95,7 +95,7 @@ def ensure_cluster_secrets(ctx: Ctx, cluster: o.Obj, owner: o.Obj) -> bool:
     for purpose in CERT_SECRETS:
         secret_name = f"{cname}-{purpose}"
         if ctx.get("v1", "Secret", ns, secret_name) is None:
-            data = _keypair(cname, purpose)
+            data = keypair(cname, purpose)
             ctx.create(_secret(secret_name, ns, cname, owner, data))
     kc_name = f"{cname}-kubeconfig"
     if ctx.get("v1", "Secret", ns, kc_name) is not None:
@@ -141,7 +141,7 @@ def _rename_kubeconfig(text: str, cname: str) -> str:
     return str(yaml.safe_dump(cfg, sort_keys=False))
 
 
-def _keypair(cname: str, purpose: str) -> dict[str, bytes]:
+def keypair(cname: str, purpose: str) -> dict[str, bytes]:
     """A self-signed CA (EC P-256: fast) - or for ``sa`` a signing key pair."""
     key = ec.generate_private_key(ec.SECP256R1())
     key_pem = key.private_bytes(

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from providers.sim.controllers import objects as o
 from providers.sim.controllers.context import Ctx
 from providers.sim.controllers.reconcilers.bootstrap import reconcile_kubeadmconfig
+from providers.sim.controllers.reconcilers.certmanager import reconcile_certificate
 from providers.sim.controllers.reconcilers.cluster import reconcile_cluster
 from providers.sim.controllers.reconcilers.controlplane import reconcile_kcp
 from providers.sim.controllers.reconcilers.deployment import reconcile_deployment
@@ -22,6 +23,7 @@ Reconciler = Callable[[Ctx, o.Obj], float | None]
 
 WATCHED: dict[str, str] = {
     "Deployment": "apps/v1",
+    "Certificate": "cert-manager.io/v1",
     "Cluster": o.CLUSTER_V,
     "SimCluster": o.INFRA_V,
     "KubeadmControlPlane": o.CONTROLPLANE_V,
@@ -34,6 +36,7 @@ WATCHED: dict[str, str] = {
 
 RECONCILERS: dict[str, Reconciler] = {
     "Deployment": reconcile_deployment,
+    "Certificate": reconcile_certificate,
     "Cluster": reconcile_cluster,
     "SimCluster": reconcile_simcluster,
     "KubeadmControlPlane": reconcile_kcp,

@@ -1,9 +1,11 @@
 """The KubeadmControlPlane controller (KCP), simulated: cluster certificates and the
 ``<c>-kubeconfig`` Secret, the first control-plane Machine (``kubeadm init``), then one
-joining Machine at a time up to ``spec.replicas``; a rolling replacement when the version
-or the infrastructure template changed (surge one - or ``rolloutStrategy.rollingUpdate.
+joining Machine at a time up to ``spec.replicas``; a rolling replacement of outdated
+Machines (surge one - or ``rolloutStrategy.rollingUpdate.
 maxSurge`` - then delete the oldest outdated Machine once every Machine is ready); scale
-down removes outdated, failed, not-ready, then oldest Machines, never the last one.
+down removes outdated, failed, not-ready, then oldest Machines, never the last one. A
+Machine is outdated when its version, its infrastructure template or the
+``kubeadmConfigSpec`` it was created from differs from the KCP's.
 
 Status as KCP reports it: ``replicas``, ``readyReplicas``, ``updatedReplicas`` /
 ``upToDateReplicas``, ``initialized``, ``ready``, ``version``, conditions Available,
@@ -20,6 +22,9 @@ from providers.sim.controllers.context import Ctx
 from providers.sim.controllers.reconcilers import machines as ms
 
 KCP_FINALIZER = "kubeadm.controlplane.cluster.x-k8s.io"
+# our record of the kubeadmConfigSpec a machine was made from (KCP compares the
+# machine's KubeadmConfig; a hash annotation keeps the comparison to one lookup)
+CONFIG_HASH_ANNOTATION = "controlplane.cluster.x-k8s.io/sim-kubeadm-config-hash"
 
 
 def reconcile_kcp(ctx: Ctx, kcp: o.Obj) -> float | None:
@@ -72,8 +77,16 @@ def _max_surge(kcp: o.Obj) -> int:
     return max(int(surge), 0) if isinstance(surge, int | str) and str(surge).isdigit() else 1
 
 
+def config_hash(kcp: o.Obj) -> str:
+    return o.short_hash(o.spec(kcp).get("kubeadmConfigSpec") or {})
+
+
 def _up_to_date(ctx: Ctx, m: o.Obj, kcp: o.Obj, tmpl_ref: dict[str, Any]) -> bool:
+    """Same version, same infrastructure template, same kubeadmConfigSpec."""
     if o.spec(m).get("version") != o.spec(kcp).get("version"):
+        return False
+    recorded = o.annots(m).get(CONFIG_HASH_ANNOTATION)
+    if recorded is not None and recorded != config_hash(kcp):
         return False
     return ms.infra_template_name(ctx, m) in (None, tmpl_ref.get("name"))
 
@@ -94,7 +107,8 @@ def _create(ctx: Ctx, kcp: o.Obj, cluster: o.Obj, tmpl_ref: dict[str, Any], *, i
         ctx,
         owner=kcp,
         cluster=cluster,
-        name=f"{o.name(kcp)}-{ms.random_suffix()}",
+        prefix=o.name(kcp),
+        selector=f"{o.CLUSTER_NAME_LABEL}={o.name(cluster)},{o.CONTROL_PLANE_NAME_LABEL}={o.name(kcp)}",
         version=sp.get("version"),
         labels={
             **template_labels,
@@ -103,6 +117,7 @@ def _create(ctx: Ctx, kcp: o.Obj, cluster: o.Obj, tmpl_ref: dict[str, Any], *, i
         },
         infra_ref={**tmpl_ref, "namespace": tmpl_ref.get("namespace") or o.namespace(kcp)},
         bootstrap_spec=config,
+        annotations={CONFIG_HASH_ANNOTATION: config_hash(kcp)},
     )
 
 

@@ -1,7 +1,8 @@
 """The Deployment controller of every virtual cluster (kube-controller-manager's part the
 lifecycle needs): an ``apps/v1`` Deployment becomes Available - ``status.availableReplicas``
 and condition ``Available=True`` - ``knobs.deployment_ready_seconds`` after it was created
-or its spec last changed. No Pods are simulated.
+or its spec last changed (measured from the ``Progressing`` condition's timestamp, so to
+the second after a restart). No Pods are simulated.
 """
 
 from __future__ import annotations

@@ -25,19 +25,26 @@ def create_machine(
     *,
     owner: o.Obj,
     cluster: o.Obj,
-    name: str,
+    prefix: str,
+    selector: str,
     version: str | None,
     labels: dict[str, str],
     infra_ref: dict[str, Any],
     bootstrap_spec: dict[str, Any],
     annotations: dict[str, str] | None = None,
 ) -> o.Obj | None:
-    """Create the SimMachine (cloned from ``infra_ref``), the KubeadmConfig and the Machine;
-    None when the infrastructure template does not exist (yet)."""
+    """Create the SimMachine (cloned from ``infra_ref``), the KubeadmConfig and the Machine,
+    named ``<prefix>-<random>``; None when the infrastructure template does not exist (yet).
+    A creation interrupted by a crash (infrastructure machine without its Machine, found by
+    ``selector``) is completed under the same name instead of starting another."""
     ns = o.namespace(owner)
     template = ctx.ref(infra_ref, ns)
     if template is None:
         return None
+    infra_kind = str(template["kind"]).removesuffix("Template")
+    name = _interrupted(ctx, owner, template["apiVersion"], infra_kind, selector) or (
+        f"{prefix}-{random_suffix()}"
+    )
     labels = {**labels, o.CLUSTER_NAME_LABEL: o.name(cluster)}
     cloned = {
         o.CLONED_FROM_NAME: o.name(template),
@@ -45,7 +52,6 @@ def create_machine(
     }
     tmpl_spec = dict(((o.spec(template).get("template") or {}).get("spec")) or {})
     tmpl_spec.pop("providerID", None)
-    infra_kind = str(template["kind"]).removesuffix("Template")
     ctx.create(
         {
             "apiVersion": template["apiVersion"],
@@ -98,6 +104,19 @@ def create_machine(
             "spec": spec,
         }
     )
+
+
+def _interrupted(ctx: Ctx, owner: o.Obj, api_version: str, kind: str, selector: str) -> str | None:
+    """The name of an infrastructure machine still controlled by ``owner`` (so never
+    adopted by a Machine) whose Machine does not exist."""
+    uid = owner["metadata"].get("uid")
+    for infra in ctx.list(api_version, kind, o.namespace(owner), selector):
+        ref = next((r for r in infra["metadata"].get("ownerReferences") or [] if r.get("controller")), None)
+        if ref is None or ref.get("uid") != uid or o.deleting(infra):
+            continue
+        if ctx.get(o.CLUSTER_V, "Machine", o.namespace(owner), o.name(infra)) is None:
+            return o.name(infra)
+    return None
 
 
 def infra_template_name(ctx: Ctx, m: o.Obj) -> str | None:

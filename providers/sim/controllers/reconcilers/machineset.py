@@ -42,7 +42,8 @@ def reconcile_machineset(ctx: Ctx, mset: o.Obj) -> float | None:
                         ctx,
                         owner=mset,
                         cluster=cluster,
-                        name=f"{o.name(mset)}-{ms.random_suffix()}",
+                        prefix=o.name(mset),
+                        selector=f"{o.SET_NAME_LABEL}={o.name(mset)}",
                         version=tsp.get("version"),
                         labels={
                             **((template.get("metadata") or {}).get("labels") or {}),

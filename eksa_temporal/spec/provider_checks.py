@@ -1,0 +1,58 @@
+"""Helpers shared by the provider rule modules: the finding collector for one object,
+allowed OS families, SSH user rules and Kubernetes quantity parsing. Used by
+``validate_providers`` and ``validate_providers_more``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from eksa_temporal.spec.base import KubeObject, UserConfiguration
+from eksa_temporal.spec.rules_util import Collector
+
+OS_FAMILIES = {
+    "vsphere": ("ubuntu", "bottlerocket", "redhat"),
+    "tinkerbell": ("ubuntu", "bottlerocket", "redhat"),
+    "nutanix": ("ubuntu", "redhat"),
+    "snow": ("ubuntu", "bottlerocket"),
+    "sim": ("ubuntu", "bottlerocket", "redhat"),
+}
+_QUANTITY = re.compile(r"^(\d+(\.\d+)?)(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$")
+_BINARY = {"": 1, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
+_DECIMAL = {"k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15, "E": 10**18}
+
+
+def object_collector(obj: KubeObject, check: str) -> Collector:
+    return Collector(check=check, prefix=f"{obj.kind}/{obj.name}: ")
+
+
+def check_os_family(c: Collector, provider: str, family: str | None) -> None:
+    allowed = OS_FAMILIES[provider]
+    if family not in allowed:
+        c.error(
+            "spec.osFamily",
+            f'osFamily "{family or ""}" is not supported for {provider}',
+            f"use one of {', '.join(allowed)}",
+        )
+
+
+def check_users(c: Collector, users: list[UserConfiguration] | None, family: str | None) -> None:
+    for i, user in enumerate(users or []):
+        if not user.name:
+            c.error(
+                f"spec.users[{i}].name", "users[].name is not set or is empty", "name the SSH user"
+            )
+        elif family == "bottlerocket" and user.name != "ec2-user":
+            c.error(
+                f"spec.users[{i}].name",
+                f"users[{i}].name {user.name} is invalid. Please use 'ec2-user' for Bottlerocket",
+                "set name: ec2-user",
+            )
+
+
+def quantity_bytes(value: str) -> float | None:
+    match = _QUANTITY.match(value)
+    if not match:
+        return None
+    unit = match.group(3) or ""
+    return float(match.group(1)) * (_BINARY.get(unit) or _DECIMAL[unit])

@@ -1,0 +1,80 @@
+"""Shared pieces of the emulator's write path: per-request options, timestamps, Kubernetes
+error messages, and the defaulting and validation applied to every written object.
+Used by ``apiserver.store``, ``apiserver.deletion`` and ``apiserver.handlers``.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from providers.sim.apiserver.resources import CRD_TYPE, ResourceType
+from providers.sim.store_api import Invalid, NotFound, StoreError
+
+Obj = dict[str, Any]
+
+
+class Forbidden(StoreError):
+    code = 403
+    reason = "Forbidden"
+
+
+class BadRequest(StoreError):
+    code = 400
+    reason = "BadRequest"
+
+
+@dataclass(frozen=True)
+class WriteOpts:
+    """Per-request write options (HTTP query parameters)."""
+
+    manager: str = "sim-controller"
+    dry_run: bool = False
+    strict: bool = False
+    subresource: str | None = None
+
+
+def now() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def conflict_message(rt: ResourceType, name: str) -> str:
+    res = f"{rt.plural}.{rt.group}" if rt.group else rt.plural
+    return (f'Operation cannot be fulfilled on {res} "{name}": the object has been modified; '
+            "please apply your changes to the latest version and try again")
+
+
+def not_found(rt: ResourceType, name: str) -> NotFound:
+    res = f"{rt.plural}.{rt.group}" if rt.group else rt.plural
+    err = NotFound(f'{res} "{name}" not found')
+    err.details = {"name": name, "group": rt.group, "kind": rt.plural}
+    return err
+
+
+def default_object(rt: ResourceType, obj: Obj) -> None:
+    """API-server defaulting of built-in kinds: Secret ``type`` and ``stringData``."""
+    if rt.gk == ("", "Secret"):
+        if not obj.get("type"):
+            obj["type"] = "Opaque"
+        string_data = obj.pop("stringData", None)
+        if isinstance(string_data, dict):
+            data = obj.setdefault("data", {})
+            for k, v in string_data.items():
+                data[k] = base64.b64encode(str(v).encode()).decode()
+
+
+def validate_object(rt: ResourceType, obj: Obj, opts: WriteOpts) -> None:
+    if opts.strict and rt.top_fields is not None:
+        unknown = sorted(set(obj) - rt.top_fields)
+        if unknown:
+            raise BadRequest("strict decoding error: " + ", ".join(f'unknown field "{u}"' for u in unknown))
+    name = obj["metadata"].get("name")
+    if not isinstance(name, str) or not name or "/" in name or "%" in name or len(name) > 253:
+        raise Invalid(f"{rt.kind} {name!r} is invalid: metadata.name: Invalid value")
+    if rt is CRD_TYPE:
+        spec = obj.get("spec") or {}
+        expected = f"{(spec.get('names') or {}).get('plural')}.{spec.get('group')}"
+        if name != expected:
+            raise Invalid(f'CustomResourceDefinition "{name}" is invalid: metadata.name: must be spec.names.plural+"."+spec.group')

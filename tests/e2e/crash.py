@@ -1,0 +1,89 @@
+"""Crash-test helpers: a relay of worker subprocesses (each ``kill -9``ed and replaced by a
+pre-started standby in turn) and an observer of an operation's steps (scheduled and
+completed from the history, running from the pending activities)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from temporalio.api.enums.v1 import PendingActivityState
+from temporalio.client import WorkflowHandle
+
+from eksa_temporal import config
+from eksa_temporal.devserver import Child, spawn
+from worker import MAX_CACHED_ENV
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class WorkerRelay:
+    """Worker subprocesses on one task queue; ``crash()`` = kill -9 + instant replacement."""
+
+    root: Path
+    address: str
+    task_queue: str
+    current: Child | None = None
+    standby: tuple[Child, Path] | None = None
+    kills: int = 0
+    logs: list[Path] = field(default_factory=list)
+
+    def _spawn(self) -> tuple[Child, Path]:
+        n = len(self.logs)
+        go = self.root / f"worker-{n}.go"
+        log = self.root / f"worker-{n}.log"
+        self.logs.append(log)
+        env = dict(os.environ)
+        env.update(
+            {
+                "TEMPORAL_ADDRESS": self.address,
+                config.STATE_DIR_ENV: str(self.root),
+                config.TASK_QUEUE_ENV: self.task_queue,
+                MAX_CACHED_ENV: "0",
+                "PYTHONPATH": str(REPO),
+            }
+        )
+        return spawn(f"worker-{n}", [sys.executable, "-m", "tests.e2e.standby_worker", str(go)], log_path=log, env=env), go
+
+    def start(self) -> None:
+        child, go = self._spawn()
+        go.touch()
+        self.current = child
+        self.standby = self._spawn()
+
+    def crash(self) -> None:
+        assert self.current is not None and self.standby is not None
+        self.current.kill()
+        self.kills += 1
+        child, go = self.standby
+        go.touch()
+        self.current = child
+        self.standby = self._spawn()
+
+    def stop(self) -> None:
+        for child in (self.current, self.standby[0] if self.standby else None):
+            if child is not None:
+                child.stop(grace=15)
+
+
+async def step_events(handle: WorkflowHandle[object, object]) -> dict[str, set[str]]:
+    """``{"scheduled": {...}, "running": {...}, "completed": {...}}`` step names."""
+    scheduled: dict[int, str] = {}
+    seen: dict[str, set[str]] = {"scheduled": set(), "running": set(), "completed": set()}
+    async for ev in handle.fetch_history_events():
+        if ev.HasField("activity_task_scheduled_event_attributes"):
+            name = ev.activity_task_scheduled_event_attributes.activity_type.name
+            scheduled[ev.event_id] = name
+            seen["scheduled"].add(name)
+        elif ev.HasField("activity_task_completed_event_attributes"):
+            seen["completed"].add(scheduled[ev.activity_task_completed_event_attributes.scheduled_event_id])
+    desc = await handle.describe()
+    for pa in desc.raw_description.pending_activities:
+        if pa.state == PendingActivityState.PENDING_ACTIVITY_STATE_STARTED:
+            seen["running"].add(pa.activity_type.name)
+    return seen
+
+

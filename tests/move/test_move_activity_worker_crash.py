@@ -1,0 +1,111 @@
+"""The ``capi-management-move`` activity under a real Temporal dev server: the worker
+process running it is killed with SIGKILL in the middle of creating objects; a new worker
+picks up the retried activity, which resumes from the journal in the target and
+completes the move."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import re
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from activities.move.models import MoveStepInput, MoveStepResult
+from tests.move import support
+from tests.move.conftest import Pair
+from tests.move.temporal_harness import MoveTestWorkflow
+
+CLUSTER = "demo"
+
+
+def payload_text(history_json: str) -> str:
+    """The history with every payload decoded (payloads are base64 in the JSON)."""
+    decoded = [
+        base64.b64decode(b).decode("utf-8", "replace")
+        for b in re.findall(r'"data":\s*"([A-Za-z0-9+/=]+)"', history_json)
+    ]
+    return history_json + "\n" + "\n".join(decoded)
+
+
+def start_worker(
+    address: str, task_queue: str, log: Path, crash_at: str | None
+) -> subprocess.Popen[bytes]:
+    env = {k: v for k, v in os.environ.items() if k != "EKSA_MOVE_CRASH_AT"}
+    if crash_at:
+        env["EKSA_MOVE_CRASH_AT"] = crash_at
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.move.temporal_harness", address, task_queue],
+        cwd=support.REPO,
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+async def wait_exit(proc: subprocess.Popen[bytes], timeout: float) -> int | None:
+    deadline = time.monotonic() + timeout
+    while proc.poll() is None and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+    return proc.poll()
+
+
+def test_move_activity_killed_mid_create_resumes_on_a_new_worker(
+    pair: Pair, temporal_cli: Path, tmp_path: Path
+) -> None:
+    support.GraphBuilder(pair.src, pair.namespace).cluster(CLUSTER, machines=3, workers=2)
+    before = support.snapshot(pair.src, pair.namespace)
+    inp = MoveStepInput(
+        cluster_name=CLUSTER,
+        workdir=str(tmp_path),
+        capi_namespace=pair.namespace,
+        from_kubeconfig=pair.src_kubeconfig,
+        to_kubeconfig=pair.dst_kubeconfig,
+    )
+
+    async def scenario() -> tuple[MoveStepResult, int | None]:
+        env = await WorkflowEnvironment.start_local(
+            dev_server_existing_path=str(temporal_cli),
+            ui=False,
+            data_converter=pydantic_data_converter,
+        )
+        workers: list[subprocess.Popen[bytes]] = []
+        try:
+            address = env.client.service_client.config.target_host
+            queue = f"move-{uuid.uuid4().hex}"
+            async with Worker(env.client, task_queue=queue, workflows=[MoveTestWorkflow]):
+                workers.append(start_worker(address, queue, tmp_path / "worker1.log", "create:16"))
+                handle = await env.client.start_workflow(
+                    MoveTestWorkflow.run, inp, id=f"move-test-{uuid.uuid4().hex}", task_queue=queue
+                )
+                first_exit = await wait_exit(workers[0], 60)
+                workers.append(start_worker(address, queue, tmp_path / "worker2.log", None))
+                result = await asyncio.wait_for(handle.result(), 90)
+                history = payload_text((await handle.fetch_history()).to_json())
+                # inputs, results and heartbeat details hold paths and counters only
+                assert not any(
+                    v in history for v in ("c2VjcmV0LXZhbHVl", "Ym9vdHN0cmFw", "secret-value")
+                )
+                assert pair.src_kubeconfig in history  # the payloads were decoded: paths, yes
+                return result, first_exit
+        finally:
+            for proc in workers:
+                support.stop(proc)
+            await env.shutdown()
+
+    result, first_exit = asyncio.run(scenario())
+    assert first_exit == -9, (tmp_path / "worker1.log").read_text()[-2000:]
+    assert result.resumed_from == "creating"
+    assert result.objects == len(before)
+    assert support.snapshot(pair.dst, pair.namespace) == before
+    assert support.snapshot(pair.src, pair.namespace) == {}
+    assert support.owner_uids_resolve(pair.dst, pair.namespace) == []
