@@ -19,7 +19,7 @@ from eksa_temporal.cli.errors import CliError
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
-@click.group(context_settings=CONTEXT_SETTINGS)
+@click.group(cls=commands.LazyGroup, context_settings=CONTEXT_SETTINGS)
 @click.version_option(__version__, "--version", prog_name="eksa-temporal")
 @click.option("-v", "--verbose", is_flag=True, help="More log output (debug level).")
 def cli(verbose: bool) -> None:
@@ -33,8 +33,6 @@ def cli(verbose: bool) -> None:
     """
     logs.configure(verbose)
 
-
-commands.register(cli)
 
 
 def _flush() -> None:
