@@ -52,7 +52,7 @@ def sim() -> None:
 @click.option("--api-error-rate", type=float, default=None, help="Share of API requests failing (500/429/reset).")
 @click.option("--api-latency", type=float, default=None, help="Seconds added to every API request.")
 @click.option("--no-controllers", is_flag=True, help="Serve the API only (no simulated controllers).")
-@click.option("--watch-window", type=int, default=100_000, hidden=True,
+@click.option("--watch-window", type=int, default=20_000, hidden=True,
               help="Watch events retained for resuming (older resourceVersions get 410 Gone).")
 @click.option("--bookmark-seconds", type=float, default=1.0, hidden=True,
               help="Interval of watch BOOKMARK events.")

@@ -141,7 +141,7 @@ def build_app(store: Store, state_dir: Path, knob_state: KnobState, token: str,
 
 async def serve(state_dir: Path, listen: str = "127.0.0.1:0", knobs: Knobs | None = None, *,
                 stop: asyncio.Event | None = None, controllers: bool = True,
-                bookmark_seconds: float = 1.0, watch_window: int = 100_000) -> None:
+                bookmark_seconds: float = 1.0, watch_window: int = 20_000) -> None:
     """Run until SIGTERM/SIGINT (or ``stop``); the state dir is created if needed."""
     state_dir.mkdir(parents=True, exist_ok=True)
     stop = stop or asyncio.Event()

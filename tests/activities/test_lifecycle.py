@@ -10,6 +10,7 @@ import dataclasses
 import stat
 import subprocess
 import tarfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,7 @@ from activities.models import (
 from activities.provision import ProvisionActivities
 from activities.teardown import TeardownActivities
 from activities.validate import ValidateActivities
-from eksa_temporal.kube.client import Kube, kube_for
+from eksa_temporal.kube.client import Kube, WaitTimeout, kube_for
 from providers.registry import Registry
 from tests.activities.conftest import common
 
@@ -193,3 +194,22 @@ def test_another_run_is_refused_and_cannot_clean_up_the_existing_cluster(
     mine = env.run(TeardownActivities(registry).cleanup_infrastructure, CleanupInput(**fields))
     assert f"bootstrap cluster {cluster_name}-eks-a-cluster" in mine.removed
     assert not kubeconfig.exists()  # a later create of this name is not refused
+
+
+def test_each_wait_phase_has_its_own_deadline(
+    registry: Registry, cluster_name: str, tmp_path: Path
+) -> None:
+    fields = prepared(registry, cluster_name, tmp_path)
+    sim = registry.sim_client()
+    before = sim.knobs()
+    sim.set_knobs(boot_seconds=30)
+    try:
+        started = time.monotonic()
+        with pytest.raises(WaitTimeout, match="control plane"):
+            ProvisionActivities(registry).workload_cluster_init(
+                ProvisionInput(**fields, control_plane_wait_seconds=1)
+            )
+        assert time.monotonic() - started < 15
+    finally:
+        sim.set_knobs(boot_seconds=before.boot_seconds)
+        TeardownActivities(registry).cleanup_infrastructure(CleanupInput(**fields))

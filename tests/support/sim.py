@@ -32,7 +32,7 @@ from providers.sim.client import SimClient, SimError
 from providers.sim.kubeconfig import write_kubeconfig
 
 EKSA = Path(sys.executable).parent / "eksa-temporal"
-READY_TIMEOUT = 20.0
+READY_TIMEOUT = 60.0  # generous: the CLI imports slowly on a loaded 2-core machine
 
 
 @dataclass

@@ -116,11 +116,13 @@ def _path_value(obj: Obj, path: str) -> Any:
 def table(rt: ResourceType, objs: list[Obj], list_meta: Obj) -> Obj:
     """A meta.k8s.io/v1 Table: Name, the CRD's printer columns, Age."""
     cols: list[Obj] = [{"name": "Name", "type": "string", "format": "name", "description": "Name", "priority": 0}]
-    extra = [c for c in rt.printer_columns if c.get("name") != "Age"]
+    extra = list(rt.printer_columns)
     for c in extra:
         cols.append({"name": c.get("name"), "type": c.get("type", "string"), "format": c.get("format", ""),
                      "description": c.get("description", ""), "priority": c.get("priority", 0)})
-    cols.append({"name": "Age", "type": "string", "format": "", "description": "Age", "priority": 0})
+    with_age = not any(c.get("name") == "Age" for c in extra)
+    if with_age:
+        cols.append({"name": "Age", "type": "string", "format": "", "description": "Age", "priority": 0})
     rows = []
     for o in objs:
         meta = o.get("metadata") or {}
@@ -130,7 +132,8 @@ def table(rt: ResourceType, objs: list[Obj], list_meta: Obj) -> Obj:
             if c.get("type") == "date" and isinstance(v, str):
                 v = _age(v)
             cells.append(v if v is not None else "")
-        cells.append(_age(meta.get("creationTimestamp")))
+        if with_age:
+            cells.append(_age(meta.get("creationTimestamp")))
         rows.append({"cells": cells, "object": {"kind": "PartialObjectMetadata",
                                                 "apiVersion": "meta.k8s.io/v1", "metadata": meta}})
     return {"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": list_meta,

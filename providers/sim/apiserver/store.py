@@ -60,7 +60,7 @@ _NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789"
 class Store:
     """All virtual clusters; one instance per ``sim serve`` process, used on its loop."""
 
-    def __init__(self, state_dir: Path, *, window: int = 100_000) -> None:
+    def __init__(self, state_dir: Path, *, window: int = 20_000) -> None:
         state_dir.mkdir(parents=True, exist_ok=True)
         self.db = Database(state_dir / "store.db")
         self.rv = self.db.load_rv()

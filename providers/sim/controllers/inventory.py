@@ -49,9 +49,10 @@ CREATE INDEX IF NOT EXISTS machines_cluster ON machines(cluster);
 """
 
 
-def provider_id_for(cluster: str, machine_id: str) -> str:
-    """The provider ID of a sim machine: ``sim://<cluster>/<id>``."""
-    return f"sim://{cluster}/{machine_id}"
+def provider_id_for(cluster: str, machine_id: str, scheme: str = "sim") -> str:
+    """The provider ID of a machine: ``sim://<cluster>/<id>`` for sim machines, and
+    ``<scheme>://<id>`` for the providers the sim stands in for (``vsphere://<uuid>``)."""
+    return f"sim://{cluster}/{machine_id}" if scheme == "sim" else f"{scheme}://{machine_id}"
 
 
 @dataclass(frozen=True)
@@ -136,10 +137,13 @@ class Inventory:
         boot_seconds: float,
         jitter_seconds: float,
         failure_rate: float,
+        scheme: str = "sim",
     ) -> MachineRecord:
         """Record provisioning intent for ``owner_key`` (idempotent: an existing row for the
         owner is returned unchanged). Boot time and failure are drawn from a generator
-        seeded by ``seed`` and the machine's sequence number, so a run is reproducible."""
+        seeded by ``seed`` and the machine's sequence number, so a run is reproducible.
+        ``scheme`` shapes the provider ID (``provider_id_for``); other schemes than ``sim``
+        get a full UUID as machine id, as a vSphere VM's BIOS UUID."""
         with _transaction(self._db):
             existing = self.by_owner(owner_key)
             if existing is not None:
@@ -149,14 +153,14 @@ class Inventory:
             jitter = rng.uniform(0, jitter_seconds) if jitter_seconds else 0.0
             fail = rng.random() < failure_rate
             now = time.time()
-            machine_id = uuid.uuid4().hex[:10]
+            machine_id = uuid.uuid4().hex[:10] if scheme == "sim" else str(uuid.uuid4())
             self._db.execute(
                 "INSERT INTO machines (seq, id, provider_id, cluster, machine, owner_key, state,"
                 " created_at, boot_at, fail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     seq,
                     machine_id,
-                    provider_id_for(cluster, machine_id),
+                    provider_id_for(cluster, machine_id, scheme),
                     cluster,
                     machine,
                     owner_key,
