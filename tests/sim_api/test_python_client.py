@@ -303,3 +303,15 @@ def test_a_label_selected_watch_sees_objects_enter_and_leave_the_selection(core:
             break
     t.join()
     assert events == ["ADDED", "MODIFIED", "DELETED"]
+
+
+def test_repeating_an_apply_does_not_change_the_resource_version(custom: Any) -> None:
+    def apply() -> Any:
+        return custom.patch_namespaced_custom_object(
+            G, V, "default", P, "same", widget("same", size=1), field_manager="ctl",
+            _content_type="application/apply-patch+yaml")
+
+    apply()
+    first = custom.get_namespaced_custom_object(G, V, "default", P, "same")
+    again = apply()
+    assert again["metadata"]["resourceVersion"] == first["metadata"]["resourceVersion"]

@@ -14,6 +14,7 @@ from providers.sim.apiserver.resources import CRD_TYPE, ResourceType
 from providers.sim.store_api import Invalid, NotFound, StoreError
 
 Obj = dict[str, Any]
+MAX_ANNOTATIONS_BYTES = 262_144  # as kube-apiserver (why kubectl apply of big CRDs needs --server-side)
 
 
 class Forbidden(StoreError):
@@ -66,6 +67,7 @@ def default_object(rt: ResourceType, obj: Obj) -> None:
 
 
 def validate_object(rt: ResourceType, obj: Obj, opts: WriteOpts) -> None:
+    """Strict top-level fields, name, CRD naming and the annotations size limit."""
     if opts.strict and rt.top_fields is not None:
         unknown = sorted(set(obj) - rt.top_fields)
         if unknown:
@@ -78,3 +80,7 @@ def validate_object(rt: ResourceType, obj: Obj, opts: WriteOpts) -> None:
         expected = f"{(spec.get('names') or {}).get('plural')}.{spec.get('group')}"
         if name != expected:
             raise Invalid(f'CustomResourceDefinition "{name}" is invalid: metadata.name: must be spec.names.plural+"."+spec.group')
+    annotations = obj["metadata"].get("annotations") or {}
+    if sum(len(str(k)) + len(str(v)) for k, v in annotations.items()) > MAX_ANNOTATIONS_BYTES:
+        raise Invalid(f'The {rt.kind} "{name}" is invalid: metadata.annotations: Too long: '
+                      f"must have at most {MAX_ANNOTATIONS_BYTES} bytes")

@@ -114,7 +114,7 @@ def _path_value(obj: Obj, path: str) -> Any:
 
 
 def table(rt: ResourceType, objs: list[Obj], list_meta: Obj) -> Obj:
-    """A meta.k8s.io/v1 Table: Name, the CRD's printer columns, Age."""
+    """A meta.k8s.io/v1 Table: Name, the CRD's printer columns, Age (unless a column is)."""
     cols: list[Obj] = [{"name": "Name", "type": "string", "format": "name", "description": "Name", "priority": 0}]
     extra = list(rt.printer_columns)
     for c in extra:
@@ -134,7 +134,8 @@ def table(rt: ResourceType, objs: list[Obj], list_meta: Obj) -> Obj:
             cells.append(v if v is not None else "")
         if with_age:
             cells.append(_age(meta.get("creationTimestamp")))
+        slim = {k: v for k, v in meta.items() if k != "managedFields"}
         rows.append({"cells": cells, "object": {"kind": "PartialObjectMetadata",
-                                                "apiVersion": "meta.k8s.io/v1", "metadata": meta}})
+                                                "apiVersion": "meta.k8s.io/v1", "metadata": slim}})
     return {"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": list_meta,
             "columnDefinitions": cols, "rows": rows}

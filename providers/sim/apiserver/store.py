@@ -299,8 +299,8 @@ class Store:
         skip = {"metadata", "status"} if rt.status else {"metadata"}
         spec_changed = any(new.get(k) != old.get(k) for k in (set(new) | set(old)) - skip)
         meta["generation"] = old_meta.get("generation", 1) + (1 if spec_changed else 0)
-        if new == old:
-            return entry.copy()
+        if new == old or (not managed and _same_but_times(new, old)):
+            return entry.copy()  # a no-op write (also a repeated apply): no new resourceVersion
         if managed:
             fields.record_update(old, new, opts.manager, new["apiVersion"], now(), opts.subresource)
         if not meta.get("managedFields"):
@@ -396,3 +396,12 @@ class Store:
     def resource_types(self, cluster: str) -> builtins.list[ResourceType]:
         return self.vc(cluster).types()
 
+
+def _same_but_times(new: Obj, old: Obj) -> bool:
+    """Equal objects whose managedFields differ at most in their ``time`` stamps."""
+    def strip(o: Obj) -> Obj:
+        meta = dict(o.get("metadata") or {})
+        meta["managedFields"] = [{k: v for k, v in e.items() if k != "time"} for e in meta.get("managedFields") or []]
+        return {**o, "metadata": meta}
+
+    return strip(new) == strip(old)

@@ -19,7 +19,16 @@ cluster-api (core)        capi-system                          capi-controller-m
 kubeadm (bootstrap)       capi-kubeadm-bootstrap-system        capi-kubeadm-bootstrap-controller-manager
 kubeadm (control plane)   capi-kubeadm-control-plane-system    capi-kubeadm-control-plane-controller-manager
 sim (infrastructure)      capsim-system                        capsim-controller-manager
+vsphere (stand-in)        capv-system                          capv-controller-manager
 ========================  ==================================  =============================================
+
+``STANDINS`` are components of real infrastructure providers that the sim plays (only
+``vsphere``, CAPV, today: ``vsphere.yaml``, reconciled by
+``controllers/reconcilers/vsphere.py``). They are not part of the sim's own set
+(``PROVIDERS``); ``install-capi`` installs one in place of the published components when its
+target is a virtual cluster of the sim (``providers.capi.release.sim_standins``). Their
+Deployment names are the real providers' ones, so the published CRDs plus this Deployment
+(a components folder) work too.
 """
 
 from __future__ import annotations
@@ -34,6 +43,7 @@ import yaml
 CAPI_VERSION = "v1.10.10"
 CERT_MANAGER_VERSION = "v1.17.2"
 SIM_VERSION = "v0.1.0"
+CAPV_VERSION = "v1.13.1"
 
 
 @dataclass(frozen=True)
@@ -63,6 +73,7 @@ _INVENTORY_NAMES = {
     "kubeadm-bootstrap": "bootstrap-kubeadm",
     "kubeadm-control-plane": "control-plane-kubeadm",
     "sim": "infrastructure-sim",
+    "vsphere": "infrastructure-vsphere",
 }
 
 PROVIDERS: tuple[ProviderComponent, ...] = (
@@ -93,7 +104,14 @@ PROVIDERS: tuple[ProviderComponent, ...] = (
     ),
 )
 
-CONTROLLERS: dict[str, ProviderComponent] = {p.name: p for p in PROVIDERS}
+STANDINS: tuple[ProviderComponent, ...] = (
+    ProviderComponent(
+        "vsphere", "InfrastructureProvider", CAPV_VERSION, "capv-system",
+        ("capv-controller-manager",), "vsphere.yaml",
+    ),
+)
+
+CONTROLLERS: dict[str, ProviderComponent] = {p.name: p for p in PROVIDERS + STANDINS}
 
 # which provider's controller reconciles a kind (the simulated controllers' gate)
 KIND_PROVIDER: dict[str, str] = {
@@ -106,6 +124,8 @@ KIND_PROVIDER: dict[str, str] = {
     "KubeadmControlPlane": "kubeadm-control-plane",
     "SimCluster": "sim",
     "SimMachine": "sim",
+    "VSphereCluster": "vsphere",
+    "VSphereMachine": "vsphere",
 }
 
 
@@ -136,10 +156,17 @@ def inventory_crd() -> dict[str, Any]:
     return _copy(_load("clusterctl.yaml")[0])
 
 
-def all_crds() -> list[dict[str, Any]]:
-    """Every CRD of every component plus the inventory CRD (tests, fixtures)."""
+def standin(infrastructure: str) -> ProviderComponent | None:
+    """The stand-in component of infrastructure provider ``infrastructure`` (clusterctl
+    name, e.g. ``vsphere``), or None when the sim does not play that provider."""
+    return next((p for p in STANDINS if p.name == infrastructure), None)
+
+
+def all_crds(*, standins: bool = False) -> list[dict[str, Any]]:
+    """Every CRD of every component plus the inventory CRD (tests, fixtures);
+    ``standins`` adds the stand-ins' CRDs."""
     out = [inventory_crd()]
-    for p in PROVIDERS:
+    for p in PROVIDERS + (STANDINS if standins else ()):
         out += [d for d in manifests(p.name) if d["kind"] == "CustomResourceDefinition"]
     return out
 

@@ -18,6 +18,10 @@ from providers.sim.controllers.reconcilers.infra import reconcile_simcluster, re
 from providers.sim.controllers.reconcilers.machine import reconcile_machine
 from providers.sim.controllers.reconcilers.machinedeployment import reconcile_machinedeployment
 from providers.sim.controllers.reconcilers.machineset import reconcile_machineset
+from providers.sim.controllers.reconcilers.vsphere import (
+    reconcile_vspherecluster,
+    reconcile_vspheremachine,
+)
 
 Reconciler = Callable[[Ctx, o.Obj], float | None]
 
@@ -32,6 +36,8 @@ WATCHED: dict[str, str] = {
     "Machine": o.CLUSTER_V,
     "KubeadmConfig": o.BOOTSTRAP_V,
     "SimMachine": o.INFRA_V,
+    "VSphereCluster": o.INFRA_V,
+    "VSphereMachine": o.INFRA_V,
 }
 
 RECONCILERS: dict[str, Reconciler] = {
@@ -45,4 +51,6 @@ RECONCILERS: dict[str, Reconciler] = {
     "Machine": reconcile_machine,
     "KubeadmConfig": reconcile_kubeadmconfig,
     "SimMachine": reconcile_simmachine,
+    "VSphereCluster": reconcile_vspherecluster,
+    "VSphereMachine": reconcile_vspheremachine,
 }

@@ -1,0 +1,66 @@
+"""Stand-ins for CAPV's controllers (cluster-api-provider-vsphere): ``VSphereCluster`` and
+``VSphereMachine`` played by the shared infrastructure controllers (``infra.py``), so a
+cluster rendered by ``providers.vsphere`` comes up in the sim.
+
+Like CAPV, a ``VSphereCluster`` becomes ready only when the credentials its
+``spec.identityRef`` names exist (a Secret with ``username`` and ``password`` in its
+namespace, or a ``VSphereClusterIdentity``), reported by the ``VCenterAvailable``
+condition; it keeps the ``controlPlaneEndpoint`` the spec sets (the kube-vip address). A
+``VSphereMachine`` becomes a machine of the sim's inventory with ``spec.providerID``
+``vsphere://<uuid>`` and ``status.ready`` plus ``addresses``, as CAPV reports a VM. No VM
+is cloned in vCenter (see ``docs/vsphere.md``). The secret's values are never read into
+statuses, conditions or logs - only whether the keys are there.
+
+The kinds are reconciled only in a virtual cluster where the ``vsphere`` stand-in
+component's ``capv-system/capv-controller-manager`` Deployment is Available.
+"""
+
+from __future__ import annotations
+
+from providers.sim.controllers import objects as o
+from providers.sim.controllers.context import Ctx
+from providers.sim.controllers.reconcilers.infra import (
+    InfraKind,
+    reconcile_infra_cluster,
+    reconcile_infra_machine,
+)
+
+IDENTITY_KIND = "VSphereClusterIdentity"
+CREDENTIAL_KEYS = ("username", "password")
+
+
+def identity_problem(ctx: Ctx, vc: o.Obj) -> tuple[str, str] | None:
+    """Why the cluster's vCenter credentials are unusable (reason, message), or None."""
+    ref = o.spec(vc).get("identityRef") or {}
+    if not ref.get("name"):
+        return None  # CAPV then uses the manager's own credentials
+    kind, name = str(ref.get("kind") or "Secret"), str(ref["name"])
+    if kind == IDENTITY_KIND:
+        if ctx.get(o.INFRA_V, IDENTITY_KIND, None, name) is None:
+            return "VCenterUnreachable", f"{IDENTITY_KIND} {name} not found"
+        return None
+    secret = ctx.get("v1", "Secret", o.namespace(vc), name)
+    if secret is None:
+        return "VCenterUnreachable", f"identityRef Secret {o.namespace(vc)}/{name} not found"
+    data = {**(secret.get("data") or {}), **(secret.get("stringData") or {})}
+    missing = [k for k in CREDENTIAL_KEYS if not data.get(k)]
+    if missing:
+        return "VCenterUnreachable", f"identityRef Secret {name} has no {', '.join(missing)}"
+    return None
+
+
+VSPHERE = InfraKind(
+    cluster_kind="VSphereCluster",
+    machine_kind="VSphereMachine",
+    scheme="vsphere",
+    cluster_check=identity_problem,
+    cluster_condition="VCenterAvailable",
+)
+
+
+def reconcile_vspherecluster(ctx: Ctx, vc: o.Obj) -> float | None:
+    return reconcile_infra_cluster(VSPHERE, ctx, vc)
+
+
+def reconcile_vspheremachine(ctx: Ctx, vm: o.Obj) -> float | None:
+    return reconcile_infra_machine(VSPHERE, ctx, vm)
