@@ -40,7 +40,6 @@ log = logs.get_logger("worker")
 def default_activities(sim_state_dir: Path | None = None) -> list[Callable[..., Any]]:
     """Every real activity, built with its clients (providers from ``providers.registry``)."""
     from activities.catalog import worker_activities
-
     from providers.registry import Registry
 
     return list(worker_activities(Registry(sim_state_dir)))

@@ -28,9 +28,10 @@ from activities.models import (
 from eksa_temporal import config
 from eksa_temporal.kube.client import Kube, condition_true, kube_for
 from providers.capi.fetch import ComponentError, provider_manifests
-from providers.capi.release import DEFAULT_RELEASE, ProviderRelease, Release
+from providers.capi.release import DEFAULT_RELEASE, ProviderRelease, Release, sim_standins
 from providers.registry import Registry
 from providers.sim import components as sim_components
+from providers.sim.kubeconfig import served_by_sim
 
 CRD_V1 = "apiextensions.k8s.io/v1"
 INVENTORY_V1 = "clusterctl.cluster.x-k8s.io/v1alpha3"
@@ -233,6 +234,8 @@ class CapiInstallActivities:
             raise permanent(
                 str(exc), "add the provider to the release manifest", BAD_COMPONENTS
             ) from exc
+        if served_by_sim(target, self.registry.sim_state_dir):
+            plan = sim_standins(plan)  # e.g. the sim's CAPV stand-in, not the published one
         progress = resume(InstallCapiProgress) or InstallCapiProgress()
         if progress.done:
             log.info("resuming install-capi", done=progress.done)

@@ -7,6 +7,7 @@ user must never see a core dump. Errors become one actionable line, never a trac
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 
@@ -37,10 +38,8 @@ def cli(verbose: bool) -> None:
 
 def _flush() -> None:
     for stream in (sys.stdout, sys.stderr):
-        try:
+        with contextlib.suppress(Exception):  # nothing left to report to
             stream.flush()
-        except Exception:  # noqa: S110 - nothing left to report to
-            pass
 
 
 def main(argv: list[str] | None = None) -> int:

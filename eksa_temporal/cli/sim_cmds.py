@@ -81,7 +81,8 @@ def serve_cmd(state_dir: Path | None, listen: str, seed: int | None, boot_second
         raise CliError(f"invalid knob value: {str(exc).splitlines()[-1].strip()}", 2) from None
     try:
         asyncio.run(serve(directory, listen, knobs, controllers=not no_controllers,
-                          watch_window=watch_window, bookmark_seconds=bookmark_seconds))
+                          watch_window=watch_window, bookmark_seconds=bookmark_seconds,
+                          on_ready=lambda url: click.echo(f"sim API server listening on {url} (state {directory})", err=True)))
     except OSError as exc:
         raise CliError(f"cannot listen on {listen}: {exc.strerror or exc}", 1) from None
 

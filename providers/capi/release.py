@@ -113,6 +113,25 @@ DEFAULT_RELEASE = Release(
 )
 
 
+def sim_standins(plan: list[ProviderRelease]) -> list[ProviderRelease]:
+    """``plan`` for a virtual cluster of the simulated infrastructure: an infrastructure
+    provider that the sim plays (``providers.sim.components.STANDINS``, e.g. vSphere) comes
+    from the sim's package data at the same version, since no sim cluster could run the
+    published controllers. Every other provider is unchanged."""
+    out: list[ProviderRelease] = []
+    for p in plan:
+        comp = (
+            sim_components.standin(p.provider_name)
+            if p.type == "InfrastructureProvider"
+            else None
+        )
+        if comp is not None:
+            url = f"package://providers.sim.components/{comp.file}"
+            p = p.model_copy(update={"files": [ComponentFile(url=url)]})
+        out.append(p)
+    return out
+
+
 def release_from_file(path: str | Path) -> Release:
     """A custom release manifest (YAML or JSON of ``Release``)."""
     return Release.model_validate(yaml.safe_load(Path(path).read_text()))

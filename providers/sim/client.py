@@ -13,6 +13,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from eksa_temporal import config
 from providers.sim.apiserver.tls import client_context
 from providers.sim.knobs import Knobs
 
@@ -30,10 +31,11 @@ class SimNotRunning(SimError):
 
 
 class SimClient:
-    """Admin API of the ``sim serve`` process owning ``state_dir``."""
+    """Admin API of the ``sim serve`` process owning ``state_dir`` (default:
+    ``eksa_temporal.config.sim_state_dir()``)."""
 
-    def __init__(self, state_dir: Path, *, timeout: float = 10.0) -> None:
-        self.state_dir = Path(state_dir)
+    def __init__(self, state_dir: Path | None = None, *, timeout: float = 10.0) -> None:
+        self.state_dir = Path(state_dir) if state_dir is not None else config.sim_state_dir()
         self.timeout = timeout
 
     # ---- discovery of the server -------------------------------------------------------

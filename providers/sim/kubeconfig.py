@@ -9,6 +9,7 @@ the admin API and ``eksa-temporal sim create-cluster``.
 from __future__ import annotations
 
 import base64
+import json
 import os
 from pathlib import Path
 
@@ -37,6 +38,22 @@ def build_kubeconfig(base_url: str, name: str, token: str, ca_pem: bytes | None 
         "preferences": {},
     }
     return yaml.safe_dump(doc, sort_keys=False)
+
+
+def served_by_sim(kubeconfig_path: str | Path, state_dir: Path) -> bool:
+    """Whether the kubeconfig's current cluster is a virtual cluster of the sim whose state
+    is ``state_dir`` (its server is ``<sim url>/clusters/<name>``). False when either file
+    is missing or unreadable."""
+    try:
+        url = str(json.loads((state_dir / "server.json").read_text())["url"]).rstrip("/")
+        doc = yaml.safe_load(Path(kubeconfig_path).read_text()) or {}
+    except (OSError, ValueError, KeyError, TypeError, yaml.YAMLError):
+        return False
+    contexts = {c.get("name"): c.get("context") or {} for c in doc.get("contexts") or []}
+    current = contexts.get(doc.get("current-context")) or {}
+    clusters = {c.get("name"): c.get("cluster") or {} for c in doc.get("clusters") or []}
+    server = str((clusters.get(current.get("cluster")) or {}).get("server") or "")
+    return server.startswith(f"{url}/clusters/")
 
 
 def write_kubeconfig(path: Path, text: str) -> Path:

@@ -141,8 +141,10 @@ def build_app(store: Store, state_dir: Path, knob_state: KnobState, token: str,
 
 async def serve(state_dir: Path, listen: str = "127.0.0.1:0", knobs: Knobs | None = None, *,
                 stop: asyncio.Event | None = None, controllers: bool = True,
-                bookmark_seconds: float = 1.0, watch_window: int = 20_000) -> None:
-    """Run until SIGTERM/SIGINT (or ``stop``); the state dir is created if needed."""
+                bookmark_seconds: float = 1.0, watch_window: int = 20_000,
+                on_ready: Callable[[str], None] | None = None) -> None:
+    """Run until SIGTERM/SIGINT (or ``stop``); the state dir is created if needed.
+    ``on_ready(url)`` is called once listening (after ``server.json`` is written)."""
     state_dir.mkdir(parents=True, exist_ok=True)
     stop = stop or asyncio.Event()
     store = Store(state_dir, window=watch_window)
@@ -174,6 +176,8 @@ async def serve(state_dir: Path, listen: str = "127.0.0.1:0", knobs: Knobs | Non
         ctl.add_done_callback(_report_controller_exit)
     _write_server_file(state_dir, url, http_url)
     log.info("sim API server listening on %s (state %s)", url, state_dir)
+    if on_ready is not None:
+        on_ready(url)
     try:
         await stop.wait()
     finally:

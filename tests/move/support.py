@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from eksa_temporal.kube.move import api as mapi
 from eksa_temporal.kube.move.api import ApiError, MoveApi, ResourceType
 from eksa_temporal.kube.move.model import BOOKKEEPING_ANNOTATIONS
@@ -31,6 +33,10 @@ CAPI = "cluster.x-k8s.io/v1beta1"
 INFRA = "infrastructure.cluster.x-k8s.io/v1beta1"
 BOOT = "bootstrap.cluster.x-k8s.io/v1beta1"
 KCP = "controlplane.cluster.x-k8s.io/v1beta1"
+SHARED = Path(os.environ.get("EKSA_SHARED_DIR", REPO.parent / "shared"))
+REAL_INVENTORY_CRD = (
+    SHARED / "capi-crds/cluster-api-v1.10.10/clusterctl/clusterctl.cluster.x-k8s.io_providers.yaml"
+)
 
 
 @dataclass
@@ -91,7 +97,11 @@ def stop(proc: subprocess.Popen[bytes], timeout: float = 10) -> None:
 
 def install_capi(api: MoveApi, versions: dict[str, str] | None = None) -> None:
     """The sim's CAPI CRDs and a clusterctl inventory (Provider objects)."""
-    for crd in components.all_crds():
+    crds = components.all_crds()
+    if REAL_INVENTORY_CRD.exists():  # the published schema keeps providerName/type/version
+        real = yaml.safe_load(REAL_INVENTORY_CRD.read_text())
+        crds = [real if c["metadata"]["name"] == real["metadata"]["name"] else c for c in crds]
+    for crd in crds:
         create_or_get(api, mapi.CRD, crd)
     for p in components.PROVIDERS:
         if p.name == "cert-manager":

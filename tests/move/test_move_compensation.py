@@ -1,14 +1,20 @@
 """A move that must not start, or cannot finish before deleting, leaves the source as it
 was: refused up front without a change, or compensated after the pause (target objects
-removed, source unpaused). ``block-move`` is waited for, with a bound."""
+removed, source unpaused). ``block-move`` is waited for, with a bound. An interrupted
+move can be undone (``--abort`` / ``capi-move-abort``) until deletion has started."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
+from eksa_temporal.cli.main import main
 from eksa_temporal.kube.move import MoveAborted, MoveOptions, Mover, PreconditionFailed
 from eksa_temporal.kube.move import api as mapi
 from eksa_temporal.kube.move.model import BLOCK_MOVE_ANNOTATION
@@ -122,3 +128,51 @@ def test_block_move_that_never_goes_away_aborts_the_move_after_its_timeout(pair:
     with pytest.raises(MoveAborted, match="block-move"):
         mover(pair, block_move_timeout=1.0).run()
     source_untouched(pair, before)
+
+
+def crash(pair: Pair, at: str) -> None:
+    env = {**os.environ, "EKSA_MOVE_CRASH_AT": at}
+    runner = Path(__file__).with_name("crash_runner.py")
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(runner),
+            pair.src_kubeconfig,
+            pair.dst_kubeconfig,
+            CLUSTER,
+            pair.namespace,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=90,
+        cwd=support.REPO,
+    )
+    assert done.returncode == -9, done.stderr[-2000:]
+
+
+def test_an_interrupted_move_is_undone_by_abort_before_deletion_started(pair: Pair) -> None:
+    support.GraphBuilder(pair.src, pair.namespace).cluster(CLUSTER, machines=2)
+    before = support.snapshot(pair.src, pair.namespace)
+    crash(pair, "create:5")
+    args = [
+        "move",
+        "--from-kubeconfig",
+        pair.src_kubeconfig,
+        "--to-kubeconfig",
+        pair.dst_kubeconfig,
+        "--cluster",
+        CLUSTER,
+        "--abort",
+    ]
+    assert main(args) == 0
+    source_untouched(pair, before)
+    assert main(args) == 0  # nothing left to undo
+
+
+def test_abort_refuses_once_deletion_started(pair: Pair) -> None:
+    support.GraphBuilder(pair.src, pair.namespace).cluster(CLUSTER, machines=1)
+    crash(pair, "delete:2")
+    with pytest.raises(PreconditionFailed, match="point of no return"):
+        mover(pair).abort("test")
+    assert mover(pair).run().resumed_from == "deleting"  # finishing is the way out

@@ -116,6 +116,9 @@ def test_real_capi_crds_register_and_serve_with_wait_and_status(kubectl: Kubectl
     unknown = dict(cluster, bogus=1)
     refused = kubectl("apply", "-f", "-", input=json.dumps(unknown), check=False)
     assert refused.returncode != 0 and 'unknown field "bogus"' in refused.stderr
+    nested = dict(cluster, spec={"paused": True, "pasued": True})
+    refused = kubectl("apply", "-f", "-", input=json.dumps(nested), check=False)
+    assert refused.returncode != 0 and 'unknown field "spec.pasued"' in refused.stderr
 
 
 def test_watch_with_a_request_timeout_prints_changes(kubectl: Kubectl) -> None:

@@ -1,9 +1,10 @@
-# mypy: disable-error-code="no-untyped-call,union-attr,operator,arg-type"
+# mypy: disable-error-code="no-untyped-call,union-attr,operator,arg-type,index"
 """Kubernetes API semantics through the official Python client (CoreV1Api,
 CustomObjectsApi, DynamicClient) against a real sim server process."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from typing import Any
@@ -13,7 +14,7 @@ from kubernetes import client, dynamic, watch
 from kubernetes.client.exceptions import ApiException
 
 from tests.sim_api.conftest import WATCH_WINDOW
-from tests.sim_api.crds import WIDGET_CRD, widget
+from tests.sim_api.crds import WIDGET_CRD, capi_crds, widget
 
 G, V, P = "example.com", "v1", "widgets"
 
@@ -315,3 +316,52 @@ def test_repeating_an_apply_does_not_change_the_resource_version(custom: Any) ->
     first = custom.get_namespaced_custom_object(G, V, "default", P, "same")
     again = apply()
     assert again["metadata"]["resourceVersion"] == first["metadata"]["resourceVersion"]
+
+
+def test_real_capi_crds_register_through_the_python_client_and_serve_v1beta1(api: Any) -> None:
+    ext = client.ApiextensionsV1Api(api)
+    for crd in capi_crds():
+        ext.create_custom_resource_definition(crd)
+    dyn = dynamic.DynamicClient(api)
+    clusters = dyn.resources.get(api_version="cluster.x-k8s.io/v1beta1", kind="Cluster")
+    assert clusters.namespaced and "status" in clusters.subresources
+    made = clusters.create(namespace="default", body={
+        "apiVersion": "cluster.x-k8s.io/v1beta1", "kind": "Cluster", "metadata": {"name": "wc"},
+        "spec": {"controlPlaneEndpoint": {"host": "10.0.0.1", "port": 6443}}})
+    assert made.metadata.generation == 1
+    custom = client.CustomObjectsApi(api)
+    custom.patch_namespaced_custom_object_status("cluster.x-k8s.io", "v1beta1", "default", "clusters", "wc",
+                                                 {"status": {"phase": "Provisioned"}})
+    paused = custom.patch_namespaced_custom_object("cluster.x-k8s.io", "v1beta1", "default", "clusters", "wc",
+                                                   {"spec": {"paused": True}})
+    assert paused["metadata"]["generation"] == 2 and paused["status"] == {"phase": "Provisioned"}
+    kinds = {r.kind for r in dyn.resources.search(group="infrastructure.cluster.x-k8s.io")}
+    assert {"VSphereCluster", "VSphereMachineTemplate", "DockerCluster"} <= kinds
+    # the CRD schema prunes undeclared fields
+    md = custom.create_namespaced_custom_object("cluster.x-k8s.io", "v1beta1", "default", "machinedeployments", {
+        "apiVersion": "cluster.x-k8s.io/v1beta1", "kind": "MachineDeployment", "metadata": {"name": "md"},
+        "spec": {"clusterName": "wc", "typo": 1, "selector": {}, "template": {"spec": {
+            "clusterName": "wc", "bootstrap": {}, "infrastructureRef": {"kind": "X", "name": "y"}}}}})
+    assert "typo" not in md["spec"] and md["spec"]["clusterName"] == "wc"
+
+
+def test_watch_list_sends_initial_objects_then_the_initial_events_end_bookmark(core: Any) -> None:
+    core.create_namespaced_config_map("default", _cm("i1"))
+    resp = core.list_namespaced_config_map("default", watch=True, send_initial_events=True,
+                                           resource_version_match="NotOlderThan", allow_watch_bookmarks=True,
+                                           timeout_seconds=1, _preload_content=False)
+    events = [json.loads(line) for line in resp.data.decode().splitlines()]
+    assert events[0]["type"] == "ADDED" and events[0]["object"]["metadata"]["name"] == "i1"
+    assert events[1]["type"] == "BOOKMARK"
+    assert events[1]["object"]["metadata"]["annotations"] == {"k8s.io/initial-events-end": "true"}
+
+
+def test_an_object_whose_owners_do_not_exist_is_garbage_collected(core: Any) -> None:
+    ghost = {"apiVersion": "v1", "kind": "ConfigMap", "name": "ghost", "uid": "00000000-0000-0000-0000-000000000000"}
+    core.create_namespaced_config_map("default", {"metadata": {"name": "orphan", "ownerReferences": [ghost]}})
+    deadline = time.monotonic() + 10
+    gone = False
+    while time.monotonic() < deadline and not gone:
+        time.sleep(0.2)
+        gone = not core.list_namespaced_config_map("default", field_selector="metadata.name=orphan").items
+    assert gone

@@ -11,6 +11,7 @@ import pytest
 
 from providers.sim.apiserver import fields
 from providers.sim.apiserver.patch import BadPatch, json_patch, merge_patch, strategic_merge
+from providers.sim.apiserver.schema import prune, prune_and_default
 from providers.sim.apiserver.selectors import BadSelector, label_predicate
 from providers.sim.apiserver.store import Store
 from providers.sim.store_api import Conflict, NotFound
@@ -123,3 +124,31 @@ def test_label_selector_parsing() -> None:
     assert not pred({"metadata": {"labels": {"a": "x", "b": ""}}})
     with pytest.raises(BadSelector):
         label_predicate("a in x)")
+
+
+def test_a_write_that_sets_managed_fields_replaces_the_recorded_ownership(store: Store) -> None:
+    made = store.create("c", _cm("mf", k="v"))
+    assert [e["manager"] for e in made["metadata"]["managedFields"]] == ["sim-controller"]
+    made["metadata"]["managedFields"] = [{**made["metadata"]["managedFields"][0], "manager": "renamed"}]
+    updated = store.update("c", made)
+    assert [e["manager"] for e in updated["metadata"]["managedFields"]] == ["renamed"]
+
+
+def test_structural_schema_prunes_unknown_fields_and_fills_defaults() -> None:
+    schema = {"type": "object", "properties": {
+        "spec": {"type": "object", "properties": {
+            "replicas": {"type": "integer", "default": 1},
+            "labels": {"type": "object", "additionalProperties": {"type": "string"}},
+            "free": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
+            "items": {"type": "array", "items": {"type": "object", "properties": {"name": {"type": "string"}}}}}}}}
+    obj = {"apiVersion": "x/v1", "kind": "K", "metadata": {"name": "n", "anything": 1},
+           "spec": {"typo": 1, "labels": {"a": "b"}, "free": {"any": {"thing": 1}},
+                    "items": [{"name": "i", "extra": True}]}}
+    unknown = prune_and_default(obj, schema)
+    assert sorted(unknown) == ["spec.items[0].extra", "spec.typo"]
+    patch = {"spec": {"typo": None, "$setElementOrder/items": [], "replicas": 2}, "status": {"x": 1}}
+    assert prune(patch, schema, skip=frozenset({"status"})) == ["spec.typo"]
+    assert patch == {"spec": {"$setElementOrder/items": [], "replicas": 2}, "status": {"x": 1}}
+    assert obj["spec"] == {"replicas": 1, "labels": {"a": "b"}, "free": {"any": {"thing": 1}},
+                           "items": [{"name": "i"}]}
+    assert obj["metadata"] == {"name": "n", "anything": 1}

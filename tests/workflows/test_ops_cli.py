@@ -23,7 +23,10 @@ pytestmark = pytest.mark.anyio
 def test_invalid_spec_is_refused_before_anything_starts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("TEMPORAL_ADDRESS", "127.0.0.1:1")  # nothing listens: any connect would fail differently
     spec = tmp_path / "bad.yaml"
-    spec.write_text(spec_yaml("Bad_Name").replace("count: 1\n    machineGroupRef:\n      kind: SimMachineConfig\n      name: Bad_Name-cp", "count: 2\n    machineGroupRef:\n      kind: SimMachineConfig\n      name: Bad_Name-cp"))
+    text = spec_yaml("badname")
+    text = text.replace("metadata:\n  name: badname\nspec:", "metadata:\n  name: Bad_Name\nspec:", 1)
+    text = text.replace("controlPlaneConfiguration:\n    count: 1", "controlPlaneConfiguration:\n    count: 2")
+    spec.write_text(text)
     assert main(["start", "create-cluster", "-f", str(spec)]) == 1
     err = capsys.readouterr().err.splitlines()
     findings = [line for line in err if line.startswith("✖ ")]

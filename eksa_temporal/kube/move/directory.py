@@ -24,7 +24,7 @@ from typing import Any
 import yaml
 
 from eksa_temporal.kube.move import discovery, graph, objects
-from eksa_temporal.kube.move.api import NAMESPACE, ApiError, MoveApi, ResourceType
+from eksa_temporal.kube.move.api import MoveApi, ResourceType
 from eksa_temporal.kube.move.errors import PreconditionFailed
 from eksa_temporal.kube.move.journal import FileJournal
 from eksa_temporal.kube.move.model import CAPI_GROUP, MoveJournal, MoveResult, Phase
@@ -76,7 +76,7 @@ def to_directory(
     cluster_rt = types.get((CAPI_GROUP, "Cluster"))
     if cluster_rt is None:
         raise PreconditionFailed(
-            "the source serves no clusterctl-labelled Cluster CRD (fix: install-capi)"
+            "the source serves no Cluster API Cluster CRD (fix: install-capi there first)"
         )
     j = journal.load()
     resumed = j.phase if j else None
@@ -188,14 +188,7 @@ def from_directory(
     groups = graph.move_groups(nodes)
     by_uid = {o["metadata"]["uid"]: o for o in objs}
     index = graph.index(nodes)
-    for ns in sorted({n.namespace for n in nodes if n.namespace}):
-        try:
-            target.create(
-                NAMESPACE, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}
-            )
-        except ApiError as exc:
-            if not exc.already_exists:
-                raise
+    objects.ensure_namespaces(target, {n.namespace for n in nodes if n.namespace})
     new_uids: dict[str, str] = {}
     created = reused = 0
     for uid in graph.flatten(groups):

@@ -39,10 +39,18 @@ INVENTORY_GROUP = "clusterctl.cluster.x-k8s.io"
 
 
 def discover_types(api: MoveApi) -> list[ResourceType]:
-    """Kinds the move considers: clusterctl-labelled namespaced CRDs (storage version)
-    except clusterctl's own inventory, plus Secret and ConfigMap."""
+    """Kinds the move considers: namespaced CRDs labelled ``clusterctl.cluster.x-k8s.io``
+    (as clusterctl installs them) or served in a ``*.cluster.x-k8s.io`` group (provider
+    CRDs applied without clusterctl's labels), storage version, except clusterctl's own
+    inventory; plus Secret and ConfigMap."""
     types: list[ResourceType] = []
-    for crd in api.list(CRD, None, label_selector=CLUSTERCTL_LABEL):
+    for crd in api.list(CRD, None):
+        labels = (crd.get("metadata") or {}).get("labels") or {}
+        group = (crd.get("spec") or {}).get("group", "")
+        if CLUSTERCTL_LABEL not in labels and not (
+            group == CAPI_GROUP or group.endswith("." + CAPI_GROUP)
+        ):
+            continue
         spec = crd.get("spec") or {}
         if spec.get("group") == INVENTORY_GROUP or spec.get("scope") != "Namespaced":
             continue
@@ -112,29 +120,34 @@ def _providers(api: MoveApi) -> list[Obj]:
         raise
 
 
+def _provider_key(p: Obj) -> tuple[str, str]:
+    """clusterctl's ``Provider.SameAs``: provider name and type (the object name when an
+    inventory lacks ``providerName``)."""
+    return (str(p.get("providerName") or p["metadata"]["name"]), str(p.get("type") or ""))
+
+
 def check_providers(source: MoveApi, target: MoveApi) -> None:
     """Every provider of the source inventory exists in the target at the same or a newer
-    version (clusterctl's ``checkTargetProviders``)."""
+    version (clusterctl's ``checkTargetProviders``). An entry without a version cannot be
+    compared and only has to be present."""
     problems: list[str] = []
     tgt: dict[tuple[str, str], list[str]] = {}
     for p in _providers(target):
-        tgt.setdefault((p.get("providerName", ""), p.get("type", "")), []).append(
-            p.get("version", "")
-        )
+        tgt.setdefault(_provider_key(p), []).append(str(p.get("version") or ""))
     for p in _providers(source):
-        key = (p.get("providerName", ""), p.get("type", ""))
-        want = p.get("version", "")
-        have = tgt.get(key, [])
+        key = _provider_key(p)
+        want = str(p.get("version") or "")
+        what = f"{key[1] or 'provider'} {key[0]}"
+        have = tgt.get(key)
         if not have:
-            problems.append(
-                f"{key[1] or 'provider'} {key[0]} {want} is not installed in the target"
-            )
+            problems.append(f"{what} {want} is not installed in the target".replace("  ", " "))
             continue
-        best = max(have, key=parse_version)
+        versions = [v for v in have if v]
+        if not want or not versions:
+            continue
+        best = max(versions, key=parse_version)
         if parse_version(best) < parse_version(want):
-            problems.append(
-                f"{key[1] or 'provider'} {key[0]} is {best} in the target, older than {want}"
-            )
+            problems.append(f"{what} is {best} in the target, older than {want}")
     if problems:
         raise PreconditionFailed(
             "; ".join(problems) + " (fix: install-capi the same or newer providers in the target)"

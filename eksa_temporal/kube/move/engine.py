@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from eksa_temporal.kube.move import discovery, graph, objects
-from eksa_temporal.kube.move.api import NAMESPACE, ApiError, MoveApi, ResourceType
+from eksa_temporal.kube.move.api import ApiError, MoveApi, ResourceType
 from eksa_temporal.kube.move.errors import MoveAborted, PreconditionFailed
 from eksa_temporal.kube.move.journal import ConfigMapJournal, JournalStore, journal_name
 from eksa_temporal.kube.move.model import (
@@ -45,7 +45,7 @@ class MoveOptions:
     namespace: str = "eksa-system"
     journal_namespace: str = "eksa-system"
     block_move_timeout: float = 300.0
-    checkpoint_every: int = 500
+    checkpoint_every: int = 1000
     parallelism: int = 8
 
 
@@ -192,7 +192,7 @@ class Mover:
         cluster_rt = self._types.get((CAPI_GROUP, "Cluster"))
         if cluster_rt is None:
             raise PreconditionFailed(
-                "the source serves no clusterctl-labelled Cluster CRD (fix: install-capi)"
+                "the source serves no Cluster API Cluster CRD (fix: install-capi there first)"
             )
         roots = [cluster_rt] + [
             rt for k, rt in self._types.items() if k == (CAPI_GROUP, "ClusterClass")
@@ -306,7 +306,7 @@ class Mover:
             todo = [nodes[u] for u in nodes if u not in j.created]
             found = discovery.list_objects(self.source, self._kinds(todo), self.opt.namespace)
             self._bodies = {o["metadata"]["uid"]: o for o in found if o["metadata"]["uid"] in nodes}
-        self._ensure_namespaces({n.namespace for n in j.nodes if n.namespace})
+        objects.ensure_namespaces(self.target, {n.namespace for n in j.nodes if n.namespace})
         total, done = len(j.nodes), len(j.created)
         since_checkpoint = 0
         adopted = set(j.adopted)
@@ -326,10 +326,10 @@ class Mover:
                     since_checkpoint += 1
                     self.progress("creating", done, total)
                     self.hook("create", done)
-                if since_checkpoint >= self.opt.checkpoint_every:
-                    j.adopted = sorted(adopted)
-                    self.journal.save(j)
-                    since_checkpoint = 0
+                    if since_checkpoint >= self.opt.checkpoint_every:
+                        j.adopted = sorted(adopted)
+                        self.journal.save(j)
+                        since_checkpoint = 0
         j.adopted, j.phase = sorted(adopted), Phase.DELETING
         self.journal.save(j)
         self.hook("created", 0)
@@ -342,18 +342,6 @@ class Mover:
         return objects.create_in_target(
             self.target, self._rt(node), body, src.get("status"), node.restore_status
         )
-
-    def _ensure_namespaces(self, names: set[str]) -> None:
-        for ns in sorted(names):
-            if self.target.get(NAMESPACE, None, ns) is None:
-                try:
-                    self.target.create(
-                        NAMESPACE,
-                        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}},
-                    )
-                except ApiError as exc:
-                    if not exc.already_exists:
-                        raise
 
     # ---- phase: delete from the source ------------------------------------------------
 
@@ -374,10 +362,10 @@ class Mover:
                     since_checkpoint += 1
                     self.progress("deleting", len(deleted), total)
                     self.hook("delete", len(deleted))
-                if since_checkpoint >= self.opt.checkpoint_every:
-                    j.deleted = sorted(deleted)
-                    self.journal.save(j)
-                    since_checkpoint = 0
+                    if since_checkpoint >= self.opt.checkpoint_every:
+                        j.deleted = sorted(deleted)
+                        self.journal.save(j)
+                        since_checkpoint = 0
         j.deleted, j.phase = sorted(deleted), Phase.UNPAUSING
         self.journal.save(j)
         self.hook("deleted", 0)

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from eksa_temporal.kube.move.api import ApiError, MoveApi, ResourceType
+from eksa_temporal.kube.move.api import NAMESPACE, ApiError, MoveApi, ResourceType
 from eksa_temporal.kube.move.model import (
     DELETE_FOR_MOVE_ANNOTATION,
     PAUSED_ANNOTATION,
@@ -162,6 +162,19 @@ def delete_created(target: MoveApi, rt: ResourceType, node: Node) -> bool:
             rt, node.namespace or None, node.name, {"metadata": {"finalizers": None}}
         )
     return target.delete(rt, node.namespace or None, node.name, uid=cur["metadata"]["uid"])
+
+
+def ensure_namespaces(api: MoveApi, names: set[str]) -> None:
+    """Create the namespaces that do not exist yet (a GET each, a POST when missing)."""
+    for ns in sorted(names):
+        if api.get(NAMESPACE, None, ns) is None:
+            try:
+                api.create(
+                    NAMESPACE, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}
+                )
+            except ApiError as exc:
+                if not exc.already_exists:
+                    raise
 
 
 def pause_patch(node: Node, paused: bool) -> Obj:

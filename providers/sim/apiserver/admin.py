@@ -9,6 +9,7 @@ Used by ``apiserver.app``; the Python client is ``providers.sim.client.SimClient
 from __future__ import annotations
 
 import asyncio
+import hmac
 import json
 import random
 import re
@@ -103,7 +104,7 @@ class AdminAPI:
         ]
 
     def _denied(self, request: web.Request) -> web.Response | None:
-        if request.headers.get("Authorization", "") != f"Bearer {self.token}":
+        if not hmac.compare_digest(request.headers.get("Authorization", "").encode(), f"Bearer {self.token}".encode()):
             return h.status_response(401, "Unauthorized", "Unauthorized: the admin token is required")
         return None
 

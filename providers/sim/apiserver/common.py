@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from providers.sim.apiserver.resources import CRD_TYPE, ResourceType
+from providers.sim.apiserver.schema import fill_defaults, prune
 from providers.sim.store_api import Invalid, NotFound, StoreError
 
 Obj = dict[str, Any]
@@ -35,6 +36,8 @@ class WriteOpts:
     dry_run: bool = False
     strict: bool = False
     subresource: str | None = None
+    # prune unknown fields / fill defaults of custom resources (writes through the HTTP API)
+    structural: bool = False
 
 
 def now() -> str:
@@ -64,6 +67,32 @@ def default_object(rt: ResourceType, obj: Obj) -> None:
             data = obj.setdefault("data", {})
             for k, v in string_data.items():
                 data[k] = base64.b64encode(str(v).encode()).decode()
+
+
+def apply_defaults(rt: ResourceType, obj: Obj, opts: WriteOpts) -> None:
+    """Fill the defaults a custom resource's CRD schema declares (HTTP writes)."""
+    if rt.builtin or not opts.structural:
+        return
+    schema = rt.schema_for(str(obj.get("apiVersion", "")))
+    if schema:
+        fill_defaults(obj, schema)
+
+
+def prune_request(rt: ResourceType, version: str, body: Any, opts: WriteOpts) -> None:
+    """Prune a custom-resource request body (object, patch or apply configuration) by the
+    CRD schema; unknown fields are an error under ``fieldValidation=Strict``. The part the
+    endpoint ignores (``status`` on the main endpoint, the rest on ``/status``) is skipped."""
+    if rt.builtin or not isinstance(body, dict):
+        return
+    schema = rt.schema_for(version)
+    if not schema:
+        return
+    skip: frozenset[str] = frozenset()
+    if rt.status:
+        skip = frozenset({"status"}) if opts.subresource != "status" else frozenset(set(body) - {"status"})
+    unknown = prune(body, schema, skip=skip)
+    if unknown and opts.strict:
+        raise BadRequest("strict decoding error: " + ", ".join(f'unknown field "{u}"' for u in unknown))
 
 
 def validate_object(rt: ResourceType, obj: Obj, opts: WriteOpts) -> None:

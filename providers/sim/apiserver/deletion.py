@@ -3,11 +3,13 @@ ownerReference garbage collection (Background, Foreground, Orphan), namespace te
 and CustomResourceDefinition removal.
 
 Garbage collection runs synchronously inside the deleting request: a dependent is deleted
-when none of its owners remain. Used by ``apiserver.store`` and the HTTP handlers.
+when none of its owners remain; an object written with only absent owners (wrong UIDs) is
+deleted about a second later, as by kube-controller-manager's garbage collector. Used by ``apiserver.store`` and the HTTP handlers.
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any
 
 from providers.sim.apiserver.common import WriteOpts, not_found, now
@@ -20,6 +22,7 @@ if TYPE_CHECKING:
 
 Obj = dict[str, Any]
 FOREGROUND = "foregroundDeletion"
+DANGLING_GC_SECONDS = 1.0  # the garbage collector notices absent owners after this delay
 
 
 def delete_typed(store: Store, vc: VirtualCluster, rt: ResourceType, ns: str | None, name: str,
@@ -183,3 +186,28 @@ def maybe_finish_namespace(store: Store, vc: VirtualCluster, name: str) -> None:
     new = entry.copy()
     new["spec"] = {}
     remove(store, vc, NAMESPACE_TYPE, ("", name), new)
+
+
+def watch_dangling(store: Store, vc: VirtualCluster, rt: ResourceType, obj: Obj) -> None:
+    """When none of ``obj``'s owners exists, delete it a moment later (if that still holds),
+    as the garbage collector deletes dependents of absent owners."""
+    refs = obj["metadata"].get("ownerReferences") or []
+    if not refs or any(str(r.get("uid")) in vc.uids for r in refs):
+        return
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    uid, ns, name = obj["metadata"].get("uid"), obj["metadata"].get("namespace"), obj["metadata"]["name"]
+
+    def check() -> None:
+        if store.vcs.get(vc.name) is not vc:
+            return
+        entry = store.entry(vc, rt, ns, name)
+        if entry is None or entry.obj["metadata"].get("uid") != uid or entry.obj["metadata"].get("deletionTimestamp"):
+            return
+        current = entry.obj["metadata"].get("ownerReferences") or []
+        if current and not any(str(r.get("uid")) in vc.uids for r in current):
+            delete_typed(store, vc, rt, ns, name, WriteOpts(manager="garbage-collector"))
+
+    loop.call_later(DANGLING_GC_SECONDS, check)

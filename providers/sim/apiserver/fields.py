@@ -196,8 +196,11 @@ def _tree(value: Any) -> Obj:
 
 
 def record_update(old: Obj | None, new: Obj, manager: str, api_version: str, now: str,
-                  subresource: str | None = None) -> None:
-    """Set ``new``'s managedFields: ``manager`` owns what this write changed."""
+                  subresource: str | None = None, entries: list[Obj] | None = None) -> None:
+    """Set ``new``'s managedFields: ``manager`` owns what this write changed.
+
+    ``entries``: the ownership to start from when the request set managedFields itself
+    (default: the live object's)."""
     if old is None:
         tree: Obj = {"f:" + k: _tree(v) for k, v in new.items() if k not in ("apiVersion", "kind", "metadata")}
         meta = {"f:" + k: _tree(v) for k, v in (new.get("metadata") or {}).items() if k not in _META_SKIP}
@@ -211,7 +214,8 @@ def record_update(old: Obj | None, new: Obj, manager: str, api_version: str, now
     after = leaves(new)
     changed = {p for p, v in after.items() if p not in before or before[p] != v}
     present = set(after)
-    entries = _entries(old) if old is not None else []
+    if entries is None:
+        entries = _entries(old) if old is not None else []
     out: list[Obj] = []
     mine: set[Path] = set(changed)
     for e in entries:

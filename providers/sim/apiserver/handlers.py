@@ -20,7 +20,7 @@ from typing import Any
 from aiohttp import web
 
 from providers.sim.apiserver import httputil as h
-from providers.sim.apiserver.common import WriteOpts, not_found
+from providers.sim.apiserver.common import WriteOpts, not_found, prune_request
 from providers.sim.apiserver.deletion import delete_typed
 from providers.sim.apiserver.discovery import AGGREGATED_CT, K8S_VERSION, Discovery
 from providers.sim.apiserver.patch import json_patch, merge_patch, strategic_merge
@@ -190,10 +190,11 @@ class ClusterAPI:
         q = request.query
         manager = q.get("fieldManager") or request.headers.get("User-Agent", "unknown").split("/")[0] or "unknown"
         return WriteOpts(manager=manager, dry_run=q.get("dryRun") == "All",
-                         strict=q.get("fieldValidation") == "Strict", subresource=t.sub)
+                         strict=q.get("fieldValidation") == "Strict", subresource=t.sub, structural=True)
 
     async def _object_body(self, request: web.Request, t: Target) -> Obj:
         body = await h.read_body(request)
+        prune_request(t.rt, t.version, body, self._opts(request, t))
         if not isinstance(body, dict):
             raise h.BadBody("the request body must be a JSON object")
         kind = body.get("kind")
@@ -232,10 +233,13 @@ class ClusterAPI:
                 unknown = ", ".join(f'unknown field "{u}"' for u in sorted(set(config) - t.rt.top_fields))
                 raise h.BadBody(f"strict decoding error: {unknown}")
             config["apiVersion"], config["kind"] = av, t.rt.kind
+            prune_request(t.rt, t.version, config, opts)
             obj, created = self.store.apply_typed(vc, t.rt, t.namespace, t.name, config, opts,
                                                   force=request.query.get("force") in _TRUE)
             return h.raw_response(_out(obj, av), status=201 if created else 200)
         body = await h.read_body(request)
+        if ctype != "application/json-patch+json":
+            prune_request(t.rt, t.version, body, opts)
         fn: Callable[[Obj], Obj]
         if ctype == "application/json-patch+json":
             fn = lambda o: json_patch(o, body)  # noqa: E731
@@ -284,7 +288,7 @@ class ClusterAPI:
                    "details": {"name": t.name, "group": t.rt.group, "kind": t.rt.plural,
                                "uid": obj["metadata"].get("uid")}}
             return h.raw_response(dumps(doc))
-        return h.raw_response(_out(obj, av), status=200 if done else 202 if t.rt.builtin else 200)
+        return h.raw_response(_out(obj, av))  # 200 with the object, pending or not (as kube-apiserver)
 
     async def _delete_collection(self, request: web.Request, vc: VirtualCluster, t: Target) -> web.StreamResponse:
         dopts = await self._delete_options(request)

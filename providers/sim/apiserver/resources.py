@@ -31,6 +31,11 @@ class ResourceType:
     top_fields: frozenset[str] | None = None  # known top-level fields (strict validation)
     builtin: bool = True
     printer_columns: tuple[Obj, ...] = field(default=())
+    # openAPIV3Schema per served version (CRDs); not part of equality or hashing
+    schemas: dict[str, Obj] = field(default_factory=dict, compare=False, hash=False)
+
+    def schema_for(self, api_version: str) -> Obj | None:
+        return self.schemas.get(api_version.rpartition("/")[2]) or self.schemas.get(self.preferred)
 
     @property
     def gk(self) -> tuple[str, str]:
@@ -138,6 +143,8 @@ def from_crd(crd: Obj) -> ResourceType:
         top_fields=top,
         builtin=False,
         printer_columns=columns,
+        schemas={str(v["name"]): (v.get("schema") or {}).get("openAPIV3Schema") or {} for v in served
+                 if isinstance((v.get("schema") or {}).get("openAPIV3Schema"), dict)},
     )
 
 

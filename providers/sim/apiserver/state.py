@@ -8,6 +8,7 @@ a uid index and an owner index (for garbage collection). Used by ``apiserver.sto
 
 from __future__ import annotations
 
+import bisect
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -116,4 +117,10 @@ class VirtualCluster:
             for ref in meta.get("ownerReferences") or []:
                 self.dependents.setdefault(str(ref.get("uid")), set()).add((gk, key))
         if (old is None) != (new is None):
-            self.sorted_keys.pop(gk, None)
+            keys = self.sorted_keys.get(gk)
+            if keys is not None:  # keep the cached order current (no re-sort per list)
+                i = bisect.bisect_left(keys, key)
+                if new is not None:
+                    keys.insert(i, key)
+                elif i < len(keys) and keys[i] == key:
+                    del keys[i]

@@ -10,6 +10,7 @@ namespaces, CRDs) lives in ``apiserver.deletion``. Created by ``providers.sim.se
 
 from __future__ import annotations
 
+import bisect
 import builtins
 import json
 import random
@@ -24,12 +25,14 @@ from providers.sim.apiserver.common import (
     BadRequest,
     Forbidden,
     WriteOpts,
+    apply_defaults,
     conflict_message,
     default_object,
     not_found,
     now,
     validate_object,
 )
+from providers.sim.apiserver.deletion import delete_typed, remove, watch_dangling
 from providers.sim.apiserver.events import Event, EventHub
 from providers.sim.apiserver.patch import merge_patch as _merge
 from providers.sim.apiserver.persist import Database
@@ -153,14 +156,14 @@ class Store:
         bucket = vc.objects.get(rt.gk) or {}
         lp, fp = label_predicate(label), field_predicate(field)
         keys = vc.keys_sorted(rt.gk)
+        lo, hi = 0, len(keys)
+        if ns and rt.namespaced:  # keys sort by (namespace, name): one contiguous range
+            lo, hi = bisect.bisect_left(keys, (ns, "")), bisect.bisect_left(keys, (ns + "\x00", ""))
         if start is not None:
-            import bisect
-
-            keys = keys[bisect.bisect_right(keys, start):]
+            lo = max(lo, bisect.bisect_right(keys, start))
+        keys = keys[lo:hi]
         out: list[Entry] = []
         for i, key in enumerate(keys):
-            if ns and rt.namespaced and key[0] != ns:
-                continue
             e = bucket[key]
             if (lp is None or lp(e.obj)) and (fp is None or fp(e.obj)):
                 out.append(e)
@@ -171,22 +174,24 @@ class Store:
 
     # ---- commit ---------------------------------------------------------------------------
     def commit(self, vc: VirtualCluster, rt: ResourceType, key: Key, obj: Obj, etype: str) -> Obj:
-        """Persist one change, update memory and publish its event."""
-        self.rv += 1
-        obj["metadata"]["resourceVersion"] = str(self.rv)
+        """Persist one change (committed before anything else sees it), then update memory
+        and publish its event."""
+        rv = self.rv + 1
+        obj["metadata"]["resourceVersion"] = str(rv)
         raw = dumps(obj)
         bucket = vc.bucket(rt.gk)
         old = bucket.get(key)
         gk_text = f"{rt.group}/{rt.kind}"
         if etype == "DELETED":
+            self.db.write(rv, [], [(vc.name, gk_text, key[0], key[1])])
             bucket.pop(key, None)
             vc.index(rt.gk, key, old.obj if old else None, None)
-            self.db.write(self.rv, [], [(vc.name, gk_text, key[0], key[1])])
         else:
+            self.db.write(rv, [(vc.name, gk_text, key[0], key[1], raw)], [])
             bucket[key] = Entry(obj, raw)
             vc.index(rt.gk, key, old.obj if old else None, obj)
-            self.db.write(self.rv, [(vc.name, gk_text, key[0], key[1], raw)], [])
-        self.hub.publish(Event(vc.name, etype, obj, self.rv, rt.gk, key[0], raw, old.obj if old else None))
+        self.rv = rv
+        self.hub.publish(Event(vc.name, etype, obj, rv, rt.gk, key[0], raw, old.obj if old else None))
         return obj
 
     # ---- writes ---------------------------------------------------------------------------
@@ -216,6 +221,7 @@ class Store:
         obj["kind"] = rt.kind
         validate_object(rt, obj, opts)
         default_object(rt, obj)
+        apply_defaults(rt, obj, opts)
         self._check_namespace(vc, rt, ns)
         key = (ns, meta["name"])
         if key in vc.objects.get(rt.gk, {}):
@@ -242,7 +248,9 @@ class Store:
             return obj
         if rt is CRD_TYPE:
             vc.register(meta["name"], from_crd(obj))
-        return self.commit(vc, rt, key, obj, "ADDED")
+        made = self.commit(vc, rt, key, obj, "ADDED")
+        watch_dangling(self, vc, rt, made)
+        return made
 
     def update_typed(self, vc: VirtualCluster, rt: ResourceType, ns: str | None, name: str, obj: Obj,
                      opts: WriteOpts, *, managed: bool = True) -> Obj:
@@ -278,6 +286,7 @@ class Store:
                 new["status"] = clone(old.get("status") or {})
             validate_object(rt, new, opts)
             default_object(rt, new)
+        apply_defaults(rt, new, opts)
         meta = new.setdefault("metadata", {})
         old_meta = old["metadata"]
         for k in ("uid", "creationTimestamp", "name", "deletionTimestamp", "deletionGracePeriodSeconds"):
@@ -290,6 +299,8 @@ class Store:
         else:
             meta.pop("namespace", None)
         meta["resourceVersion"] = old_meta["resourceVersion"]
+        requested = meta.get("managedFields")
+        explicit = managed and isinstance(requested, list) and requested != old_meta.get("managedFields", [])
         if managed or "managedFields" not in meta:
             meta["managedFields"] = old_meta.get("managedFields", [])
         if old_meta.get("deletionTimestamp"):
@@ -299,10 +310,11 @@ class Store:
         skip = {"metadata", "status"} if rt.status else {"metadata"}
         spec_changed = any(new.get(k) != old.get(k) for k in (set(new) | set(old)) - skip)
         meta["generation"] = old_meta.get("generation", 1) + (1 if spec_changed else 0)
-        if new == old or (not managed and _same_but_times(new, old)):
+        if (new == old and not explicit) or (not managed and _same_but_times(new, old)):
             return entry.copy()  # a no-op write (also a repeated apply): no new resourceVersion
         if managed:
-            fields.record_update(old, new, opts.manager, new["apiVersion"], now(), opts.subresource)
+            fields.record_update(old, new, opts.manager, new["apiVersion"], now(), opts.subresource,
+                                 entries=requested if explicit else None)
         if not meta.get("managedFields"):
             meta.pop("managedFields", None)
         if opts.dry_run:
@@ -311,10 +323,10 @@ class Store:
             vc.register(name, from_crd(new))
         key = ((ns or "") if rt.namespaced else "", name)
         if old_meta.get("deletionTimestamp") and not meta.get("finalizers"):
-            from providers.sim.apiserver.deletion import remove
-
             return remove(self, vc, rt, key, new)
-        return self.commit(vc, rt, key, new, "MODIFIED")
+        result = self.commit(vc, rt, key, new, "MODIFIED")
+        watch_dangling(self, vc, rt, result)
+        return result
 
     def patch_typed(self, vc: VirtualCluster, rt: ResourceType, ns: str | None, name: str,
                     fn: Callable[[Obj], Obj], opts: WriteOpts) -> Obj:
@@ -381,8 +393,6 @@ class Store:
         return clone(result)
 
     def delete(self, cluster: str, api_version: str, kind: str, namespace: str | None, name: str) -> Obj | None:
-        from providers.sim.apiserver.deletion import delete_typed
-
         vc = self.vc(cluster)
         rt = self.resolve(vc, api_version, kind)
         if self.entry(vc, rt, namespace, name) is None:

@@ -86,7 +86,8 @@ async def serve_watch(request: web.Request, store: Store, vc: VirtualCluster, rt
                 break
             wait = min(remaining, bookmark_seconds) if bookmarks else min(remaining, 1.0)
             try:
-                ev: Event = await asyncio.wait_for(sub.queue.get(), timeout=wait)
+                async with asyncio.timeout(wait):
+                    ev: Event = await sub.queue.get()
             except TimeoutError:
                 if bookmarks and time.monotonic() < deadline:
                     meta = {"resourceVersion": str(store.rv)}

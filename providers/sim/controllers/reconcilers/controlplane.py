@@ -39,6 +39,7 @@ def reconcile_kcp(ctx: Ctx, kcp: o.Obj) -> float | None:
     sp = o.spec(kcp)
     replicas = int(sp.get("replicas", 1))
     tmpl_ref = dict((sp.get("machineTemplate") or {}).get("infrastructureRef") or {})
+    ms.adopt_templates(ctx, cluster, kcp, [tmpl_ref])
     live = [m for m in machines if not o.deleting(m)]
     outdated = [m for m in live if not _up_to_date(ctx, m, kcp, tmpl_ref)]
     ready = [m for m in live if ms.machine_ready(m)]

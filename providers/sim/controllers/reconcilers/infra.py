@@ -41,7 +41,7 @@ class InfraKind:
     """One infrastructure provider's cluster and machine kinds, as the sim plays them.
     ``scheme`` shapes provider IDs (``sim`` -> ``sim://<cluster>/<id>``, others ->
     ``<scheme>://<uuid>``); ``cluster_check`` gates the cluster's readiness (CAPV: the
-    ``identityRef`` Secret); ``cluster_condition`` is the extra condition it reports."""
+    ``identityRef`` Secret, which it also adopts); ``cluster_condition`` is the extra condition it reports."""
 
     cluster_kind: str
     machine_kind: str

@@ -13,6 +13,7 @@ from typing import Any
 
 from providers.sim.controllers import objects as o
 from providers.sim.controllers.context import Ctx
+from providers.sim.controllers.reconcilers.machines import adopt_templates
 
 
 def template_hash(md: o.Obj) -> str:
@@ -53,6 +54,8 @@ def reconcile_machinedeployment(ctx: Ctx, md: o.Obj) -> float | None:
     if not o.owner_of_kind(md, "Cluster"):
         md = ctx.ensure_meta(md, owner=cluster)
     sp = o.spec(md)
+    tmpl = (sp.get("template") or {}).get("spec") or {}
+    adopt_templates(ctx, cluster, md, [tmpl.get("infrastructureRef"), (tmpl.get("bootstrap") or {}).get("configRef")])
     desired = int(sp.get("replicas", 1))
     surge, max_unavailable = _strategy(md)
     digest = template_hash(md)

@@ -106,6 +106,19 @@ def create_machine(
     )
 
 
+def adopt_templates(ctx: Ctx, cluster: o.Obj, owner: o.Obj, refs: list[dict[str, Any] | None]) -> None:
+    """Make ``cluster`` an owner (not the controller) of the templates ``refs`` name, as
+    Cluster API's KubeadmControlPlane and MachineDeployment controllers do, so that a
+    clusterctl-style move takes the templates along with the cluster."""
+    for ref in refs:
+        template = ctx.ref(ref, o.namespace(owner))
+        if template is None:
+            continue
+        owners = o.with_owner(template, cluster, controller=False)
+        if owners is not None:
+            ctx.patch(template, {"metadata": {"ownerReferences": owners}})
+
+
 def _interrupted(ctx: Ctx, owner: o.Obj, api_version: str, kind: str, selector: str) -> str | None:
     """The name of an infrastructure machine still controlled by ``owner`` (so never
     adopted by a Machine) whose Machine does not exist."""

@@ -5,7 +5,8 @@ cluster rendered by ``providers.vsphere`` comes up in the sim.
 Like CAPV, a ``VSphereCluster`` becomes ready only when the credentials its
 ``spec.identityRef`` names exist (a Secret with ``username`` and ``password`` in its
 namespace, or a ``VSphereClusterIdentity``), reported by the ``VCenterAvailable``
-condition; it keeps the ``controlPlaneEndpoint`` the spec sets (the kube-vip address). A
+condition, and it adds itself as an owner of that Secret (so a clusterctl-style move takes
+the Secret along); it keeps the ``controlPlaneEndpoint`` the spec sets (kube-vip's). A
 ``VSphereMachine`` becomes a machine of the sim's inventory with ``spec.providerID``
 ``vsphere://<uuid>`` and ``status.ready`` plus ``addresses``, as CAPV reports a VM. No VM
 is cloned in vCenter (see ``docs/vsphere.md``). The secret's values are never read into
@@ -30,7 +31,9 @@ CREDENTIAL_KEYS = ("username", "password")
 
 
 def identity_problem(ctx: Ctx, vc: o.Obj) -> tuple[str, str] | None:
-    """Why the cluster's vCenter credentials are unusable (reason, message), or None."""
+    """Why the cluster's vCenter credentials are unusable (reason, message), or None; an
+    identity Secret that is fine gets the VSphereCluster as a (non-controller) owner, as
+    CAPV's ``reconcileIdentitySecret`` does."""
     ref = o.spec(vc).get("identityRef") or {}
     if not ref.get("name"):
         return None  # CAPV then uses the manager's own credentials
@@ -46,6 +49,9 @@ def identity_problem(ctx: Ctx, vc: o.Obj) -> tuple[str, str] | None:
     missing = [k for k in CREDENTIAL_KEYS if not data.get(k)]
     if missing:
         return "VCenterUnreachable", f"identityRef Secret {name} has no {', '.join(missing)}"
+    refs = o.with_owner(secret, vc, controller=False)
+    if refs is not None:
+        ctx.patch(secret, {"metadata": {"ownerReferences": refs}})
     return None
 
 

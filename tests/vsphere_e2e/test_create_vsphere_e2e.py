@@ -1,0 +1,121 @@
+"""``eksa-temporal start create-cluster`` with a vSphere spec against the vCenter simulator:
+every vSphere validation runs for real (login, thumbprint, inventory, tags, endpoint probe),
+the CAPV objects are rendered and applied, and the sim stands in for the CAPV controller,
+so the create completes. The password lives only in the worker's environment (and the
+credentials Secret): never in the history, the worker's log or the CLI's output."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from temporalio.testing import WorkflowEnvironment
+
+from tests.e2e.secrets import history_text
+from tests.vsphere import specs
+from tests.vsphere_e2e.conftest import EKSA, Env
+
+pytestmark = pytest.mark.anyio
+ENDPOINT = "127.0.0.202"  # nothing listens there: the endpoint probe must pass
+CLI_TIMEOUT = 120
+
+
+def write_spec(e2e: Env, sim: specs.SimInfo, name: str) -> Path:
+    path = e2e.root / f"{name}.yaml"
+    path.write_text(yaml.safe_dump_all(specs.documents(sim, name, endpoint=ENDPOINT, workers=1)))
+    return path
+
+
+def create(e2e: Env, queue: str, spec: Path, workdir: Path) -> subprocess.CompletedProcess[str]:
+    """The CLI, run without any vSphere credentials in its environment."""
+    return subprocess.run(
+        [str(EKSA), "start", "create-cluster", "-f", str(spec), "--wait", "--workdir", str(workdir)],
+        env=e2e.env(queue), capture_output=True, text=True, timeout=CLI_TIMEOUT, check=False,
+    )
+
+
+def kubectl(kubeconfig: str, *args: str) -> Any:
+    out = subprocess.run(
+        ["kubectl", "--kubeconfig", kubeconfig, *args, "-o", "json"],
+        capture_output=True, text=True, timeout=30, check=True,
+    )
+    return json.loads(out.stdout)
+
+
+async def history(env: WorkflowEnvironment, name: str) -> str:
+    handle = env.client.get_workflow_handle(f"eksa/default/{name}")
+    return history_text((await handle.fetch_history()).to_json())
+
+
+async def test_a_vsphere_create_completes_with_the_sim_standing_in_for_capv(
+    e2e: Env, inventory: specs.SimInfo, start_worker: Any, temporal_env: WorkflowEnvironment
+) -> None:
+    worker = start_worker(inventory.user, inventory.password)
+    workdir = e2e.root / "out" / "vs1"
+    run = create(e2e, worker.task_queue, write_spec(e2e, inventory, "vs1"), workdir)
+    assert run.returncode == 0, run.stdout + run.stderr
+
+    kubeconfig = str(workdir / "vs1-eks-a-cluster.kubeconfig")
+    nodes = kubectl(kubeconfig, "get", "nodes")["items"]
+    assert len(nodes) == 2  # 1 control plane + 1 worker
+    assert all(n["spec"]["providerID"].startswith("vsphere://") for n in nodes)
+    # the management cluster (self-managed after the move) holds the CAPV objects
+    vclusters = kubectl(kubeconfig, "get", "vsphereclusters", "-n", "eksa-system")["items"]
+    assert [(v["metadata"]["name"], v["status"]["ready"]) for v in vclusters] == [("vs1", True)]
+    assert vclusters[0]["spec"]["server"] == inventory.server
+    assert vclusters[0]["spec"]["controlPlaneEndpoint"]["host"] == ENDPOINT
+    templates = kubectl(kubeconfig, "get", "vspheremachinetemplates", "-n", "eksa-system")["items"]
+    assert {t["spec"]["template"]["spec"]["template"] for t in templates} == {specs.TEMPLATE}
+    assert len(templates) == 2  # control plane and md-0
+    vms = kubectl(kubeconfig, "get", "vspheremachines", "-n", "eksa-system")["items"]
+    provider_ids = {v["spec"]["providerID"] for v in vms}
+    assert provider_ids == {n["spec"]["providerID"] for n in nodes}
+    deployment = kubectl(kubeconfig, "get", "deployment", "capv-controller-manager", "-n", "capv-system")
+    assert any(c["type"] == "Available" and c["status"] == "True" for c in deployment["status"]["conditions"])
+    machines = [m for m in e2e.sim.client.machines() if m["cluster"] == "vs1" and m["exists"]]
+    assert {m["provider_id"] for m in machines} == provider_ids
+
+    secret = inventory.password
+    assert secret not in await history(temporal_env, "vs1")
+    assert secret not in worker.log.read_text(errors="replace")
+    assert "vsphere-login-ok" in worker.log.read_text(errors="replace")  # the log is the real one
+    assert secret not in run.stdout + run.stderr
+    for path in workdir.rglob("*"):
+        if path.is_file():
+            assert secret not in path.read_text(errors="replace"), path
+
+
+async def test_a_wrong_vsphere_password_fails_the_create_at_setup_validate(
+    e2e: Env, inventory: specs.SimInfo, start_worker: Any, temporal_env: WorkflowEnvironment
+) -> None:
+    wrong = "Not-The-Pa55word-0b2"
+    worker = start_worker(inventory.user, wrong)
+    workdir = e2e.root / "out" / "vs2"
+    run = create(e2e, worker.task_queue, write_spec(e2e, inventory, "vs2"), workdir)
+    output = " ".join((run.stdout + run.stderr).split())  # the status table wraps lines
+    assert run.returncode == 1, output
+    assert "step setup-validate failed: BadCredentials: credentials check failed" in output, output
+    assert "rejected the login" in output
+    assert "(fix: check EKSA_VSPHERE_USERNAME and EKSA_VSPHERE_PASSWORD)" in output, output
+
+    events = json.loads(
+        (await temporal_env.client.get_workflow_handle("eksa/default/vs2").fetch_history()).to_json()
+    )["events"]
+    scheduled = [
+        e["activityTaskScheduledEventAttributes"]["activityType"]["name"]
+        for e in events
+        if "activityTaskScheduledEventAttributes" in e
+    ]
+    assert scheduled[0] == "setup-validate"
+    failures = [e["activityTaskFailedEventAttributes"]["failure"] for e in events if "activityTaskFailedEventAttributes" in e]
+    assert failures and failures[0]["applicationFailureInfo"]["type"] == "BadCredentials"
+    assert failures[0]["applicationFailureInfo"].get("nonRetryable") is True  # fails fast, no retries
+    assert "bootstrap-cluster-init" not in scheduled
+    assert not [c for c in e2e.sim.client.clusters() if c["name"].startswith("vs2")]
+    assert [m for m in e2e.sim.client.machines() if m["cluster"] == "vs2"] == []
+    assert wrong not in await history(temporal_env, "vs2")
+    assert wrong not in worker.log.read_text(errors="replace")
