@@ -127,7 +127,9 @@ class Bench:
         worker = self.worker()
         await asyncio.sleep(5)  # the worker imports and starts polling
 
-        # 1. end-to-end + orchestration overhead -------------------------------------
+        # 1. end-to-end + orchestration overhead (after one warm-up create of each kind)
+        await lc.wait((await lc.start_create(CreateClusterInput(spec_yaml=spec("warm"), workdir=str(self.root / "out" / "warm"), timeouts=BENCH))).workflow_id)
+        direct_create("dwarm", self.root / "out" / "dwarm", self.root / "sim")
         totals, overheads, gaps = [], [], []
         for i in range(3):
             name = f"m{i}"
@@ -167,8 +169,17 @@ class Bench:
             await asyncio.sleep(0.2)
         durations = await task
         makespan = time.perf_counter() - t0
+        per_step: dict[str, list[float]] = {}
+        queued: list[float] = []
+        async for ex in client.list_workflows(f"EksaCluster STARTS_WITH 'w-' AND TaskQueue = '{self.queue}'"):
+            for step, sched, started, done in await activity_timings(client, ex.id, ex.run_id):
+                per_step.setdefault(step, []).append(done - started)
+                queued.append(started - sched)
+        breakdown = ", ".join(f"{k} {statistics.median(v):.2f}s" for k, v in per_step.items())
         print(f"workload create: one alone {one:.2f}s; {self.concurrent} concurrent on one worker: makespan {makespan:.2f}s "
               f"(per-create p50 {statistics.median(durations):.2f}s, p95 {pct(durations, 0.95):.2f}s); worker peak RSS {peak:.0f} MB")
+        print(f"  where the time went (median per step): {breakdown}; activity schedule-to-start p50 "
+              f"{1000 * pct(queued, 0.5):.0f} ms, p95 {1000 * pct(queued, 0.95):.0f} ms")
 
         # 4. recovery after kill -9 -------------------------------------------------------
         async def create_with_kill(name: str, kill: bool) -> float:

@@ -1,8 +1,9 @@
 """Benchmark of the move engine against the simulated infrastructure: moves graphs of
 about 100, 1,000 and 10,000 objects between two virtual clusters of one ``sim serve``
 process (API only) and prints wall time, objects per second and API requests per object
-(by verb). clusterctl spends per object one read + one create + (read, patch, patch,
-delete) for the deletion; the target here is no more than that.
+(by verb) and the histogram of requests per object operation (one object's create, one
+object's delete). clusterctl spends per object one read + one create, then read, patch,
+patch, delete for the deletion; the target here is no more than that.
 
 Usage: .venv/bin/python benchmarks/move_bench.py [--sizes 100,1000,10000] [--parallelism 8]
 """
@@ -85,6 +86,7 @@ def bench(sim: support.Sim, size: int, parallelism: int) -> dict[str, Any]:
         "by_verb": result.requests_by_verb,
         "retries": stats.retries,
         "cpu": cpu,
+        "per_op": result.requests_per_object_op,
     }
 
 
@@ -104,9 +106,11 @@ def main() -> int:
         for size in sizes:
             r = bench(sim, size, args.parallelism)
             verbs = " ".join(f"{k}={v}" for k, v in sorted(r["by_verb"].items()))
+            per_op = " ".join(f"{k}req:{v}" for k, v in sorted(r["per_op"].items()))
             print(
                 f"{r['objects']:>8} {r['wall']:>8.2f} {r['objects'] / r['wall']:>8.0f} {r['per_object']:>8.2f}  "
-                f"{verbs} retries={r['retries']} client-cpu={r['cpu']:.1f}s (setup {r['setup']:.1f}s)",
+                f"{verbs} retries={r['retries']} client-cpu={r['cpu']:.1f}s (setup {r['setup']:.1f}s)"
+                f" | per object create/delete op: {per_op}",
                 flush=True,
             )
     return 0

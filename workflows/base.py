@@ -71,6 +71,10 @@ class LifecycleWorkflow:
             "management_kubeconfig": self.inp.management_kubeconfig,
             "components_dir": self.inp.components_dir,
             "skip_ip_check": self.inp.skip_ip_check,
+            # the activity's own waits end a little before its start-to-close timeout, so a
+            # slow cluster fails with a clear "timed out waiting for ..." line
+            "control_plane_wait_seconds": 0.9 * self.inp.timeouts.long_step_seconds,
+            "deployment_wait_seconds": 0.9 * self.inp.timeouts.long_step_seconds,
         }
         args.update(extra)
         return args

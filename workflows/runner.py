@@ -239,6 +239,9 @@ class Operation:
             )
         except TimeoutError:
             self._decision = "abort"
+        except asyncio.CancelledError:
+            sp.state = StepState.CANCELLED
+            raise
         decision = self._decision or "abort"
         self._decision = None
         if decision == "retry":

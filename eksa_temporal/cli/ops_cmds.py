@@ -88,10 +88,23 @@ async def _watch(lc: LifecycleClient, wf_id: str, interval: float = 0.5) -> int:
             await asyncio.sleep(interval)
             st = await lc.status(wf_id)
             live.update(render(st))
-    if st.state == "completed":
-        click.echo(f"🎉 {st.operation} of {st.cluster} completed")
-        return 0
-    return 1
+    click.echo()
+    if st.state != "completed":
+        return 1
+    result = await lc.wait(wf_id)
+    click.echo(f"🎉 {st.operation} of {st.cluster} completed")
+    for label, attr in (("kubeconfig", "kubeconfig_path"), ("cluster config", "cluster_config_path")):
+        path = getattr(result, attr, None)
+        if path:
+            click.echo(f"{label}: {_relative(path)}")
+    return 0
+
+
+def _relative(path: str) -> str:
+    try:
+        return str(Path(path).relative_to(Path.cwd()))
+    except ValueError:
+        return path
 
 
 def _spec_option(required: bool = True) -> Callable[[Any], Any]:

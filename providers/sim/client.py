@@ -8,6 +8,7 @@ without an event loop. Raises ``SimNotRunning`` when no server answers for the s
 from __future__ import annotations
 
 import json
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -89,6 +90,15 @@ class SimClient:
             return self._request("GET", "/healthz")[0] == 200
         except SimError:
             return False
+
+    def wait_until_ready(self, timeout: float = 30.0) -> bool:
+        """Poll (bounded by ``timeout``) until the server answers; True when it does."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.healthy():
+                return True
+            time.sleep(0.1)
+        return False
 
     def clusters(self) -> list[dict[str, Any]]:
         """``[{"name", "url"}]`` of every virtual cluster."""

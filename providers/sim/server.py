@@ -26,7 +26,7 @@ from aiohttp import web
 
 from providers.sim.apiserver import tls
 from providers.sim.apiserver.admin import AdminAPI, KnobState, fault_middleware
-from providers.sim.apiserver.discovery import Discovery
+from providers.sim.apiserver.discovery import K8S_VERSION, Discovery
 from providers.sim.apiserver.handlers import ClusterAPI
 from providers.sim.apiserver.store import Store
 from providers.sim.apiserver.watch import STOPPING_KEY
@@ -126,6 +126,10 @@ async def _health(_: web.Request) -> web.Response:
     return web.Response(text="ok")
 
 
+async def _version(_: web.Request) -> web.Response:
+    return web.json_response(K8S_VERSION)
+
+
 def build_app(store: Store, state_dir: Path, knob_state: KnobState, token: str,
               address: Callable[[], str], *, bookmark_seconds: float = 1.0) -> web.Application:
     api = ClusterAPI(store, Discovery(), address, bookmark_seconds)
@@ -136,6 +140,7 @@ def build_app(store: Store, state_dir: Path, knob_state: KnobState, token: str,
     app.router.add_route("*", "/clusters/{cluster}/{tail:.*}", api.handle)
     for path in ("/healthz", "/readyz", "/livez"):
         app.router.add_get(path, _health)
+    app.router.add_get("/version", _version)  # ``kubectl get --raw /version`` drops the path prefix
     return app
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from activities import steps as s
 from eksa_temporal.client import LifecycleError
-from workflows.models import CreateClusterInput, Timeouts
+from workflows.models import CreateClusterInput, Timeouts, UpgradeClusterInput
 
 from .conftest import Stack
 from .crash import step_events
@@ -96,3 +96,18 @@ async def test_abort_of_a_parked_create_cleans_up_and_fails(stack: Stack) -> Non
     assert live_machines(stack.sim) == []
     assert sim_clusters(stack) == before
     assert list(Path(stack.workdir("doomed")).glob("support-bundle-*.tar.gz")), "no support bundle was collected"
+
+
+async def test_upgrade_changing_an_immutable_field_is_refused_before_any_change(stack: Stack) -> None:
+    created = await stack.lc.wait(
+        (await stack.lc.start_create(CreateClusterInput(spec_yaml=spec("imm"), workdir=stack.workdir("imm"), timeouts=FAIL_FAST))).workflow_id
+    )
+    changed = spec("imm").replace("192.168.0.0/16", "172.20.0.0/16")
+    ref = await stack.lc.start_upgrade(UpgradeClusterInput(spec_yaml=changed, workdir=stack.workdir("imm"), timeouts=FAIL_FAST))
+    with pytest.raises(LifecycleError, match=r"step setup-validate-upgrade failed: ImmutableFieldChanged: .*fix:"):
+        await stack.lc.wait(ref.workflow_id)
+    status = await stack.lc.status(ref.workflow_id)
+    assert status.progress is not None
+    assert [(p.name, p.runs) for p in status.progress.steps if p.runs] == [(s.SETUP_VALIDATE_UPGRADE, 1)]
+    assert len(live_machines(stack.sim, "imm")) == 2
+    assert created.kubeconfig_path

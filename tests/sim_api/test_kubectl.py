@@ -161,3 +161,13 @@ def test_imperative_create_commands_send_protobuf_that_the_emulator_decodes(kube
     assert _get(kubectl, "sa", "robot", "-n", "imp")["metadata"]["namespace"] == "imp"
     kubectl("delete", "namespace", "imp", timeout=30)
     assert kubectl("get", "namespace", "imp", check=False).returncode != 0
+
+
+def test_server_side_apply_takes_over_from_client_side_apply_without_conflicts(kubectl: Kubectl) -> None:
+    cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "upgrade", "namespace": "default"},
+          "data": {"k": "1"}}
+    kubectl("apply", "-f", "-", input=json.dumps(cm))
+    cm["data"] = {"k": "2"}
+    kubectl("apply", "--server-side", "-f", "-", input=json.dumps(cm))
+    assert _get(kubectl, "cm", "upgrade", "-n", "default")["data"] == {"k": "2"}
+    assert json.loads(kubectl("get", "--raw", "/version").stdout)["major"] == "1"

@@ -28,6 +28,7 @@ def test_server_writes_its_url_and_a_private_admin_token(sim: SimServer) -> None
     assert info["url"].startswith("https://127.0.0.1:")
     mode = stat.S_IMODE((sim.state_dir / "admin-token").stat().st_mode)
     assert mode == 0o600
+    assert SimClient(sim.state_dir).wait_until_ready(timeout=5)
 
 
 def test_create_cluster_is_idempotent_and_listed(sim: SimServer) -> None:
@@ -82,6 +83,7 @@ def test_cli_reports_a_missing_server_in_one_line(tmp_path: Path) -> None:
     assert len(lines) == 1 and "no simulated infrastructure server runs" in lines[0]
     with pytest.raises(SimNotRunning):
         SimClient(tmp_path).clusters()
+    assert SimClient(tmp_path).wait_until_ready(timeout=0.3) is False
 
 
 def test_cli_create_cluster_writes_a_private_kubeconfig(

@@ -14,8 +14,9 @@ import json
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote, urlencode
 
 import urllib3
@@ -30,6 +31,7 @@ from eksa_temporal.kube.move.retry import (
 )
 
 Obj = dict[str, Any]
+T = TypeVar("T")
 MERGE_PATCH = "application/merge-patch+json"
 AUTH_TTL = 10.0
 
@@ -96,16 +98,30 @@ def is_transient(exc: BaseException) -> bool:
 
 
 class RequestStats:
-    """Thread-safe count of API requests (attempts, retries included) per verb."""
+    """Thread-safe count of API requests (attempts, retries included) per verb, and per
+    object: ``per_object(fn)`` runs one object's operation and records how many requests
+    it took (counted per thread, so parallel operations do not mix)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._local = threading.local()
         self.by_verb: Counter[str] = Counter()
+        self.object_requests: Counter[int] = Counter()  # requests -> objects (per phase op)
         self.retries = 0
 
     def add(self, verb: str) -> None:
+        self._local.count = getattr(self._local, "count", 0) + 1
         with self._lock:
             self.by_verb[verb] += 1
+
+    def per_object(self, fn: Callable[[], T]) -> T:
+        before = getattr(self._local, "count", 0)
+        try:
+            return fn()
+        finally:
+            used = getattr(self._local, "count", 0) - before
+            with self._lock:
+                self.object_requests[used] += 1
 
     def retried(self) -> None:
         with self._lock:

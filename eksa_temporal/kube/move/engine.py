@@ -144,8 +144,10 @@ class Mover:
         already_moved: bool = False,
     ) -> MoveResult:
         by_verb = Counter(self.source.stats.snapshot())
+        per_op = Counter(self.source.stats.object_requests)
         if self.target.stats is not self.source.stats:
             by_verb.update(self.target.stats.snapshot())
+            per_op.update(self.target.stats.object_requests)
         return MoveResult(
             move_id=j.move_id if j else "",
             cluster=self.opt.cluster,
@@ -158,6 +160,7 @@ class Mover:
             already_moved=already_moved,
             api_requests=sum(by_verb.values()),
             requests_by_verb=dict(by_verb),
+            requests_per_object_op=dict(sorted(per_op.items())),
             seconds=round(time.monotonic() - started, 3),
         )
 
@@ -339,8 +342,10 @@ class Mover:
     ) -> objects.Created:
         src = self._bodies[node.uid]
         body = objects.target_body(src, node, nodes, created)
-        return objects.create_in_target(
-            self.target, self._rt(node), body, src.get("status"), node.restore_status
+        return self.target.stats.per_object(
+            lambda: objects.create_in_target(
+                self.target, self._rt(node), body, src.get("status"), node.restore_status
+            )
         )
 
     # ---- phase: delete from the source ------------------------------------------------
@@ -351,7 +356,10 @@ class Mover:
         total, since_checkpoint = len(j.nodes), 0
 
         def one(node: Node) -> bool:
-            return objects.delete_from_source(self.source, self._rt(node), node)
+            rt = self._rt(node)
+            return self.source.stats.per_object(
+                lambda: objects.delete_from_source(self.source, rt, node)
+            )
 
         with ThreadPoolExecutor(max_workers=self.opt.parallelism) as pool:
             for group in reversed(j.groups):

@@ -115,6 +115,8 @@ class MoveResult(BaseModel):
     already_moved: bool = False
     api_requests: int = 0
     requests_by_verb: dict[str, int] = Field(default_factory=dict)
+    # histogram: API requests one object's create (or delete) took -> how many such ops
+    requests_per_object_op: dict[int, int] = Field(default_factory=dict)
     seconds: float = 0.0
 
     @property

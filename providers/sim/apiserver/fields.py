@@ -18,6 +18,7 @@ from providers.sim.store_api import Conflict
 
 Obj = dict[str, Any]
 Path = tuple[str, ...]
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 
 _META_SKIP = {"name", "namespace", "uid", "resourceVersion", "generation", "creationTimestamp",
               "managedFields", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink",
@@ -195,6 +196,15 @@ def _tree(value: Any) -> Obj:
     return {}
 
 
+def last_applied_paths(live: Obj) -> set[Path]:
+    """Fields of the client-side-apply annotation (kubectl's upgrade to server-side apply)."""
+    text = ((live.get("metadata") or {}).get("annotations") or {}).get(LAST_APPLIED)
+    try:
+        return set(leaves(json.loads(text))) if text else set()
+    except ValueError:
+        return set()
+
+
 def record_update(old: Obj | None, new: Obj, manager: str, api_version: str, now: str,
                   subresource: str | None = None, entries: list[Obj] | None = None) -> None:
     """Set ``new``'s managedFields: ``manager`` owns what this write changed.
@@ -258,6 +268,7 @@ def apply(live: Obj | None, config: Obj, manager: str, api_version: str, now: st
         err = Conflict(f"Apply failed with {len(conflicts)} conflict{'s' if len(conflicts) > 1 else ''}: {msg}")
         err.causes = [{"type": "FieldManagerConflict", "message": f'conflict with "{m}"',
                        "field": render(p)} for m, p in conflicts]
+        err.paths = {p for _, p in conflicts}  # type: ignore[attr-defined]
         raise err
     taken = {p for _, p in conflicts}
     previous: set[Path] = set()
@@ -283,3 +294,13 @@ def apply(live: Obj | None, config: Obj, manager: str, api_version: str, now: st
         out.append(_entry(manager, "Apply", api_version, now, set(wanted), subresource))
     result["metadata"]["managedFields"] = out
     return dict(result)
+
+
+def same_but_times(new: Obj, old: Obj) -> bool:
+    """Equal objects whose managedFields differ at most in their ``time`` stamps."""
+    def strip(o: Obj) -> Obj:
+        meta = dict(o.get("metadata") or {})
+        meta["managedFields"] = [{k: v for k, v in e.items() if k != "time"} for e in meta.get("managedFields") or []]
+        return {**o, "metadata": meta}
+
+    return strip(new) == strip(old)

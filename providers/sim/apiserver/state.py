@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -124,3 +125,25 @@ class VirtualCluster:
                     keys.insert(i, key)
                 elif i < len(keys) and keys[i] == key:
                     del keys[i]
+
+    def select(self, rt: ResourceType, ns: str | None, lp: Callable[[Obj], bool] | None,
+               fp: Callable[[Obj], bool] | None, limit: int = 0, start: Key | None = None,
+               ) -> tuple[list[Entry], Key | None, int]:
+        """Entries in key order from after ``start``; returns (entries, last key if more, remaining)."""
+        bucket = self.objects.get(rt.gk) or {}
+        keys = self.keys_sorted(rt.gk)
+        lo, hi = 0, len(keys)
+        if ns and rt.namespaced:  # keys sort by (namespace, name): one contiguous range
+            lo, hi = bisect.bisect_left(keys, (ns, "")), bisect.bisect_left(keys, (ns + "\x00", ""))
+        if start is not None:
+            lo = max(lo, bisect.bisect_right(keys, start))
+        keys = keys[lo:hi]
+        out: list[Entry] = []
+        for i, key in enumerate(keys):
+            e = bucket[key]
+            if (lp is None or lp(e.obj)) and (fp is None or fp(e.obj)):
+                out.append(e)
+                if limit and len(out) >= limit:
+                    rest = len(keys) - i - 1
+                    return out, (key if rest else None), rest
+        return out, None, 0

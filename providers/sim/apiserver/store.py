@@ -10,7 +10,6 @@ namespaces, CRDs) lives in ``apiserver.deletion``. Created by ``providers.sim.se
 
 from __future__ import annotations
 
-import bisect
 import builtins
 import json
 import random
@@ -152,25 +151,8 @@ class Store:
     def select(self, vc: VirtualCluster, rt: ResourceType, ns: str | None, label: str | None = None,
                field: str | None = None, limit: int = 0, start: Key | None = None,
                ) -> tuple[list[Entry], Key | None, int]:
-        """Entries in key order from after ``start``; returns (entries, last key if more, remaining)."""
-        bucket = vc.objects.get(rt.gk) or {}
-        lp, fp = label_predicate(label), field_predicate(field)
-        keys = vc.keys_sorted(rt.gk)
-        lo, hi = 0, len(keys)
-        if ns and rt.namespaced:  # keys sort by (namespace, name): one contiguous range
-            lo, hi = bisect.bisect_left(keys, (ns, "")), bisect.bisect_left(keys, (ns + "\x00", ""))
-        if start is not None:
-            lo = max(lo, bisect.bisect_right(keys, start))
-        keys = keys[lo:hi]
-        out: list[Entry] = []
-        for i, key in enumerate(keys):
-            e = bucket[key]
-            if (lp is None or lp(e.obj)) and (fp is None or fp(e.obj)):
-                out.append(e)
-                if limit and len(out) >= limit:
-                    rest = len(keys) - i - 1
-                    return out, (key if rest else None), rest
-        return out, None, 0
+        """See ``VirtualCluster.select``."""
+        return vc.select(rt, ns, label_predicate(label), field_predicate(field), limit, start)
 
     # ---- commit ---------------------------------------------------------------------------
     def commit(self, vc: VirtualCluster, rt: ResourceType, key: Key, obj: Obj, etype: str) -> Obj:
@@ -310,7 +292,7 @@ class Store:
         skip = {"metadata", "status"} if rt.status else {"metadata"}
         spec_changed = any(new.get(k) != old.get(k) for k in (set(new) | set(old)) - skip)
         meta["generation"] = old_meta.get("generation", 1) + (1 if spec_changed else 0)
-        if (new == old and not explicit) or (not managed and _same_but_times(new, old)):
+        if (new == old and not explicit) or (not managed and fields.same_but_times(new, old)):
             return entry.copy()  # a no-op write (also a repeated apply): no new resourceVersion
         if managed:
             fields.record_update(old, new, opts.manager, new["apiVersion"], now(), opts.subresource,
@@ -349,8 +331,17 @@ class Store:
         if live is None and opts.subresource == "status":
             raise not_found(rt, name)
         av = config.get("apiVersion") or rt.api_version()
-        result = fields.apply(live, config, opts.manager, av, now(), force=force,
-                              subresource=opts.subresource, status_separate=rt.status)
+        try:
+            result = fields.apply(live, config, opts.manager, av, now(), force=force,
+                                  subresource=opts.subresource, status_separate=rt.status)
+        except Conflict as err:
+            # kubectl's own server-side apply takes over fields of its client-side apply
+            # (those in the last-applied annotation) without conflicts, as kube-apiserver does
+            paths = getattr(err, "paths", None)
+            if opts.manager != "kubectl" or live is None or not paths or not paths <= fields.last_applied_paths(live):
+                raise
+            result = fields.apply(live, config, opts.manager, av, now(), force=True,
+                                  subresource=opts.subresource, status_separate=rt.status)
         result["apiVersion"], result["kind"] = av, rt.kind
         result["metadata"]["name"] = name
         if live is None:
@@ -406,12 +397,3 @@ class Store:
     def resource_types(self, cluster: str) -> builtins.list[ResourceType]:
         return self.vc(cluster).types()
 
-
-def _same_but_times(new: Obj, old: Obj) -> bool:
-    """Equal objects whose managedFields differ at most in their ``time`` stamps."""
-    def strip(o: Obj) -> Obj:
-        meta = dict(o.get("metadata") or {})
-        meta["managedFields"] = [{k: v for k, v in e.items() if k != "time"} for e in meta.get("managedFields") or []]
-        return {**o, "metadata": meta}
-
-    return strip(new) == strip(old)
