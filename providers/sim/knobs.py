@@ -19,6 +19,9 @@ class Knobs(BaseModel):
     machine_failure_rate: float = Field(default=0.0, ge=0, le=1)
     # controller Deployments become Available after this delay
     deployment_ready_seconds: float = Field(default=0.3, ge=0)
+    # CAPV stand-in: clone each VSphereMachine as a VM in the vCenter it names, with the
+    # credentials of its identityRef Secret (controllers/reconcilers/vsphere_vms.py)
+    vsphere_clone: bool = False
     # API faults (HTTP layer), applied to virtual-cluster requests, never to /sim admin calls
     api_error_rate: float = Field(default=0.0, ge=0, le=1)  # 500 / 429 / connection reset
     api_latency_seconds: float = Field(default=0.0, ge=0)

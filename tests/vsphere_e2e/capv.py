@@ -25,11 +25,21 @@ FAKE_VCENTER = specs.SimInfo(
 )
 
 
-def rendered(name: str = "alpha", *, workers: int = 2, secret: bool = True) -> list[Obj]:
-    """The namespace, (optionally) the credentials Secret, and every rendered object."""
-    env = {USERNAME_ENV: FAKE_VCENTER.user, PASSWORD_ENV: PASSWORD}
+def rendered(
+    name: str = "alpha",
+    *,
+    workers: int = 2,
+    secret: bool = True,
+    vcenter: specs.SimInfo = FAKE_VCENTER,
+    **machine: Any,
+) -> list[Obj]:
+    """The namespace, (optionally) the credentials Secret, and every rendered object
+    (``machine``: overrides of both machine configs)."""
+    env = {USERNAME_ENV: vcenter.user, PASSWORD_ENV: vcenter.password}
     provider = VSphereProvider(env=env)
-    spec = specs.spec(FAKE_VCENTER, name, endpoint=ENDPOINT, workers=workers)
+    spec = specs.spec(
+        vcenter, name, endpoint=ENDPOINT, workers=workers, cp=dict(machine), md=dict(machine)
+    )
     ctx = RenderContext()
     docs: list[Obj] = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}}]
     if secret:

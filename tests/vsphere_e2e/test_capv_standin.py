@@ -10,13 +10,16 @@ import json
 import uuid
 from pathlib import Path
 
+from providers.sim.apiserver.store import Store
 from providers.sim.controllers.inventory import Inventory
+from providers.sim.knobs import Knobs
 from tests.sim_controllers import harness as h
+from tests.vsphere import specs
 from tests.vsphere_e2e import capv
 from tests.vsphere_e2e.capv import ENDPOINT, INFRA_V, NS, PASSWORD
 
 
-def _store(tmp_path: Path, *, secret: bool = True, capv_running: bool = True) -> h.Store:
+def _store(tmp_path: Path, *, secret: bool = True, capv_running: bool = True) -> Store:
     store = h.open_store(tmp_path)
     h.install(store, "mgmt")
     capv.install_standin(store, "mgmt", deployments=capv_running)
@@ -24,7 +27,7 @@ def _store(tmp_path: Path, *, secret: bool = True, capv_running: bool = True) ->
     return store
 
 
-def _available(store: h.Store) -> bool:
+def _available(store: Store) -> bool:
     return h.cond(h.get(store, "mgmt", "Cluster", "alpha", ns=NS), "Available", v2=True)
 
 
@@ -126,3 +129,28 @@ def test_deleting_the_cluster_deletes_its_vsphere_machines_from_the_inventory(tm
     assert "alpha" not in store.clusters()
     records = Inventory(tmp_path).list()
     assert len(records) == 3 and not any(r["exists"] for r in records)
+
+
+def test_a_machine_whose_template_is_missing_in_vcenter_fails_with_the_clone_error(
+    tmp_path: Path, inventory: specs.SimInfo
+) -> None:
+    store = h.open_store(tmp_path)
+    h.install(store, "mgmt")
+    capv.install_standin(store, "mgmt")
+    h.apply(store, "mgmt", capv.rendered("gamma", workers=0, vcenter=inventory, template="/DC0/vm/Templates/missing"))
+    knobs = Knobs(boot_seconds=0.05, deployment_ready_seconds=0, vsphere_clone=True)
+
+    def failed() -> h.Obj | None:
+        return next((m for m in store.list("mgmt", INFRA_V, "VSphereMachine", NS) if m.get("status", {}).get("failureReason")), None)
+
+    async def scenario() -> h.Obj:
+        async with h.running(store, tmp_path, lambda: knobs):
+            return await h.wait_for(failed, timeout=20, what="failed VSphereMachine")
+
+    vm = asyncio.run(scenario())
+    assert vm["status"]["failureReason"] == "CreateError"
+    assert "clone of VM gamma-" in vm["status"]["failureMessage"]
+    assert "template not found" in vm["status"]["failureMessage"]
+    assert not vm["spec"].get("providerID")
+    assert [r["state"] for r in Inventory(tmp_path).list()] == ["failed"]
+    assert inventory.password not in json.dumps(vm)

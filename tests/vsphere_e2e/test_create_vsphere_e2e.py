@@ -17,6 +17,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from tests.e2e.secrets import history_text
 from tests.vsphere import specs
+from tests.vsphere.conftest import open_session
 from tests.vsphere_e2e.conftest import EKSA, Env
 
 pytestmark = pytest.mark.anyio
@@ -38,6 +39,24 @@ def create(e2e: Env, queue: str, spec: Path, workdir: Path) -> subprocess.Comple
     )
 
 
+def delete(e2e: Env, queue: str, spec: Path, workdir: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(EKSA), "start", "delete-cluster", "-f", str(spec), "--wait", "--workdir", str(workdir)],
+        env=e2e.env(queue), capture_output=True, text=True, timeout=CLI_TIMEOUT, check=False,
+    )
+
+
+def cluster_vms(sim: specs.SimInfo, cluster: str) -> dict[str, dict[str, Any]]:
+    """The VMs named ``<cluster>-*`` in the machine folder: name -> facts."""
+    with open_session(sim) as session:
+        folder = session.content.searchIndex.FindByInventoryPath("DC0/vm/eksa")
+        return {
+            vm.name: {"uuid": vm.config.uuid, "power": vm.runtime.powerState, "cpus": vm.config.hardware.numCPU}
+            for vm in folder.childEntity
+            if vm.name.startswith(f"{cluster}-")
+        }
+
+
 def kubectl(kubeconfig: str, *args: str) -> Any:
     out = subprocess.run(
         ["kubectl", "--kubeconfig", kubeconfig, *args, "-o", "json"],
@@ -55,8 +74,10 @@ async def test_a_vsphere_create_completes_with_the_sim_standing_in_for_capv(
     e2e: Env, inventory: specs.SimInfo, start_worker: Any, temporal_env: WorkflowEnvironment
 ) -> None:
     worker = start_worker(inventory.user, inventory.password)
+    e2e.sim.client.set_knobs(vsphere_clone=True)  # the stand-in clones each machine in vcsim
     workdir = e2e.root / "out" / "vs1"
-    run = create(e2e, worker.task_queue, write_spec(e2e, inventory, "vs1"), workdir)
+    spec = write_spec(e2e, inventory, "vs1")
+    run = create(e2e, worker.task_queue, spec, workdir)
     assert run.returncode == 0, run.stdout + run.stderr
 
     kubeconfig = str(workdir / "vs1-eks-a-cluster.kubeconfig")
@@ -71,22 +92,33 @@ async def test_a_vsphere_create_completes_with_the_sim_standing_in_for_capv(
     templates = kubectl(kubeconfig, "get", "vspheremachinetemplates", "-n", "eksa-system")["items"]
     assert {t["spec"]["template"]["spec"]["template"] for t in templates} == {specs.TEMPLATE}
     assert len(templates) == 2  # control plane and md-0
-    vms = kubectl(kubeconfig, "get", "vspheremachines", "-n", "eksa-system")["items"]
-    provider_ids = {v["spec"]["providerID"] for v in vms}
+    vms_objs = kubectl(kubeconfig, "get", "vspheremachines", "-n", "eksa-system")["items"]
+    provider_ids = {v["spec"]["providerID"] for v in vms_objs}
     assert provider_ids == {n["spec"]["providerID"] for n in nodes}
     deployment = kubectl(kubeconfig, "get", "deployment", "capv-controller-manager", "-n", "capv-system")
     assert any(c["type"] == "Available" and c["status"] == "True" for c in deployment["status"]["conditions"])
     machines = [m for m in e2e.sim.client.machines() if m["cluster"] == "vs1" and m["exists"]]
     assert {m["provider_id"] for m in machines} == provider_ids
+    vms = cluster_vms(inventory, "vs1")  # cloned from the template, named like the machines
+    assert set(vms) == {v["metadata"]["name"] for v in vms_objs}
+    assert {f"vsphere://{v['uuid']}" for v in vms.values()} == provider_ids
+    assert {m["id"] for m in machines} == {v["uuid"] for v in vms.values()}  # listed by VM UUID
+    assert {(v["power"], v["cpus"]) for v in vms.values()} == {("poweredOn", 2)}
 
     secret = inventory.password
     assert secret not in await history(temporal_env, "vs1")
     assert secret not in worker.log.read_text(errors="replace")
     assert "vsphere-login-ok" in worker.log.read_text(errors="replace")  # the log is the real one
     assert secret not in run.stdout + run.stderr
+    assert secret not in e2e.sim.log_path.read_text(errors="replace")  # the stand-in logged in with it
     for path in workdir.rglob("*"):
         if path.is_file():
             assert secret not in path.read_text(errors="replace"), path
+
+    removed = delete(e2e, worker.task_queue, spec, workdir)
+    assert removed.returncode == 0, removed.stdout + removed.stderr
+    assert cluster_vms(inventory, "vs1") == {}  # the stand-in destroyed the VMs it cloned
+    assert not [m for m in e2e.sim.client.machines() if m["cluster"] == "vs1" and m["exists"]]
 
 
 async def test_a_wrong_vsphere_password_fails_the_create_at_setup_validate(
@@ -117,5 +149,6 @@ async def test_a_wrong_vsphere_password_fails_the_create_at_setup_validate(
     assert "bootstrap-cluster-init" not in scheduled
     assert not [c for c in e2e.sim.client.clusters() if c["name"].startswith("vs2")]
     assert [m for m in e2e.sim.client.machines() if m["cluster"] == "vs2"] == []
+    assert cluster_vms(inventory, "vs2") == {}
     assert wrong not in await history(temporal_env, "vs2")
     assert wrong not in worker.log.read_text(errors="replace")

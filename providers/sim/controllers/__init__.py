@@ -1,7 +1,8 @@
 """Simulated Cluster API controllers for every virtual cluster of the sim: core (Cluster,
 MachineDeployment, MachineSet, Machine), kubeadm bootstrap and control plane, the sim
-infrastructure provider (SimCluster, SimMachine) and a Deployment controller, plus the
-SQLite machine inventory (``inventory.Inventory``).
+infrastructure provider (SimCluster, SimMachine), a stand-in for CAPV (VSphereCluster,
+VSphereMachine) and a Deployment controller, plus the SQLite machine inventory
+(``inventory.Inventory``).
 
 ``sim serve`` (``providers/sim/server.py``) runs ``run_controllers`` beside the HTTP layer
 on one asyncio loop; they act on the in-process store directly. A kind is reconciled in a

@@ -174,6 +174,15 @@ class Inventory:
         assert record is not None
         return record
 
+    def rebind(self, machine_id: str, provider_id: str) -> None:
+        """Give a machine still provisioning the provider ID its infrastructure reported
+        (a cloned VM's ``vsphere://<BIOS UUID>``), and the ID's last segment as its id, so
+        the inventory lists the VM's UUID; later states keep theirs."""
+        self._db.execute(
+            "UPDATE machines SET id = ?, provider_id = ? WHERE id = ? AND state = ?",
+            (provider_id.rsplit("/", 1)[-1], provider_id, machine_id, PROVISIONING),
+        )
+
     def mark_running(self, machine_id: str) -> None:
         self._db.execute(
             "UPDATE machines SET state = ?, ready_at = ? WHERE id = ? AND state = ?",

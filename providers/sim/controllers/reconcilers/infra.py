@@ -32,6 +32,24 @@ ClusterCheck = Callable[[Ctx, o.Obj], "tuple[str, str] | None"]
 CHECK_REQUEUE_SECONDS = 2.0
 
 
+@dataclass(frozen=True)
+class Step:
+    """What a provisioning hook reports for one machine: still working (``wait`` seconds,
+    ``message``), failed for good (``failure``), or done (optionally with the
+    ``provider_id`` the infrastructure assigned)."""
+
+    wait: float | None = None
+    message: str = ""
+    failure: str | None = None
+    provider_id: str | None = None
+
+
+# (ctx, machine object, its Cluster, inventory record) -> Step, while provisioning
+Provision = Callable[[Ctx, o.Obj, o.Obj, MachineRecord], Step]
+# (ctx, machine object, inventory record) -> requeue seconds while deprovisioning, None when done
+Deprovision = Callable[[Ctx, o.Obj, MachineRecord], "float | None"]
+
+
 def _no_check(ctx: Ctx, obj: o.Obj) -> tuple[str, str] | None:
     return None
 
@@ -41,13 +59,18 @@ class InfraKind:
     """One infrastructure provider's cluster and machine kinds, as the sim plays them.
     ``scheme`` shapes provider IDs (``sim`` -> ``sim://<cluster>/<id>``, others ->
     ``<scheme>://<uuid>``); ``cluster_check`` gates the cluster's readiness (CAPV: the
-    ``identityRef`` Secret, which it also adopts); ``cluster_condition`` is the extra condition it reports."""
+    ``identityRef`` Secret, which it also adopts); ``cluster_condition`` is the extra
+    condition it reports. ``provision`` / ``deprovision`` create and remove real
+    infrastructure for a machine (CAPV: a VM in vCenter) before it boots and before its
+    inventory record is marked deleted; without them a machine lives in the inventory only."""
 
     cluster_kind: str
     machine_kind: str
     scheme: str
     cluster_check: ClusterCheck = _no_check
     cluster_condition: str | None = None
+    provision: Provision | None = None
+    deprovision: Deprovision | None = None
 
     @property
     def cluster_finalizer(self) -> str:
@@ -154,6 +177,16 @@ def reconcile_infra_machine(kind: InfraKind, ctx: Ctx, im: o.Obj) -> float | Non
             failure_rate=knobs.machine_failure_rate,
             scheme=kind.scheme,
         )
+    if record.state == PROVISIONING and kind.provision is not None:
+        step = kind.provision(ctx, im, cluster, record)
+        if step.wait is not None:
+            _set(ctx, im, ready=False, reason="Provisioning", message=step.message)
+            return step.wait
+        if step.failure is not None:
+            ctx.inventory.mark_failed(record.id, step.failure)
+        elif step.provider_id and step.provider_id != record.provider_id:
+            ctx.inventory.rebind(record.id, step.provider_id)
+        record = ctx.inventory.by_owner(owner_key(ctx, im)) or record
     if record.state == PROVISIONING:
         wait = record.boot_at - time.time()
         if wait > 0:
@@ -233,6 +266,10 @@ def _delete_machine(
             else ctx.inventory.by_owner(owner_key(ctx, im))
         )
         if record is not None:
+            if kind.deprovision is not None and record.exists:
+                wait = kind.deprovision(ctx, im, record)
+                if wait is not None:
+                    return wait
             ctx.inventory.mark_deleted(record.id)
             node_name = o.name(machine) if machine is not None else record.machine
             w.delete_node(ctx, w.workload_cluster_name(record.cluster), node_name)

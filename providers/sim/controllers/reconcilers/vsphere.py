@@ -8,9 +8,10 @@ namespace, or a ``VSphereClusterIdentity``), reported by the ``VCenterAvailable`
 condition, and it adds itself as an owner of that Secret (so a clusterctl-style move takes
 the Secret along); it keeps the ``controlPlaneEndpoint`` the spec sets (kube-vip's). A
 ``VSphereMachine`` becomes a machine of the sim's inventory with ``spec.providerID``
-``vsphere://<uuid>`` and ``status.ready`` plus ``addresses``, as CAPV reports a VM. No VM
-is cloned in vCenter (see ``docs/vsphere.md``). The secret's values are never read into
-statuses, conditions or logs - only whether the keys are there.
+``vsphere://<uuid>`` and ``status.ready`` plus ``addresses``, as CAPV reports a VM. With the
+sim's ``vsphere_clone`` knob on, it is also cloned as a VM in the vCenter it names, and
+destroyed with it (``vsphere_vms.py``). The Secret's values are never written into
+statuses, conditions or logs.
 
 The kinds are reconciled only in a virtual cluster where the ``vsphere`` stand-in
 component's ``capv-system/capv-controller-manager`` Deployment is Available.
@@ -25,6 +26,7 @@ from providers.sim.controllers.reconcilers.infra import (
     reconcile_infra_cluster,
     reconcile_infra_machine,
 )
+from providers.sim.controllers.reconcilers.vsphere_vms import deprovision_vm, provision_vm
 
 IDENTITY_KIND = "VSphereClusterIdentity"
 CREDENTIAL_KEYS = ("username", "password")
@@ -61,6 +63,8 @@ VSPHERE = InfraKind(
     scheme="vsphere",
     cluster_check=identity_problem,
     cluster_condition="VCenterAvailable",
+    provision=provision_vm,
+    deprovision=deprovision_vm,
 )
 
 
