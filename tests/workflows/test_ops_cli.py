@@ -20,6 +20,13 @@ from .fakes import FakeInfra, spec_yaml
 pytestmark = pytest.mark.anyio
 
 
+@pytest.fixture(autouse=True)
+def keep_logging_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI configures logging onto the current stderr - here pytest's capture, closed
+    after the test; later tests' activities would then log into a closed file."""
+    monkeypatch.setattr("eksa_temporal.logs.configure", lambda *a, **k: None)
+
+
 def test_invalid_spec_is_refused_before_anything_starts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("TEMPORAL_ADDRESS", "127.0.0.1:1")  # nothing listens: any connect would fail differently
     spec = tmp_path / "bad.yaml"

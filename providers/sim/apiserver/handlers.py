@@ -20,6 +20,7 @@ from typing import Any
 from aiohttp import web
 
 from providers.sim.apiserver import httputil as h
+from providers.sim.apiserver import tables
 from providers.sim.apiserver.common import WriteOpts, not_found, prune_request
 from providers.sim.apiserver.deletion import delete_typed
 from providers.sim.apiserver.discovery import AGGREGATED_CT, K8S_VERSION, Discovery
@@ -151,9 +152,13 @@ class ClusterAPI:
                 return await self._delete_collection(request, vc, target)
             return h.status_response(405, "MethodNotAllowed", f"{method} is not allowed here")
         if method == "GET":
+            treq = tables.negotiate(request)
             entry = self.store.entry(vc, target.rt, target.namespace, target.name)
             if entry is None:
                 raise not_found(target.rt, target.name)
+            if treq is not None:
+                meta = {"resourceVersion": str(entry.obj["metadata"].get("resourceVersion", ""))}
+                return h.raw_response(dumps(tables.render(target.rt, target.version, [entry.obj], meta, treq)))
             return h.raw_response(_versioned(entry, target.rt.api_version(target.version)))
         if method == "PUT":
             return await self._replace(request, vc, target)
@@ -166,6 +171,7 @@ class ClusterAPI:
     # ---- reads ------------------------------------------------------------------------
     def _list(self, request: web.Request, vc: VirtualCluster, t: Target) -> web.StreamResponse:
         q = request.query
+        treq = tables.negotiate(request)
         limit = int(q.get("limit") or 0)
         start = None
         if q.get("continue"):
@@ -179,8 +185,8 @@ class ClusterAPI:
         if last is not None:
             meta["continue"] = encode_continue(last, self.store.rv)
             meta["remainingItemCount"] = remaining
-        if h.wants_table(request):
-            return h.raw_response(dumps(h.table(t.rt, [e.obj for e in entries], meta)))
+        if treq is not None:
+            return h.raw_response(dumps(tables.render(t.rt, t.version, [e.obj for e in entries], meta, treq)))
         head = dumps({"kind": t.rt.list_kind, "apiVersion": av, "metadata": meta})
         body = head[:-1] + ',"items":[' + ",".join(_versioned(e, av) for e in entries) + "]}"
         return h.raw_response(body)

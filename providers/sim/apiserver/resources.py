@@ -30,7 +30,8 @@ class ResourceType:
     categories: tuple[str, ...] = ()
     top_fields: frozenset[str] | None = None  # known top-level fields (strict validation)
     builtin: bool = True
-    printer_columns: tuple[Obj, ...] = field(default=())
+    # additionalPrinterColumns per served version (CRDs); not part of equality or hashing
+    printer_columns: dict[str, tuple[Obj, ...]] = field(default_factory=dict, compare=False, hash=False)
     # openAPIV3Schema per served version (CRDs); not part of equality or hashing
     schemas: dict[str, Obj] = field(default_factory=dict, compare=False, hash=False)
 
@@ -124,13 +125,11 @@ def from_crd(crd: Obj) -> ResourceType:
     versions = tuple(str(v["name"]) for v in served) or ("v1",)
     status = any("status" in (v.get("subresources") or {}) for v in served)
     top: frozenset[str] | None = None
-    columns: tuple[Obj, ...] = ()
     if served:
         schema = ((served[0].get("schema") or {}).get("openAPIV3Schema") or {})
         props = schema.get("properties")
         if isinstance(props, dict) and not schema.get("x-kubernetes-preserve-unknown-fields"):
             top = _COMMON_TOP | frozenset(props)
-        columns = tuple(served[0].get("additionalPrinterColumns") or ())
     return ResourceType(
         group=str(spec.get("group", "")),
         versions=versions,
@@ -142,7 +141,7 @@ def from_crd(crd: Obj) -> ResourceType:
         categories=tuple(names.get("categories") or ()),
         top_fields=top,
         builtin=False,
-        printer_columns=columns,
+        printer_columns={str(v["name"]): tuple(v.get("additionalPrinterColumns") or ()) for v in served},
         schemas={str(v["name"]): (v.get("schema") or {}).get("openAPIV3Schema") or {} for v in served
                  if isinstance((v.get("schema") or {}).get("openAPIV3Schema"), dict)},
     )

@@ -5,7 +5,8 @@ A watch without a resourceVersion (or ``0``) first sends the current objects as
 (Status 410 "Expired") when that version is older than the window. Then events follow
 live until ``timeoutSeconds``; ``allowWatchBookmarks`` adds periodic ``BOOKMARK`` events
 (and the ``k8s.io/initial-events-end`` one for ``sendInitialEvents``). ``kubectl get -w``
-receives rows of a ``Table``. Used by ``apiserver.handlers``.
+asks for Tables (``Accept: ...;as=Table``): each event then carries a one-row ``Table``
+(``apiserver.tables``), as kube-apiserver sends. Used by ``apiserver.handlers``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from providers.sim.apiserver import httputil as h
+from providers.sim.apiserver import tables
 from providers.sim.apiserver.events import Event, Subscriber
 from providers.sim.apiserver.resources import ResourceType
 from providers.sim.apiserver.selectors import field_predicate, label_predicate
@@ -49,7 +51,7 @@ async def serve_watch(request: web.Request, store: Store, vc: VirtualCluster, rt
     send_initial = q.get("sendInitialEvents") == "true"
     rv_param = q.get("resourceVersion") or ""
     av = rt.api_version(version)
-    as_table = h.wants_table(request)
+    as_table = tables.negotiate(request)
     sub = Subscriber(vc.name, rt.gk, ns if rt.namespaced and ns else None, pred)
     first: list[bytes] = []
     try:
@@ -106,10 +108,12 @@ async def serve_watch(request: web.Request, store: Store, vc: VirtualCluster, rt
     return resp
 
 
-def _encode(etype: str, obj: Obj, raw: str, av: str, rt: ResourceType, as_table: bool) -> bytes:
-    if as_table:
+def _encode(etype: str, obj: Obj, raw: str, av: str, rt: ResourceType,
+            as_table: tables.TableRequest | None) -> bytes:
+    if as_table is not None:
         meta = {"resourceVersion": obj["metadata"].get("resourceVersion")}
-        return _line(etype, dumps(h.table(rt, [obj], meta)))
+        version = av.rpartition("/")[2]
+        return _line(etype, dumps(tables.render(rt, version, [obj], meta, as_table)))
     if obj.get("apiVersion") != av:
         raw = dumps({**obj, "apiVersion": av})
     return _line(etype, raw)
