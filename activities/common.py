@@ -9,7 +9,6 @@ workflows list as non-retryable; anything else is raised as is and retried by Te
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -78,21 +77,6 @@ def heartbeat(progress: BaseModel) -> None:
     """Record progress (no secrets in it); a no-op outside an activity."""
     if activity.in_activity():
         activity.heartbeat(progress.model_dump(mode="json"))
-
-
-def write_private(path: Path, text: str) -> bool:
-    """Write a file readable by its owner only (0600), atomically; False when unchanged."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.exists() and path.read_text() == text:
-        os.chmod(path, 0o600)
-        return False
-    tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text)
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
-    return True
 
 
 def owner_marker(inp: ClusterStepInput) -> Path:

@@ -22,7 +22,6 @@ from activities.common import (
     load_spec,
     log,
     permanent,
-    write_private,
 )
 from activities.models import (
     WriteClusterConfigInput,
@@ -30,6 +29,7 @@ from activities.models import (
     WriteKubeconfigInput,
     WriteKubeconfigResult,
 )
+from eksa_temporal.files import write_private
 from eksa_temporal.kube.client import Kube, kube_for
 
 

@@ -10,9 +10,10 @@ Kubeconfigs are written straight to their file (mode 0600) and never returned as
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
+
+from eksa_temporal.files import write_private
 
 
 @runtime_checkable
@@ -34,16 +35,7 @@ class Bootstrapper(Protocol):
 def write_kubeconfig_file(path: Path, text: str) -> None:
     """Write kubeconfig text to ``path`` readable by the owner only, atomically; an
     unchanged file is left alone (its readers keep their cached client)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.exists() and path.read_text() == text:
-        os.chmod(path, 0o600)
-        return
-    tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text)
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
+    write_private(path, text)
 
 
 class SimBootstrapper:

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 from pathlib import Path
 
 import yaml
+
+from eksa_temporal.files import write_private
 
 
 def cluster_url(base_url: str, name: str) -> str:
@@ -58,9 +59,5 @@ def served_by_sim(kubeconfig_path: str | Path, state_dir: Path) -> bool:
 
 def write_kubeconfig(path: Path, text: str) -> Path:
     """Write ``text`` to ``path`` with mode 0600 (parents created); return the path."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text)
-    os.chmod(path, 0o600)
+    write_private(path, text)
     return path

@@ -1,4 +1,4 @@
-# mypy: disable-error-code="no-untyped-call"
+# mypy: disable-error-code="no-untyped-call,union-attr,type-var"
 """Server-side printing (``meta.k8s.io/v1`` ``Table``) through kubectl 1.32 and raw API
 calls against a real sim server process: built-in printers (Node, Namespace, Secret,
 ConfigMap, Deployment, Event, CRD), the real Cluster API CRDs' printer columns,

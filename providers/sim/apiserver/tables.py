@@ -104,7 +104,7 @@ def _typed_cell(col_type: str, value: Any) -> Any:
 
 def crd_columns(rt: ResourceType, version: str) -> list[Obj]:
     """The served version's printer columns (``Age`` when it declares none)."""
-    cols = list(rt.printer_columns.get(version) or rt.printer_columns.get(rt.preferred) or ())
+    cols = list(rt.printer_columns.get(version) or ())
     if not cols:
         cols = [{"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp",
                  "description": printers.AGE_DOC}]
