@@ -1,6 +1,6 @@
 """The README's main job, as a user types it: ``eksa-temporal dev`` in the background (its
 own Temporal server on SQLite, sim and worker), then generate a spec, create the cluster
-with ``--wait``, ``kubectl get nodes`` with the written kubeconfig; SIGTERM to ``dev``
+with ``--wait``, ``kubectl get nodes`` with the written kubeconfig, delete it by name; SIGTERM to ``dev``
 stops every process it started, and a second ``dev`` on the same state dir sees the
 operation again."""
 
@@ -68,6 +68,15 @@ def test_dev_then_create_then_kubectl(tmp_path: Path) -> None:
             capture_output=True, text=True, cwd=work, timeout=30, check=True,
         )  # fmt: skip
         assert len(json.loads(nodes.stdout)["items"]) == 2
+        delete = subprocess.run(
+            [EKSA, "start", "delete-cluster", "demo", "--wait"], capture_output=True, text=True, cwd=work, env=env, timeout=240
+        )
+        assert delete.returncode == 0, delete.stdout + delete.stderr
+        assert "🎉 delete of demo completed" in delete.stdout
+        machines = subprocess.run(
+            [EKSA, "sim", "machines", "--state-dir", str(state / "sim"), "--output", "json"], capture_output=True, text=True, check=True, timeout=60
+        )
+        assert [m for m in json.loads(machines.stdout) if m["state"] in ("provisioning", "running")] == []
         pids = children_pids(log)
         assert len(pids) == 3  # temporal, sim, worker
     finally:
@@ -80,6 +89,7 @@ def test_dev_then_create_then_kubectl(tmp_path: Path) -> None:
     dev = start_dev(state, port, ui_port, tmp_path / "dev2.log")
     try:
         listed = subprocess.run([EKSA, "list", "--output", "json"], capture_output=True, text=True, env=env, timeout=60, check=True)
-        assert [(o["workflow_id"], o["state"]) for o in json.loads(listed.stdout)] == [("eksa/default/demo", "completed")]
+        ops = sorted((o["operation"], o["workflow_id"], o["state"]) for o in json.loads(listed.stdout))
+        assert ops == [("create", "eksa/default/demo", "completed"), ("delete", "eksa/default/demo", "completed")]
     finally:
         stop_dev(dev)
