@@ -9,13 +9,14 @@ before it enters history), the arguments every step receives, and the diagnostic
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities import steps
+    from activities.models import ClusterStepInput, SupportBundleInput, SupportBundleResult
     from workflows.facts import ClusterFacts, SpecError, cluster_facts
     from workflows.models import (
         OperationInput,
@@ -25,18 +26,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.runner import Operation
 
-StepResult = dict[str, Any]
-
-
-def result_path(result: StepResult | None, *keys: str) -> str | None:
-    """The first non-empty path among ``keys`` in an activity result."""
-    if not result:
-        return None
-    for key in keys:
-        value = result.get(key)
-        if isinstance(value, str) and value:
-            return value
-    return None
+M = TypeVar("M", bound=ClusterStepInput)
 
 
 class LifecycleWorkflow:
@@ -79,6 +69,10 @@ class LifecycleWorkflow:
         args.update(extra)
         return args
 
+    def step_input(self, model: type[M], **extra: Any) -> M:
+        """A step's input model: the common fields plus ``extra``."""
+        return model(**self.common(**extra))
+
     def elapsed(self) -> float:
         return (workflow.now() - workflow.info().start_time).total_seconds()
 
@@ -87,8 +81,10 @@ class LifecycleWorkflow:
         stamp = workflow.now().strftime("%Y%m%dT%H%M%SZ")
         await self.op.side_step(
             steps.COLLECT_DIAGNOSTICS,
-            self.common(bundle_path=f"{self.inp.workdir.rstrip('/')}/support-bundle-{stamp}.tar.gz"),
-            dict,
+            self.step_input(
+                SupportBundleInput, bundle_path=f"{self.inp.workdir.rstrip('/')}/support-bundle-{stamp}.tar.gz"
+            ),
+            SupportBundleResult,
             attempts=2,
         )
 

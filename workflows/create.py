@@ -12,8 +12,10 @@ from __future__ import annotations
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from activities import models as am
     from activities import steps as s
-    from workflows.base import LifecycleWorkflow, StepResult, result_path
+    from activities.move import models as mm
+    from workflows.base import LifecycleWorkflow
     from workflows.models import CREATE, CreateClusterInput, CreateClusterResult
 
 MANAGEMENT_PLAN = [
@@ -45,40 +47,44 @@ class CreateClusterWorkflow(LifecycleWorkflow):
         )
 
     async def create_management(self) -> CreateClusterResult:
-        step, args = self.op.step, self.common
-        await step(s.SETUP_VALIDATE, args(), StepResult)
-        boot = await step(s.BOOTSTRAP_CLUSTER_INIT, args(), StepResult)
-        self.bootstrap_kubeconfig = result_path(boot, "bootstrap_kubeconfig", "kubeconfig_path", "kubeconfig")
-        bootstrap = {"bootstrap_kubeconfig": self.bootstrap_kubeconfig}
-        await step(s.INSTALL_CAPI_BOOTSTRAP, args(**bootstrap), StepResult)
-        await step(s.WORKLOAD_CLUSTER_INIT, args(**bootstrap), StepResult)
-        kube = await step(s.WRITE_KUBECONFIG, args(**bootstrap), StepResult)
-        kubeconfig = result_path(kube, "kubeconfig_path", "kubeconfig", "path")
-        target = {**bootstrap, "kubeconfig": kubeconfig}
-        await step(s.INSTALL_CAPI_WORKLOAD, args(**target), StepResult)
-        await step(s.CAPI_MANAGEMENT_MOVE, args(**target), StepResult)
-        config = await step(s.WRITE_CLUSTER_CONFIG, args(**target), StepResult)
-        await step(s.DELETE_KIND_CLUSTER, args(**bootstrap), StepResult)
-        return self.result(kubeconfig, config)
+        step, inp = self.op.step, self.step_input
+        await step(s.SETUP_VALIDATE, inp(am.ValidateInput), am.ValidateResult)
+        boot = await step(s.BOOTSTRAP_CLUSTER_INIT, inp(am.BootstrapInput), am.BootstrapResult)
+        self.bootstrap_kubeconfig = boot.bootstrap_kubeconfig
+        bootstrap = {"bootstrap_kubeconfig": boot.bootstrap_kubeconfig}
+        await step(s.INSTALL_CAPI_BOOTSTRAP, inp(am.InstallCapiInput, **bootstrap), am.InstallCapiResult)
+        await step(s.WORKLOAD_CLUSTER_INIT, inp(am.ProvisionInput, **bootstrap), am.ProvisionResult)
+        kube = await step(s.WRITE_KUBECONFIG, inp(am.WriteKubeconfigInput, **bootstrap), am.WriteKubeconfigResult)
+        target = {**bootstrap, "kubeconfig": kube.kubeconfig_path}
+        await step(s.INSTALL_CAPI_WORKLOAD, inp(am.InstallCapiInput, **target), am.InstallCapiResult)
+        await step(s.CAPI_MANAGEMENT_MOVE, inp(mm.MoveStepInput, **target), mm.MoveStepResult)
+        config = await step(
+            s.WRITE_CLUSTER_CONFIG, inp(am.WriteClusterConfigInput, **target), am.WriteClusterConfigResult
+        )
+        await step(s.DELETE_KIND_CLUSTER, inp(am.DeleteBootstrapInput, **bootstrap), am.DeleteBootstrapResult)
+        return self.result(kube.kubeconfig_path, config)
 
     async def create_workload(self) -> CreateClusterResult:
-        step, args = self.op.step, self.common
-        await step(s.SETUP_VALIDATE_CREATE, args(), StepResult)
-        created = await step(s.CREATE_WORKLOAD_CLUSTER, args(), StepResult)
-        kubeconfig = result_path(created, "kubeconfig_path", "kubeconfig", "path")
-        config = await step(s.WRITE_CLUSTER_CONFIG, args(kubeconfig=kubeconfig), StepResult)
-        return self.result(kubeconfig, config)
+        step, inp = self.op.step, self.step_input
+        await step(s.SETUP_VALIDATE_CREATE, inp(am.ValidateInput), am.ValidateResult)
+        created = await step(s.CREATE_WORKLOAD_CLUSTER, inp(am.ProvisionInput), am.ProvisionResult)
+        config = await step(
+            s.WRITE_CLUSTER_CONFIG,
+            inp(am.WriteClusterConfigInput, kubeconfig=created.kubeconfig_path),
+            am.WriteClusterConfigResult,
+        )
+        return self.result(created.kubeconfig_path, config)
 
     async def compensate(self) -> None:
         """Remove what this create made: bootstrap cluster, machines, applied objects."""
         await self.op.side_step(
             s.CLEANUP_INFRASTRUCTURE,
-            self.common(bootstrap_kubeconfig=self.bootstrap_kubeconfig),
-            StepResult,
+            self.step_input(am.CleanupInput, bootstrap_kubeconfig=self.bootstrap_kubeconfig),
+            am.CleanupResult,
             attempts=self.inp.timeouts.max_attempts,
         )
 
-    def result(self, kubeconfig: str | None, config: StepResult) -> CreateClusterResult:
+    def result(self, kubeconfig: str, config: am.WriteClusterConfigResult) -> CreateClusterResult:
         workdir = self.inp.workdir.rstrip("/")
         name = self.facts.name
         return CreateClusterResult(
@@ -87,7 +93,6 @@ class CreateClusterWorkflow(LifecycleWorkflow):
             operation=CREATE,
             duration_seconds=self.elapsed(),
             kubeconfig_path=kubeconfig or f"{workdir}/{name}-eks-a-cluster.kubeconfig",
-            cluster_config_path=result_path(config, "cluster_config_path", "config_path", "path")
-            or f"{workdir}/{name}-eks-a-cluster.yaml",
+            cluster_config_path=config.cluster_config_path or f"{workdir}/{name}-eks-a-cluster.yaml",
         )
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from activities import models as am
     from activities import steps as s
-    from workflows.base import LifecycleWorkflow, StepResult, result_path
+    from activities.move import models as mm
+    from workflows.base import LifecycleWorkflow
     from workflows.facts import ClusterFacts
     from workflows.models import DELETE, DeleteClusterInput, DeleteClusterResult
 
@@ -39,29 +41,27 @@ class DeleteClusterWorkflow(LifecycleWorkflow):
         return await self.op.guard(body, keep_on_failure=True, compensate=None, diagnose=self.diagnose)
 
     async def delete_management(self) -> DeleteClusterResult:
-        step, args = self.op.step, self.common
+        step, inp = self.op.step, self.step_input
         target = {"kubeconfig": f"{self.inp.workdir.rstrip('/')}/{self.facts.name}-eks-a-cluster.kubeconfig"}
-        await step(s.SETUP_VALIDATE_DELETE, args(**target), StepResult)
-        boot = await step(s.BOOTSTRAP_CLUSTER_INIT, args(**target), StepResult)
-        bootstrap = {**target, "bootstrap_kubeconfig": result_path(boot, "bootstrap_kubeconfig", "kubeconfig_path", "kubeconfig")}
-        await step(s.INSTALL_CAPI_BOOTSTRAP, args(**bootstrap), StepResult)
-        await step(s.CAPI_MOVE_TO_BOOTSTRAP, args(**bootstrap), StepResult)
-        deleted = await step(s.DELETE_CLUSTER_OBJECTS, args(**bootstrap), StepResult)
-        await step(s.DELETE_KIND_CLUSTER, args(**bootstrap), StepResult)
-        return self.result(deleted)
+        await step(s.SETUP_VALIDATE_DELETE, inp(am.ValidateInput, **target), am.ValidateResult)
+        boot = await step(s.BOOTSTRAP_CLUSTER_INIT, inp(am.BootstrapInput, **target), am.BootstrapResult)
+        bootstrap = {**target, "bootstrap_kubeconfig": boot.bootstrap_kubeconfig}
+        await step(s.INSTALL_CAPI_BOOTSTRAP, inp(am.InstallCapiInput, **bootstrap), am.InstallCapiResult)
+        await step(s.CAPI_MOVE_TO_BOOTSTRAP, inp(mm.MoveStepInput, **bootstrap), mm.MoveStepResult)
+        await step(s.DELETE_CLUSTER_OBJECTS, inp(am.DeleteClusterInput, **bootstrap), am.DeleteClusterResult)
+        await step(s.DELETE_KIND_CLUSTER, inp(am.DeleteBootstrapInput, **bootstrap), am.DeleteBootstrapResult)
+        return self.result()
 
     async def delete_workload(self) -> DeleteClusterResult:
-        step, args = self.op.step, self.common
-        await step(s.SETUP_VALIDATE_DELETE, args(), StepResult)
-        deleted = await step(s.DELETE_WORKLOAD_CLUSTER, args(), StepResult)
-        return self.result(deleted)
+        step, inp = self.op.step, self.step_input
+        await step(s.SETUP_VALIDATE_DELETE, inp(am.ValidateInput), am.ValidateResult)
+        await step(s.DELETE_WORKLOAD_CLUSTER, inp(am.DeleteClusterInput), am.DeleteClusterResult)
+        return self.result()
 
-    def result(self, deleted: StepResult) -> DeleteClusterResult:
-        removed = deleted.get("removed") if deleted else None
+    def result(self) -> DeleteClusterResult:
         return DeleteClusterResult(
             cluster=self.facts.name,
             namespace=self.facts.namespace,
             operation=DELETE,
             duration_seconds=self.elapsed(),
-            removed=[str(x) for x in removed] if isinstance(removed, list) else [],
         )

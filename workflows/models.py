@@ -81,7 +81,7 @@ class UpgradeClusterResult(OperationResult):
 
 
 class DeleteClusterResult(OperationResult):
-    removed: list[str] = Field(default_factory=list)
+    """A delete's result: the common fields (cluster, operation, duration)."""
 
 
 class StepState(StrEnum):

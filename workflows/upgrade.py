@@ -13,8 +13,10 @@ from __future__ import annotations
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from activities import models as am
     from activities import steps as s
-    from workflows.base import LifecycleWorkflow, StepResult, result_path
+    from activities.move import models as mm
+    from workflows.base import LifecycleWorkflow
     from workflows.models import UPGRADE, UpgradeClusterInput, UpgradeClusterResult
 
 PLAN = [s.SETUP_VALIDATE_UPGRADE, s.BACKUP_CAPI_OBJECTS, s.UPGRADE_CLUSTER, s.WRITE_CLUSTER_CONFIG]
@@ -28,19 +30,21 @@ class UpgradeClusterWorkflow(LifecycleWorkflow):
         return await self.op.guard(self.upgrade, keep_on_failure=True, compensate=None, diagnose=self.diagnose)
 
     async def upgrade(self) -> UpgradeClusterResult:
-        step, args = self.op.step, self.common
+        step, inp = self.op.step, self.step_input
         target = {"kubeconfig": self.cluster_kubeconfig()}
-        await step(s.SETUP_VALIDATE_UPGRADE, args(**target), StepResult)
-        backup = await step(s.BACKUP_CAPI_OBJECTS, args(**target), StepResult)
-        await step(s.UPGRADE_CLUSTER, args(**target), StepResult)
-        config = await step(s.WRITE_CLUSTER_CONFIG, args(**target), StepResult)
+        await step(s.SETUP_VALIDATE_UPGRADE, inp(am.ValidateInput, **target), am.ValidateResult)
+        backup = await step(s.BACKUP_CAPI_OBJECTS, inp(mm.BackupInput, **target), mm.BackupResult)
+        await step(s.UPGRADE_CLUSTER, inp(am.ProvisionInput, **target), am.ProvisionResult)
+        config = await step(
+            s.WRITE_CLUSTER_CONFIG, inp(am.WriteClusterConfigInput, **target), am.WriteClusterConfigResult
+        )
         return UpgradeClusterResult(
             cluster=self.facts.name,
             namespace=self.facts.namespace,
             operation=UPGRADE,
             duration_seconds=self.elapsed(),
-            cluster_config_path=result_path(config, "cluster_config_path", "config_path", "path"),
-            backup_path=result_path(backup, "backup_path", "backup_dir", "path"),
+            cluster_config_path=config.cluster_config_path or None,
+            backup_path=backup.backup_path or None,
         )
 
     def cluster_kubeconfig(self) -> str:
