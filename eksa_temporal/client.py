@@ -25,6 +25,7 @@ from pydantic import BaseModel, Field
 from temporalio.api.enums.v1 import PendingActivityState
 from temporalio.client import (
     Client,
+    WorkflowExecution,
     WorkflowExecutionStatus,
     WorkflowFailureError,
     WorkflowHandle,
@@ -224,20 +225,7 @@ class LifecycleClient:
             desc = await handle.describe()
         except RPCError as exc:
             raise LifecycleError(f"no operation {handle.id} ({exc.message}); see `eksa-temporal list`") from exc
-        sa = desc.typed_search_attributes
-        phase = sa.get(EKSA_PHASE) or ""
-        st = OperationStatus(
-            workflow_id=desc.id,
-            run_id=desc.run_id,
-            operation=sa.get(EKSA_OPERATION) or "",
-            cluster=sa.get(EKSA_CLUSTER) or "",
-            provider=sa.get(EKSA_PROVIDER) or "",
-            state=_state(desc.status, phase),
-            phase=phase,
-            started_at=desc.start_time,
-            closed_at=desc.close_time,
-            ui_url=ui_url(desc.id),
-        )
+        st = _status_of(desc)
         for pa in desc.raw_description.pending_activities:
             st.pending.append(_pending(pa))
         if st.state == "failed":
@@ -264,22 +252,7 @@ class LifecycleClient:
         query = f"{EKSA_CLUSTER.name} = '{cluster}'" if cluster else f"{EKSA_CLUSTER.name} IS NOT NULL"
         out: list[OperationStatus] = []
         async for ex in self.client.list_workflows(query, limit=limit):
-            sa = ex.typed_search_attributes
-            phase = sa.get(EKSA_PHASE) or ""
-            out.append(
-                OperationStatus(
-                    workflow_id=ex.id,
-                    run_id=ex.run_id,
-                    operation=sa.get(EKSA_OPERATION) or "",
-                    cluster=sa.get(EKSA_CLUSTER) or "",
-                    provider=sa.get(EKSA_PROVIDER) or "",
-                    state=_state(ex.status, phase),
-                    phase=phase,
-                    started_at=ex.start_time,
-                    closed_at=ex.close_time,
-                    ui_url=ui_url(ex.id),
-                )
-            )
+            out.append(_status_of(ex))
         return out
 
     async def wait(self, id_or_name: str) -> Any:
@@ -374,3 +347,21 @@ def operation_input(
         raise LifecycleError(f"{spec_path}: {exc}") from exc
     folder = Path(workdir) if workdir else Path.cwd() / facts.name
     return model(spec_yaml=text, workdir=str(folder.resolve()), **options)
+
+
+def _status_of(ex: WorkflowExecution) -> OperationStatus:
+    """An operation's status from a listed or described execution and its search attributes."""
+    sa = ex.typed_search_attributes
+    phase = sa.get(EKSA_PHASE) or ""
+    return OperationStatus(
+        workflow_id=ex.id,
+        run_id=ex.run_id,
+        operation=sa.get(EKSA_OPERATION) or "",
+        cluster=sa.get(EKSA_CLUSTER) or "",
+        provider=sa.get(EKSA_PROVIDER) or "",
+        state=_state(ex.status, phase),
+        phase=phase,
+        started_at=ex.start_time,
+        closed_at=ex.close_time,
+        ui_url=ui_url(ex.id),
+    )
