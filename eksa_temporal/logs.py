@@ -26,6 +26,37 @@ def _redact(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[
     return event
 
 
+class _StderrLogger:
+    """Writes each rendered line to the *current* ``sys.stderr`` (looked up per call, so a
+    process that swaps stderr - a test harness, a daemon - never writes to a closed file)."""
+
+    def msg(self, message: str) -> None:
+        stream = sys.stderr
+        try:
+            stream.write(message + "\n")
+            stream.flush()
+        except (ValueError, OSError):  # stderr closed or gone: nothing left to report to
+            pass
+
+    log = debug = info = warn = warning = error = critical = exception = fatal = msg
+
+
+def _stderr_logger(*_: Any) -> _StderrLogger:
+    return _StderrLogger()
+
+
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """A stdlib handler bound to the current ``sys.stderr`` rather than the one at setup."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _: Any) -> None:
+        pass
+
+
 def configure(verbose: bool = False, *, json_output: bool | None = None) -> None:
     """Configure structlog and stdlib logging once per process; output goes to stderr."""
     level = logging.DEBUG if verbose else logging.INFO
@@ -46,10 +77,12 @@ def configure(verbose: bool = False, *, json_output: bool | None = None) -> None
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=_stderr_logger,
         cache_logger_on_first_use=False,
     )
-    logging.basicConfig(level=logging.WARNING if not verbose else logging.INFO, stream=sys.stderr)
+    logging.basicConfig(
+        level=logging.WARNING if not verbose else logging.INFO, handlers=[_StderrHandler()]
+    )
 
 
 def get_logger(name: str) -> Any:
