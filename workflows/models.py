@@ -27,7 +27,11 @@ class Timeouts(BaseModel):
 
     step_seconds: float = Field(default=600, gt=0, description="start-to-close of short steps")
     long_step_seconds: float = Field(default=3600, gt=0, description="start-to-close of waits (control plane, move, rollout)")
-    heartbeat_seconds: float = Field(default=60, gt=0, description="heartbeat timeout of long steps")
+    # long steps heartbeat at least every 5 s; the SDK sends heartbeats (and so learns of a
+    # cancel) at most every 0.8 x this timeout, so it also bounds how fast a cancel lands
+    heartbeat_seconds: float = Field(
+        default=20, gt=0, description="heartbeat timeout of long steps (also bounds cancel latency)"
+    )
     max_attempts: int = Field(default=5, ge=1, description="attempts per step before parking for the operator")
     initial_retry_seconds: float = Field(default=2, gt=0)
     max_retry_seconds: float = Field(default=60, gt=0)
