@@ -1,11 +1,16 @@
 """Crash-test helpers: a relay of worker subprocesses (each ``kill -9``ed and replaced by a
-pre-started standby in turn) and an observer of an operation's steps (scheduled and
-completed from the history, running from the pending activities)."""
+pre-started standby in turn), an observer of an operation's steps (scheduled and
+completed from the history, running from the pending activities), and the driver that
+kills the worker at every step's scheduled / running / completed point of one operation
+(``crash_at_every_step``)."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -87,3 +92,50 @@ async def step_events(handle: WorkflowHandle[object, object]) -> dict[str, set[s
     return seen
 
 
+
+
+PHASES = ("scheduled", "running", "completed")
+
+
+@dataclass
+class CrashRun:
+    """What ``crash_at_every_step`` did: the (step, phase) points it killed the worker at,
+    the running points it missed (the step completed between two looks) and the points
+    still left when its deadline passed (empty when it got through the plan)."""
+
+    hits: list[tuple[str, str]] = field(default_factory=list)
+    missed: list[tuple[str, str]] = field(default_factory=list)
+    left: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def running_hits(self) -> list[str]:
+        return [step for step, phase in self.hits if phase == "running"]
+
+    def assert_every_step_hit(self, plan: Sequence[str]) -> None:
+        """Every step was killed at when scheduled and when completed (running is best effort)."""
+        assert self.left == [], f"never reached: {self.left}"
+        want = {(step, phase) for step in plan for phase in ("scheduled", "completed")}
+        assert {(st, ph) for st, ph in self.hits if ph != "running"} == want
+
+    def summary(self) -> str:
+        return f"while running: {self.running_hits}; missed: {[m[0] for m in self.missed]}"
+
+
+async def crash_at_every_step(
+    handle: WorkflowHandle[object, object], relay: WorkerRelay, plan: Sequence[str], *, deadline: float
+) -> CrashRun:
+    """``kill -9`` the relay's worker at each step of ``plan`` in turn, once the step is
+    scheduled, running and completed (a standby takes over each time), until the plan is
+    through or ``deadline`` (``time.monotonic()``) passes. A step too quick to be seen
+    running is recorded as missed."""
+    run = CrashRun(left=[(step, phase) for step in plan for phase in PHASES])
+    while run.left and time.monotonic() < deadline:
+        seen = await step_events(handle)
+        step, phase = run.left[0]
+        if step in seen[phase]:
+            relay.crash()
+            run.hits.append(run.left.pop(0))
+        elif phase == "running" and step in seen["completed"]:
+            run.missed.append(run.left.pop(0))  # too quick to catch while running
+        await asyncio.sleep(0.05)
+    return run
