@@ -1,4 +1,4 @@
-"""Test harness for the simulated controllers: H2's real in-process store in a temporary
+"""Test harness for the simulated controllers: the API emulator's real in-process store in a temporary
 state dir, the sim components installed into a virtual cluster, the controller manager
 running on the test's event loop, and a bounded ``wait_for``."""
 
