@@ -9,7 +9,7 @@ multi-document spec back out so that it loads back equal.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
@@ -20,6 +20,8 @@ from eksa_temporal.spec.identity import FluxConfig, GitOpsConfig
 from eksa_temporal.spec.kinds import DatacenterConfig, IdentityProviderConfig, MachineConfig
 from eksa_temporal.spec.snow import SnowIPPool
 from eksa_temporal.spec.tinkerbell import TinkerbellTemplateConfig
+
+M = TypeVar("M", bound=KubeObject)
 
 
 def object_document(obj: KubeObject) -> dict[str, Any]:
@@ -70,6 +72,10 @@ class ClusterSpec(BaseModel):
     def is_self_managed(self) -> bool:
         managed_by = self.cluster.spec.management_cluster.name
         return managed_by in ("", self.name)
+
+    def machine_configs_of(self, model: type[M]) -> list[M]:
+        """The machine configs of one provider's kind, in spec order."""
+        return [mc for mc in self.machine_configs.values() if isinstance(mc, model)]
 
     def machine_config(self, kind: str, name: str) -> MachineConfig | None:
         found = self.machine_configs.get(name)

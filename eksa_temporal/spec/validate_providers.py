@@ -44,9 +44,7 @@ def _vsphere(spec: ClusterSpec, c: Collector) -> list[Finding]:
                 )
         out += d.findings
     families: set[str] = set()
-    for mc in spec.machine_configs.values():
-        if not isinstance(mc, VSphereMachineConfig):
-            continue
+    for mc in spec.machine_configs_of(VSphereMachineConfig):
         m = object_collector(mc, "vsphere")
         check_os_family(m, "vsphere", mc.spec.os_family)
         check_users(m, mc.spec.users, mc.spec.os_family)
@@ -103,9 +101,7 @@ def _tinkerbell(spec: ClusterSpec, c: Collector) -> list[Finding]:
                 "use an IPv4 address",
             )
         out += d.findings
-    for mc in spec.machine_configs.values():
-        if not isinstance(mc, TinkerbellMachineConfig):
-            continue
+    for mc in spec.machine_configs_of(TinkerbellMachineConfig):
         m = object_collector(mc, "tinkerbell")
         if not mc.spec.hardware_selector:
             m.error(
@@ -166,9 +162,7 @@ def _cloudstack(spec: ClusterSpec, c: Collector) -> list[Finding]:
                     "set the CloudStack API URL",
                 )
         out += d.findings
-    for mc in spec.machine_configs.values():
-        if not isinstance(mc, CloudStackMachineConfig):
-            continue
+    for mc in spec.machine_configs_of(CloudStackMachineConfig):
         m = object_collector(mc, "cloudstack")
         for key, ident in (
             ("template", mc.spec.template),

@@ -74,9 +74,7 @@ def nutanix_rules(spec: ClusterSpec, c: Collector) -> list[Finding]:
                 "spec.credentialRef.kind", "credentialRef kind must be Secret", "set kind: Secret"
             )
         out += d.findings
-    for mc in spec.machine_configs.values():
-        if not isinstance(mc, NutanixMachineConfig):
-            continue
+    for mc in spec.machine_configs_of(NutanixMachineConfig):
         m = object_collector(mc, "nutanix")
         if mc.spec.vcpus_per_socket < 1 or mc.spec.vcpu_sockets < 1:
             m.error(
@@ -137,9 +135,7 @@ def snow_rules(spec: ClusterSpec, c: Collector) -> list[Finding]:
         elif ref.kind != "Secret":
             d.error("spec.identityRef.kind", "identityRef kind must be Secret", "set kind: Secret")
         out += d.findings
-    for mc in spec.machine_configs.values():
-        if not isinstance(mc, SnowMachineConfig):
-            continue
+    for mc in spec.machine_configs_of(SnowMachineConfig):
         m = object_collector(mc, "snow")
         if not mc.spec.devices:
             m.error(
@@ -187,9 +183,7 @@ def sim_rules(spec: ClusterSpec, c: Collector) -> list[Finding]:
                 "e.g. 127.0.0.1:7443",
             )
         out += d.findings
-    for mc in spec.machine_configs.values():
-        if not isinstance(mc, SimMachineConfig):
-            continue
+    for mc in spec.machine_configs_of(SimMachineConfig):
         m = object_collector(mc, "sim")
         if mc.spec.cpus < 1:
             m.error("spec.cpus", "cpus must be at least 1", "set spec.cpus")
