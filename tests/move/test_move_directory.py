@@ -22,6 +22,24 @@ from tests.move.conftest import Pair
 CLUSTER = "demo"
 
 
+def backup_with_cli(pair: Pair, backup: Path) -> int:
+    """``eksa-temporal move --to-directory`` of the test cluster; the exit code."""
+    return main(
+        [
+            "move",
+            "--from-kubeconfig",
+            pair.src_kubeconfig,
+            "--cluster",
+            CLUSTER,
+            "-n",
+            pair.namespace,
+            "--to-directory",
+            str(backup),
+            "-q",
+        ]
+    )
+
+
 def test_backup_then_restore_into_another_cluster_recreates_the_objects(
     pair: Pair, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -29,23 +47,7 @@ def test_backup_then_restore_into_another_cluster_recreates_the_objects(
     before = support.snapshot(pair.src, pair.namespace)
     backup = tmp_path / "backup"
 
-    assert (
-        main(
-            [
-                "move",
-                "--from-kubeconfig",
-                pair.src_kubeconfig,
-                "--cluster",
-                CLUSTER,
-                "-n",
-                pair.namespace,
-                "--to-directory",
-                str(backup),
-                "-q",
-            ]
-        )
-        == 0
-    )
+    assert backup_with_cli(pair, backup) == 0
     files = sorted(p.name for p in backup.iterdir())
     assert len(files) == len(before) and f"Cluster_{pair.namespace}_{CLUSTER}.yaml" in files
     assert all(stat.S_IMODE((backup / f).stat().st_mode) == 0o600 for f in files)
@@ -121,23 +123,7 @@ def test_an_interrupted_backup_resumes_and_unpauses_the_cluster_it_paused(
         )
     )
 
-    assert (
-        main(
-            [
-                "move",
-                "--from-kubeconfig",
-                pair.src_kubeconfig,
-                "--cluster",
-                CLUSTER,
-                "-n",
-                pair.namespace,
-                "--to-directory",
-                str(backup),
-                "-q",
-            ]
-        )
-        == 0
-    )
+    assert backup_with_cli(pair, backup) == 0
     assert not (backup / JOURNAL_FILE).exists()
     assert not pair.src.get(support.TYPES["Cluster"], pair.namespace, CLUSTER)["spec"].get("paused")  # type: ignore[index]
     assert len(list(backup.glob("*.yaml"))) == len(objs)
