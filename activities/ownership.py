@@ -5,8 +5,9 @@ sim's virtual cluster and machines, vSphere VMs, Kubernetes objects - may carry 
 identity so a later check can tell "made by this very run" (a resumed create: accept) from
 "made by someone else" (refuse, or leave alone). The identity travels as one label value
 (``OWNER_LABEL``: a hash, valid as a Kubernetes label value and a vSphere tag name) plus
-annotations with the readable workflow and run ids. ``owner_id`` is the only place the hash
-is computed; providers receive its value as a plain string (they never import activities).
+annotations with the readable workflow and run ids. ``owner_id`` and the constants live in
+``eksa_temporal.ownership`` (re-exported here), the only place the hash is computed; providers
+import them from there or receive the value as a plain string (they never import activities).
 
 Used by ``activities.validate`` (refuse an existing cluster unless this run made it), the
 steps that create infrastructure (stamp the owner) and the cleanup steps (remove only what
@@ -15,26 +16,28 @@ the run owns).
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
 from temporalio import activity
 
-OWNER_LABEL = "anywhere.eks.amazonaws.com/eksa-temporal-owner"
-OWNER_WORKFLOW_ANNOTATION = "anywhere.eks.amazonaws.com/eksa-temporal-owner-workflow"
-OWNER_RUN_ANNOTATION = "anywhere.eks.amazonaws.com/eksa-temporal-owner-run"
-# vSphere: the tag category whose tag (named by ``owner_id``) marks a run's VMs
-OWNER_TAG_CATEGORY = "eksa-temporal-owner"
+from eksa_temporal.ownership import (
+    OWNER_LABEL,
+    OWNER_RUN_ANNOTATION,
+    OWNER_TAG_CATEGORY,
+    OWNER_WORKFLOW_ANNOTATION,
+    owner_id,
+)
 
-_PREFIX = "run-"
-_HASH_CHARS = 40  # 160 bits of sha256; prefix + hash = 44 chars, within a label's 63
-
-
-def owner_id(workflow_id: str, run_id: str) -> str:
-    """The owner identity of one workflow run, safe as a Kubernetes label value (lower-case
-    alphanumerics and ``-``, starts and ends alphanumeric, at most 63 characters)."""
-    digest = hashlib.sha256(f"{workflow_id}\n{run_id}".encode()).hexdigest()
-    return _PREFIX + digest[:_HASH_CHARS]
+__all__ = [
+    "OWNER_LABEL",
+    "OWNER_RUN_ANNOTATION",
+    "OWNER_TAG_CATEGORY",
+    "OWNER_WORKFLOW_ANNOTATION",
+    "Owner",
+    "current_owner",
+    "owner_from",
+    "owner_id",
+]
 
 
 @dataclass(frozen=True)
