@@ -7,6 +7,7 @@ through its admin API (found via ``--state-dir``, default ``config.sim_state_dir
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
 from pathlib import Path
 
@@ -40,6 +41,7 @@ def sim() -> None:
     Example:
       eksa-temporal sim serve --state-dir /tmp/sim &
       eksa-temporal sim create-cluster demo --state-dir /tmp/sim
+      eksa-temporal sim knobs --state-dir /tmp/sim --set boot_seconds=5
     """
 
 
@@ -171,5 +173,11 @@ def machines_cmd(state_dir: Path | None, output: str) -> None:
         click.echo("  ".join(f"{m.get(c, '')!s:<24}" for c in cols))
 
 
+# ``sim`` subcommands kept in modules of their own: name -> module whose ``register`` adds it
+SUBCOMMANDS: dict[str, str] = {"knobs": "eksa_temporal.cli.sim_knobs"}
+
+
 def register(cli: click.Group) -> None:
+    for module in dict.fromkeys(SUBCOMMANDS.values()):
+        importlib.import_module(module).register(sim)
     cli.add_command(sim)

@@ -1,7 +1,9 @@
 """The admin API of the simulated infrastructure (``/sim/...``, admin bearer token).
 
-``GET/POST /sim/clusters``, ``DELETE /sim/clusters/NAME``, ``GET /sim/clusters/NAME/kubeconfig``,
-``GET /sim/machines`` (the controllers' machine inventory) and ``GET/PUT /sim/knobs``.
+``GET/POST /sim/clusters`` (a cluster may be created with ``labels``, listed with them),
+``DELETE /sim/clusters/NAME``, ``GET /sim/clusters/NAME/kubeconfig``, ``GET /sim/machines``
+(the controllers' machine inventory), ``DELETE /sim/machines/ID`` (mark one machine deleted)
+and ``GET/PUT /sim/knobs``.
 Also the fault injection of virtual-cluster requests driven by the knobs (seeded RNG).
 Used by ``apiserver.app``; the Python client is ``providers.sim.client.SimClient``.
 """
@@ -22,7 +24,7 @@ from pydantic import ValidationError
 
 from providers.sim.apiserver import httputil as h
 from providers.sim.apiserver.store import Store
-from providers.sim.knobs import Knobs
+from providers.sim.knobs import Knobs, apply_changes
 from providers.sim.kubeconfig import cluster_url
 from providers.sim.store_api import NotFound
 
@@ -50,7 +52,8 @@ class KnobState:
         return self.knobs
 
     def update(self, changes: Obj) -> Knobs:
-        self.knobs = Knobs.model_validate({**self.knobs.model_dump(), **changes})
+        """Apply ``changes``; ``ValueError`` (one line naming the knob) when invalid."""
+        self.knobs = apply_changes(self.knobs, changes)
         self.rng = random.Random(self.knobs.seed)
         self._save()
         return self.knobs
@@ -86,11 +89,14 @@ def fault_middleware(knobs: KnobState) -> Any:
 
 
 class AdminAPI:
-    def __init__(self, store: Store, knobs: KnobState, token: str, machines: Callable[[], list[Obj]]) -> None:
+    def __init__(self, store: Store, knobs: KnobState, token: str, machines: Callable[[], list[Obj]],
+                 delete_machine: Callable[[str], bool | None] | None = None) -> None:
         self.store = store
         self.knobs = knobs
         self.token = token
         self.machines = machines
+        # machine id -> True (deleted), False (already gone), None (no such machine)
+        self.delete_machine_by_id = delete_machine
 
     def routes(self) -> list[web.RouteDef]:
         return [
@@ -99,6 +105,7 @@ class AdminAPI:
             web.delete("/sim/clusters/{name}", self.delete_cluster),
             web.get("/sim/clusters/{name}/kubeconfig", self.kubeconfig),
             web.get("/sim/machines", self.list_machines),
+            web.delete("/sim/machines/{id}", self.delete_machine),
             web.get("/sim/knobs", self.get_knobs),
             web.put("/sim/knobs", self.put_knobs),
         ]
@@ -110,7 +117,8 @@ class AdminAPI:
 
     def _info(self, name: str) -> Obj:
         assert self.store.base_url is not None
-        return {"name": name, "url": cluster_url(self.store.base_url, name)}
+        return {"name": name, "url": cluster_url(self.store.base_url, name),
+                "labels": self.store.cluster_labels(name)}
 
     async def list_clusters(self, request: web.Request) -> web.Response:
         if denied := self._denied(request):
@@ -127,8 +135,13 @@ class AdminAPI:
         name = body.get("name") if isinstance(body, dict) else None
         if not isinstance(name, str) or not _NAME_RE.match(name):
             return h.status_response(422, "Invalid", "name must be a DNS label (lowercase letters, digits, '-')")
+        labels = (body.get("labels") if isinstance(body, dict) else None) or {}
+        if not isinstance(labels, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in labels.items()
+        ):
+            return h.status_response(422, "Invalid", "labels must be an object of strings")
         existed = name in self.store.vcs
-        kubeconfig = self.store.create_virtual_cluster(name)
+        kubeconfig = self.store.create_virtual_cluster(name, labels)
         return web.json_response({**self._info(name), "kubeconfig": kubeconfig, "created": not existed},
                                  status=200 if existed else 201)
 
@@ -156,6 +169,16 @@ class AdminAPI:
             return denied
         return web.json_response({"machines": self.machines()}, dumps=lambda o: json.dumps(o, default=str))
 
+    async def delete_machine(self, request: web.Request) -> web.Response:
+        """Mark machine ``id`` deleted in the inventory (what a cloud's "terminate" is)."""
+        if denied := self._denied(request):
+            return denied
+        machine_id = request.match_info["id"]
+        deleted = self.delete_machine_by_id(machine_id) if self.delete_machine_by_id else None
+        if deleted is None:
+            return h.status_response(404, "NotFound", f'machine "{machine_id}" not found')
+        return web.json_response({"id": machine_id, "deleted": deleted})
+
     async def get_knobs(self, request: web.Request) -> web.Response:
         if denied := self._denied(request):
             return denied
@@ -170,5 +193,5 @@ class AdminAPI:
                 raise ValueError("the body must be a JSON object")
             knobs = self.knobs.update(body)
         except (ValueError, ValidationError) as exc:
-            return h.status_response(422, "Invalid", str(exc).splitlines()[0])
+            return h.status_response(422, "Invalid", str(exc).splitlines()[0].strip())
         return web.json_response(knobs.model_dump())
