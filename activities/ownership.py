@@ -37,6 +37,7 @@ __all__ = [
     "current_owner",
     "owner_from",
     "owner_id",
+    "run_owner",
 ]
 
 
@@ -70,6 +71,12 @@ def current_owner() -> Owner | None:
     if not info.workflow_id or not info.workflow_run_id:
         return None
     return Owner(info.workflow_id, info.workflow_run_id)
+
+
+def run_owner() -> Owner:
+    """The owner of what the current activity makes and may clean up: its workflow run;
+    outside an activity (a direct call) the empty run, so direct calls agree with each other."""
+    return current_owner() or Owner("", "")
 
 
 def owner_from(metadata: dict[str, object] | None) -> Owner | None:
