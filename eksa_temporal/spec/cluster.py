@@ -68,6 +68,8 @@ class ControlPlaneConfiguration(EksaModel):
     machine_health_check: MachineHealthCheck | None = None
     api_server_extra_args: dict[str, YamlStr] | None = None
     kubelet_configuration: dict[str, Any] | None = None
+    audit_policy_content: YamlStr | None = None
+    skip_admission_for_system_resources: bool | None = None
 
 
 class WorkerNodeGroupConfiguration(EksaModel):
@@ -109,6 +111,8 @@ class CiliumConfig(EksaModel):
     routing_mode: YamlStr | None = None
     ipv4_native_routing_cidr: YamlStr | None = Field(default=None, alias="ipv4NativeRoutingCIDR")
     ipv6_native_routing_cidr: YamlStr | None = Field(default=None, alias="ipv6NativeRoutingCIDR")
+    cni_exclusive: bool | None = None
+    helm_values: Any = None  # free-form Helm values (apiextensions JSON)
 
 
 class KindnetdConfig(EksaModel):

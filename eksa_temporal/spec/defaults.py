@@ -51,8 +51,8 @@ def _cluster_defaults(doc: Doc) -> None:
     network = _dict(spec, "clusterNetwork")
     if network is not None and network.get("cniConfig") is None:
         cni = network.get("cni")
-        if cni in ("cilium", "kindnetd"):
-            network["cniConfig"] = {cni: {}}
+        if cni in ("cilium", "cilium-enterprise", "kindnetd"):
+            network["cniConfig"] = {"kindnetd" if cni == "kindnetd" else "cilium": {}}
             del network["cni"]
     mirror = _dict(spec, "registryMirrorConfiguration")
     if mirror is not None and mirror.get("endpoint") and not mirror.get("port"):
@@ -69,8 +69,28 @@ def _vsphere_machine_defaults(doc: Doc) -> None:
         current = spec.get(key)
         if current is None or (type(current) is int and current <= 0):
             spec[key] = value
+    memory = spec.get("memoryMiB")
+    if type(memory) is int and memory < 2048:
+        spec["memoryMiB"] = 2048  # EKS-A raises a smaller size to its minimum
     if not spec.get("osFamily"):
         spec["osFamily"] = "bottlerocket"
+
+
+def _nutanix_machine_defaults(doc: Doc) -> None:
+    """EKS-A's ``setNutanixMachineConfigDefaults``: user ``eksa`` and OS family ubuntu."""
+    spec = _dict(doc, "spec")
+    if spec is None:
+        return
+    users = spec.get("users")
+    if not users:
+        spec["users"] = [{"name": "eksa", "sshAuthorizedKeys": [""]}]
+    elif isinstance(users, list) and isinstance(users[0], dict):
+        if not users[0].get("name"):
+            users[0]["name"] = "eksa"
+        if not users[0].get("sshAuthorizedKeys"):
+            users[0]["sshAuthorizedKeys"] = [""]
+    if not spec.get("osFamily"):
+        spec["osFamily"] = "ubuntu"
 
 
 def _gitops_defaults(doc: Doc, cluster_config_path: str) -> None:
@@ -110,6 +130,8 @@ def apply_defaults(docs: list[Doc]) -> None:
             _cluster_defaults(doc)
         elif kind == "VSphereMachineConfig":
             _vsphere_machine_defaults(doc)
+        elif kind == "NutanixMachineConfig":
+            _nutanix_machine_defaults(doc)
         elif kind == "GitOpsConfig":
             _gitops_defaults(doc, _config_path(cluster))
         elif kind == "FluxConfig":

@@ -27,6 +27,7 @@ from eksa_temporal.spec.kinds import (
     MODEL_BY_KIND,
     PROVIDER_BY_DATACENTER_KIND,
 )
+from eksa_temporal.spec.rules_util import object_prefix
 from eksa_temporal.spec.snow import SnowIPPool
 from eksa_temporal.spec.tinkerbell import TinkerbellTemplateConfig
 from eksa_temporal.spec.yamldocs import parse_documents
@@ -46,11 +47,6 @@ class LoadResult(BaseModel):
     @property
     def ok(self) -> bool:
         return self.spec is not None and not errors(self.findings)
-
-
-def object_prefix(kind: str, name: str) -> str:
-    """The path prefix of a non-Cluster object: ``Kind/name: ``."""
-    return "" if kind == "Cluster" else f"{kind}/{name or '<unnamed>'}: "
 
 
 def _loc_path(loc: tuple[int | str, ...]) -> str:
@@ -107,6 +103,21 @@ def _delete_at(data: Any, loc: list[int | str]) -> bool:
     except (KeyError, IndexError, TypeError):
         return False
     return True
+
+
+def go_nulls(value: Any) -> Any:
+    """YAML ``null`` as Go's decoder reads it: the field keeps its zero value. A null mapping
+    value is dropped (same as absent); a null list item becomes an empty mapping when its
+    siblings are mappings (a zero struct), else an empty string."""
+    if isinstance(value, dict):
+        return {k: go_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        structs = any(isinstance(item, dict) for item in value) or all(
+            item is None for item in value
+        )
+        zero: Any = {} if structs else ""
+        return [zero if item is None else go_nulls(item) for item in value]
+    return value
 
 
 def _decode(
@@ -247,7 +258,7 @@ def _load(text: str) -> tuple[ClusterSpec | None, list[Finding]]:
         kind, header_findings = _classify(doc.data, doc.line)
         findings += header_findings
         if kind is not None:
-            recognised.append((kind, doc.data))
+            recognised.append((kind, go_nulls(doc.data)))
     clusters = [d for k, d in recognised if k == "Cluster"]
     if len(clusters) > 1:
         findings.append(

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 from eksa_temporal.spec.base import KubeObject, UserConfiguration
-from eksa_temporal.spec.rules_util import Collector
+from eksa_temporal.spec.rules_util import Collector, object_prefix
 
 OS_FAMILIES = {
     "vsphere": ("ubuntu", "bottlerocket", "redhat"),
@@ -23,7 +23,7 @@ _DECIMAL = {"k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15, "E": 1
 
 
 def object_collector(obj: KubeObject, check: str) -> Collector:
-    return Collector(check=check, prefix=f"{obj.kind}/{obj.name}: ")
+    return Collector(check=check, prefix=object_prefix(obj.kind, obj.name))
 
 
 def check_os_family(c: Collector, provider: str, family: str | None) -> None:
@@ -31,7 +31,9 @@ def check_os_family(c: Collector, provider: str, family: str | None) -> None:
     if family not in allowed:
         c.error(
             "spec.osFamily",
-            f'osFamily "{family or ""}" is not supported for {provider}',
+            f'osFamily "{family}" is not supported for {provider}'
+            if family
+            else f"osFamily is not set (required for {provider})",
             f"use one of {', '.join(allowed)}",
         )
 

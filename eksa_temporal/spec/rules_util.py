@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 from eksa_temporal.spec.findings import Finding, Severity
 
+UNNAMED = "(unnamed)"
+
 DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _QUALIFIED_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
@@ -46,6 +48,30 @@ class Collector:
                 check=self.check,
             )
         )
+
+
+def shown(name: str) -> str:
+    """A name for a message: the name itself, or ``(unnamed)`` when it is empty."""
+    return name or UNNAMED
+
+
+def object_prefix(kind: str, name: str) -> str:
+    """The path prefix of a non-Cluster object: ``Kind/name: `` (``Kind/(unnamed): ``)."""
+    return "" if kind == "Cluster" else f"{kind}/{shown(name)}: "
+
+
+# EKS-A's git names (gitopsconfig.go): repository names and the branch-name pattern.
+_GIT_REPO = re.compile(r"^[0-9A-Za-z_.-]+$")
+_EKSA_BRANCH = re.compile(r"^([0-9A-Za-z_+,]+)\.?/?([0-9A-Za-z\-_+,]+)$")
+
+
+def is_git_repo_name(name: str) -> bool:
+    return bool(_GIT_REPO.match(name))
+
+
+def is_eksa_branch_name(name: str) -> bool:
+    """EKS-A's (stricter than git's) branch-name pattern."""
+    return bool(_EKSA_BRANCH.match(name))
 
 
 def is_dns1123_subdomain(value: str) -> bool:

@@ -31,6 +31,7 @@ class TinkerbellDatacenterConfig(KubeObject):
 
 class TinkerbellMachineConfigSpec(EksaModel):
     hardware_selector: dict[str, YamlStr] | None = None
+    hardware_affinity: dict[str, Any] | None = None
     template_ref: Ref | None = None
     os_family: YamlStr | None = None
     os_image_url: YamlStr | None = Field(default=None, alias="osImageURL")

@@ -25,7 +25,9 @@ from eksa_temporal.spec.rules_util import (
     is_qualified_name,
     minor_version,
 )
+from eksa_temporal.spec.validate_kubelet import kubelet_rules
 from eksa_temporal.spec.validate_network import network_rules, proxy_rules, registry_mirror_rules
+from eksa_temporal.spec.validate_rollout import control_plane_rollout, worker_rollout_and_scaling
 
 CLUSTER_NAME = re.compile(r"^[a-zA-Z][a-zA-Z0-9-]+$")
 WORKERLESS_KINDS = ("TinkerbellDatacenterConfig", "SimDatacenterConfig")
@@ -38,17 +40,19 @@ NET = "spec.clusterNetwork"
 
 def _name(c: Collector, cluster: Cluster) -> None:
     name = cluster.name
-    if not CLUSTER_NAME.match(name):
+    if not name:
+        c.error("metadata.name", "the Cluster has no name", "set metadata.name, e.g. my-cluster")
+    elif not CLUSTER_NAME.match(name):
         c.error(
             "metadata.name",
             f'cluster name "{name}" is invalid: it must match ^[a-zA-Z][a-zA-Z0-9-]+$',
             "use letters, digits and '-', starting with a letter (e.g. my-cluster)",
         )
-    elif len(name) > 80:
+    elif len(name) > 35:
         c.error(
             "metadata.name",
-            f"number of characters in {name} should be less than 81",
-            "shorten the name",
+            f"number of characters in {name} should be less than 36",
+            "shorten the name to 35 characters or fewer (node names derive from it)",
         )
 
 
@@ -85,22 +89,24 @@ def _kubernetes_version(c: Collector, cluster: Cluster) -> None:
         if wparsed is None:
             c.error(path, f'kubernetesVersion "{wv}" is not MAJOR.MINOR', 'e.g. "1.30"')
         elif wparsed > parsed:
-            c.error(
+            c.warn(
                 path,
-                f"worker node group version {wv} cannot be greater than cluster version {version}",
-                "lower it",
+                f"worker node group version {wv} is newer than the cluster version {version}",
+                "lower it: upgrades reject a worker group newer than the control plane",
             )
         elif parsed[1] - wparsed[1] > 2 or wparsed[0] != parsed[0]:
-            c.error(
+            c.warn(
                 path,
-                f"worker node group version {wv} is more than 2 minor versions behind {version}",
-                "raise it",
+                f"cluster level minor version must be within 2 versions greater than worker node group version: {wv}",
+                "raise the worker group's version: upgrades reject a larger skew",
             )
 
 
 def _taints(c: Collector, path: str, taints: list[Taint] | None) -> None:
     for i, taint in enumerate(taints or []):
-        if not is_qualified_name(taint.key):
+        if not taint.key:
+            c.error(f"{path}[{i}].key", "taint key is empty", "set a key, e.g. dedicated")
+        elif not is_qualified_name(taint.key):
             c.error(
                 f"{path}[{i}].key",
                 f'taint key "{taint.key}" is not a valid qualified name',
@@ -109,7 +115,9 @@ def _taints(c: Collector, path: str, taints: list[Taint] | None) -> None:
         if taint.effect not in TAINT_EFFECTS:
             c.error(
                 f"{path}[{i}].effect",
-                f'taint effect "{taint.effect}" is invalid',
+                f'taint effect "{taint.effect}" is invalid'
+                if taint.effect
+                else "taint effect is empty",
                 f"use one of {', '.join(TAINT_EFFECTS)}",
             )
         if taint.value is not None and not is_label_value(taint.value):
@@ -124,7 +132,9 @@ def _labels(c: Collector, path: str, labels: dict[str, str] | None) -> None:
     for key, value in (labels or {}).items():
         if not is_qualified_name(key):
             c.error(
-                f"{path}.{key}", f'label key "{key}" is invalid', "use a valid Kubernetes label key"
+                f"{path}.{key}" if key else path,
+                f'label key "{key}" is invalid' if key else "a label key is empty",
+                "use a valid Kubernetes label key",
             )
         if not is_label_value(value):
             c.error(
@@ -192,26 +202,6 @@ def _control_plane(c: Collector, cluster: Cluster) -> None:
                     "OIDC flags cannot be set both in apiServerExtraArgs and through an OIDCConfig",
                     "remove one of them",
                 )
-    strategy = cp.upgrade_rollout_strategy
-    if strategy is not None:
-        if strategy.type not in ("RollingUpdate", "InPlace"):
-            c.error(
-                f"{CP}.upgradeRolloutStrategy.type",
-                f'upgrade rollout strategy type "{strategy.type}" is not supported',
-                "use RollingUpdate or InPlace",
-            )
-        elif strategy.type == "InPlace" and strategy.rolling_update is not None:
-            c.error(
-                f"{CP}.upgradeRolloutStrategy.rollingUpdate",
-                "rollingUpdate cannot be set with InPlace",
-                "remove rollingUpdate",
-            )
-        if strategy.rolling_update is not None and strategy.rolling_update.max_surge not in (0, 1):
-            c.error(
-                f"{CP}.upgradeRolloutStrategy.rollingUpdate.maxSurge",
-                "control plane maxSurge must be 0 or 1",
-                "use 0 or 1",
-            )
 
 
 def _workers(c: Collector, cluster: Cluster) -> None:
@@ -222,7 +212,7 @@ def _workers(c: Collector, cluster: Cluster) -> None:
         if kind not in WORKERLESS_KINDS:
             c.error(
                 WORKERS,
-                f"WorkerNodeGroupConfigs cannot be empty for {kind}",
+                f"WorkerNodeGroupConfigs cannot be empty for {kind or 'a Cluster without datacenterRef.kind'}",
                 "add a worker node group (name md-0, count 1)",
             )
         if cp_taints:
@@ -256,55 +246,11 @@ def _workers(c: Collector, cluster: Cluster) -> None:
                 "rename the group",
             )
         seen.add(group.name)
-        count = group.count if group.count is not None else 1
-        auto = group.autoscaling_configuration
-        if auto is None and count < 0:
-            c.error(
-                f"{path}.count",
-                "worker node count must be zero or greater if autoscaling is not enabled",
-                "set count >= 0",
-            )
-        if auto is not None:
-            if auto.min_count < 0:
-                c.error(
-                    f"{path}.autoscalingConfiguration.minCount",
-                    "min count must be non negative",
-                    "set minCount >= 0",
-                )
-            if auto.min_count > auto.max_count:
-                c.error(
-                    f"{path}.autoscalingConfiguration",
-                    "min count must be no greater than max count",
-                    "make minCount <= maxCount",
-                )
-            elif not auto.min_count <= count <= auto.max_count:
-                c.error(
-                    f"{path}.count",
-                    f"count {count} must be between minCount {auto.min_count} and maxCount {auto.max_count}",
-                    "adjust count or the autoscaling range",
-                )
         _taints(c, f"{path}.taints", group.taints)
         _labels(c, f"{path}.labels", group.labels)
         _mhc(c, f"{path}.machineHealthCheck", group.machine_health_check)
         if any(t.effect in ("NoExecute", "NoSchedule") for t in group.taints or []):
             fully_tainted += 1
-        strategy = group.upgrade_rollout_strategy
-        if strategy is not None:
-            if strategy.type not in ("RollingUpdate", "InPlace"):
-                c.error(
-                    f"{path}.upgradeRolloutStrategy.type",
-                    f'upgrade rollout strategy type "{strategy.type}" is not supported',
-                    "use RollingUpdate or InPlace",
-                )
-            ru = strategy.rolling_update
-            if ru is not None and (
-                ru.max_surge < 0 or ru.max_unavailable < 0 or ru.max_surge + ru.max_unavailable == 0
-            ):
-                c.error(
-                    f"{path}.upgradeRolloutStrategy.rollingUpdate",
-                    "maxSurge and maxUnavailable must be >= 0 and not both 0",
-                    "e.g. maxSurge: 1, maxUnavailable: 0",
-                )
     if fully_tainted == len(groups) and cluster.spec.management_cluster.name in ("", cluster.name):
         c.error(
             WORKERS,
@@ -410,7 +356,10 @@ def validate_cluster(cluster: Cluster) -> list[Finding]:
         _name,
         _kubernetes_version,
         _control_plane,
+        control_plane_rollout,
         _workers,
+        worker_rollout_and_scaling,
+        kubelet_rules,
         _etcd,
         network_rules,
         proxy_rules,

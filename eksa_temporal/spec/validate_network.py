@@ -11,7 +11,14 @@ import re
 from urllib.parse import urlsplit
 
 from eksa_temporal.spec.cluster import Cluster, ClusterNetwork
-from eksa_temporal.spec.rules_util import Collector, is_ip, is_port, parse_cidr, split_host_port
+from eksa_temporal.spec.rules_util import (
+    Collector,
+    is_domain,
+    is_ip,
+    is_port,
+    parse_cidr,
+    split_host_port,
+)
 
 CURATED_PACKAGES_REGISTRY = re.compile(r"^.*\.dkr\.ecr\..*\.amazonaws\.com$")
 NET = "spec.clusterNetwork"
@@ -73,6 +80,12 @@ def _cni(c: Collector, network: ClusterNetwork, datacenter_kind: str) -> None:
             f"{path}.policyEnforcementMode",
             f"cilium policyEnforcementMode {cilium.policy_enforcement_mode} not supported",
             "use default, always or never",
+        )
+    if cilium.routing_mode == "direct" and not cilium.ipv4_native_routing_cidr:
+        c.error(
+            f"{path}.ipv4NativeRoutingCIDR",
+            "direct routing mode requires IPv4NativeRoutingCIDR to be set",
+            "set ipv4NativeRoutingCIDR (e.g. the pod CIDR)",
         )
     if cilium.routing_mode not in (None, "", "overlay", "direct"):
         c.error(
@@ -179,14 +192,50 @@ def _endpoint_in_ranges(
             )
 
 
+def is_resolvable_name(host: str) -> bool:
+    """Static stand-in for EKS-A's DNS lookup of a proxy host: an IP, or a DNS name whose
+    top-level label is not all digits (``0.0.0.1234`` is neither an IP nor a name)."""
+    if is_ip(host):
+        return True
+    name = host.rstrip(".")
+    return is_domain(name) and not name.rsplit(".", 1)[-1].isdigit()
+
+
 def _proxy_address(c: Collector, path: str, value: str) -> None:
-    host_port = urlsplit(value).netloc if value.startswith("http") else value
+    """EKS-A's ``validateProxyData``: ``host:port`` or an ``http(s)://host:port`` URL, the
+    host an IP or a resolvable name (checked statically here), the port 1-65535."""
+    host_port = value
+    if value.startswith("http"):
+        try:
+            parts = urlsplit(value)
+        except ValueError:
+            parts = None
+        if parts is None or not parts.scheme or not value.split(":", 1)[-1].startswith("//"):
+            c.error(
+                path,
+                f"proxy {value} is invalid, please provide a valid URI",
+                "use http://host:port",
+            )
+            return
+        host_port = parts.netloc.rsplit("@", 1)[-1]
     split = split_host_port(host_port)
     if split is None or not split[0]:
         c.error(
             path,
             f"proxy endpoint {value} is invalid, please provide a valid proxy address",
             "use host:port or http://host:port",
+        )
+    elif not is_resolvable_name(split[0]):
+        c.error(
+            path,
+            f"proxy endpoint {split[0]} is invalid, please provide a valid proxy domain name or ip",
+            "use the proxy's IP address or DNS name",
+        )
+    elif not split[1]:
+        c.error(
+            path,
+            f"proxy endpoint {value} has no port, please provide a valid proxy port",
+            "add the port, e.g. :3128",
         )
     elif not is_port(split[1]):
         c.error(
@@ -230,11 +279,17 @@ def registry_mirror_rules(c: Collector, cluster: Cluster) -> None:
             "no value set for RegistryMirrorConfiguration.Endpoint",
             "set the mirror's host or IP",
         )
-    if not is_port(mirror.port or "443"):
+    if not is_port((mirror.port or "443").lstrip("+")):
         c.error(
             f"{path}.port",
             f"registry mirror port {mirror.port} is invalid, please provide a valid port",
             "use a port between 1 and 65535",
+        )
+    if mirror.ca_cert_content and "-----BEGIN CERTIFICATE-----" not in mirror.ca_cert_content:
+        c.error(
+            f"{path}.caCertContent",
+            "caCertContent is not a PEM certificate",
+            "paste the registry's CA certificate (-----BEGIN CERTIFICATE----- ...)",
         )
     ecr = 0
     for i, ns in enumerate(mirror.oci_namespaces or []):

@@ -12,11 +12,16 @@ from eksa_temporal.spec.clusterspec import ClusterSpec
 from eksa_temporal.spec.findings import Finding
 from eksa_temporal.spec.identity import AWSIamConfig, FluxConfig, GitOpsConfig, OIDCConfig
 from eksa_temporal.spec.kinds import DATACENTER_KIND, MACHINE_KIND, PROVIDER_BY_DATACENTER_KIND
-from eksa_temporal.spec.rules_util import Collector, is_git_branch
+from eksa_temporal.spec.rules_util import (
+    Collector,
+    is_eksa_branch_name,
+    is_git_repo_name,
+    object_prefix,
+)
 
 
 def _prefix(obj: KubeObject) -> str:
-    return f"{obj.kind}/{obj.name}: "
+    return object_prefix(obj.kind, obj.name)
 
 
 def references(spec: ClusterSpec) -> list[Finding]:
@@ -101,8 +106,16 @@ def _machine_refs(c: Collector, spec: ClusterSpec, machine_kind: str | None) -> 
         if ref.kind != machine_kind:
             c.error(
                 f"{path}.kind",
-                f'machineGroupRef kind "{ref.kind}" does not match the provider {spec.provider}',
+                f'machineGroupRef kind "{ref.kind}" does not match the provider {spec.provider}'
+                if ref.kind
+                else "machineGroupRef kind is not set",
                 f"use kind {machine_kind}",
+            )
+        elif not ref.name:
+            c.error(
+                f"{path}.name",
+                "machineGroupRef name is not set",
+                f"name the {machine_kind} to use",
             )
         elif spec.machine_config(ref.kind, ref.name) is None:
             c.error(
@@ -162,16 +175,31 @@ def oidc(config: OIDCConfig) -> list[Finding]:
 
 
 def aws_iam(config: AWSIamConfig) -> list[Finding]:
+    """EKS-A's ``validateAWSIamConfig`` (+ our partition check)."""
     c = Collector(check="aws-iam", prefix=_prefix(config))
     spec = config.spec
+    if not spec.aws_region:
+        c.error("spec.awsRegion", "AWSIamConfig AWSRegion is a required field", "set awsRegion")
     if not spec.backend_mode:
         c.error(
             "spec.backendMode",
             "AWSIamConfig BackendMode is a required field",
             "set backendMode, e.g. [EKSConfigMap]",
         )
-    if not spec.aws_region:
-        c.error("spec.awsRegion", "AWSIamConfig AWSRegion is a required field", "set awsRegion")
+    for i, mode in enumerate(spec.backend_mode or []):
+        if mode == "MountedFile":
+            c.error(
+                f"spec.backendMode[{i}]",
+                "AWSIamConfig BackendMode does not support MountedFile backend",
+                "use EKSConfigMap (or CRD)",
+            )
+        elif mode == "EKSConfigMap" and not spec.map_roles and not spec.map_users:
+            c.warn(
+                f"spec.backendMode[{i}]",
+                "AWS IAM Authenticator mapRoles and mapUsers specification is empty: "
+                "no IAM role or user is mapped to users/groups with backendMode EKSConfigMap",
+                "add mapRoles or mapUsers",
+            )
     for i, role in enumerate(spec.map_roles or []):
         if not role.role_arn:
             c.error(
@@ -207,7 +235,26 @@ def aws_iam(config: AWSIamConfig) -> list[Finding]:
     return c.findings
 
 
+def _branch(c: Collector, path: str, branch: str | None) -> None:
+    if branch and not is_eksa_branch_name(branch):
+        c.error(
+            path,
+            f"{branch} is not a valid git branch name, please check with this documentation https://git-scm.com/docs/git-check-ref-format for valid git branch names",
+            "use a branch name such as main or feature/x",
+        )
+
+
+def _repository(c: Collector, path: str, repository: str) -> None:
+    if not is_git_repo_name(repository):
+        c.error(
+            path,
+            f"{repository} is not a valid git repository name, name can contain only letters, digits, '_', '-' and '.'",
+            "use the repository's name only (no owner or URL)",
+        )
+
+
 def gitops(config: GitOpsConfig) -> list[Finding]:
+    """EKS-A's ``validateGitOpsConfig``."""
     c = Collector(check="gitops", prefix=_prefix(config))
     github = config.spec.flux.github
     if not github.owner:
@@ -222,57 +269,71 @@ def gitops(config: GitOpsConfig) -> list[Finding]:
             "'repository' is not set or empty in gitOps.flux; repository is a required field",
             "set the repository name",
         )
-    if github.branch and not is_git_branch(github.branch):
-        c.error(
-            "spec.flux.github.branch",
-            f"'{github.branch}' is not a valid git branch name",
-            "use a valid branch name, e.g. main",
-        )
+    else:
+        _repository(c, "spec.flux.github.repository", github.repository)
+    _branch(c, "spec.flux.github.branch", github.branch)
     return c.findings
 
 
 def flux(config: FluxConfig) -> list[Finding]:
+    """EKS-A's ``validateFluxConfig``."""
     c = Collector(check="flux", prefix=_prefix(config))
     spec = config.spec
-    if (spec.github is None) == (spec.git is None):
-        c.error("spec", "must specify exactly one of github or git", "keep one provider block")
+    if spec.github is not None and spec.git is not None:
+        c.error("spec", "must specify only one provider", "keep either github or git")
+    elif spec.github is None and spec.git is None:
+        c.error(
+            "spec",
+            "must specify a provider. Valid options are git and github",
+            "add spec.github or spec.git",
+        )
     if spec.github is not None:
         if not spec.github.owner:
             c.error(
                 "spec.github.owner",
-                "'owner' is not set or empty in FluxConfig; owner is a required field",
-                "set it",
+                "'owner' is not set or empty in githubProviderConfig; owner is a required field",
+                "set the GitHub owner",
             )
         if not spec.github.repository:
             c.error(
                 "spec.github.repository",
-                "'repository' is not set or empty in FluxConfig; repository is a required field",
-                "set it",
+                "'repository' is not set or empty in githubProviderConfig; repository is a required field",
+                "set the repository name",
             )
+        else:
+            _repository(c, "spec.github.repository", spec.github.repository)
     if spec.git is not None:
-        url = spec.git.repository_url
-        if not url:
-            c.error(
-                "spec.git.repositoryUrl",
-                "'repositoryUrl' is not set or empty in FluxConfig",
-                "set an ssh:// URL",
-            )
-        elif not url.startswith("ssh://"):
-            c.error(
-                "spec.git.repositoryUrl",
-                f"'{url}' is not a valid git repository URL; use the ssh:// form",
-                "e.g. ssh://git@host/org/repo.git",
-            )
-        if spec.git.ssh_key_algorithm not in (None, "", "rsa", "ecdsa", "ed25519"):
-            c.error(
-                "spec.git.sshKeyAlgorithm",
-                f"ssh key algorithm {spec.git.ssh_key_algorithm} is not supported",
-                "use rsa, ecdsa or ed25519",
-            )
-    if spec.branch and not is_git_branch(spec.branch):
-        c.error(
-            "spec.branch",
-            f"'{spec.branch}' is not a valid git branch name",
-            "use a valid branch name, e.g. main",
-        )
+        _git(c, spec.git.repository_url, spec.git.ssh_key_algorithm)
+    _branch(c, "spec.branch", spec.branch)
     return c.findings
+
+
+def _git(c: Collector, url: str, algorithm: str | None) -> None:
+    if not url:
+        c.error(
+            "spec.git.repositoryUrl",
+            "'repositoryUrl' is not set or empty in gitProviderConfig; repositoryUrl is a required field",
+            "set an ssh:// URL",
+        )
+        return
+    if algorithm and algorithm not in ("rsa", "ecdsa", "ed25519"):
+        c.error(
+            "spec.git.sshKeyAlgorithm",
+            "'sshKeyAlgorithm' does not have a valid value in gitProviderConfig; sshKeyAlgorithm must be amongst rsa, ecdsa, ed25519",
+            "use rsa, ecdsa or ed25519",
+        )
+    try:
+        scheme = urlsplit(url).scheme
+    except ValueError:
+        c.error(
+            "spec.git.repositoryUrl",
+            f"unable to parse repository url {url}",
+            "e.g. ssh://git@host/org/repo.git",
+        )
+        return
+    if scheme != "ssh":
+        c.error(
+            "spec.git.repositoryUrl",
+            f"invalid repository url scheme: {scheme or '(none)'}",
+            "use the ssh:// form, e.g. ssh://git@host/org/repo.git",
+        )

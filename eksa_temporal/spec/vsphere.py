@@ -48,7 +48,8 @@ class VSphereMachineConfigSpec(EksaModel):
     storage_policy_name: YamlStr | None = None
     template: YamlStr | None = None
     users: list[UserConfiguration] | None = None
-    tag_ids: list[YamlStr] | None = Field(default=None, alias="tagIDs")
+    networks: list[YamlStr] | None = None
+    tag_ids: list[YamlStr] | None = Field(default=None, alias="tags")  # Go field TagIDs
     clone_mode: YamlStr | None = None
     host_os_configuration: dict[str, Any] | None = Field(default=None, alias="hostOSConfiguration")
 
