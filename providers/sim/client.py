@@ -101,12 +101,16 @@ class SimClient:
         return False
 
     def clusters(self) -> list[dict[str, Any]]:
-        """``[{"name", "url"}]`` of every virtual cluster."""
+        """``[{"name", "url", "labels"}]`` of every virtual cluster."""
         return list(self._json("GET", "/sim/clusters")["clusters"])
 
-    def create_cluster(self, name: str) -> dict[str, Any]:
-        """Create (idempotent): ``{"name", "url", "kubeconfig", "created"}``."""
-        result: dict[str, Any] = self._json("POST", "/sim/clusters", {"name": name})
+    def create_cluster(self, name: str, labels: dict[str, str] | None = None) -> dict[str, Any]:
+        """Create (idempotent; ``labels`` are set at creation only):
+        ``{"name", "url", "labels", "kubeconfig", "created"}``."""
+        body: dict[str, Any] = {"name": name}
+        if labels:
+            body["labels"] = labels
+        result: dict[str, Any] = self._json("POST", "/sim/clusters", body)
         return result
 
     def delete_cluster(self, name: str) -> None:
@@ -117,6 +121,10 @@ class SimClient:
 
     def machines(self) -> list[dict[str, Any]]:
         return list(self._json("GET", "/sim/machines")["machines"])
+
+    def delete_machine(self, machine_id: str) -> bool:
+        """Mark machine ``machine_id`` deleted; False when it was already gone (idempotent)."""
+        return bool(self._json("DELETE", f"/sim/machines/{machine_id}")["deleted"])
 
     def knobs(self) -> Knobs:
         return Knobs.model_validate(self._json("GET", "/sim/knobs"))

@@ -1,11 +1,14 @@
 """The ``eksa-temporal sim serve`` process: the Kubernetes API emulator (every virtual
 cluster), the admin API, and the simulated controllers, on one asyncio loop.
 
-State lives in ``DIR`` (``store.db``, ``knobs.json``, ``admin-token`` 0600 and ``tls/``
-generated once). It serves HTTPS on ``--listen`` (kubectl sends tokens only over TLS) and
-the same API over plain HTTP on a second free port (for Python clients and benchmarks);
-``DIR/server.json`` (``{"url", "http_url", "pid", "ca_file"}``) is written once listening and
-removed on a clean exit. Called by ``eksa_temporal.cli.sim_cmds``.
+State lives in ``DIR`` (``store.db`` with every cluster's token and Secret, ``machines.db``,
+``knobs.json``, ``admin-token``, ``port``, ``server.json`` and ``tls/`` generated once), all
+owner-only: the process runs with umask 077, the folder is 0700 and files left by an older
+version are set to 0600 on start. It serves HTTPS on ``--listen`` (kubectl sends tokens only
+over TLS); with ``http=True`` (``sim serve --http``) also the same API over plain HTTP on a
+second free port, for benchmarks only. ``DIR/server.json`` (``{"url", "http_url", "pid",
+"ca_file"}``, ``http_url`` null without ``--http``) is written once listening and removed on
+a clean exit. Called by ``eksa_temporal.cli.sim_cmds``.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from typing import Any
 
 from aiohttp import web
 
+from eksa_temporal.files import PRIVATE_UMASK, SQLITE_SIDECARS, private_dir, tighten, write_private
 from providers.sim.apiserver import tls
 from providers.sim.apiserver.admin import AdminAPI, KnobState, fault_middleware
 from providers.sim.apiserver.discovery import K8S_VERSION, Discovery
@@ -36,6 +40,23 @@ log = logging.getLogger(__name__)
 SERVER_FILE = "server.json"
 TOKEN_FILE = "admin-token"
 PORT_FILE = "port"
+# what the state dir holds (set to 0600 / 0700 on start, in case an older version made them)
+STATE_FILES = ("store.db", "machines.db", "knobs.json", TOKEN_FILE, PORT_FILE, SERVER_FILE, "tls", "kubeconfigs")
+
+
+def secure_state_dir(state_dir: Path) -> None:
+    """Make the state dir 0700 and what it holds owner-only (files 0600, folders 0700)."""
+    private_dir(state_dir)
+    for name in STATE_FILES:
+        path = state_dir / name
+        tighten(path)
+        if name.endswith(".db"):
+            for suffix in SQLITE_SIDECARS:
+                tighten(state_dir / (name + suffix))
+        elif path.is_dir() and not path.is_symlink():
+            for child in path.iterdir():
+                if not child.is_symlink():
+                    tighten(child)
 
 
 def admin_token(state_dir: Path) -> str:
@@ -68,6 +89,24 @@ def _machine_lister(state_dir: Path) -> Callable[[], list[dict[str, Any]]]:
         return list(holder[0].list())
 
     return machines
+
+
+def _machine_deleter(state_dir: Path) -> Callable[[str], bool | None] | None:
+    """Mark one inventory machine deleted: True, False when already gone, None when unknown."""
+    try:
+        inventory_mod = importlib.import_module("providers.sim.controllers.inventory")
+    except ImportError:
+        return None
+    holder: list[Any] = []
+
+    def delete(machine_id: str) -> bool | None:
+        if not holder:
+            holder.append(inventory_mod.Inventory(state_dir))
+        if holder[0].by_id(machine_id) is None:
+            return None
+        return bool(holder[0].mark_deleted(machine_id))
+
+    return delete
 
 
 async def _run_controllers(store: Store, state_dir: Path, knobs: Callable[[], Knobs], stop: asyncio.Event) -> None:
@@ -108,11 +147,9 @@ def _bound_port(site: web.TCPSite, default: int) -> int:
     return int(sockets[0].getsockname()[1]) if sockets else default
 
 
-def _write_server_file(state_dir: Path, url: str, http_url: str) -> None:
-    tmp = state_dir / (SERVER_FILE + ".tmp")
-    tmp.write_text(json.dumps({"url": url, "http_url": http_url, "pid": os.getpid(),
-                               "ca_file": str(state_dir / "tls" / tls.CA_FILE)}))
-    tmp.replace(state_dir / SERVER_FILE)
+def _write_server_file(state_dir: Path, url: str, http_url: str | None) -> None:
+    write_private(state_dir / SERVER_FILE, json.dumps({"url": url, "http_url": http_url, "pid": os.getpid(),
+                                                       "ca_file": str(state_dir / "tls" / tls.CA_FILE)}))
 
 
 def _remove_server_file(state_dir: Path) -> None:
@@ -133,7 +170,7 @@ async def _version(_: web.Request) -> web.Response:
 def build_app(store: Store, state_dir: Path, knob_state: KnobState, token: str,
               address: Callable[[], str], *, bookmark_seconds: float = 1.0) -> web.Application:
     api = ClusterAPI(store, Discovery(), address, bookmark_seconds)
-    admin = AdminAPI(store, knob_state, token, _machine_lister(state_dir))
+    admin = AdminAPI(store, knob_state, token, _machine_lister(state_dir), _machine_deleter(state_dir))
     app = web.Application(middlewares=[fault_middleware(knob_state)], client_max_size=256 * 1024 * 1024)
     app[STOPPING_KEY] = asyncio.Event()
     app.add_routes(admin.routes())
@@ -146,11 +183,14 @@ def build_app(store: Store, state_dir: Path, knob_state: KnobState, token: str,
 
 async def serve(state_dir: Path, listen: str = "127.0.0.1:0", knobs: Knobs | None = None, *,
                 stop: asyncio.Event | None = None, controllers: bool = True,
-                bookmark_seconds: float = 1.0, watch_window: int = 20_000,
+                bookmark_seconds: float = 1.0, watch_window: int = 20_000, http: bool = False,
                 on_ready: Callable[[str], None] | None = None) -> None:
-    """Run until SIGTERM/SIGINT (or ``stop``); the state dir is created if needed.
-    ``on_ready(url)`` is called once listening (after ``server.json`` is written)."""
-    state_dir.mkdir(parents=True, exist_ok=True)
+    """Run until SIGTERM/SIGINT (or ``stop``); the state dir is created if needed (0700, and
+    this process's umask becomes 077: call it in the ``sim serve`` process only). ``http``
+    adds the plain-HTTP listener. ``on_ready(url)`` is called once listening (after
+    ``server.json`` is written)."""
+    os.umask(PRIVATE_UMASK)
+    secure_state_dir(state_dir)
     stop = stop or asyncio.Event()
     store = Store(state_dir, window=watch_window)
     knob_state = KnobState(state_dir, knobs)
@@ -163,12 +203,14 @@ async def serve(state_dir: Path, listen: str = "127.0.0.1:0", knobs: Knobs | Non
     await runner.setup()
     site = await _start_tls_site(runner, state_dir, host, port)
     port = _bound_port(site, port)
-    (state_dir / PORT_FILE).write_text(str(port))
-    plain = web.TCPSite(runner, host, 0, backlog=1024, shutdown_timeout=1.0)
-    await plain.start()
+    write_private(state_dir / PORT_FILE, str(port))
+    http_url: str | None = None
+    if http:
+        plain = web.TCPSite(runner, host, 0, backlog=1024, shutdown_timeout=1.0)
+        await plain.start()
+        http_url = f"http://{host}:{_bound_port(plain, 0)}"
     address[0] = f"{host}:{port}"
     url = f"https://{host}:{port}"
-    http_url = f"http://{host}:{_bound_port(plain, 0)}"
     store.base_url = url
     store.ca_pem = tls.ca_pem(state_dir)
     loop = asyncio.get_running_loop()

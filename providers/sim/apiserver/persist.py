@@ -2,13 +2,14 @@
 
 The database is the durable copy; memory is the read path. Every acknowledged write is
 committed before the HTTP response is sent (WAL + ``synchronous=NORMAL`` survives a
-process crash, ``kill -9`` included). Tables: ``clusters`` (name, token), ``objects``
+process crash, ``kill -9`` included). Tables: ``clusters`` (name, token, labels JSON), ``objects``
 (one row per object, JSON text) and ``meta`` (the global resourceVersion counter). Used
 by ``apiserver.store`` only.
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,6 +31,9 @@ class Database:
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.executescript(_SCHEMA)
+        columns = {row[1] for row in self.conn.execute("PRAGMA table_info(clusters)")}
+        if "labels" not in columns:  # a store.db written before virtual clusters had labels
+            self.conn.execute("ALTER TABLE clusters ADD COLUMN labels TEXT NOT NULL DEFAULT '{}'")
 
     def close(self) -> None:
         self.conn.close()
@@ -38,8 +42,11 @@ class Database:
         row = self.conn.execute("SELECT value FROM meta WHERE key='rv'").fetchone()
         return int(row[0]) if row else 0
 
-    def load_clusters(self) -> list[tuple[str, str]]:
-        return [(str(n), str(t)) for n, t in self.conn.execute("SELECT name, token FROM clusters")]
+    def load_clusters(self) -> list[tuple[str, str, dict[str, str]]]:
+        """(name, token, labels) of every virtual cluster."""
+        rows = self.conn.execute("SELECT name, token, labels FROM clusters")
+        return [(str(n), str(t), {str(k): str(v) for k, v in json.loads(ls or "{}").items()})
+                for n, t, ls in rows]
 
     def load_objects(self) -> Iterator[tuple[str, str, str]]:
         """(cluster, gk, json) rows; CRDs first so their types exist before their objects."""
@@ -48,8 +55,9 @@ class Database:
         for cluster, gk, data in cur:
             yield str(cluster), str(gk), str(data)
 
-    def put_cluster(self, name: str, token: str) -> None:
-        self.conn.execute("INSERT OR REPLACE INTO clusters VALUES (?, ?)", (name, token))
+    def put_cluster(self, name: str, token: str, labels: dict[str, str] | None = None) -> None:
+        self.conn.execute("INSERT OR REPLACE INTO clusters (name, token, labels) VALUES (?, ?, ?)",
+                          (name, token, json.dumps(labels or {}, sort_keys=True)))
 
     def delete_cluster(self, name: str) -> None:
         self.conn.execute("BEGIN")

@@ -53,6 +53,8 @@ class VirtualCluster:
     uids: dict[str, tuple[GK, Key]] = field(default_factory=dict)
     dependents: dict[str, set[tuple[GK, Key]]] = field(default_factory=dict)
     sorted_keys: dict[GK, list[Key]] = field(default_factory=dict)
+    # set once at creation (e.g. the owner identity of the operation that made it)
+    labels: dict[str, str] = field(default_factory=dict)
     epoch: int = 0  # bumped when the set of resource types changes
     _by_path: dict[tuple[str, str, str], ResourceType] | None = None
 

@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
+from eksa_temporal.files import private_sqlite
 from providers.sim.apiserver import fields
 from providers.sim.apiserver.common import (
     BadRequest,
@@ -64,7 +65,8 @@ class Store:
 
     def __init__(self, state_dir: Path, *, window: int = 20_000) -> None:
         state_dir.mkdir(parents=True, exist_ok=True)
-        self.db = Database(state_dir / "store.db")
+        # every cluster's token and Secret: owner-only, the -wal/-shm files included
+        self.db = Database(private_sqlite(state_dir / "store.db"))
         self.rv = self.db.load_rv()
         self.hub = EventHub(window, self.rv)
         self.vcs: dict[str, VirtualCluster] = {}
@@ -73,8 +75,8 @@ class Store:
         self._load()
 
     def _load(self) -> None:
-        for name, token in self.db.load_clusters():
-            self.vcs[name] = VirtualCluster(name, token)
+        for name, token, labels in self.db.load_clusters():
+            self.vcs[name] = VirtualCluster(name, token, labels=labels)
         for cluster, gk_text, data in self.db.load_objects():
             vc = self.vcs.get(cluster)
             if vc is None:
@@ -95,27 +97,32 @@ class Store:
     def clusters(self) -> list[str]:
         return sorted(self.vcs)
 
+    def cluster_labels(self, name: str) -> dict[str, str]:
+        """The labels virtual cluster ``name`` was created with (NotFound when absent)."""
+        return dict(self.vc(name).labels)
+
     def vc(self, cluster: str) -> VirtualCluster:
         vc = self.vcs.get(cluster)
         if vc is None:
             raise NotFound(f'virtual cluster "{cluster}" not found')
         return vc
 
-    def ensure_cluster(self, name: str) -> VirtualCluster:
-        """Create the virtual cluster (with its default namespaces) unless it exists."""
+    def ensure_cluster(self, name: str, labels: dict[str, str] | None = None) -> VirtualCluster:
+        """Create the virtual cluster (with its default namespaces and ``labels``) unless it
+        exists; an existing cluster keeps the labels it was created with."""
         vc = self.vcs.get(name)
         if vc is not None:
             return vc
-        vc = self.vcs[name] = VirtualCluster(name, secrets.token_urlsafe(24))
-        self.db.put_cluster(name, vc.token)
+        vc = self.vcs[name] = VirtualCluster(name, secrets.token_urlsafe(24), labels=dict(labels or {}))
+        self.db.put_cluster(name, vc.token, vc.labels)
         for ns in DEFAULT_NAMESPACES:
             self.create_typed(vc, NAMESPACE_TYPE, None, {"apiVersion": "v1", "kind": "Namespace",
                                                           "metadata": {"name": ns}}, WriteOpts())
         return vc
 
-    def create_virtual_cluster(self, name: str) -> str:
-        """Create (idempotent) and return the cluster's kubeconfig text."""
-        self.ensure_cluster(name)
+    def create_virtual_cluster(self, name: str, labels: dict[str, str] | None = None) -> str:
+        """Create (idempotent, labels set at creation only) and return the kubeconfig text."""
+        self.ensure_cluster(name, labels)
         return self.kubeconfig(name)
 
     def kubeconfig(self, name: str) -> str:

@@ -6,8 +6,11 @@ The SimMachine reconciler records *provisioning intent* here (a row in state
 delay, so a ``kill -9`` mid-boot resumes the same machine instead of provisioning a second
 one. A row is keyed by ``owner_key`` (the SimMachine that asked for it) and by
 ``provider_id`` (``sim://<cluster>/<id>``); after a clusterctl-style move the SimMachine
-has a new UID but keeps ``spec.providerID``, which is how it is adopted. The admin API
-(``GET /sim/machines``) and the sim provider's leak cleanup read it through ``Inventory``.
+has a new UID but keeps ``spec.providerID``, which is how it is adopted. A row also keeps
+``owner``: the owner identity label (``eksa_temporal.ownership.OWNER_LABEL``) of the CAPI
+Cluster the machine was provisioned for, as a cloud keeps a VM's tags; cleanup removes
+machines by that value, never by cluster name. The admin API (``GET /sim/machines``,
+``DELETE /sim/machines/ID``) reads and changes it through ``Inventory``.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+
+from eksa_temporal.files import private_sqlite
 
 DB_NAME = "machines.db"
 
@@ -42,7 +47,8 @@ CREATE TABLE IF NOT EXISTS machines (
     ready_at REAL,
     deleted_at REAL,
     fail INTEGER NOT NULL DEFAULT 0,
-    failure TEXT
+    failure TEXT,
+    owner TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS machines_owner ON machines(owner_key);
 CREATE INDEX IF NOT EXISTS machines_cluster ON machines(cluster);
@@ -72,6 +78,7 @@ class MachineRecord:
     fail: bool
     failure: str | None
     seq: int
+    owner: str = ""
 
     @property
     def exists(self) -> bool:
@@ -90,10 +97,14 @@ class Inventory:
     def __init__(self, state_dir: Path) -> None:
         state_dir.mkdir(parents=True, exist_ok=True)
         self.path = state_dir / DB_NAME
-        self._db = sqlite3.connect(self.path, timeout=10.0, isolation_level=None)
+        self._db = sqlite3.connect(private_sqlite(self.path), timeout=10.0, isolation_level=None)
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
+        with _transaction(self._db):
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(machines)")}
+            if columns and "owner" not in columns:  # a machines.db from before owners
+                self._db.execute("ALTER TABLE machines ADD COLUMN owner TEXT NOT NULL DEFAULT ''")
         self._db.executescript(_SCHEMA)
 
     def close(self) -> None:
@@ -112,6 +123,10 @@ class Inventory:
                 "SELECT * FROM machines WHERE cluster = ? ORDER BY seq", (cluster,)
             ).fetchall()
         return [_record(r) for r in rows]
+
+    def by_id(self, machine_id: str) -> MachineRecord | None:
+        row = self._db.execute("SELECT * FROM machines WHERE id = ?", (machine_id,)).fetchone()
+        return _record(row) if row else None
 
     def by_provider_id(self, provider_id: str) -> MachineRecord | None:
         row = self._db.execute(
@@ -138,12 +153,14 @@ class Inventory:
         jitter_seconds: float,
         failure_rate: float,
         scheme: str = "sim",
+        owner: str = "",
     ) -> MachineRecord:
         """Record provisioning intent for ``owner_key`` (idempotent: an existing row for the
         owner is returned unchanged). Boot time and failure are drawn from a generator
         seeded by ``seed`` and the machine's sequence number, so a run is reproducible.
         ``scheme`` shapes the provider ID (``provider_id_for``); other schemes than ``sim``
-        get a full UUID as machine id, as a vSphere VM's BIOS UUID."""
+        get a full UUID as machine id, as a vSphere VM's BIOS UUID. ``owner`` is the owner
+        identity the machine is tagged with (empty: untagged)."""
         with _transaction(self._db):
             existing = self.by_owner(owner_key)
             if existing is not None:
@@ -156,7 +173,7 @@ class Inventory:
             machine_id = uuid.uuid4().hex[:10] if scheme == "sim" else str(uuid.uuid4())
             self._db.execute(
                 "INSERT INTO machines (seq, id, provider_id, cluster, machine, owner_key, state,"
-                " created_at, boot_at, fail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " created_at, boot_at, fail, owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     seq,
                     machine_id,
@@ -168,6 +185,7 @@ class Inventory:
                     now,
                     now + boot_seconds + jitter,
                     int(fail),
+                    owner,
                 ),
             )
         record = self.by_owner(owner_key)
@@ -233,4 +251,5 @@ def _record(row: sqlite3.Row) -> MachineRecord:
         fail=bool(row["fail"]),
         failure=row["failure"],
         seq=row["seq"],
+        owner=row["owner"] or "",
     )

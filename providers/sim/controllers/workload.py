@@ -39,7 +39,7 @@ def workload_cluster_name(capi_cluster: str) -> str:
 class VirtualClusters(Protocol):
     """What the emulator's store offers beyond ``ObjectStore`` (``apiserver.store.Store``)."""
 
-    def create_virtual_cluster(self, name: str) -> str: ...
+    def create_virtual_cluster(self, name: str, labels: dict[str, str] | None = None) -> str: ...
 
     def delete_virtual_cluster(self, name: str) -> None: ...
 
@@ -50,9 +50,10 @@ def _vcs(ctx: Ctx) -> VirtualClusters:
     return cast(VirtualClusters, ctx.store)
 
 
-def ensure_virtual_cluster(ctx: Ctx, name: str) -> None:
+def ensure_virtual_cluster(ctx: Ctx, name: str, labels: dict[str, str] | None = None) -> None:
+    """Create virtual cluster ``name`` with ``labels`` unless it exists (it keeps its own)."""
     if name not in ctx.store.clusters():
-        _vcs(ctx).create_virtual_cluster(name)  # idempotent
+        _vcs(ctx).create_virtual_cluster(name, labels)  # idempotent
 
 
 def delete_virtual_cluster(ctx: Ctx, name: str) -> bool:

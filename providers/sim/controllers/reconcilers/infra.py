@@ -8,6 +8,11 @@ infrastructure machine provisions a machine in the inventory, waits its boot tim
 creates the workload cluster's Node and reports ``spec.providerID`` (``sim://<cluster>/<id>``
 or ``<scheme>://<uuid>``).
 
+Whatever is made for a CAPI Cluster carries the Cluster's owner identity label
+(``eksa_temporal.ownership.OWNER_LABEL``), as a cloud propagates a cluster's tags: the
+workload virtual cluster is created with it and each inventory machine records it, so
+cleanup can remove exactly what one operation made.
+
 Provisioning is crash-safe: the intent (inventory row keyed by the machine object's
 identity, with its boot deadline and seeded failure decision) is written before waiting,
 so a restarted sim finishes the same machine. A machine object that already carries a
@@ -22,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from eksa_temporal.ownership import OWNER_LABEL
 from providers.sim.controllers import objects as o
 from providers.sim.controllers import workload as w
 from providers.sim.controllers.context import Ctx
@@ -52,6 +58,11 @@ Deprovision = Callable[[Ctx, o.Obj, MachineRecord], "float | None"]
 
 def _no_check(ctx: Ctx, obj: o.Obj) -> tuple[str, str] | None:
     return None
+
+
+def owner_of(cluster: o.Obj | None) -> str:
+    """The owner identity label value of a CAPI Cluster ('' when it carries none)."""
+    return str(o.labels(cluster).get(OWNER_LABEL) or "") if cluster is not None else ""
 
 
 @dataclass(frozen=True)
@@ -114,7 +125,8 @@ def reconcile_infra_cluster(kind: InfraKind, ctx: Ctx, ic: o.Obj) -> float | Non
         _set_cluster(kind, ctx, ic, problem)
         return CHECK_REQUEUE_SECONDS
     workload = w.workload_cluster_name(cname)
-    w.ensure_virtual_cluster(ctx, workload)
+    owner = owner_of(cluster)
+    w.ensure_virtual_cluster(ctx, workload, {OWNER_LABEL: owner} if owner else None)
     if not (o.spec(ic).get("controlPlaneEndpoint") or {}).get("host"):
         host, port = w.endpoint(ctx, workload)
         ic = ctx.patch(ic, {"spec": {"controlPlaneEndpoint": {"host": host, "port": port}}}) or ic
@@ -176,6 +188,7 @@ def reconcile_infra_machine(kind: InfraKind, ctx: Ctx, im: o.Obj) -> float | Non
             jitter_seconds=knobs.boot_jitter_seconds,
             failure_rate=knobs.machine_failure_rate,
             scheme=kind.scheme,
+            owner=owner_of(cluster),
         )
     if record.state == PROVISIONING and kind.provision is not None:
         step = kind.provision(ctx, im, cluster, record)
