@@ -2,19 +2,24 @@
 ``setup-validate-upgrade`` and ``setup-validate-delete``: every check before any side effect.
 
 Order: the spec (load + EKS-A's static rules -> ``InvalidSpec``), the provider's
-credentials (``BadCredentials``) and preflight (``PreflightFailed``), then per operation:
-create refuses when ``<c>/<c>-eks-a-cluster.kubeconfig`` exists - unless this very
-workflow run wrote it (an ownership marker ``<c>/generated/<c>.owner`` records the run that
-passed validation, so the step re-run after a crash accepts its own output); upgrade
-applies ``upgrade_rules`` against the cluster's written config. Nothing here changes
-infrastructure.
+credentials (``BadCredentials``), for a create the existence check, then the provider's
+preflight (``PreflightFailed``); then per operation. A create refuses a cluster that
+already exists (``ClusterExists``, one line naming where it was found and what to do):
+``activities.existing`` asks the infrastructure, the management cluster, the bootstrap
+cluster and the output folder, and accepts what this very workflow run made (its owner
+identity; an ownership marker ``<c>/generated/<c>.owner`` records the run that passed
+validation), so the step re-run after a crash accepts its own output. Upgrade applies
+``upgrade_rules`` against the cluster's written config. Nothing here changes
+infrastructure; the marker is written only once every check passed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from activities import steps
 from activities.common import (
@@ -28,13 +33,15 @@ from activities.common import (
     PREFLIGHT_FAILED,
     UNSUPPORTED_UPGRADE,
     claim,
+    current_run,
     findings_error,
     load_spec,
     log,
-    owned_by_this_run,
     permanent,
 )
+from activities.existing import find_existing_cluster
 from activities.models import ValidateInput, ValidateResult
+from activities.ownership import current_owner
 from activities.upgrade_rules import IMMUTABLE, upgrade_findings
 from eksa_temporal.kube.client import kube_for
 from eksa_temporal.spec import ClusterSpec, Finding, check_spec_text
@@ -53,9 +60,14 @@ class ValidateActivities:
             raise permanent(str(exc), "use a supported datacenterRef kind", INVALID_SPEC) from exc
 
     def _common(
-        self, inp: ValidateInput, *, skip_ip_check: bool
+        self,
+        inp: ValidateInput,
+        *,
+        skip_ip_check: bool,
+        before_preflight: Callable[[ClusterSpec, Provider], str] | None = None,
     ) -> tuple[ClusterSpec, list[str], list[str]]:
-        """Spec, credentials, preflight; returns the spec, passed check names, warnings."""
+        """Spec, credentials, ``before_preflight`` (returns the name of the check it
+        passed), preflight; returns the spec, passed check names, warnings."""
         spec = load_spec(inp)
         _, findings = check_spec_text(inp.spec_yaml)
         warnings = [f.line() for f in findings if not f.is_error]
@@ -65,6 +77,8 @@ class ValidateActivities:
         self._raise_on(creds, BAD_CREDENTIALS, "credentials check failed")
         warnings += [f.line() for f in creds if not f.is_error]
         passed.append("credentials")
+        if before_preflight is not None:
+            passed.append(before_preflight(spec, provider))
         pre = provider.preflight(spec, PreflightOptions(skip_ip_check=skip_ip_check))
         self._raise_on(pre, PREFLIGHT_FAILED, "preflight checks failed")
         warnings += [f.line() for f in pre if not f.is_error]
@@ -77,21 +91,36 @@ class ValidateActivities:
         if errors:
             raise findings_error(errors, type_, what)
 
-    def _refuse_existing(self, inp: ValidateInput) -> None:
-        if inp.kubeconfig_path.exists() and not owned_by_this_run(inp):
-            raise permanent(
-                f"cluster {inp.cluster_name} already exists ({inp.kubeconfig_path})",
-                f"delete it first, or move {inp.dir} away to create it again",
-                CLUSTER_EXISTS,
+    def _refuser(self, inp: ValidateInput) -> Callable[[ClusterSpec, Provider], str]:
+        """The existence check of a create: ``ClusterExists`` unless the cluster is nowhere
+        but in what this workflow run made."""
+
+        def refuse_existing(spec: ClusterSpec, provider: Provider) -> str:
+            owner = current_owner()
+            found = find_existing_cluster(
+                self.registry,
+                provider,
+                spec,
+                inp,
+                workflow_id=owner.workflow_id if owner else current_run()["workflow_id"],
+                owner=owner,
             )
-        claim(inp)
+            if found is not None:
+                line = found.line(inp.namespace, inp.cluster_name)
+                log.warning("create refused: the cluster exists", cluster=inp.cluster_name, where=found.where)
+                raise ApplicationError(line, type=CLUSTER_EXISTS, non_retryable=True)
+            return "not-exists"
+
+        return refuse_existing
 
     @activity.defn(name=steps.SETUP_VALIDATE)
     def setup_validate(self, inp: ValidateInput) -> ValidateResult:
         """Validate a management (self-managed) cluster create."""
-        _, passed, warnings = self._common(inp, skip_ip_check=inp.skip_ip_check)
-        self._refuse_existing(inp)
-        return ValidateResult(changed=False, passed=[*passed, "not-exists"], warnings=warnings)
+        _, passed, warnings = self._common(
+            inp, skip_ip_check=inp.skip_ip_check, before_preflight=self._refuser(inp)
+        )
+        claim(inp)
+        return ValidateResult(changed=False, passed=passed, warnings=warnings)
 
     @activity.defn(name=steps.SETUP_VALIDATE_CREATE)
     def setup_validate_create(self, inp: ValidateInput) -> ValidateResult:
@@ -102,11 +131,13 @@ class ValidateActivities:
                 "pass --kubeconfig <management cluster kubeconfig>",
                 NOT_FOUND,
             )
-        _, passed, warnings = self._common(inp, skip_ip_check=inp.skip_ip_check)
-        self._refuse_existing(inp)
+        _, passed, warnings = self._common(
+            inp, skip_ip_check=inp.skip_ip_check, before_preflight=self._refuser(inp)
+        )
+        claim(inp)
         return ValidateResult(
             changed=False,
-            passed=[*passed, "management-kubeconfig", "not-exists"],
+            passed=[*passed, "management-kubeconfig"],
             warnings=warnings,
         )
 

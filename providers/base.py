@@ -63,6 +63,13 @@ class Provider(Protocol):
         """Every provider check against the real infrastructure; change nothing."""
         ...
 
+    def find_existing(self, spec: Any, owner: str = "") -> str | None:
+        """Preflight, read-only: where infrastructure of a cluster named ``spec.name``
+        already exists (one line: what was found, where), or None. What carries the owner
+        identity ``owner`` (``eksa_temporal.ownership.owner_id`` of the asking create run)
+        is that run's own and not reported; ``owner=""`` reports everything."""
+        ...
+
     def render_capi_objects(self, spec: Any, ctx: RenderContext) -> list[dict[str, Any]]:
         """The CAPI objects for the cluster (Cluster, control plane, machine templates,
         MachineDeployments, provider cluster) as Kubernetes manifests."""

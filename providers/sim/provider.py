@@ -17,6 +17,7 @@ from typing import Any
 from eksa_temporal.config import sim_state_dir
 from eksa_temporal.spec.findings import Finding, Severity
 from providers.base import CleanupResult, ComponentRef, PreflightOptions, RenderContext
+from providers.sim import existing
 from providers.sim.client import SimClient, SimError, SimNotRunning
 from providers.sim.components import SIM_VERSION
 from providers.sim.controllers.inventory import Inventory
@@ -139,6 +140,10 @@ class SimProvider:
                 )
             )
         return findings
+
+    def find_existing(self, spec: Any, owner: str = "") -> str | None:
+        """Where a cluster named ``spec.name`` exists in the sim (``providers.sim.existing``)."""
+        return existing.find_existing(self.client(spec), spec.name, owner)
 
     # operations --------------------------------------------------------------------
     def render_capi_objects(self, spec: Any, ctx: RenderContext) -> list[dict[str, Any]]:

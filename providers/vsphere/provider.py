@@ -20,6 +20,7 @@ from eksa_temporal.logs import get_logger
 from eksa_temporal.spec.findings import Finding
 from providers.base import CleanupResult, ComponentRef, PreflightOptions, RenderContext
 
+from . import existing
 from .cleanup import cleanup_vms
 from .credentials import credential_findings, resolve_credentials
 from .errors import VSphereError, VSpherePermanentError
@@ -116,6 +117,12 @@ class VSphereProvider:
             return [_error_finding(exc, "vsphere-login")]
         log.info("vsphere-preflight-done", findings=len(findings))
         return findings
+
+    def find_existing(self, spec: Any, owner: str = "") -> str | None:
+        """Where VMs of a cluster named ``spec.name`` exist (``existing.find_existing``)."""
+        view = cluster_view(spec)
+        with self._session(view) as session:
+            return existing.find_existing(session, view, owner)
 
     def render_capi_objects(self, spec: Any, ctx: RenderContext) -> list[dict[str, Any]]:
         return render(cluster_view(spec), ctx.namespace, ctx.credentials_secret, self._render)
