@@ -43,7 +43,7 @@ from workflows.models import (
 )
 
 from .crash import CrashRun, WorkerRelay, crash_at_every_step, step_events
-from .secrets import assert_no_secret, secrets_of
+from .secrets import assert_no_secrets, secrets_of
 from .test_lifecycle_e2e import kubectl_nodes, live_machines, spec
 
 pytestmark = pytest.mark.anyio
@@ -74,7 +74,7 @@ async def test_create_completes_when_the_worker_is_killed_at_every_step(
     secrets = secrets_of(sim.state_dir, workdir)
     for log in relay.logs:
         if log.exists():
-            assert_no_secret(log.read_text(errors="replace"), secrets, where=log.name)
+            assert_no_secrets(log.read_text(errors="replace"), secrets, where=log.name)
 
 
 @asynccontextmanager
@@ -96,7 +96,7 @@ async def relay_with_cluster(
         relay.stop()
     for log in relay.logs:
         if log.exists():
-            assert_no_secret(log.read_text(errors="replace"), secrets, where=log.name)
+            assert_no_secrets(log.read_text(errors="replace"), secrets, where=log.name)
 
 
 async def crash_through(

@@ -16,7 +16,7 @@ from workflows.models import CreateClusterInput, Timeouts, UpgradeClusterInput
 
 from .conftest import Stack
 from .crash import step_events
-from .secrets import assert_no_secret, history_text, secrets_of
+from .secrets import assert_no_secrets, decoded_history, secrets_of
 from .test_lifecycle_e2e import live_machines, spec
 
 pytestmark = pytest.mark.anyio
@@ -69,15 +69,14 @@ async def test_parked_step_is_retried_by_the_operator_after_the_faults_stop(stac
     result = await stack.lc.wait(ref.workflow_id)
     assert len(live_machines(stack.sim, "flaky")) == 2
 
-    # secrets: the sim admin token and every kubeconfig token stay out of the history,
-    # which also holds the search attributes (start + upserts) and the results
+    # secrets: the sim admin token and every kubeconfig token stay out of every payload of
+    # the history (inputs, results, failures, heartbeats, memo, search attributes, the
+    # operator's retry) and of the description
     secrets = secrets_of(stack.sim.state_dir, Path(stack.workdir("flaky")))
     assert len(secrets) >= 2
-    history = history_text((await stack.client.get_workflow_handle(ref.workflow_id).fetch_history()).to_json())
-    assert_no_secret(history, secrets, where="the workflow history")
-    desc = await stack.client.get_workflow_handle(ref.workflow_id).describe()
-    assert_no_secret(repr(desc.raw_description), secrets, where="the description and search attributes")
-    assert result.kubeconfig_path in history  # the reference is there, its content is not
+    history = await decoded_history(stack.client, ref.workflow_id)
+    assert_no_secrets(history, secrets, where="the workflow history and description")
+    assert result.kubeconfig_path in history.text  # the reference is there, its content is not
 
 
 async def test_abort_of_a_parked_create_cleans_up_and_fails(stack: Stack) -> None:

@@ -6,6 +6,7 @@ bookkeeping."""
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import os
@@ -25,6 +26,7 @@ from eksa_temporal.kube.move.api import ApiError, MoveApi, ResourceType
 from eksa_temporal.kube.move.model import BOOKKEEPING_ANNOTATIONS
 from providers.sim import components
 from providers.sim.client import SimClient
+from tests.support import histories
 
 Obj = dict[str, Any]
 REPO = Path(__file__).resolve().parents[2]
@@ -37,6 +39,10 @@ SHARED = Path(os.environ.get("EKSA_SHARED_DIR", REPO.parent / "shared"))
 REAL_INVENTORY_CRD = (
     SHARED / "capi-crds/cluster-api-v1.10.10/clusterctl/clusterctl.cluster.x-k8s.io_providers.yaml"
 )
+# the data of the Secrets GraphBuilder writes: distinctive values, so a check that none of
+# them reached a history, journal or log cannot match an ordinary word
+CLUSTER_SECRET_DATA = base64.b64encode(b"cluster-secret-data-4f7a9c2e").decode()
+MACHINE_SECRET_DATA = base64.b64encode(b"machine-bootstrap-data-8d3b61f0").decode()
 
 
 @dataclass
@@ -258,7 +264,7 @@ class GraphBuilder:
                     "Secret",
                     f"{name}-{suffix}",
                     owners,
-                    extra={"type": "Opaque", "data": {"value": "c2VjcmV0LXZhbHVl"}},
+                    extra={"type": "Opaque", "data": {"value": CLUSTER_SECRET_DATA}},
                 )
             )
         objs.append(self.add("ConfigMap", f"{name}-extra", [c], extra={"data": {"k": "v"}}))
@@ -318,7 +324,7 @@ class GraphBuilder:
                         [kc],
                         extra={
                             "type": "cluster.x-k8s.io/secret",
-                            "data": {"value": "Ym9vdHN0cmFw"},
+                            "data": {"value": MACHINE_SECRET_DATA},
                         },
                     )
                 )
@@ -348,6 +354,16 @@ def snapshot(api: MoveApi, namespace: str) -> dict[tuple[str, str], Obj]:
                 "status": o.get("status"),
             }
     return out
+
+
+def secret_values(sim: Sim, api: MoveApi, namespace: str, *kubeconfigs: str) -> dict[str, str]:
+    """The values a move must never copy out of the clusters, read from their sources: the
+    data of every Secret in ``namespace`` (as stored and decoded), the bearer tokens of
+    ``kubeconfigs`` and the sim's admin token."""
+    found = histories.secret_data_values(api.list(mapi.SECRET, namespace))
+    found.update(histories.kubeconfig_tokens(Path(k) for k in kubeconfigs))
+    found["sim admin token"] = histories.sim_admin_token(sim.state_dir)
+    return found
 
 
 def owner_uids_resolve(api: MoveApi, namespace: str) -> list[str]:

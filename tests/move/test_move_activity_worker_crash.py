@@ -6,9 +6,7 @@ completes the move."""
 from __future__ import annotations
 
 import asyncio
-import base64
 import os
-import re
 import subprocess
 import sys
 import time
@@ -23,17 +21,9 @@ from activities.move.models import MoveStepInput, MoveStepResult
 from tests.move import support
 from tests.move.conftest import Pair
 from tests.move.temporal_harness import MoveTestWorkflow
+from tests.support.histories import assert_no_secrets, decoded_history
 
 CLUSTER = "demo"
-
-
-def payload_text(history_json: str) -> str:
-    """The history with every payload decoded (payloads are base64 in the JSON)."""
-    decoded = [
-        base64.b64decode(b).decode("utf-8", "replace")
-        for b in re.findall(r'"data":\s*"([A-Za-z0-9+/=]+)"', history_json)
-    ]
-    return history_json + "\n" + "\n".join(decoded)
 
 
 def start_worker(
@@ -64,6 +54,10 @@ def test_move_activity_killed_mid_create_resumes_on_a_new_worker(
 ) -> None:
     support.GraphBuilder(pair.src, pair.namespace).cluster(CLUSTER, machines=3, workers=2)
     before = support.snapshot(pair.src, pair.namespace)
+    secrets = support.secret_values(
+        pair.sim, pair.src, pair.namespace, pair.src_kubeconfig, pair.dst_kubeconfig
+    )
+    assert len(secrets) >= 2 * 10 + 3  # 10 Secrets (stored and decoded), 2 tokens, admin token
     inp = MoveStepInput(
         cluster_name=CLUSTER,
         workdir=str(tmp_path),
@@ -90,12 +84,11 @@ def test_move_activity_killed_mid_create_resumes_on_a_new_worker(
                 first_exit = await wait_exit(workers[0], 60)
                 workers.append(start_worker(address, queue, tmp_path / "worker2.log", None))
                 result = await asyncio.wait_for(handle.result(), 90)
-                history = payload_text((await handle.fetch_history()).to_json())
-                # inputs, results and heartbeat details hold paths and counters only
-                assert not any(
-                    v in history for v in ("c2VjcmV0LXZhbHVl", "Ym9vdHN0cmFw", "secret-value")
-                )
-                assert pair.src_kubeconfig in history  # the payloads were decoded: paths, yes
+                history = await decoded_history(env.client, handle.id)
+                # inputs, results, heartbeat details and the killed attempt's failure hold
+                # paths and counters only: no Secret data, no token
+                assert_no_secrets(history, secrets)
+                assert pair.src_kubeconfig in history.text  # the payloads were decoded
                 return result, first_exit
         finally:
             for proc in workers:

@@ -17,6 +17,7 @@ from eksa_temporal.kube.move import api as mapi
 from eksa_temporal.kube.move.journal import ConfigMapJournal, journal_name
 from tests.move import support
 from tests.move.conftest import Pair
+from tests.support.histories import assert_no_secrets
 
 RUNNER = Path(__file__).with_name("crash_runner.py")
 CLUSTER = "demo"
@@ -42,7 +43,6 @@ FIRST_CRASH = [
     (f"create:{OBJECTS // 2}", "creating"),
     (f"delete:{OBJECTS // 2}", "deleting"),
 ]
-SECRET_VALUES = ("c2VjcmV0LXZhbHVl", "Ym9vdHN0cmFw", "secret-value")  # support.GraphBuilder's
 
 
 def run(pair: Pair, crash_at: str | None) -> subprocess.CompletedProcess[str]:
@@ -105,6 +105,9 @@ def test_a_move_killed_once_completes_when_run_again(
 ) -> None:
     support.GraphBuilder(pair.src, pair.namespace).cluster(CLUSTER, machines=3, workers=2)
     before = support.snapshot(pair.src, pair.namespace)
+    secrets = support.secret_values(
+        pair.sim, pair.src, pair.namespace, pair.src_kubeconfig, pair.dst_kubeconfig
+    )
 
     crashed = run(pair, crash_at)
     assert crashed.returncode == -9, crashed.stderr[-2000:]
@@ -113,8 +116,8 @@ def test_a_move_killed_once_completes_when_run_again(
     ).load()
     assert journal is not None and journal.phase.value == resumes_from
     assert len(journal.nodes) == OBJECTS
-    text = journal.model_dump_json()  # identities and uids only, never a Secret's data
-    assert not any(value in text for value in SECRET_VALUES)
+    # identities and uids only, never a Secret's data or a token
+    assert_no_secrets(journal.model_dump_json(), secrets, where="the move journal")
 
     finished = run(pair, None)
     assert finished.returncode == 0, finished.stderr[-2000:]

@@ -15,7 +15,7 @@ import pytest
 import yaml
 from temporalio.testing import WorkflowEnvironment
 
-from tests.e2e.secrets import history_text
+from tests.support.histories import DecodedHistory, assert_no_secrets, decoded_history
 from tests.vsphere import specs
 from tests.vsphere.conftest import open_session
 from tests.vsphere_e2e.conftest import EKSA, Env
@@ -65,9 +65,8 @@ def kubectl(kubeconfig: str, *args: str) -> Any:
     return json.loads(out.stdout)
 
 
-async def history(env: WorkflowEnvironment, name: str) -> str:
-    handle = env.client.get_workflow_handle(f"eksa/default/{name}")
-    return history_text((await handle.fetch_history()).to_json())
+async def history(env: WorkflowEnvironment, name: str) -> DecodedHistory:
+    return await decoded_history(env.client, f"eksa/default/{name}")
 
 
 async def test_a_vsphere_create_completes_with_the_sim_standing_in_for_capv(
@@ -106,7 +105,7 @@ async def test_a_vsphere_create_completes_with_the_sim_standing_in_for_capv(
     assert {(v["power"], v["cpus"]) for v in vms.values()} == {("poweredOn", 2)}
 
     secret = inventory.password
-    assert secret not in await history(temporal_env, "vs1")
+    assert_no_secrets(await history(temporal_env, "vs1"), {"vSphere password": secret})
     assert secret not in worker.log.read_text(errors="replace")
     assert "vsphere-login-ok" in worker.log.read_text(errors="replace")  # the log is the real one
     assert secret not in run.stdout + run.stderr
@@ -150,5 +149,5 @@ async def test_a_wrong_vsphere_password_fails_the_create_at_setup_validate(
     assert not [c for c in e2e.sim.client.clusters() if c["name"].startswith("vs2")]
     assert [m for m in e2e.sim.client.machines() if m["cluster"] == "vs2"] == []
     assert cluster_vms(inventory, "vs2") == {}
-    assert wrong not in await history(temporal_env, "vs2")
+    assert_no_secrets(await history(temporal_env, "vs2"), {"vSphere password": wrong})
     assert wrong not in worker.log.read_text(errors="replace")
