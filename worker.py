@@ -77,9 +77,11 @@ async def serve(
     sim_state_dir: Path | None = None,
     stop: asyncio.Event | None = None,
 ) -> None:
-    """Run the worker until SIGTERM/SIGINT (or ``stop``), then shut down gracefully."""
+    """Run the worker until SIGTERM/SIGINT (or ``stop``), then shut down gracefully. Every
+    activity is built before connecting: a worker missing some refuses to start."""
     from eksa_temporal.client import connect
 
+    activities = default_activities(sim_state_dir)
     client = await connect()
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -88,7 +90,7 @@ async def serve(
     queue = task_queue or config.task_queue()
     with ThreadPoolExecutor(max_workers=MAX_CONCURRENT_ACTIVITIES, thread_name_prefix="activity") as pool:
         worker = build_worker(
-            client, task_queue=queue, activities=default_activities(sim_state_dir), executor=pool
+            client, task_queue=queue, activities=activities, executor=pool
         )
         async with worker:
             log.info("worker polling", task_queue=queue, pid=os.getpid())
@@ -99,11 +101,19 @@ async def serve(
 
 
 def main() -> int:
+    from activities.catalog import ActivityModuleError
+    from eksa_temporal.client import LifecycleError
+    from eksa_temporal.files import PRIVATE_UMASK
+
+    os.umask(PRIVATE_UMASK)  # kubeconfigs, backups and bundles it writes are owner-only
     logs.configure()
     try:
         asyncio.run(serve())
     except KeyboardInterrupt:
         return 130
+    except (ActivityModuleError, LifecycleError) as exc:  # one line saying what to fix
+        print(f"Error: worker not started: {exc}", file=sys.stderr)
+        return 1
     except Exception as exc:
         print(f"Error: worker stopped: {exc}", file=sys.stderr)
         return 1

@@ -1,27 +1,64 @@
 """Every activity the worker registers, as bound methods of the activity classes built with
-their clients (``worker_activities``). ``worker.py`` calls this once; tests build their own
-``Registry`` to point the activities at their own simulated infrastructure."""
+their clients (``worker_activities``). ``worker.py`` calls this once, before it connects;
+tests build their own ``Registry`` to point the activities at their own simulated
+infrastructure.
+
+A worker without some of its activities would accept workflows it cannot finish, so every
+activity module must import: the first one that does not raises ``ActivityModuleError``
+naming the module and the import error, and the worker refuses to start."""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from activities.bootstrap import BootstrapActivities
-from activities.capi_install import CapiInstallActivities
-from activities.diagnostics import DiagnosticsActivities
-from activities.kubeconfig import KubeconfigActivities
-from activities.provision import ProvisionActivities
-from activities.teardown import TeardownActivities
-from activities.validate import ValidateActivities
 from providers.registry import Registry
+
+# every module holding activities the worker registers
+ACTIVITY_MODULES = (
+    "activities.validate",
+    "activities.bootstrap",
+    "activities.capi_install",
+    "activities.provision",
+    "activities.kubeconfig",
+    "activities.teardown",
+    "activities.diagnostics",
+    "activities.move",
+)
+
+
+class ActivityModuleError(RuntimeError):
+    """An activity module failed to import; the message names it and the error."""
+
+
+def load_activity_modules() -> None:
+    """Import every module of ``ACTIVITY_MODULES``; the first failure raises
+    ``ActivityModuleError`` (``activity module activities.move failed to import: ...``)."""
+    for module in ACTIVITY_MODULES:
+        try:
+            importlib.import_module(module)
+        except Exception as exc:  # an ImportError or anything the module raised while loading
+            raise ActivityModuleError(
+                f"activity module {module} failed to import: {type(exc).__name__}: {exc} "
+                "(fix: reinstall eksa-temporal with its dependencies, `pip install -e .`)"
+            ) from exc
 
 
 def worker_activities(
     registry: Registry | None = None, *, components_cache: Path | None = None
 ) -> list[Callable[..., Any]]:
-    """Bound activity methods of every lifecycle step (except the move, see below)."""
+    """Bound activity methods of every lifecycle step, the move's included."""
+    load_activity_modules()
+    from activities.bootstrap import BootstrapActivities
+    from activities.capi_install import CapiInstallActivities
+    from activities.diagnostics import DiagnosticsActivities
+    from activities.kubeconfig import KubeconfigActivities
+    from activities.provision import ProvisionActivities
+    from activities.teardown import TeardownActivities
+    from activities.validate import ValidateActivities
+
     reg = registry or Registry()
     validate = ValidateActivities(reg)
     boot = BootstrapActivities(reg)
@@ -49,16 +86,14 @@ def worker_activities(
         teardown.cleanup_infrastructure,
         diagnostics.collect_support_bundle,
     ]
-    return found + _move_activities(reg)
+    return found + _move_activities()
 
 
-def _move_activities(reg: Registry) -> list[Callable[..., Any]]:
+def _move_activities() -> list[Callable[..., Any]]:
     """The move's activities (``activities.move.MoveActivities``): every method of it that
     carries a Temporal activity definition."""
-    try:
-        from activities.move import MoveActivities
-    except ImportError:
-        return []
+    from activities.move import MoveActivities
+
     move = MoveActivities()
     return [
         getattr(move, name)

@@ -17,6 +17,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.models import ClusterStepInput
+from eksa_temporal.files import private_dir, write_private
 from eksa_temporal.logs import get_logger
 from eksa_temporal.spec import ClusterSpec, Finding, check_spec_text
 
@@ -105,8 +106,9 @@ def owned_by_this_run(inp: ClusterStepInput) -> bool:
 def claim(inp: ClusterStepInput) -> None:
     """Record that this workflow run owns the cluster's output folder."""
     marker = owner_marker(inp)
-    marker.parent.mkdir(parents=True, exist_ok=True)
-    marker.write_text(json.dumps(current_run()))
+    private_dir(inp.dir)  # the cluster's output folder holds kubeconfigs: owner-only
+    private_dir(marker.parent)
+    write_private(marker, json.dumps(current_run()))
 
 
 def owned_by_another_run(inp: ClusterStepInput) -> bool:

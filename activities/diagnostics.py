@@ -21,6 +21,7 @@ from temporalio import activity
 from activities import steps
 from activities.common import log
 from activities.models import SupportBundleInput, SupportBundleResult
+from eksa_temporal.files import private_parents
 from eksa_temporal.kube.client import Kube, Obj, kube_for
 from providers.registry import Registry
 
@@ -130,7 +131,7 @@ class DiagnosticsActivities:
 
 
 def write_tarball(path: Path, files: dict[str, str]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_parents(path)
     tmp = path.with_name(f".{path.name}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as raw, tarfile.open(fileobj=raw, mode="w:gz") as tar:

@@ -79,11 +79,7 @@ class KubeconfigActivities:
         """Write <c>/<c>-eks-a-cluster.yaml (the spec with defaults)."""
         text = load_spec(inp).to_yaml()
         path = inp.cluster_config_path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if path.exists() and path.read_text() == text:
+        if not write_private(path, text):
             log.info("cluster config already written; no-op", path=str(path))
             return WriteClusterConfigResult(changed=False, cluster_config_path=str(path))
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(text)
-        tmp.replace(path)
         return WriteClusterConfigResult(changed=True, cluster_config_path=str(path))

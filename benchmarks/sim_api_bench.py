@@ -181,7 +181,7 @@ async def _watch_latency(base: str, token: str, conns: list[RawConn], prefix: st
 
 async def run(objects: int, concurrency: int) -> dict[str, Any]:
     state = Path(tempfile.mkdtemp(prefix="sim-bench-"))
-    server = start_sim(state, ["--no-controllers"])
+    server = start_sim(state, ["--no-controllers", "--http"])  # the raw-socket part speaks plain HTTP
     results: dict[str, Any] = {}
     try:
         kubeconfig = server.client.create_cluster("bench")["kubeconfig"]

@@ -2,7 +2,9 @@
 (``temporal server start-dev`` on SQLite under the state dir, Web UI on :8233, the
 ``Eksa*`` search attributes registered), the simulated infrastructure (``eksa-temporal sim
 serve``) and a worker - each a child process in its own process group, waited for until
-healthy and stopped by PID (SIGTERM, then SIGKILL after a grace period).
+healthy and stopped by PID (SIGTERM, then SIGKILL after a grace period). The state dir is
+0700 and the children run with umask 077, so the Temporal database (workflow histories), the
+sim's state and the logs are owner-only.
 
 Used by ``eksa-temporal dev``, the end-to-end tests and the benchmarks.
 """
@@ -22,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from eksa_temporal import config
+from eksa_temporal.files import PRIVATE_UMASK, SQLITE_SIDECARS, private_dir, tighten
 
 SEARCH_ATTRIBUTES = ("EksaCluster", "EksaOperation", "EksaProvider", "EksaPhase")
 
@@ -87,15 +90,25 @@ class Child:
 
 
 def spawn(name: str, cmd: list[str], *, log_path: Path | None = None, env: dict[str, str] | None = None) -> Child:
-    out = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115 - owned by the child
+    """Start ``cmd`` in its own process group with umask 077, output appended to
+    ``log_path`` (0600)."""
+    out = _private_log(log_path) if log_path else subprocess.DEVNULL
     try:
         proc = subprocess.Popen(
-            cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True
+            cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True,
+            umask=PRIVATE_UMASK,
         )
     finally:
-        if log_path:
-            out.close()  # type: ignore[union-attr]
+        if out != subprocess.DEVNULL:
+            os.close(out)  # the child holds its own copy
     return Child(name, proc, log_path)
+
+
+def _private_log(path: Path) -> int:
+    """A file descriptor appending to ``path`` (created 0600, an existing one set to 0600)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.chmod(path, 0o600)
+    return fd
 
 
 @dataclass
@@ -104,6 +117,7 @@ class TemporalDevServer:
     port: int = config.DEFAULT_TEMPORAL_PORT
     ui_port: int | None = config.DEFAULT_UI_PORT
     http_port: int | None = None
+    search_attributes: tuple[str, ...] = SEARCH_ATTRIBUTES
     child: Child | None = field(default=None, repr=False)
 
     @property
@@ -128,12 +142,14 @@ class TemporalDevServer:
             cmd += ["--ui-port", str(self.ui_port)]
         if self.http_port is not None:
             cmd += ["--http-port", str(self.http_port)]
-        for name in SEARCH_ATTRIBUTES:
+        for name in self.search_attributes:
             cmd += ["--search-attribute", f"{name}=Keyword"]
         return cmd
 
     def start(self, timeout: float = 60.0) -> TemporalDevServer:
-        self.state_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.state_dir)
+        for suffix in ("", *SQLITE_SIDECARS):  # made by an older version with a looser mode
+            tighten(self.db_path.with_name(self.db_path.name + suffix))
         if port_open(self.port):
             raise DevServerError(f"port {self.port} is in use (fix: stop the other Temporal server or pick --port)")
         self.child = spawn("temporal", self.command(), log_path=self.state_dir / "temporal.log")
@@ -172,7 +188,7 @@ def cli_command(*args: str) -> list[str]:
 
 def start_sim(sim_dir: Path, *, timeout: float = 30.0, extra: list[str] | None = None) -> Child:
     """Start ``eksa-temporal sim serve --state-dir sim_dir`` and wait for its server.json."""
-    sim_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(sim_dir)
     server_file = sim_dir / "server.json"
     if server_file.exists():
         try:

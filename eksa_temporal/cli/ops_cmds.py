@@ -42,13 +42,8 @@ CLOSED = ("completed", "failed", "cancelled")
 
 def _run(factory: Callable[[LifecycleClient], Awaitable[T]]) -> T:
     async def main() -> T:
-        try:
-            lc = await LifecycleClient.connect()
-        except RuntimeError as exc:
-            raise CliError(
-                f"cannot reach Temporal ({exc}) (fix: run `eksa-temporal dev`, or set TEMPORAL_ADDRESS)"
-            ) from exc
-        return await factory(lc)
+        # connect raises TemporalUnavailable (a LifecycleError) with the address and the fix
+        return await factory(await LifecycleClient.connect())
 
     try:
         return asyncio.run(main())

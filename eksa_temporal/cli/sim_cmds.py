@@ -54,13 +54,14 @@ def sim() -> None:
 @click.option("--api-error-rate", type=float, default=None, help="Share of API requests failing (500/429/reset).")
 @click.option("--api-latency", type=float, default=None, help="Seconds added to every API request.")
 @click.option("--no-controllers", is_flag=True, help="Serve the API only (no simulated controllers).")
+@click.option("--http", is_flag=True, help="Also serve the API over plain HTTP on a free port (benchmarks only; see server.json http_url).")
 @click.option("--watch-window", type=int, default=20_000, hidden=True,
               help="Watch events retained for resuming (older resourceVersions get 410 Gone).")
 @click.option("--bookmark-seconds", type=float, default=1.0, hidden=True,
               help="Interval of watch BOOKMARK events.")
 def serve_cmd(state_dir: Path | None, listen: str, seed: int | None, boot_seconds: float | None,
               machine_failure_rate: float | None, api_error_rate: float | None,
-              api_latency: float | None, no_controllers: bool, watch_window: int,
+              api_latency: float | None, no_controllers: bool, http: bool, watch_window: int,
               bookmark_seconds: float) -> None:
     """Run the simulated infrastructure server in the foreground (SIGTERM stops it).
 
@@ -83,7 +84,7 @@ def serve_cmd(state_dir: Path | None, listen: str, seed: int | None, boot_second
         raise CliError(f"invalid knob value: {str(exc).splitlines()[-1].strip()}", 2) from None
     try:
         asyncio.run(serve(directory, listen, knobs, controllers=not no_controllers,
-                          watch_window=watch_window, bookmark_seconds=bookmark_seconds,
+                          watch_window=watch_window, bookmark_seconds=bookmark_seconds, http=http,
                           on_ready=lambda url: click.echo(f"sim API server listening on {url} (state {directory})", err=True)))
     except OSError as exc:
         raise CliError(f"cannot listen on {listen}: {exc.strerror or exc}", 1) from None

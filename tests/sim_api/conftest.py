@@ -17,7 +17,8 @@ from tests.support.sim import SimServer, running_sim, sim_server  # noqa: F401
 
 _names = itertools.count()
 WATCH_WINDOW = 100
-SERVER_ARGS = ["--watch-window", str(WATCH_WINDOW), "--bookmark-seconds", "0.2"]
+# --http: a few tests speak plain HTTP to the API (off unless asked for)
+SERVER_ARGS = ["--watch-window", str(WATCH_WINDOW), "--bookmark-seconds", "0.2", "--http"]
 
 
 @pytest.fixture(scope="session")

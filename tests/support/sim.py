@@ -116,7 +116,7 @@ def start_sim(state_dir: Path, args: Sequence[str] = ()) -> SimServer:
         except (OSError, ValueError):
             info = {}
         if info.get("pid") == proc.pid and server.client.healthy():
-            server.url, server.http_url = str(info["url"]), str(info.get("http_url", ""))
+            server.url, server.http_url = str(info["url"]), str(info.get("http_url") or "")
             return server
         time.sleep(0.05)
     server.kill()
