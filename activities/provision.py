@@ -20,6 +20,7 @@ from temporalio import activity
 from activities import steps
 from activities.common import (
     CAPI_V1,
+    INVALID_SPEC,
     KCP_V1,
     NOT_FOUND,
     PREFLIGHT_FAILED,
@@ -32,6 +33,7 @@ from activities.common import (
 from activities.kubeconfig import write_cluster_kubeconfig
 from activities.models import ProvisionInput, ProvisionProgress, ProvisionResult
 from eksa_temporal.kube.client import Kube, Obj, condition, condition_true, kube_for
+from eksa_temporal.spec import proxy
 from providers.base import RenderContext
 from providers.registry import Registry
 
@@ -140,7 +142,10 @@ class ProvisionActivities:
     # ---------------------------------------------------------------------------------
 
     def provision(self, inp: ProvisionInput, target: str, *, upgrade: bool) -> ProvisionResult:
-        spec = load_spec(inp)
+        try:  # the proxy password comes from the cluster folder, never from the input
+            spec = proxy.resolve(load_spec(inp), inp.dir)
+        except proxy.ProxyCredentialsError as exc:
+            raise permanent(str(exc), "", INVALID_SPEC) from None
         provider = self.registry.provider(spec.provider or inp.provider)
         kube = kube_for(target)
         ctx = RenderContext()

@@ -40,9 +40,10 @@ from temporalio.common import (
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.envconfig import ClientConfig
 from temporalio.exceptions import CancelledError, FailureError, WorkflowAlreadyStartedError
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
 from eksa_temporal import config
+from eksa_temporal.spec import proxy
 from workflows.create import CreateClusterWorkflow
 from workflows.delete import DeleteClusterWorkflow
 from workflows.facts import ClusterFacts, SpecError, cluster_facts, workflow_id
@@ -87,6 +88,49 @@ class OperationAlreadyRunning(LifecycleError):
     pass
 
 
+class TemporalUnavailable(LifecycleError):
+    """Temporal cannot be reached, or refused the client (address, TLS, credentials)."""
+
+
+_SEARCH_ATTRIBUTES = ", ".join(k.name for k in (EKSA_CLUSTER, EKSA_OPERATION, EKSA_PROVIDER, EKSA_PHASE))
+
+
+def unreachable(target: str) -> TemporalUnavailable:
+    return TemporalUnavailable(
+        f"cannot reach Temporal at {target} (fix: run eksa-temporal dev, or set TEMPORAL_ADDRESS)"
+    )
+
+
+def rpc_problem(exc: RPCError, target: str, namespace: str) -> LifecycleError | None:
+    """The one-line reason of an RPC failure that is not about the operation itself (the
+    server is unreachable or refuses us, the namespace or the search attributes are
+    missing), without the transport library's internals; None for any other failure."""
+    text = exc.message.lower()
+    if exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.CANCELLED):
+        return unreachable(target)
+    if exc.status == RPCStatusCode.DEADLINE_EXCEEDED:
+        return TemporalUnavailable(
+            f"Temporal at {target} did not answer in time (fix: check that the server is healthy, then run the command again)"
+        )
+    if exc.status in (RPCStatusCode.UNAUTHENTICATED, RPCStatusCode.PERMISSION_DENIED):
+        return TemporalUnavailable(
+            f"Temporal at {target} refused this client in namespace {namespace} "
+            "(fix: set TEMPORAL_API_KEY or TEMPORAL_TLS_* for this server, or pick another TEMPORAL_PROFILE)"
+        )
+    if exc.status == RPCStatusCode.NOT_FOUND and "namespace" in text:
+        return LifecycleError(
+            f"namespace {namespace} does not exist on Temporal at {target} "
+            f"(fix: temporal operator namespace create --namespace {namespace}, or set TEMPORAL_NAMESPACE)"
+        )
+    if exc.status == RPCStatusCode.INVALID_ARGUMENT and "search attribute" in text:
+        return LifecycleError(
+            f"the search attributes {_SEARCH_ATTRIBUTES} are not registered in namespace {namespace} on "
+            f"Temporal at {target} (fix: temporal operator search-attribute create --namespace {namespace} "
+            "--name <each> --type Keyword; eksa-temporal dev registers them)"
+        )
+    return None
+
+
 class OperationRef(BaseModel):
     workflow_id: str
     run_id: str | None = None
@@ -127,6 +171,20 @@ def resolve_id(id_or_name: str) -> str:
     return workflow_id("default", id_or_name)
 
 
+def refuse_secrets(inp: OperationInput) -> None:
+    """Refuse an input whose spec still carries a proxy password (``operation_input``
+    takes it out): it would be stored in the workflow history in clear."""
+    try:
+        _, passwords = proxy.split_credentials(inp.spec_yaml)
+    except proxy.ProxyCredentialsError as exc:
+        raise LifecycleError(str(exc)) from exc
+    if passwords:
+        raise LifecycleError(
+            "the spec carries a proxy password, which would be stored in the workflow history "
+            "(fix: build the input with eksa_temporal.client.operation_input)"
+        )
+
+
 def facts_of(inp: OperationInput) -> ClusterFacts:
     try:
         return cluster_facts(inp.spec_yaml)
@@ -158,6 +216,10 @@ class LifecycleClient:
     async def connect(cls, profile: str | None = None, task_queue: str | None = None) -> LifecycleClient:
         return cls(await connect(profile), task_queue)
 
+    def _problem(self, exc: RPCError) -> LifecycleError | None:
+        """``rpc_problem`` for this client's server and namespace."""
+        return rpc_problem(exc, self.client.service_client.config.target_host, self.client.namespace)
+
     # -- start ------------------------------------------------------------------------
     async def start_create(self, inp: CreateClusterInput) -> OperationRef:
         return await self.start(CREATE, inp)
@@ -170,6 +232,7 @@ class LifecycleClient:
 
     async def start(self, operation: str, inp: OperationInput) -> OperationRef:
         """Start ``operation`` (create, upgrade, delete) of the cluster in ``inp``."""
+        refuse_secrets(inp)
         facts = facts_of(inp)
         wf_id = facts.workflow_id
         kind = "management" if facts.self_managed else f"workload (managed by {facts.management_cluster})"
@@ -204,6 +267,8 @@ class LifecycleClient:
                 f"cluster {facts.namespace}/{facts.name} is busy: {running}; wait for it, or "
                 f"`eksa-temporal cancel {wf_id}`"
             ) from exc
+        except RPCError as exc:
+            raise self._problem(exc) or LifecycleError(f"cannot start {operation} of {wf_id}: {exc.message}") from exc
         return OperationRef(
             workflow_id=wf_id, run_id=handle.result_run_id, operation=operation, cluster=facts.name, ui_url=ui_url(wf_id)
         )
@@ -224,7 +289,9 @@ class LifecycleClient:
         try:
             desc = await handle.describe()
         except RPCError as exc:
-            raise LifecycleError(f"no operation {handle.id} ({exc.message}); see `eksa-temporal list`") from exc
+            raise self._problem(exc) or LifecycleError(
+                f"no operation {handle.id} ({exc.message}); see `eksa-temporal list`"
+            ) from exc
         st = _status_of(desc)
         for pa in desc.raw_description.pending_activities:
             st.pending.append(_pending(pa))
@@ -251,8 +318,11 @@ class LifecycleClient:
     async def list(self, cluster: str | None = None, limit: int = 50) -> list[OperationStatus]:
         query = f"{EKSA_CLUSTER.name} = '{cluster}'" if cluster else f"{EKSA_CLUSTER.name} IS NOT NULL"
         out: list[OperationStatus] = []
-        async for ex in self.client.list_workflows(query, limit=limit):
-            out.append(_status_of(ex))
+        try:
+            async for ex in self.client.list_workflows(query, limit=limit):
+                out.append(_status_of(ex))
+        except RPCError as exc:
+            raise self._problem(exc) or LifecycleError(f"cannot list operations: {exc.message}") from exc
         return out
 
     async def wait(self, id_or_name: str) -> Any:
@@ -261,12 +331,16 @@ class LifecycleClient:
         try:
             desc = await self.client.get_workflow_handle(wf_id).describe()
         except RPCError as exc:
-            raise LifecycleError(f"no operation {wf_id} ({exc.message}); see `eksa-temporal list`") from exc
+            raise self._problem(exc) or LifecycleError(
+                f"no operation {wf_id} ({exc.message}); see `eksa-temporal list`"
+            ) from exc
         handle = self.client.get_workflow_handle(wf_id, result_type=_RESULTS.get(desc.workflow_type))
         try:
             return await handle.result()
         except WorkflowFailureError as exc:
             raise LifecycleError(f"{handle.id}: {failure_line(exc)}") from exc
+        except RPCError as exc:
+            raise self._problem(exc) or LifecycleError(f"{handle.id}: {exc.message}") from exc
 
     # -- act --------------------------------------------------------------------------
     async def cancel(self, id_or_name: str) -> str:
@@ -274,7 +348,7 @@ class LifecycleClient:
         try:
             await handle.cancel()
         except RPCError as exc:
-            raise LifecycleError(f"cannot cancel {handle.id}: {exc.message}") from exc
+            raise self._problem(exc) or LifecycleError(f"cannot cancel {handle.id}: {exc.message}") from exc
         return handle.id
 
     async def retry(self, id_or_name: str, reason: str = "") -> OperatorReply:
@@ -293,7 +367,7 @@ class LifecycleClient:
             cause = exc.cause
             raise LifecycleError(f"{decision} refused: {getattr(cause, 'message', None) or cause}") from exc
         except RPCError as exc:
-            raise LifecycleError(f"{decision} of {handle.id} failed: {exc.message}") from exc
+            raise self._problem(exc) or LifecycleError(f"{decision} of {handle.id} failed: {exc.message}") from exc
         return reply
 
 
@@ -326,10 +400,22 @@ def _pending(pa: Any) -> dict[str, Any]:
 async def connect(profile: str | None = None) -> Client:
     """A Temporal client from the standard env/profile config (TEMPORAL_ADDRESS,
     TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*, TEMPORAL_PROFILE, config file);
-    defaults to the embedded dev server at 127.0.0.1:7233."""
+    defaults to the embedded dev server at 127.0.0.1:7233. Raises ``TemporalUnavailable``
+    (one line naming the address and the fix) when the server cannot be reached."""
     settings: dict[str, Any] = dict(ClientConfig.load_client_connect_config(profile=profile))
     settings.setdefault("target_host", f"127.0.0.1:{config.DEFAULT_TEMPORAL_PORT}")
-    return await Client.connect(**settings, data_converter=pydantic_data_converter)
+    target = str(settings["target_host"])
+    try:
+        return await Client.connect(**settings, data_converter=pydantic_data_converter)
+    except RPCError as exc:
+        raise rpc_problem(exc, target, str(settings.get("namespace") or "default")) or unreachable(target) from exc
+    except RuntimeError as exc:  # the SDK's "Failed client connect: <transport error>"
+        text = str(exc).lower()
+        if "unauthenticated" in text or "permission" in text:
+            raise TemporalUnavailable(
+                f"Temporal at {target} refused this client (fix: set TEMPORAL_API_KEY or TEMPORAL_TLS_* for this server)"
+            ) from exc
+        raise unreachable(target) from exc
 
 
 def operation_input(
@@ -339,14 +425,21 @@ def operation_input(
     workdir: str | Path | None = None,
     **options: Any,
 ) -> Any:
-    """Build an operation input from a spec file; ``workdir`` defaults to ``./<name>/``."""
+    """Build an operation input from a spec file; ``workdir`` defaults to ``./<name>/``.
+
+    A proxy password in the spec never goes into the input (workflow histories keep inputs
+    in clear): it is written to ``<workdir>/generated/<name>.proxy-credentials`` (0600) and
+    the spec text carries a placeholder instead (``eksa_temporal.spec.proxy``)."""
     text = Path(spec_path).read_text(encoding="utf-8")
     try:
         facts = cluster_facts(text)
-    except SpecError as exc:
+        text, passwords = proxy.split_credentials(text)
+    except (SpecError, proxy.ProxyCredentialsError) as exc:
         raise LifecycleError(f"{spec_path}: {exc}") from exc
-    folder = Path(workdir) if workdir else Path.cwd() / facts.name
-    return model(spec_yaml=text, workdir=str(folder.resolve()), **options)
+    folder = (Path(workdir) if workdir else Path.cwd() / facts.name).resolve()
+    if passwords:
+        proxy.write_credentials(proxy.credentials_path(folder, facts.name), passwords)
+    return model(spec_yaml=text, workdir=str(folder), **options)
 
 
 def _status_of(ex: WorkflowExecution) -> OperationStatus:

@@ -23,6 +23,7 @@ from typing import Any
 
 import yaml
 
+from eksa_temporal.files import private_dir
 from eksa_temporal.kube.move import discovery, graph, objects
 from eksa_temporal.kube.move.api import MoveApi, ResourceType
 from eksa_temporal.kube.move.errors import PreconditionFailed
@@ -70,7 +71,7 @@ def to_directory(
 ) -> MoveResult:
     """Pause, write every object of the cluster's graph to ``directory``, unpause."""
     started = time.monotonic()
-    directory.mkdir(parents=True, exist_ok=True)
+    private_dir(directory)  # copies of Secrets: owner-only
     journal = FileJournal(directory / JOURNAL_FILE)
     types = _types(source)
     cluster_rt = types.get((CAPI_GROUP, "Cluster"))
