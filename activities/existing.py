@@ -22,11 +22,11 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from activities.common import CAPI_V1, owner_marker
+from activities.common import CAPI_V1, log, owner_marker
 from activities.models import ClusterStepInput
 from activities.ownership import OWNER_LABEL, Owner
 from eksa_temporal.kube.client import Kube, UnknownKind, kube_for
-from eksa_temporal.spec import ClusterSpec
+from eksa_temporal.spec import ClusterSpec, check_spec_text
 from providers.base import Provider
 from providers.registry import Registry
 
@@ -154,3 +154,36 @@ def find_existing_cluster(
         if found:
             return found
     return folder_claim(inp, workflow_id, owner)
+
+
+def existing_at_submission(
+    registry: Registry,
+    *,
+    spec_yaml: str,
+    workdir: str,
+    management_kubeconfig: str | None,
+    workflow_id: str,
+) -> Existing | None:
+    """The same check where a client submits a create, as far as the client can see: an
+    invalid spec, an unknown provider, credentials the client lacks or infrastructure it
+    cannot reach make it answer None (the workflow's ``setup-validate`` decides then)."""
+    spec, _ = check_spec_text(spec_yaml)
+    if spec is None:
+        return None
+    inp = ClusterStepInput(
+        cluster_name=spec.name,
+        namespace=spec.namespace or "default",
+        provider=spec.provider or "sim",
+        spec_yaml=spec_yaml,
+        workdir=workdir,
+        management_kubeconfig=management_kubeconfig,
+    )
+    try:
+        provider = registry.provider(inp.provider)
+        if any(f.is_error for f in provider.validate_credentials(spec)):
+            log.info("existence check skipped at submission: no usable credentials", cluster=spec.name)
+            return None
+        return find_existing_cluster(registry, provider, spec, inp, workflow_id=workflow_id, owner=None)
+    except Exception as exc:  # best effort: the workflow's check is the authority
+        log.info("existence check skipped at submission", cluster=spec.name, reason=type(exc).__name__)
+        return None

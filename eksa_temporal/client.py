@@ -5,7 +5,10 @@ cluster operations with typed models.
 
 Every operation on a cluster runs as workflow ``eksa/<namespace>/<name>``: a second
 operation while one runs is refused (``OperationAlreadyRunning`` names the running one);
-a new one may start once the previous closed. Anywhere an id is taken, a cluster name
+a new one may start once the previous closed. A create of a cluster that already exists is
+refused at submission as far as this process can see it (``ClusterExists``: the same check
+as the workflow's ``setup-validate``, plus operations on a cluster of the same name in
+another namespace); the workflow's check stays the authority. Anywhere an id is taken, a cluster name
 (``demo`` or ``ns/demo``) means that cluster's latest operation.
 
     lc = await LifecycleClient.connect()
@@ -15,10 +18,11 @@ a new one may start once the previous closed. Anywhere an id is taken, a cluster
 
 from __future__ import annotations
 
+import asyncio
 import os
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from pydantic import BaseModel, Field
@@ -66,6 +70,9 @@ from workflows.models import (
 from workflows.runner import EKSA_CLUSTER, EKSA_OPERATION, EKSA_PHASE, EKSA_PROVIDER
 from workflows.upgrade import UpgradeClusterWorkflow
 
+if TYPE_CHECKING:
+    from providers.registry import Registry
+
 _RESULTS: dict[str, type] = {
     "CreateClusterWorkflow": CreateClusterResult,
     "UpgradeClusterWorkflow": UpgradeClusterResult,
@@ -86,6 +93,10 @@ class LifecycleError(Exception):
 
 class OperationAlreadyRunning(LifecycleError):
     pass
+
+
+class ClusterExists(LifecycleError):
+    """A create names a cluster that already exists (the line says where and what to do)."""
 
 
 class TemporalUnavailable(LifecycleError):
@@ -205,8 +216,17 @@ def _state(status: WorkflowExecutionStatus | None, phase: str) -> str:
 class LifecycleClient:
     """Typed operations on cluster lifecycles over one Temporal client."""
 
-    def __init__(self, client: Client, task_queue: str | None = None, *, task_timeout: timedelta | None = None) -> None:
+    def __init__(
+        self,
+        client: Client,
+        task_queue: str | None = None,
+        *,
+        task_timeout: timedelta | None = None,
+        registry: Registry | None = None,
+    ) -> None:
         self.client = client
+        # providers the create check at submission asks (default: this process's config)
+        self.registry = registry
         self.task_queue = task_queue or config.task_queue()
         # workflow task timeout (server default 10 s): how soon a crashed worker's workflow
         # task is handed to another worker
@@ -236,6 +256,8 @@ class LifecycleClient:
         facts = facts_of(inp)
         wf_id = facts.workflow_id
         kind = "management" if facts.self_managed else f"workload (managed by {facts.management_cluster})"
+        if operation == CREATE:
+            await self._refuse_existing(facts, inp)
         try:
             handle = await self.client.start_workflow(
                 _WORKFLOWS[operation],
@@ -272,6 +294,54 @@ class LifecycleClient:
         return OperationRef(
             workflow_id=wf_id, run_id=handle.result_run_id, operation=operation, cluster=facts.name, ui_url=ui_url(wf_id)
         )
+
+    async def _refuse_existing(self, facts: ClusterFacts, inp: OperationInput) -> None:
+        """``ClusterExists`` when a create of ``facts`` would meet an existing cluster:
+        an operation running on a cluster of the same name in another namespace, or the
+        infrastructure, management cluster or output folder as ``setup-validate`` asks."""
+        wf_id = facts.workflow_id
+        query = (
+            f"{EKSA_CLUSTER.name} = '{facts.name}' AND ExecutionStatus = 'Running' "
+            f"AND TaskQueue = '{self.task_queue}'"
+        )
+        try:
+            async for ex in self.client.list_workflows(query, limit=10):
+                if ex.id != wf_id:
+                    raise ClusterExists(
+                        f"cluster {facts.namespace}/{facts.name} already exists: operation {ex.id} runs on a "
+                        "cluster of the same name (fix: names are unique across namespaces: choose another "
+                        f"name, or delete that cluster first)"
+                    )
+        except RPCError as exc:
+            raise self._problem(exc) or LifecycleError(f"cannot list operations: {exc.message}") from exc
+        from activities.existing import existing_at_submission
+        from providers.registry import Registry
+
+        registry = self.registry or Registry()
+        found = await asyncio.to_thread(
+            existing_at_submission,
+            registry,
+            spec_yaml=inp.spec_yaml,
+            workdir=inp.workdir,
+            management_kubeconfig=inp.management_kubeconfig,
+            workflow_id=wf_id,
+        )
+        if found is None:
+            return
+        if await self._running(wf_id):  # its own running operation: say busy, not exists
+            running = await self._running_line(wf_id)
+            raise OperationAlreadyRunning(
+                f"cluster {facts.namespace}/{facts.name} is busy: {running}; wait for it, or "
+                f"`eksa-temporal cancel {wf_id}`"
+            )
+        raise ClusterExists(found.line(facts.namespace, facts.name))
+
+    async def _running(self, wf_id: str) -> bool:
+        try:
+            desc = await self.client.get_workflow_handle(wf_id).describe()
+        except RPCError:
+            return False
+        return desc.status == WorkflowExecutionStatus.RUNNING
 
     async def _running_line(self, wf_id: str) -> str:
         try:
