@@ -3,7 +3,9 @@
 ``providers.bootstrap.Bootstrapper`` seam.
 
 Create is idempotent (an existing cluster gets its kubeconfig rewritten to
-``<c>/generated/<c>.kind.kubeconfig``, 0600, and namespace ``eksa-system`` ensured). Delete
+``<c>/generated/<c>.kind.kubeconfig``, 0600, and namespace ``eksa-system`` ensured); a new
+bootstrap cluster is created with the operation's owner identity as labels
+(``activities.ownership``), which is what cleanup checks before removing it. Delete
 refuses while the bootstrap cluster still holds a provisioned CAPI Cluster that was not
 moved away - deleting it would strand real machines - and is a no-op when already gone.
 """
@@ -23,6 +25,7 @@ from activities.models import (
     DeleteBootstrapInput,
     DeleteBootstrapResult,
 )
+from activities.ownership import run_owner
 from eksa_temporal.kube.client import Kube, UnknownKind, kube_for
 from providers.registry import Registry
 
@@ -74,7 +77,7 @@ class BootstrapActivities:
         boot = self.registry.bootstrapper(inp.provider)
         name = inp.bootstrap_cluster_name
         existed = boot.exists(name)
-        path = boot.create(name, inp.bootstrap_kubeconfig_path)
+        path = boot.create(name, inp.bootstrap_kubeconfig_path, run_owner().labels())
         created_ns = ensure_namespace(kube_for(path), EKSA_SYSTEM)
         if existed and not created_ns:
             log.info("bootstrap cluster already exists; no-op", cluster=name)

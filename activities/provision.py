@@ -9,6 +9,12 @@ the desired version; ``per_machine_wait_seconds`` x machines) -> ``available`` (
 Ready/Available). A retry re-validates the last heartbeat and skips the apply when it had
 been done and the Cluster still exists. The new cluster's kubeconfig is written from the
 ``<c>-kubeconfig`` Secret when it is up.
+
+Every object a create applies (namespaces included) carries the create run's owner identity
+(``activities.ownership``: label + readable annotations); the simulated and vSphere
+infrastructure copy the CAPI ``Cluster``'s label onto the machines and VMs made for it, and
+cleanup removes only what carries it. An upgrade re-applies the owner the Cluster already
+carries, so the cluster keeps the identity its create gave it.
 """
 
 from __future__ import annotations
@@ -32,6 +38,12 @@ from activities.common import (
 )
 from activities.kubeconfig import write_cluster_kubeconfig
 from activities.models import ProvisionInput, ProvisionProgress, ProvisionResult
+from activities.ownership import (
+    OWNER_LABEL,
+    OWNER_RUN_ANNOTATION,
+    OWNER_WORKFLOW_ANNOTATION,
+    run_owner,
+)
 from eksa_temporal.kube.client import Kube, Obj, condition, condition_true, kube_for
 from eksa_temporal.spec import proxy
 from providers.base import RenderContext
@@ -72,6 +84,32 @@ def kcp_ready(kcp: Obj | None) -> bool:
         and int(status.get("replicas") or 0) == want
         and (not spec.get("version") or status.get("version") in (None, spec.get("version")))
     )
+
+
+def stamped(objects: list[Obj], labels: dict[str, str], annotations: dict[str, str]) -> list[Obj]:
+    """Copies of ``objects`` with ``labels`` and ``annotations`` added to their metadata."""
+    if not labels and not annotations:
+        return objects
+    out = []
+    for obj in objects:
+        meta = dict(obj.get("metadata") or {})
+        meta["labels"] = {**(meta.get("labels") or {}), **labels}
+        meta["annotations"] = {**(meta.get("annotations") or {}), **annotations}
+        out.append({**obj, "metadata": meta})
+    return out
+
+
+def owner_stamp(existing: Obj | None, *, upgrade: bool) -> tuple[dict[str, str], dict[str, str]]:
+    """(labels, annotations) naming the owner: this run for a create, the owner the
+    Cluster already carries for an upgrade (none when it carries none)."""
+    if not upgrade:
+        owner = run_owner()
+        return owner.labels(), owner.annotations()
+    meta = (existing or {}).get("metadata") or {}
+    labels = {k: v for k, v in (meta.get("labels") or {}).items() if k == OWNER_LABEL}
+    keys = (OWNER_WORKFLOW_ANNOTATION, OWNER_RUN_ANNOTATION)
+    annotations = {k: v for k, v in (meta.get("annotations") or {}).items() if k in keys}
+    return labels, annotations
 
 
 class Plan:
@@ -159,6 +197,8 @@ class ProvisionActivities:
             if kube.serves(CAPI_V1, "Cluster")
             else None
         )
+        labels, annotations = owner_stamp(existing, upgrade=upgrade)
+        plan.objects = stamped(plan.objects, labels, annotations)
         changed = False
         if progress.applied and existing is not None:
             log.info(
@@ -170,8 +210,9 @@ class ProvisionActivities:
                 log.info("prepared infrastructure", created=created)
             for ns in sorted(plan.namespaces()):
                 if kube.get("v1", "Namespace", ns) is None:
-                    kube.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
-            extra = self._credentials(provider, spec, ctx)
+                    meta = {"name": ns, "labels": labels, "annotations": annotations}
+                    kube.create({"apiVersion": "v1", "kind": "Namespace", "metadata": meta})
+            extra = stamped(self._credentials(provider, spec, ctx), labels, annotations)
             before = {self._rv(kube, o) for o in plan.objects} if existing is not None else set()
             applied = kube.apply(extra + plan.objects)
             after = {str(o["metadata"].get("resourceVersion")) for o in applied[len(extra) :]}

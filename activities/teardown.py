@@ -3,11 +3,17 @@
 Delete removes the CAPI ``Cluster`` where it is managed and watches until it is gone (the
 CAPI controllers delete machines first, then the Cluster), then removes the now useless
 ``<c>/<c>-eks-a-cluster.kubeconfig``; a missing Cluster is a no-op.
-Cleanup is the compensation of a failed or cancelled create: it removes whatever the
-operation made - the CAPI cluster objects (waiting for their machines to go), the bootstrap
+Cleanup is the compensation of a failed or cancelled create: it removes what this very
+create run made, recognised by its owner identity (``activities.ownership``: the label on
+the CAPI ``Cluster``, the bootstrap cluster's labels, the provider's machine and VM marks),
+never by name - the CAPI cluster objects (waiting for their machines to go), the bootstrap
 cluster, ``Provider.cleanup`` for machines leaked outside CAPI, and the cluster's kubeconfig
-file - and refuses to touch a cluster whose folder another create run owns. Every part checks first
-and is skipped when already absent, so cleanup can run any number of times.
+file. Anything with a matching name but another or no owner is reported kept, and a cluster
+whose folder another create run owns is not touched at all. The provider's cleanup runs
+even when the bootstrap side fails (e.g. the simulated infrastructure is down: vSphere VMs
+are removed straight on vCenter), and the failure is raised afterwards so Temporal retries.
+Every part checks first and is skipped when already absent, so cleanup can run any number
+of times.
 """
 
 from __future__ import annotations
@@ -30,11 +36,14 @@ from activities.common import (
 from activities.models import (
     CleanupInput,
     CleanupResult,
+    ClusterStepInput,
     DeleteClusterInput,
     DeleteClusterResult,
     DeleteProgress,
 )
+from activities.ownership import run_owner
 from eksa_temporal.kube.client import Kube, Obj, kube_for
+from providers.base import Ownership
 from providers.registry import Registry
 
 CLUSTER_LABEL = "cluster.x-k8s.io/cluster-name"
@@ -81,12 +90,44 @@ def delete_capi_cluster(kube: Kube, name: str, namespace: str, timeout: float) -
     )
 
 
+def run_ownership() -> Ownership:
+    """The owner identity of the operation running the current activity."""
+    owner = run_owner()
+    return Ownership(owner=owner.id, description=owner.describe())
+
+
+def labels_of(obj: Obj | None) -> dict[str, str]:
+    return dict(((obj or {}).get("metadata") or {}).get("labels") or {})
+
+
 def forget_cluster(inp: DeleteClusterInput | CleanupInput) -> None:
     """After the cluster is gone: remove its kubeconfig (it points nowhere now, and a later
     create of the same name must not be refused) and the create's ownership marker; the
     cluster config ``<c>/<c>-eks-a-cluster.yaml`` is kept as the record of what it was."""
     inp.kubeconfig_path.unlink(missing_ok=True)
     owner_marker(inp).unlink(missing_ok=True)
+
+
+def deleted_marker(inp: ClusterStepInput) -> Path:
+    """``<c>/generated/<c>.deleted``: written by a delete once the Cluster is gone, before the
+    kubeconfig is removed, so a delete run again after that point knows nothing is left to
+    move. Stale (ignored) once a later create wrote the cluster config again."""
+    return inp.dir / "generated" / f"{inp.cluster_name}.deleted"
+
+
+def deleted_before(inp: ClusterStepInput) -> bool:
+    """Whether an earlier delete removed this cluster (and no create made it again since)."""
+    marker = deleted_marker(inp)
+    if not marker.exists():
+        return False
+    config = inp.cluster_config_path
+    return not config.exists() or config.stat().st_mtime <= marker.stat().st_mtime
+
+
+def _mark_deleted(inp: DeleteClusterInput) -> None:
+    marker = deleted_marker(inp)
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text(f"{inp.cluster_name} deleted\n")
 
 
 class TeardownActivities:
@@ -119,9 +160,11 @@ class TeardownActivities:
         ns = find_cluster(kube, inp.cluster_name, [*NAMESPACES, inp.namespace])
         if ns is None:
             log.info("CAPI cluster already gone; no-op", cluster=inp.cluster_name)
+            _mark_deleted(inp)
             forget_cluster(inp)
             return DeleteClusterResult(changed=False, message=f"{inp.cluster_name} already deleted")
         delete_capi_cluster(kube, inp.cluster_name, ns, inp.control_plane_wait_seconds)
+        _mark_deleted(inp)
         forget_cluster(inp)
         return DeleteClusterResult(changed=True, message=f"{inp.cluster_name} deleted")
 
@@ -140,26 +183,18 @@ class TeardownActivities:
             return CleanupResult(
                 changed=False, kept=[f"cluster {inp.cluster_name} (owned by another operation)"]
             )
-        boot = self.registry.bootstrapper(inp.provider)
-        targets: list[str] = []
-        if boot.exists(inp.bootstrap_cluster_name):
-            targets.append(
-                str(boot.create(inp.bootstrap_cluster_name, inp.bootstrap_kubeconfig_path))
-            )
-        if inp.management_kubeconfig and Path(inp.management_kubeconfig).exists():
-            targets.append(inp.management_kubeconfig)
-        for path in targets:
-            kube = kube_for(path)
-            ns = find_cluster(kube, inp.cluster_name, [*NAMESPACES, inp.namespace])
-            if ns is not None:
-                delete_capi_cluster(kube, inp.cluster_name, ns, inp.per_machine_wait_seconds)
-                removed.append(f"CAPI Cluster {ns}/{inp.cluster_name}")
-        if boot.delete(inp.bootstrap_cluster_name):
-            removed.append(f"bootstrap cluster {inp.bootstrap_cluster_name}")
-        inp.bootstrap_kubeconfig_path.unlink(missing_ok=True)
-        leaked = self._provider_cleanup(inp)
+        ownership = run_ownership()
+        failure: Exception | None = None
+        try:
+            self._cleanup_clusters(inp, ownership, removed, kept)
+        except Exception as exc:  # the provider's own cleanup must not depend on it
+            log.warning("cleanup: the cluster objects could not be removed yet", error=str(exc))
+            failure = exc
+        leaked = self._provider_cleanup(inp, ownership)
         removed += leaked.removed
         kept += leaked.kept
+        if failure is not None:
+            raise failure  # retried by Temporal; what was removed stays removed
         if inp.kubeconfig_path.exists():
             removed.append(str(inp.kubeconfig_path))
         forget_cluster(inp)
@@ -167,7 +202,37 @@ class TeardownActivities:
             log.info("cleanup: nothing left to remove; no-op", cluster=inp.cluster_name)
         return CleanupResult(changed=bool(removed), removed=removed, kept=kept)
 
-    def _provider_cleanup(self, inp: CleanupInput) -> CleanupResult:
+    def _cleanup_clusters(
+        self, inp: CleanupInput, ownership: Ownership, removed: list[str], kept: list[str]
+    ) -> None:
+        """The CAPI Cluster (where it is managed) and the bootstrap cluster, when owned."""
+        boot = self.registry.bootstrapper(inp.provider)
+        name = inp.bootstrap_cluster_name
+        targets: list[str] = []
+        boot_labels = boot.labels(name)
+        ours = ownership.owns(boot_labels)
+        if boot_labels is not None and not ours:
+            kept.append(f"bootstrap cluster {name} (not made by this operation)")
+        if ours:
+            targets.append(str(boot.create(name, inp.bootstrap_kubeconfig_path)))
+        if inp.management_kubeconfig and Path(inp.management_kubeconfig).exists():
+            targets.append(inp.management_kubeconfig)
+        for path in targets:
+            kube = kube_for(path)
+            ns = find_cluster(kube, inp.cluster_name, [*NAMESPACES, inp.namespace])
+            if ns is None:
+                continue
+            what = f"CAPI Cluster {ns}/{inp.cluster_name}"
+            if not ownership.owns(labels_of(kube.get(CAPI_V1, "Cluster", inp.cluster_name, ns))):
+                kept.append(f"{what} (not made by this operation)")
+                continue
+            delete_capi_cluster(kube, inp.cluster_name, ns, inp.per_machine_wait_seconds)
+            removed.append(what)
+        if ours and boot.delete(name):
+            removed.append(f"bootstrap cluster {name}")
+        inp.bootstrap_kubeconfig_path.unlink(missing_ok=True)
+
+    def _provider_cleanup(self, inp: CleanupInput, ownership: Ownership) -> CleanupResult:
         spec = load_spec(inp)
-        result = self.registry.provider(spec.provider or inp.provider).cleanup(spec)
+        result = self.registry.provider(spec.provider or inp.provider).cleanup(spec, ownership)
         return CleanupResult(removed=list(result.removed), kept=list(result.kept))

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from typing import Any, Protocol, runtime_checkable
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 
+from eksa_temporal.ownership import OWNER_LABEL, is_owner_id
 from eksa_temporal.spec.findings import Finding
 
 
@@ -29,6 +30,32 @@ class RenderContext(BaseModel):
     namespace: str = "eksa-system"
     # name of the Kubernetes Secret (in ``namespace``) holding provider credentials, if any
     credentials_secret: str | None = None
+
+
+class Ownership(BaseModel):
+    """Whose infrastructure a cleanup may remove: the owner identity of one operation
+    (``eksa_temporal.ownership.owner_id`` of a create run, or the owner label value a
+    cluster's CAPI ``Cluster`` carries), as a plain value - providers match it exactly
+    against labels, tags and custom attributes, never against names."""
+
+    model_config = ConfigDict(frozen=True)
+    owner: str
+    # readable form for messages and logs (``workflow <id> (run <id>)``); never matched
+    description: str = ""
+
+    @field_validator("owner")
+    @classmethod
+    def _an_owner_id(cls, value: str) -> str:
+        if not is_owner_id(value):
+            raise ValueError(f"{value!r} is not an owner identity (eksa_temporal.ownership.owner_id)")
+        return value
+
+    def labels(self) -> dict[str, str]:
+        return {OWNER_LABEL: self.owner}
+
+    def owns(self, labels: Any) -> bool:
+        """Whether ``labels`` (a label mapping, or None) carry exactly this owner."""
+        return isinstance(labels, dict) and labels.get(OWNER_LABEL) == self.owner
 
 
 class CleanupResult(BaseModel):
@@ -80,6 +107,7 @@ class Provider(Protocol):
         returns what was created (empty when everything existed)."""
         ...
 
-    def cleanup(self, spec: Any) -> CleanupResult:
-        """Remove every piece of infrastructure belonging to the cluster (leaked VMs ...)."""
+    def cleanup(self, spec: Any, ownership: Ownership) -> CleanupResult:
+        """Remove the cluster's infrastructure (leaked VMs, machines ...) that carries
+        ``ownership``'s owner identity - nothing else, whatever its name."""
         ...

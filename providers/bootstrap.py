@@ -22,9 +22,16 @@ class Bootstrapper(Protocol):
         """Whether the bootstrap cluster ``name`` exists."""
         ...
 
-    def create(self, name: str, kubeconfig_path: Path) -> Path:
-        """Create ``name`` unless it exists; (re)write its kubeconfig to ``kubeconfig_path``
-        (0600) and return that path. Idempotent."""
+    def create(
+        self, name: str, kubeconfig_path: Path, labels: dict[str, str] | None = None
+    ) -> Path:
+        """Create ``name`` unless it exists (with ``labels``, e.g. the owner identity);
+        (re)write its kubeconfig to ``kubeconfig_path`` (0600) and return that path.
+        Idempotent: an existing cluster keeps the labels it was created with."""
+        ...
+
+    def labels(self, name: str) -> dict[str, str] | None:
+        """The labels ``name`` was created with; None when it does not exist."""
         ...
 
     def delete(self, name: str) -> bool:
@@ -47,11 +54,19 @@ class SimBootstrapper:
     def exists(self, name: str) -> bool:
         return name in _names(self.sim.clusters())
 
-    def create(self, name: str, kubeconfig_path: Path) -> Path:
+    def create(
+        self, name: str, kubeconfig_path: Path, labels: dict[str, str] | None = None
+    ) -> Path:
         if not self.exists(name):
-            self.sim.create_cluster(name)
+            self.sim.create_cluster(name, labels)
         write_kubeconfig_file(kubeconfig_path, self.sim.kubeconfig(name))
         return kubeconfig_path
+
+    def labels(self, name: str) -> dict[str, str] | None:
+        for item in self.sim.clusters():
+            if isinstance(item, dict) and item.get("name") == name:
+                return {str(k): str(v) for k, v in (item.get("labels") or {}).items()}
+        return None
 
     def delete(self, name: str) -> bool:
         if not self.exists(name):

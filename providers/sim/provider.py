@@ -4,8 +4,9 @@ Credentials are the sim's admin token - ``EKSA_SIM_ADMIN_TOKEN`` or ``DIR/admin-
 (``DIR`` = ``SimDatacenterConfig.spec.stateDir`` or the default sim state dir) - checked
 against the running ``sim serve`` through the admin API; the token is never logged or
 returned. Rendering is ``providers.sim.render``; there is nothing to prepare before
-machines; cleanup removes every machine and the virtual cluster the cluster still has.
-Activities call these methods on a thread pool (they block on HTTP and SQLite).
+machines; cleanup removes, through the sim's admin API, the machines and the workload
+virtual cluster that carry the operation's owner identity (never by name). Activities call
+these methods on a thread pool (they block on HTTP).
 """
 
 from __future__ import annotations
@@ -16,11 +17,16 @@ from typing import Any
 
 from eksa_temporal.config import sim_state_dir
 from eksa_temporal.spec.findings import Finding, Severity
-from providers.base import CleanupResult, ComponentRef, PreflightOptions, RenderContext
+from providers.base import (
+    CleanupResult,
+    ComponentRef,
+    Ownership,
+    PreflightOptions,
+    RenderContext,
+)
 from providers.sim import existing
 from providers.sim.client import SimClient, SimError, SimNotRunning
 from providers.sim.components import SIM_VERSION
-from providers.sim.controllers.inventory import Inventory
 from providers.sim.render import render
 
 TOKEN_ENV = "EKSA_SIM_ADMIN_TOKEN"
@@ -153,24 +159,26 @@ class SimProvider:
         """Nothing exists before machines in the sim (no templates or folders)."""
         return []
 
-    def cleanup(self, spec: Any) -> CleanupResult:
-        """Mark every still-existing machine of the cluster deleted in the inventory and
-        delete the cluster's virtual cluster (named after it). Idempotent."""
-        state_dir = self.state_dir(spec)
-        removed: list[str] = []
-        inventory = Inventory(state_dir)
-        try:
-            for record in inventory.records(spec.name):
-                if record.exists and inventory.mark_deleted(record.id):
-                    removed.append(f"machine {record.provider_id}")
-        finally:
-            inventory.close()
+    def cleanup(self, spec: Any, ownership: Ownership) -> CleanupResult:
+        """Through the admin API: delete every still-existing machine whose owner is
+        ``ownership`` and the cluster's workload virtual cluster when it carries that owner
+        (a same-named one made by anyone else is reported kept). Idempotent."""
         client = self.client(spec)
-        names = {c.get("name") for c in client.clusters()}
-        if spec.name in names:
-            client.delete_cluster(spec.name)
-            removed.append(f"virtual cluster {spec.name}")
-        return CleanupResult(removed=removed, kept=[])
+        removed: list[str] = []
+        for machine in client.machines():
+            ours = machine.get("owner") == ownership.owner and machine.get("exists")
+            if ours and client.delete_machine(str(machine["id"])):
+                removed.append(f"machine {machine.get('provider_id')}")
+        kept: list[str] = []
+        for vc in client.clusters():
+            if vc.get("name") != spec.name:
+                continue
+            if ownership.owns(vc.get("labels")):
+                client.delete_cluster(spec.name)
+                removed.append(f"virtual cluster {spec.name}")
+            else:
+                kept.append(f"virtual cluster {spec.name} (not made by this operation)")
+        return CleanupResult(removed=removed, kept=kept)
 
 
 def _unreachable(state_dir: Path) -> Finding:

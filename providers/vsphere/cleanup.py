@@ -1,11 +1,15 @@
-"""Find and destroy every VM that belongs to a cluster, and nothing else.
+"""Find and destroy the VMs one operation made, and nothing else.
 
-Called by ``VSphereProvider.cleanup`` (delete, or clean-up after a failed create). A VM
-belongs to cluster ``c`` when it is not a template and either its name starts with
-``c-`` and it sits in one of the folders of the cluster's machine configs, or it carries
-the tag ``eksa-cluster:c`` (category ``eksa-cluster``). Each is powered off, then
-destroyed. The list is re-read on every run, so the step is idempotent: killed midway and
-re-run, it finishes what is left and reaches the same end state.
+Called by ``VSphereProvider.cleanup`` (compensation of a failed or cancelled create, leak
+cleanup), straight against vCenter (pyvmomi, and the vAPI tagging endpoint), never through
+the simulated infrastructure. A VM is the operation's when it carries its owner identity
+(``providers.base.Ownership``): the tag ``<owner id>`` in category ``eksa-temporal-owner``,
+or the custom attribute ``eksa-temporal-owner`` with that value. ``mark_owned`` sets both
+when a machine is cloned; the attribute still works where tagging is unavailable. Names and
+folders are never used, so cluster ``prod`` never takes ``prod-b``'s VMs and a VM a user
+named ``prod-...`` is left alone. Templates are never removed (reported kept). Each VM is
+powered off, then destroyed. The list is re-read on every run, so the step is idempotent:
+killed midway and re-run, it finishes what is left and reaches the same end state.
 """
 
 from __future__ import annotations
@@ -16,65 +20,80 @@ from typing import Any
 from pyVmomi import vim, vmodl
 
 from eksa_temporal.logs import get_logger
+from eksa_temporal.ownership import OWNER_TAG_CATEGORY
 
-from .errors import VSphereError
-from .inventory import find_datacenter, inventory_path, resolve, vm_properties
+from .inventory import find_datacenter, inventory_path, vm_properties
 from .session import Session
 from .tags import TagClient, TaggingUnsupported
 from .tasks import wait_task
-from .view import ClusterView
 
 log = get_logger(__name__)
-OWNER_TAG_CATEGORY = "eksa-cluster"
+# the custom attribute (vCenter "custom field") holding the owner identity of a VM
+OWNER_ATTRIBUTE = OWNER_TAG_CATEGORY
 
 
-def _folders(session: Session, dc: Any, view: ClusterView) -> set[str]:
-    found = set()
-    for machine in view.machines:
-        try:
-            folder = (
-                resolve(session.content, dc, vim.Folder, machine.folder)
-                if machine.folder
-                else dc.vmFolder
-            )
-        except VSphereError:
-            folder = None
-        if folder is not None:
-            found.add(folder._moId)
-    return found
+def _attribute_key(content: Any, *, create: bool) -> int | None:
+    """The key of the owner custom attribute for VMs (defined when ``create``)."""
+    manager = content.customFieldsManager
+    if manager is None:
+        return None
+    for field in manager.field or []:
+        if field.name == OWNER_ATTRIBUTE:
+            return int(field.key)
+    if not create:
+        return None
+    try:
+        return int(manager.AddCustomFieldDef(name=OWNER_ATTRIBUTE, moType=vim.VirtualMachine).key)
+    except vim.fault.DuplicateName:  # defined concurrently
+        return _attribute_key(content, create=False)
 
 
-def _tagged(session: Session, cluster: str) -> set[str]:
+def mark_owned(session: Session, vm: Any, owner: str) -> None:
+    """Mark ``vm`` as made by ``owner``: its tag and its custom attribute (idempotent)."""
     try:
         with TagClient(session) as tags:
-            return tags.objects_with_tag(OWNER_TAG_CATEGORY, cluster)
+            tags.attach(vm, OWNER_TAG_CATEGORY, owner)
+    except TaggingUnsupported:
+        log.warning("vsphere-tagging-unsupported", marked_by="custom attribute only")
+    key = _attribute_key(session.content, create=True)
+    if key is not None and not _has_attribute(vm.customValue, key, owner):
+        session.content.customFieldsManager.SetField(entity=vm, key=key, value=owner)
+
+
+def _has_attribute(values: Any, key: int, owner: str) -> bool:
+    return any(
+        getattr(v, "key", None) == key and getattr(v, "value", None) == owner
+        for v in values or []
+    )
+
+
+def _tagged(session: Session, owner: str) -> set[str]:
+    try:
+        with TagClient(session) as tags:
+            return tags.objects_with_tag(OWNER_TAG_CATEGORY, owner)
     except TaggingUnsupported:
         return set()
 
 
-def cluster_vms(session: Session, view: ClusterView) -> tuple[list[Any], list[str]]:
-    """(VMs to remove, paths of same-prefix VMs kept because they are not the cluster's)."""
+def owned_vms(session: Session, datacenter: str, owner: str) -> tuple[list[Any], list[str]]:
+    """(VMs of ``datacenter`` carrying ``owner`` to remove, paths of owned templates kept)."""
     content = session.content
-    dc = find_datacenter(content, view.datacenter)
-    if dc is None:
+    dc = find_datacenter(content, datacenter)
+    if dc is None or not owner:
         return [], []
-    folders = _folders(session, dc, view)
-    tagged = _tagged(session, view.name)
-    prefix = f"{view.name}-"
-    rows = vm_properties(content, dc.vmFolder, ["name", "parent", "config.template"])
+    tagged = _tagged(session, owner)
+    key = _attribute_key(content, create=False)
+    rows = vm_properties(content, dc.vmFolder, ["config.template", "customValue"])
     remove, kept = [], []
     for row in rows:
         vm = row["obj"]
-        is_template = bool(row.get("config.template"))
-        by_name = (
-            row.get("name", "").startswith(prefix)
-            and row.get("parent") is not None
-            and row["parent"]._moId in folders
-        )
-        if (by_name or vm._moId in tagged) and not is_template:
-            remove.append(vm)
-        elif row.get("name", "").startswith(prefix):
+        by_attribute = key is not None and _has_attribute(row.get("customValue"), key, owner)
+        if vm._moId not in tagged and not by_attribute:
+            continue
+        if row.get("config.template"):
             kept.append(inventory_path(vm))
+        else:
+            remove.append(vm)
     return remove, sorted(kept)
 
 
@@ -91,10 +110,13 @@ def destroy_vm(vm: Any) -> None:
 
 
 def cleanup_vms(
-    session: Session, view: ClusterView, on_removed: Callable[[str], None] | None = None
+    session: Session,
+    datacenter: str,
+    owner: str,
+    on_removed: Callable[[str], None] | None = None,
 ) -> tuple[list[str], list[str]]:
-    """Destroy the cluster's VMs; returns (removed paths, kept paths)."""
-    remove, kept = cluster_vms(session, view)
+    """Destroy the VMs ``owner`` made; returns (removed paths, kept paths)."""
+    remove, kept = owned_vms(session, datacenter, owner)
     removed = []
     for vm in remove:
         try:

@@ -2,8 +2,9 @@
 
 ``clone_machine`` clones the machine config's template into its folder, resource pool and
 datastore, applies ``numCPUs`` / ``memoryMiB`` with a reconfigure (vcsim ignores sizing in
-the clone spec), tags the VM ``eksa-cluster:<cluster>`` so ``cleanup`` finds it wherever
-it lands, and powers it on. Idempotent by name: an existing VM in the folder is returned.
+the clone spec), marks the VM with the owner identity of the CAPI Cluster it is for (tag and
+custom attribute, ``cleanup.mark_owned``) so cleanup finds exactly it wherever it lands,
+and powers it on. Idempotent by name: an existing VM in the folder is returned.
 Not used against a real vCenter, where the CAPV controller owns machine creation; see
 ``docs/vsphere.md``.
 """
@@ -14,19 +15,21 @@ from typing import Any
 
 from pyVmomi import vim as _vim
 
-from .cleanup import OWNER_TAG_CATEGORY
+from .cleanup import mark_owned
 from .errors import VSpherePermanentError
 from .inventory import find_datacenter, resolve
 from .session import Session
-from .tags import TagClient, TaggingUnsupported
 from .tasks import wait_task
 from .view import ClusterView, MachineView
 
 vim: Any = _vim  # the stubs leave the data object constructors untyped
 
 
-def clone_machine(session: Session, view: ClusterView, machine: MachineView, name: str) -> Any:
-    """The powered-on VM ``name`` cloned from ``machine.template``."""
+def clone_machine(
+    session: Session, view: ClusterView, machine: MachineView, name: str, owner: str = ""
+) -> Any:
+    """The powered-on VM ``name`` cloned from ``machine.template``, marked as made by
+    ``owner`` (an owner identity; empty: unmarked, which no cleanup ever removes)."""
     content = session.content
     dc = find_datacenter(content, view.datacenter)
     if dc is None:
@@ -53,11 +56,8 @@ def clone_machine(session: Session, view: ClusterView, machine: MachineView, nam
         vm = wait_task(found["template"].CloneVM_Task(folder=folder, name=name, spec=spec))
         config = vim.vm.ConfigSpec(numCPUs=machine.num_cpus, memoryMB=machine.memory_mib)
         wait_task(vm.ReconfigVM_Task(spec=config))
-    try:
-        with TagClient(session) as tags:
-            tags.attach(vm, OWNER_TAG_CATEGORY, view.name)
-    except TaggingUnsupported:
-        pass  # the name prefix in the machine folder still marks it as the cluster's
+    if owner:
+        mark_owned(session, vm, owner)
     if vm.runtime.powerState != "poweredOn":
         wait_task(vm.PowerOnVM_Task())
     return vm

@@ -3,8 +3,8 @@
 Each method resolves the credentials from ``EKSA_VSPHERE_USERNAME`` /
 ``EKSA_VSPHERE_PASSWORD`` itself, opens one vCenter session (thumbprint pinned, logged out
 on exit) and runs one phase: validate credentials, preflight, render the CAPI/CAPV
-objects (no session needed), prepare (import template OVAs), clean up (destroy the
-cluster's VMs). Methods block; activities run them on a thread pool. Options that are not
+objects (no session needed), prepare (import template OVAs), clean up (destroy the VMs
+carrying an operation's owner identity). Methods block; activities run them on a thread pool. Options that are not
 part of the EKS-A spec (OVAs to import, the EKS-D release name, images) come from the
 constructor, or ``EKSA_VSPHERE_TEMPLATE_OVA`` for a single OVA used for every missing
 template.
@@ -18,7 +18,13 @@ from typing import Any
 
 from eksa_temporal.logs import get_logger
 from eksa_temporal.spec.findings import Finding
-from providers.base import CleanupResult, ComponentRef, PreflightOptions, RenderContext
+from providers.base import (
+    CleanupResult,
+    ComponentRef,
+    Ownership,
+    PreflightOptions,
+    RenderContext,
+)
 
 from . import existing
 from .cleanup import cleanup_vms
@@ -153,9 +159,16 @@ class VSphereProvider:
             log.info("vsphere-prepare-noop")
         return created
 
-    def cleanup(self, spec: Any, on_removed: Callable[[str], None] | None = None) -> CleanupResult:
+    def cleanup(
+        self,
+        spec: Any,
+        ownership: Ownership,
+        on_removed: Callable[[str], None] | None = None,
+    ) -> CleanupResult:
+        """Destroy the VMs in the spec's datacenter that carry ``ownership`` (tag or custom
+        attribute), straight on vCenter; names are never matched."""
         view = cluster_view(spec)
         session: Session
         with self._session(view) as session:
-            removed, kept = cleanup_vms(session, view, on_removed)
+            removed, kept = cleanup_vms(session, view.datacenter, ownership.owner, on_removed)
         return CleanupResult(removed=removed, kept=kept)

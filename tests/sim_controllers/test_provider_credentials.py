@@ -8,6 +8,8 @@ from types import SimpleNamespace
 
 import pytest
 
+from eksa_temporal.ownership import OWNER_LABEL, owner_id
+from providers.base import Ownership
 from providers.sim.controllers.inventory import Inventory
 from providers.sim.provider import TOKEN_ENV, SimProvider
 from tests.support.sim import SimServer
@@ -45,22 +47,25 @@ def test_a_missing_or_unreachable_sim_is_a_finding_with_a_remedy(tmp_path: Path,
     assert down.check == "sim-reachable" and "sim serve --state-dir" in down.remediation
 
 
-def test_cleanup_removes_the_clusters_machines_and_virtual_cluster(shared_sim: SimServer) -> None:
+def test_cleanup_removes_the_owners_machines_and_virtual_cluster(shared_sim: SimServer) -> None:
     sim_server = shared_sim
-    sim_server.client.create_cluster("c1")
+    mine = owner_id("eksa/default/c1", "run-1")
+    sim_server.client.create_cluster("c1", {OWNER_LABEL: mine})
     inv = Inventory(sim_server.state_dir)
     rec = inv.begin(owner_key="k", cluster="c1", machine="m", seed=0, boot_seconds=0,
-                    jitter_seconds=0, failure_rate=0)
+                    jitter_seconds=0, failure_rate=0, owner=mine)
     inv.mark_running(rec.id)
     other = inv.begin(owner_key="k2", cluster="c2", machine="m2", seed=0, boot_seconds=0,
-                      jitter_seconds=0, failure_rate=0)
+                      jitter_seconds=0, failure_rate=0, owner=owner_id("eksa/default/c2", "run-1"))
+    same_name = inv.begin(owner_key="k3", cluster="c1", machine="m3", seed=0, boot_seconds=0,
+                          jitter_seconds=0, failure_rate=0)  # c1's name, but no owner
     provider = SimProvider(sim_server.state_dir)
-    result = provider.cleanup(_spec(sim_server.state_dir))
+    result = provider.cleanup(_spec(sim_server.state_dir), Ownership(owner=mine))
     assert result.removed == [f"machine {rec.provider_id}", "virtual cluster c1"]
     assert "c1" not in {c["name"] for c in sim_server.client.clusters()}
     states = {m["id"]: m["exists"] for m in sim_server.client.machines()}
-    assert (states[rec.id], states[other.id]) == (False, True)
-    assert provider.cleanup(_spec(sim_server.state_dir)).removed == []
+    assert (states[rec.id], states[other.id], states[same_name.id]) == (False, True, True)
+    assert provider.cleanup(_spec(sim_server.state_dir), Ownership(owner=mine)).removed == []
 
 
 def test_preflight_passes_on_a_running_sim_and_warns_about_leftover_machines(shared_sim: SimServer) -> None:

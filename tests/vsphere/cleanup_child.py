@@ -1,5 +1,5 @@
 """Run ``VSphereProvider.cleanup`` in a child process for the crash test: the spec YAML
-comes on stdin; each removed VM is printed (flushed) and followed by a pause, so the
+comes on stdin, the owner identity as the first argument; each removed VM is printed (flushed) and followed by a pause, so the
 parent can ``kill -9`` this process between two removals."""
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ import time
 
 from eksa_temporal.logs import configure
 from eksa_temporal.spec.load import load_spec
+from providers.base import Ownership
 from providers.vsphere import VSphereProvider
 
 
@@ -21,7 +22,7 @@ def main() -> None:
         print(path, flush=True)
         time.sleep(0.5)
 
-    VSphereProvider().cleanup(spec, on_removed=removed)
+    VSphereProvider().cleanup(spec, Ownership(owner=sys.argv[1]), on_removed=removed)
     print("done", flush=True)
 
 

@@ -12,7 +12,8 @@ import pytest
 import structlog
 
 from eksa_temporal.logs import configure
-from providers.base import PreflightOptions, RenderContext
+from eksa_temporal.ownership import owner_id
+from providers.base import Ownership, PreflightOptions, RenderContext
 from providers.vsphere import VSphereProvider
 from providers.vsphere.credentials import PASSWORD_ENV
 from providers.vsphere.errors import VSphereError
@@ -55,7 +56,7 @@ def test_password_is_never_logged_or_returned(
         provider.preflight(cluster, PreflightOptions()),
         provider.prepare_infrastructure(cluster),
         provider.render_capi_objects(cluster, RenderContext()),
-        provider.cleanup(cluster),
+        provider.cleanup(cluster, Ownership(owner=owner_id("eksa/default/secrets", "run"))),
     ]
     wrong = "Wrong-Pa55-for-logs"
     monkeypatch.setenv(PASSWORD_ENV, wrong)

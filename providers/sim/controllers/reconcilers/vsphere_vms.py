@@ -1,6 +1,7 @@
 """VMs in vCenter for the CAPV stand-in. When the sim's ``vsphere_clone`` knob is on, each
 ``VSphereMachine`` is cloned from its template by ``providers.vsphere.machines.clone_machine``
-(folder, resource pool, datastore, sizing, ``eksa-cluster:<cluster>`` tag, power on). The
+(folder, resource pool, datastore, sizing, the CAPI Cluster's owner identity as tag and
+custom attribute, power on). The
 clone logs in to the ``server``/``thumbprint`` of the machine's spec with the credentials
 of its VSphereCluster's ``identityRef`` Secret, as CAPV does. The machine's provider ID
 becomes ``vsphere://<the VM's BIOS UUID>``. Deleting the VSphereMachine (not for a move)
@@ -26,7 +27,7 @@ from typing import Any
 from providers.sim.controllers import objects as o
 from providers.sim.controllers.context import Ctx
 from providers.sim.controllers.inventory import MachineRecord
-from providers.sim.controllers.reconcilers.infra import Step
+from providers.sim.controllers.reconcilers.infra import Step, owner_of
 
 log = logging.getLogger(__name__)
 
@@ -51,9 +52,10 @@ class VMSpec:
     datastore: str
     num_cpus: int
     memory_mib: int
+    owner: str = ""  # the owner identity the VM is marked with
 
 
-def vm_spec(vm: o.Obj, cluster: str) -> VMSpec:
+def vm_spec(vm: o.Obj, cluster: str, owner: str = "") -> VMSpec:
     sp = o.spec(vm)
     return VMSpec(
         cluster=cluster,
@@ -67,6 +69,7 @@ def vm_spec(vm: o.Obj, cluster: str) -> VMSpec:
         datastore=str(sp.get("datastore") or ""),
         num_cpus=int(sp.get("numCPUs") or 2),
         memory_mib=int(sp.get("memoryMiB") or 2048),
+        owner=owner,
     )
 
 
@@ -132,7 +135,7 @@ def clone_job(spec: VMSpec, creds: tuple[str, str]) -> str:
 
     view, machine = _views(spec)
     with _session(spec, creds) as session:
-        vm = clone_machine(session, view, machine, spec.name)
+        vm = clone_machine(session, view, machine, spec.name, spec.owner)
         return str(vm.config.uuid)
 
 
@@ -158,7 +161,7 @@ def provision_vm(ctx: Ctx, vm: o.Obj, cluster: o.Obj, record: MachineRecord) -> 
     creds = _credentials(ctx, vm, cluster)
     if creds is None:
         return Step(wait=RETRY_SECONDS, message="waiting for the identityRef Secret")
-    spec = vm_spec(vm, o.name(cluster))
+    spec = vm_spec(vm, o.name(cluster), owner_of(cluster))
     done = _poll(f"clone/{record.owner_key}", lambda: clone_job(spec, creds))
     if done is None:
         return Step(wait=POLL_SECONDS, message=f"cloning VM {spec.name} from {spec.template}")
