@@ -22,6 +22,7 @@ CREATE_WORKLOAD_CLUSTER = "create-workload-cluster"
 # upgrade
 SETUP_VALIDATE_UPGRADE = "setup-validate-upgrade"
 BACKUP_CAPI_OBJECTS = "capi-backup"  # clusterctl move --to-directory
+REMOVE_CAPI_BACKUP = "capi-backup-remove"  # the backup holds Secrets: gone after success
 RESTORE_CAPI_OBJECTS = "capi-restore"  # clusterctl move --from-directory
 UPGRADE_CLUSTER = "upgrade-cluster"  # apply the new CAPI objects + wait for the rollout
 

@@ -3,8 +3,8 @@
 A management (self-managed / standalone) cluster goes through the bootstrap cluster and the
 CAPI move; a workload cluster (``spec.managementCluster`` names another cluster) is applied
 on its management cluster. Each step is one activity named in ``activities.steps``; a
-cancelled or failed create removes what it created (``cleanup-infrastructure``) unless
-``keep_on_failure``. Started by ``eksa_temporal.client``; registered by ``worker.py``.
+cancelled or failed create first unwinds an interrupted move (``capi-move-abort``), then
+removes what it created (``cleanup-infrastructure``), unless ``keep_on_failure``. Started by ``eksa_temporal.client``; registered by ``worker.py``.
 """
 
 from __future__ import annotations
@@ -35,6 +35,8 @@ WORKLOAD_PLAN = [s.SETUP_VALIDATE_CREATE, s.CREATE_WORKLOAD_CLUSTER, s.WRITE_CLU
 @workflow.defn(name="CreateClusterWorkflow")
 class CreateClusterWorkflow(LifecycleWorkflow):
     bootstrap_kubeconfig: str | None = None
+    kubeconfig: str | None = None  # the new cluster's, once written
+    move_started = False  # capi-management-move was scheduled: compensation unwinds it first
 
     @workflow.run
     async def run(self, inp: CreateClusterInput) -> CreateClusterResult:
@@ -55,8 +57,10 @@ class CreateClusterWorkflow(LifecycleWorkflow):
         await step(s.INSTALL_CAPI_BOOTSTRAP, inp(am.InstallCapiInput, **bootstrap), am.InstallCapiResult)
         await step(s.WORKLOAD_CLUSTER_INIT, inp(am.ProvisionInput, **bootstrap), am.ProvisionResult)
         kube = await step(s.WRITE_KUBECONFIG, inp(am.WriteKubeconfigInput, **bootstrap), am.WriteKubeconfigResult)
+        self.kubeconfig = kube.kubeconfig_path
         target = {**bootstrap, "kubeconfig": kube.kubeconfig_path}
         await step(s.INSTALL_CAPI_WORKLOAD, inp(am.InstallCapiInput, **target), am.InstallCapiResult)
+        self.move_started = True
         await step(s.CAPI_MANAGEMENT_MOVE, inp(mm.MoveStepInput, **target), mm.MoveStepResult)
         config = await step(
             s.WRITE_CLUSTER_CONFIG, inp(am.WriteClusterConfigInput, **target), am.WriteClusterConfigResult
@@ -76,7 +80,22 @@ class CreateClusterWorkflow(LifecycleWorkflow):
         return self.result(created.kubeconfig_path, config)
 
     async def compensate(self) -> None:
-        """Remove what this create made: bootstrap cluster, machines, applied objects."""
+        """Unwind an interrupted move first (``capi-move-abort``: the bootstrap cluster's
+        objects unpaused, what the move created in the new cluster removed - or the move
+        finished when it was past deleting from the bootstrap cluster), so the Cluster API
+        controllers act on the cluster again; then remove what this create made:
+        bootstrap cluster, machines, applied objects."""
+        if self.move_started:
+            await self.op.side_step(
+                s.CAPI_MOVE_ABORT,
+                self.step_input(
+                    mm.MoveStepInput,
+                    from_kubeconfig=self.bootstrap_kubeconfig,
+                    to_kubeconfig=self.kubeconfig,
+                ),
+                mm.MoveStepResult,
+                attempts=self.inp.timeouts.max_attempts,
+            )
         await self.op.side_step(
             s.CLEANUP_INFRASTRUCTURE,
             self.step_input(am.CleanupInput, bootstrap_kubeconfig=self.bootstrap_kubeconfig),

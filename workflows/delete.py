@@ -1,7 +1,9 @@
 """``DeleteClusterWorkflow``: delete a workload cluster from its management cluster, or a
 management cluster the EKS Anywhere way - bootstrap cluster, install CAPI there, move the
 CAPI objects back, delete the Cluster and wait for its machines to go, delete the bootstrap
-cluster. Every step is idempotent, so a retried or re-run delete finishes the job.
+cluster. Every step is idempotent, so a retried or re-run delete finishes the job. A
+cancelled or aborted management delete puts the cluster back before ``delete-cluster``
+starts (``compensate``); once that step started, only a delete run again finishes.
 Started by ``eksa_temporal.client``; registered by ``worker.py``.
 """
 
@@ -34,23 +36,69 @@ def plan(facts: ClusterFacts) -> list[str]:
 
 @workflow.defn(name="DeleteClusterWorkflow")
 class DeleteClusterWorkflow(LifecycleWorkflow):
+    bootstrap_started = False  # bootstrap-cluster-init was scheduled
+    bootstrap: dict[str, str] | None = None  # kubeconfig paths once the bootstrap cluster is up
+    move_started = False  # capi-move-to-bootstrap was scheduled
+    moved = False  # ... and completed: the objects live in the bootstrap cluster
+    deleting = False  # delete-cluster was scheduled: from here on only a re-run finishes
+
     @workflow.run
     async def run(self, inp: DeleteClusterInput) -> DeleteClusterResult:
         self.begin(DELETE, inp, plan)
-        body = self.delete_management if self.facts.self_managed else self.delete_workload
-        return await self.op.guard(body, keep_on_failure=True, compensate=None, diagnose=self.diagnose)
+        if not self.facts.self_managed:
+            return await self.op.guard(self.delete_workload, keep_on_failure=True, compensate=None, diagnose=self.diagnose)
+        return await self.op.guard(self.delete_management, keep_on_failure=False, compensate=self.compensate, diagnose=self.diagnose)
 
     async def delete_management(self) -> DeleteClusterResult:
         step, inp = self.op.step, self.step_input
         target = {"kubeconfig": f"{self.inp.workdir.rstrip('/')}/{self.facts.name}-eks-a-cluster.kubeconfig"}
         await step(s.SETUP_VALIDATE_DELETE, inp(am.ValidateInput, **target), am.ValidateResult)
+        self.bootstrap_started = True
         boot = await step(s.BOOTSTRAP_CLUSTER_INIT, inp(am.BootstrapInput, **target), am.BootstrapResult)
-        bootstrap = {**target, "bootstrap_kubeconfig": boot.bootstrap_kubeconfig}
+        bootstrap = self.bootstrap = {**target, "bootstrap_kubeconfig": boot.bootstrap_kubeconfig}
         await step(s.INSTALL_CAPI_BOOTSTRAP, inp(am.InstallCapiInput, **bootstrap), am.InstallCapiResult)
+        self.move_started = True
         await step(s.CAPI_MOVE_TO_BOOTSTRAP, inp(mm.MoveStepInput, **bootstrap), mm.MoveStepResult)
+        self.moved = True
+        self.deleting = True
         await step(s.DELETE_CLUSTER_OBJECTS, inp(am.DeleteClusterInput, **bootstrap), am.DeleteClusterResult)
         await step(s.DELETE_KIND_CLUSTER, inp(am.DeleteBootstrapInput, **bootstrap), am.DeleteBootstrapResult)
         return self.result()
+
+    async def compensate(self) -> None:
+        """A cancelled or aborted management delete leaves the cluster as it was - managing
+        itself, unpaused - as long as ``delete-cluster`` has not started (from then on a
+        delete run again finishes the job): an interrupted move to the bootstrap cluster is
+        undone (``capi-move-abort``); a move that went through (or had to be finished) is
+        moved back (``capi-management-move``); then the bootstrap cluster goes
+        (``delete-kind-cluster``, which refuses while it still holds the cluster)."""
+        if self.deleting:
+            return
+        attempts = self.inp.timeouts.max_attempts
+        paths = self.bootstrap or {}
+        back = self.moved
+        if self.move_started and not self.moved and paths:
+            settled = await self.op.side_step(
+                s.CAPI_MOVE_ABORT,
+                self.step_input(
+                    mm.MoveStepInput, from_kubeconfig=paths["kubeconfig"], to_kubeconfig=paths["bootstrap_kubeconfig"]
+                ),
+                mm.MoveStepResult,
+                attempts=attempts,
+            )
+            if settled is None:
+                return  # unknown state: keep the bootstrap cluster for the operator
+            back = settled.settled == "finished"
+        if back:
+            moved_back = await self.op.side_step(
+                s.CAPI_MANAGEMENT_MOVE, self.step_input(mm.MoveStepInput, **paths), mm.MoveStepResult, attempts=attempts
+            )
+            if moved_back is None:
+                return  # the cluster is still managed from the bootstrap cluster: keep it
+        if self.bootstrap_started:
+            await self.op.side_step(
+                s.DELETE_KIND_CLUSTER, self.step_input(am.DeleteBootstrapInput, **paths), am.DeleteBootstrapResult, attempts=attempts
+            )
 
     async def delete_workload(self) -> DeleteClusterResult:
         step, inp = self.op.step, self.step_input

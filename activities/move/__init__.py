@@ -10,6 +10,8 @@ from activities.move.models import (
     MoveProgress,
     MoveStepInput,
     MoveStepResult,
+    RemoveBackupInput,
+    RemoveBackupResult,
     RestoreInput,
     RestoreResult,
 )
@@ -21,6 +23,8 @@ __all__ = [
     "MoveProgress",
     "MoveStepInput",
     "MoveStepResult",
+    "RemoveBackupInput",
+    "RemoveBackupResult",
     "RestoreInput",
     "RestoreResult",
 ]

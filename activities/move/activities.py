@@ -11,6 +11,7 @@ outlived the per-request retries stays retryable.
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -26,9 +27,12 @@ from activities.move.models import (
     MoveProgress,
     MoveStepInput,
     MoveStepResult,
+    RemoveBackupInput,
+    RemoveBackupResult,
     RestoreInput,
     RestoreResult,
 )
+from activities.teardown import deleted_before
 from eksa_temporal.kube import move as engine
 from eksa_temporal.logs import get_logger
 
@@ -102,6 +106,15 @@ def _result(r: engine.MoveResult) -> MoveStepResult:
     )
 
 
+def _mover(
+    source: str, target: str, options: engine.MoveOptions, progress: Heartbeat | None = None
+) -> engine.Mover:
+    stats = engine.RequestStats()
+    return engine.Mover(
+        engine.api_for(source, stats), engine.api_for(target, stats), options, progress=progress
+    )
+
+
 class MoveActivities:
     """The move steps; holds no clients (one per kubeconfig path is cached by
     ``eksa_temporal.kube.kube_for``)."""
@@ -125,6 +138,10 @@ class MoveActivities:
             block_move_timeout=inp.block_move_timeout_seconds,
         )
         hb = Heartbeat(self.heartbeat_interval)
+        if Path(target).exists() and _guard(what, lambda: _mover(source, target, options).done_before()):
+            # an earlier run finished this move (the source may be gone since): nothing to do
+            log.info("move already done; no-op", step=what, cluster=inp.cluster_name)
+            return MoveStepResult(changed=False, message="already moved", already_moved=True)
         result = _guard(what, lambda: engine.move(source, target, options, progress=hb))
         log.info(
             "move finished",
@@ -147,33 +164,80 @@ class MoveActivities:
 
     @activity.defn(name=steps.CAPI_MOVE_TO_BOOTSTRAP)
     def move_to_bootstrap(self, inp: MoveStepInput) -> MoveStepResult:
-        """Move the cluster's CAPI objects back to a bootstrap cluster (before delete)."""
+        """Move the cluster's CAPI objects back to a bootstrap cluster (before delete).
+        After a delete that already removed the cluster (its kubeconfig is gone and the
+        delete left its marker) there is nothing to move: a no-op."""
         source = _first(inp.from_kubeconfig, inp.kubeconfig, str(inp.kubeconfig_path))
         target = _first(
             inp.to_kubeconfig, inp.bootstrap_kubeconfig, str(inp.bootstrap_kubeconfig_path)
         )
+        if not Path(source).exists():
+            if deleted_before(inp):
+                log.info("cluster already deleted; nothing to move", cluster=inp.cluster_name)
+                return MoveStepResult(changed=False, message=f"{inp.cluster_name} already deleted")
+            raise ApplicationError(
+                f"{steps.CAPI_MOVE_TO_BOOTSTRAP}: kubeconfig {source} of {inp.cluster_name} does not exist "
+                "(fix: run delete from the folder holding <cluster>/<cluster>-eks-a-cluster.kubeconfig)",
+                type=PRECONDITION_FAILED,
+                non_retryable=True,
+            )
         return self._move(steps.CAPI_MOVE_TO_BOOTSTRAP, inp, source, target)
 
     @activity.defn(name=steps.CAPI_MOVE_ABORT)
     def abort_move(self, inp: MoveStepInput) -> MoveStepResult:
-        """Compensation: undo a move that has not started deleting from its source
-        (target objects removed, source unpaused). A no-op without a journal."""
+        """Compensation: leave an interrupted move consistent. Before it started deleting
+        from its source it is undone (what it created in the target removed, the source
+        unpaused); past that point it is finished (objects in the target, unpaused). With
+        ``backup_dir`` it undoes the pause of an interrupted backup. A no-op when no move
+        is under way. Paths default to those of ``capi-management-move``."""
+        if inp.backup_dir:
+            return self._release_backup(inp)
         source = _first(
             inp.from_kubeconfig, inp.bootstrap_kubeconfig, str(inp.bootstrap_kubeconfig_path)
         )
         target = _first(inp.to_kubeconfig, inp.kubeconfig, str(inp.kubeconfig_path))
+        if not Path(target).exists():
+            # the journal lives in the target: without it no move can have been recorded
+            return MoveStepResult(changed=False, message="no move to undo (no target cluster)", settled="none")
         options = engine.MoveOptions(cluster=inp.cluster_name, namespace=inp.capi_namespace)
-
-        def run() -> bool:
-            stats = engine.RequestStats()
-            mover = engine.Mover(
-                engine.api_for(source, stats), engine.api_for(target, stats), options
+        if not Path(source).exists():
+            # e.g. the bootstrap cluster is already deleted: only a finished move is possible
+            if not _guard(steps.CAPI_MOVE_ABORT, lambda: engine.move_recorded(target, options)):
+                return MoveStepResult(changed=False, message="no move to undo", settled="none")
+            raise ApplicationError(
+                f"{steps.CAPI_MOVE_ABORT}: {target} records an unfinished move of {inp.cluster_name} "
+                f"but the source kubeconfig {source} is gone (fix: restore it, then run "
+                "`eksa-temporal move` to finish or undo the move)",
+                type=PRECONDITION_FAILED,
+                non_retryable=True,
             )
-            return mover.abort("aborted by the workflow")
+        hb = Heartbeat(self.heartbeat_interval)
+        hb("settling", 0, 0)
+        outcome = _guard(
+            steps.CAPI_MOVE_ABORT,
+            lambda: _mover(source, target, options, hb).settle("stopped by cancel or abort"),
+        )
+        message = {
+            "none": "no move to undo",
+            "undone": "move undone: source unpaused, target objects removed",
+            "finished": "move finished (it was past deleting from the source, or complete)",
+        }[outcome]
+        log.info("move settled", cluster=inp.cluster_name, outcome=outcome)
+        return MoveStepResult(changed=outcome != "none", message=message, settled=outcome)
 
-        undone = _guard(steps.CAPI_MOVE_ABORT, run)
+    def _release_backup(self, inp: MoveStepInput) -> MoveStepResult:
+        assert inp.backup_dir
+        source = _first(
+            inp.from_kubeconfig, inp.management_kubeconfig, inp.kubeconfig, str(inp.kubeconfig_path)
+        )
+        if not (Path(inp.backup_dir) / engine.BACKUP_JOURNAL).exists():
+            return MoveStepResult(changed=False, message="no backup under way")
+        released = _guard(
+            steps.CAPI_MOVE_ABORT, lambda: engine.release_backup(source, str(inp.backup_dir))
+        )
         return MoveStepResult(
-            changed=undone, message="move undone" if undone else "no move to undo"
+            changed=released,
+            message="backup stopped: cluster unpaused" if released else "no backup under way",
         )
 
     @activity.defn(name=steps.BACKUP_CAPI_OBJECTS)
@@ -186,6 +250,7 @@ class MoveActivities:
         run_id = run_id or "local"
         directory = inp.backup_dir or str(Path(inp.workdir) / "generated" / f"capi-backup-{run_id}")
         hb = Heartbeat(self.heartbeat_interval)
+        hb("starting", 0, 0)
         r = _guard(
             steps.BACKUP_CAPI_OBJECTS,
             lambda: engine.backup(
@@ -195,6 +260,29 @@ class MoveActivities:
         return BackupResult(
             message=f"saved {r.objects} objects", backup_path=directory, objects=r.objects
         )
+
+    @activity.defn(name=steps.REMOVE_CAPI_BACKUP)
+    def remove_backup(self, inp: RemoveBackupInput) -> RemoveBackupResult:
+        """Remove the backup folder after a successful upgrade: it holds copies of the
+        cluster's Secrets. Only a folder that looks like a backup (object files, or
+        nothing) is removed; a missing folder is a no-op."""
+        directory = Path(inp.backup_dir)
+        if not directory.exists():
+            return RemoveBackupResult(changed=False, message="backup already removed")
+        strays = [
+            p.name
+            for p in directory.iterdir()
+            if not (p.is_file() and (p.suffix in (".yaml", ".yml") or p.name.startswith(".")))
+        ]
+        if strays:
+            raise ApplicationError(
+                f"{steps.REMOVE_CAPI_BACKUP}: {directory} holds more than a backup ({', '.join(sorted(strays)[:3])}) "
+                "(fix: move those files away, then retry)",
+                type=PRECONDITION_FAILED,
+                non_retryable=True,
+            )
+        shutil.rmtree(directory)
+        return RemoveBackupResult(changed=True, message=f"removed {directory}")
 
     @activity.defn(name=steps.RESTORE_CAPI_OBJECTS)
     def restore(self, inp: RestoreInput) -> RestoreResult:

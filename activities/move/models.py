@@ -1,5 +1,6 @@
 """Inputs and results of the move steps (``capi-management-move``,
-``capi-move-to-bootstrap``, ``capi-backup``, ``capi-restore``, ``capi-move-abort``).
+``capi-move-to-bootstrap``, ``capi-backup``, ``capi-backup-remove``, ``capi-restore``,
+``capi-move-abort``).
 
 Inputs extend ``activities.models.ClusterStepInput`` (the fields every step receives)
 with kubeconfig FILE paths and the namespace of the CAPI objects; results carry counts
@@ -22,6 +23,8 @@ class MoveStepInput(ClusterStepInput):
     from_kubeconfig: str | None = None
     to_kubeconfig: str | None = None
     block_move_timeout_seconds: float = Field(default=300, gt=0)
+    # capi-move-abort of a backup (a move to a directory): the backup's folder
+    backup_dir: str | None = None
 
 
 class MoveStepResult(StepResult):
@@ -35,6 +38,8 @@ class MoveStepResult(StepResult):
     api_requests: int = 0
     requests_per_object: float = 0.0
     seconds: float = 0.0
+    # capi-move-abort: "none" (no move under way), "undone" or "finished"
+    settled: str = ""
 
 
 class BackupInput(ClusterStepInput):
@@ -49,6 +54,16 @@ class BackupInput(ClusterStepInput):
 class BackupResult(StepResult):
     backup_path: str = ""
     objects: int = 0
+
+
+class RemoveBackupInput(ClusterStepInput):
+    """The backup folder ``capi-backup`` wrote, removed once the upgrade succeeded."""
+
+    backup_dir: str
+
+
+class RemoveBackupResult(StepResult):
+    pass
 
 
 class RestoreInput(ClusterStepInput):

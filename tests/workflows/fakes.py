@@ -33,6 +33,7 @@ class FakeInfra:
     permanent: dict[str, str] = field(default_factory=dict)  # step -> ApplicationError type
     blocked: dict[str, asyncio.Event] = field(default_factory=dict)  # step -> release
     started: dict[str, asyncio.Event] = field(default_factory=dict)
+    results: dict[str, dict[str, Any]] = field(default_factory=dict)  # step -> extra result fields
 
     def names(self) -> list[str]:
         return [name for name, _ in self.calls]
@@ -65,6 +66,7 @@ class FakeInfra:
                 "cluster_config_path": f"{workdir}/{c}-eks-a-cluster.yaml",
                 "bundle_path": inp.get("bundle_path") or "",
                 "removed": ["machine/a"] if name in (steps.CLEANUP_INFRASTRUCTURE, steps.DELETE_WORKLOAD_CLUSTER) else [],
+                **self.results.get(name, {}),
             }
 
         run.__name__ = name.replace("-", "_")

@@ -13,7 +13,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from eksa_temporal.kube.move.api import MoveApi, RequestStats, api_for
-from eksa_temporal.kube.move.directory import from_directory, to_directory
+from eksa_temporal.kube.move.directory import (
+    JOURNAL_FILE as BACKUP_JOURNAL,
+)
+from eksa_temporal.kube.move.directory import (
+    from_directory,
+    release_directory,
+    to_directory,
+)
 from eksa_temporal.kube.move.engine import Hook, MoveOptions, Mover, Progress
 from eksa_temporal.kube.move.errors import (
     JournalConflict,
@@ -21,10 +28,12 @@ from eksa_temporal.kube.move.errors import (
     MoveError,
     PreconditionFailed,
 )
+from eksa_temporal.kube.move.journal import ConfigMapJournal, journal_name
 from eksa_temporal.kube.move.model import MoveResult, Phase
 from eksa_temporal.kube.move.retry import TransientError
 
 __all__ = [
+    "BACKUP_JOURNAL",
     "JournalConflict",
     "MoveAborted",
     "MoveApi",
@@ -39,6 +48,8 @@ __all__ = [
     "api_for",
     "backup",
     "move",
+    "move_recorded",
+    "release_backup",
     "restore",
 ]
 
@@ -70,6 +81,19 @@ def backup(
     return to_directory(
         api_for(from_kubeconfig), Path(directory), cluster, namespace, progress=progress
     )
+
+
+def move_recorded(to_kubeconfig: str, options: MoveOptions) -> bool:
+    """Whether the target holds the journal of an unfinished move of ``options.cluster``."""
+    target = api_for(to_kubeconfig)
+    name = journal_name(options.cluster, options.namespace)
+    return ConfigMapJournal(target, options.journal_namespace, name).load() is not None
+
+
+def release_backup(from_kubeconfig: str, directory: str) -> bool:
+    """Undo the pause of an interrupted ``--to-directory`` backup (its journal file names
+    what it paused); False when no backup was under way there."""
+    return release_directory(api_for(from_kubeconfig), Path(directory))
 
 
 def restore(to_kubeconfig: str, directory: str, *, progress: Progress | None = None) -> MoveResult:

@@ -7,7 +7,8 @@ Both are resumable: the backup keeps its pause state in a journal file inside th
 directory (so a re-run after a crash knows it paused the cluster itself and unpauses
 it); the restore is idempotent (objects it created carry their original uid in the
 source-uid annotation and are reused). Files hold Secret data, as clusterctl's do:
-they are written 0600. Called by the ``capi-backup`` / ``capi-restore`` activities and
+they are written 0600 in a 0700 directory. ``release_directory`` undoes the pause of a
+backup interrupted for good (cancel, abort). Called by the ``capi-backup`` / ``capi-restore`` activities and
 ``eksa-temporal move --to-directory / --from-directory``.
 """
 
@@ -119,7 +120,11 @@ def to_directory(
             )
 
     try:
+        if progress:
+            progress("pausing", 0, len(j.paused))
         set_paused(True)
+        if progress:
+            progress("listing", 0, len(j.nodes))
         all_types = list(types.values())
         found = discovery.list_objects(source, all_types, namespace)
         nodes, groups = discovery.build(found, all_types, cluster, namespace)
@@ -145,6 +150,24 @@ def to_directory(
         created=len(order),
         resumed_from=resumed,
     )
+
+
+def release_directory(source: MoveApi, directory: Path) -> bool:
+    """Undo the pause of an interrupted backup (the compensation of ``to_directory``): the
+    journal file in ``directory`` names what it paused; unpause those objects, drop the
+    journal. False when no backup was under way there. Idempotent."""
+    journal = FileJournal(directory / JOURNAL_FILE)
+    j = journal.load()
+    if j is None:
+        return False
+    types = _types(source)
+    for n in graph.index(j.nodes).values():
+        if n.uid in j.paused and (n.group, n.kind) in types:
+            source.merge_patch(
+                types[(n.group, n.kind)], n.namespace, n.name, objects.pause_patch(n, False)
+            )
+    journal.delete()
+    return True
 
 
 def read_directory(directory: Path) -> list[Obj]:

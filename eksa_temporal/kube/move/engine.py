@@ -135,6 +135,34 @@ class Mover:
         self._compensate(j)
         return True
 
+    def settle(self, reason: str) -> str:
+        """Leave an interrupted move consistent (the compensation step): ``"undone"`` when it
+        had not started deleting from the source (target objects removed, source unpaused),
+        ``"finished"`` when it had (only finishing is safe then: the objects live in the
+        target, unpaused) or when it had completed (no journal, the Cluster in the
+        target), ``"none"`` when no move happened. Idempotent."""
+        j = self.journal.load()
+        if j is None:
+            return "finished" if self._target_holds_cluster() else "none"
+        if j.phase in (Phase.DELETING, Phase.UNPAUSING):
+            self.run()
+            return "finished"
+        self.abort(reason)
+        return "undone"
+
+    def done_before(self) -> bool:
+        """Whether an earlier run completed this move: no journal in the target and the
+        Cluster there. Reads the target only, so it holds when the source is gone."""
+        return self.journal.load() is None and self._target_holds_cluster()
+
+    def _target_holds_cluster(self) -> bool:
+        if self.opt.cluster is None:
+            return False
+        for rt in discovery.discover_types(self.target):
+            if (rt.group, rt.kind) == (CAPI_GROUP, "Cluster"):
+                return self.target.get(rt, self.opt.namespace, self.opt.cluster) is not None
+        return False
+
     def _result(
         self,
         j: MoveJournal | None,
@@ -399,16 +427,19 @@ class Mover:
             self._recover_created(j)
             nodes = graph.index(j.nodes)
             adopted = set(j.adopted)
+            undone = 0
             for group in reversed(j.groups):
                 for uid in group:
                     if uid in j.created and uid not in adopted:
                         objects.delete_created(self.target, self._rt(nodes[uid]), nodes[uid])
-                self.progress("compensating", 0, len(j.nodes))
+                        undone += 1
+                        self.progress("compensating", undone, len(j.created))
         pausable = graph.index(j.nodes)
-        for uid in j.paused:
+        for i, uid in enumerate(j.paused, start=1):
             node = pausable[uid]
             self.source.merge_patch(
                 self._rt(node), node.namespace, node.name, objects.pause_patch(node, False)
             )
+            self.progress("unpausing-source", i, len(j.paused))
         self.hook("compensated", 0)
         self.journal.delete()
