@@ -132,6 +132,10 @@ def apply_defaults(docs: list[Doc]) -> None:
             _vsphere_machine_defaults(doc)
         elif kind == "NutanixMachineConfig":
             _nutanix_machine_defaults(doc)
+        elif kind == "TinkerbellMachineConfig":
+            spec = _dict(doc, "spec")
+            if spec is not None and not spec.get("osFamily"):
+                spec["osFamily"] = "bottlerocket"  # EKS-A's setTinkerbellMachineConfigDefaults
         elif kind == "GitOpsConfig":
             _gitops_defaults(doc, _config_path(cluster))
         elif kind == "FluxConfig":

@@ -8,6 +8,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from eksa_temporal.spec.findings import Finding, Severity
 
@@ -122,6 +123,17 @@ def split_host_port(value: str) -> tuple[str, str] | None:
         return None
     host, port = value.split(":")
     return host, port
+
+
+def is_request_uri(value: str) -> bool:
+    """Go's ``url.ParseRequestURI`` accepts it: an absolute URL or an absolute path."""
+    if value.startswith("/"):
+        return " " not in value
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return False
+    return bool(re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*", parts.scheme)) and " " not in value
 
 
 def is_port(value: str) -> bool:

@@ -1,5 +1,5 @@
-"""Provider static rules for Nutanix, Snow and our ``sim`` provider (no infrastructure
-calls). Called by ``eksa_temporal.spec.validate_providers.validate_provider``.
+"""Provider static rules for Nutanix (EKS-A's ``NutanixDatacenterConfig.Validate``,
+``validateNutanixMachineConfig``) and our ``sim`` provider (no infrastructure calls). Called by ``eksa_temporal.spec.validate_providers.validate_provider``.
 """
 
 from __future__ import annotations
@@ -18,25 +18,160 @@ from eksa_temporal.spec.provider_checks import (
     object_collector,
     quantity_bytes,
 )
-from eksa_temporal.spec.rules_util import Collector, is_port, split_host_port
-from eksa_temporal.spec.snow import SnowDatacenterConfig, SnowMachineConfig
+from eksa_temporal.spec.rules_util import (
+    Collector,
+    is_port,
+    shown,
+    split_host_port,
+)
 
 
-def _nutanix_identifier(m: Collector, key: str, ident: NutanixResourceIdentifier | None) -> None:
+def _nutanix_identifier(
+    m: Collector, path: str, what: str, ident: NutanixResourceIdentifier | None, prefix: str
+) -> None:
+    """EKS-A's ``validateNutanixResourceReference``: type name or uuid, with that value."""
     if ident is None:
-        m.error(
-            f"spec.{key}",
-            f"NutanixMachineConfig {key} is required",
-            f"set spec.{key} (type: name, name: ...)",
-        )
+        m.error(path, f"{prefix}: missing {what} identifier", f"set {path} (type: name, name: ...)")
     elif ident.type not in ("name", "uuid"):
-        m.error(f"spec.{key}.type", f'{key} type "{ident.type}" is invalid', "use name or uuid")
-    elif not (ident.name if ident.type == "name" else ident.uuid):
         m.error(
-            f"spec.{key}.{ident.type}",
-            f"{key} {ident.type} is not set",
-            f"set spec.{key}.{ident.type}",
+            f"{path}.type",
+            f"{prefix}: invalid identifier type for {what}: {ident.type}"
+            if ident.type
+            else f"{prefix}: identifier type for {what} is not set",
+            "use type: name or type: uuid",
         )
+    elif not (ident.name if ident.type == "name" else ident.uuid):
+        key = "name" if ident.type == "name" else "UUID"
+        m.error(
+            f"{path}.{ident.type}",
+            f"{prefix}: missing {what} {key}",
+            f"set {path}.{ident.type}",
+        )
+
+
+def _nutanix_datacenter(dc: NutanixDatacenterConfig) -> list[Finding]:
+    d = object_collector(dc, "nutanix")
+    spec = dc.spec
+    if not spec.endpoint:
+        d.error(
+            "spec.endpoint",
+            "NutanixDatacenterConfig endpoint is not set or is empty",
+            "set Prism Central's address",
+        )
+    if spec.port == 0:
+        d.error("spec.port", "NutanixDatacenterConfig port is not set or is empty", "use 9440")
+    elif not 0 < spec.port <= 65535:
+        d.error("spec.port", f"NutanixDatacenterConfig port {spec.port} is invalid", "use 9440")
+    bundle = spec.additional_trust_bundle
+    if bundle and "-----BEGIN CERTIFICATE-----" not in bundle:
+        d.error(
+            "spec.additionalTrustBundle",
+            "NutanixDatacenterConfig additionalTrustBundle is not valid: could not find a PEM block in the certificate",
+            "paste PEM-encoded CA certificates",
+        )
+    ref = spec.credential_ref
+    if ref is not None and ref.kind != "Secret":
+        d.error(
+            "spec.credentialRef.kind",
+            f"NutanixDatacenterConfig credentialRef Kind ({shown(ref.kind)}) is not a secret",
+            "set kind: Secret",
+        )
+    elif ref is not None and not ref.name:
+        d.error(
+            "spec.credentialRef.name",
+            "NutanixDatacenterConfig credentialRef name is not set or is empty",
+            "name the credentials Secret",
+        )
+    for i, fd in enumerate(spec.failure_domains or []):
+        path = f"spec.failureDomains[{i}]"
+        _nutanix_identifier(
+            d,
+            f"{path}.cluster",
+            "cluster",
+            fd.cluster,
+            "NutanixDatacenterConfig.Spec.FailureDomains.Cluster",
+        )
+        for j, subnet in enumerate(fd.subnets or []):
+            _nutanix_identifier(
+                d,
+                f"{path}.subnets[{j}]",
+                "subnet",
+                subnet,
+                "NutanixDatacenterConfig.Spec.FailureDomains.Subnets",
+            )
+    return d.findings
+
+
+def _nutanix_machine(mc: NutanixMachineConfig) -> list[Finding]:
+    m = object_collector(mc, "nutanix")
+    spec = mc.spec
+    prefix = "NutanixMachineConfig"
+    for key, ident in (("subnet", spec.subnet), ("cluster", spec.cluster), ("image", spec.image)):
+        _nutanix_identifier(m, f"spec.{key}", key, ident, prefix)
+    if spec.project is not None:
+        _nutanix_identifier(m, "spec.project", "project", spec.project, prefix)
+    for i, category in enumerate(spec.additional_categories or []):
+        if not category.key:
+            m.error(
+                f"spec.additionalCategories[{i}].key",
+                f"NutanixMachineConfig: missing category key: {shown(mc.name)}",
+                "set the category key",
+            )
+        elif not category.value:
+            m.error(
+                f"spec.additionalCategories[{i}].value",
+                f"NutanixMachineConfig: missing category value for key {category.key}: {shown(mc.name)}",
+                "set the category value",
+            )
+    if spec.vcpu_sockets < 1:
+        m.error(
+            "spec.vcpuSockets",
+            "NutanixMachineConfig: vcpu sockets must be greater than or equal to 1",
+            "set vcpuSockets to 1 or more",
+        )
+    if spec.vcpus_per_socket < 1:
+        m.error(
+            "spec.vcpusPerSocket",
+            "NutanixMachineConfig: vcpu per socket must be greater than or equal to 1",
+            "set vcpusPerSocket to 1 or more",
+        )
+    for key, value, minimum, text in (
+        (
+            "memorySize",
+            spec.memory_size,
+            2 * 2**30,
+            "memory size must be greater than or equal to 2Gi",
+        ),
+        (
+            "systemDiskSize",
+            spec.system_disk_size,
+            20 * 2**30,
+            "system disk size must be greater than 20Gi",
+        ),
+    ):
+        size = quantity_bytes(value)
+        if size is None:
+            m.error(
+                f"spec.{key}",
+                f'{key} "{value}" is not a quantity' if value else f"{key} is not set",
+                f"e.g. {key}: 8Gi",
+            )
+        elif size < minimum:
+            m.error(f"spec.{key}", f"NutanixMachineConfig: {text}", f"raise spec.{key}")
+    if spec.os_family not in ("ubuntu", "redhat"):
+        m.error(
+            "spec.osFamily",
+            f"NutanixMachineConfig: unsupported spec.osFamily ({spec.os_family}); Please use one of the following: ubuntu, redhat",
+            "use ubuntu or redhat",
+        )
+    if spec.boot_type and spec.boot_type not in ("legacy", "uefi"):
+        m.error(
+            "spec.bootType",
+            f"NutanixMachineConfig: unsupported boot type ({spec.boot_type}); Please use one of the following: legacy, uefi",
+            "use legacy or uefi",
+        )
+    check_users(m, spec.users, spec.os_family)
+    return m.findings
 
 
 def nutanix_rules(spec: ClusterSpec, c: Collector) -> list[Finding]:
@@ -55,117 +190,10 @@ def nutanix_rules(spec: ClusterSpec, c: Collector) -> list[Finding]:
                 "upgrade rollout strategy customization is not supported for nutanix provider",
                 "remove upgradeRolloutStrategy",
             )
-    dc = spec.datacenter
-    if isinstance(dc, NutanixDatacenterConfig):
-        d = object_collector(dc, "nutanix")
-        if not dc.spec.endpoint:
-            d.error(
-                "spec.endpoint",
-                "NutanixDatacenterConfig endpoint is not set or is empty",
-                "set Prism Central's address",
-            )
-        if not 0 < dc.spec.port <= 65535:
-            d.error(
-                "spec.port", f"NutanixDatacenterConfig port {dc.spec.port} is invalid", "use 9440"
-            )
-        ref = dc.spec.credential_ref
-        if ref is not None and ref.kind != "Secret":
-            d.error(
-                "spec.credentialRef.kind", "credentialRef kind must be Secret", "set kind: Secret"
-            )
-        out += d.findings
+    if isinstance(spec.datacenter, NutanixDatacenterConfig):
+        out += _nutanix_datacenter(spec.datacenter)
     for mc in spec.machine_configs_of(NutanixMachineConfig):
-        m = object_collector(mc, "nutanix")
-        if mc.spec.vcpus_per_socket < 1 or mc.spec.vcpu_sockets < 1:
-            m.error(
-                "spec.vcpuSockets",
-                "vcpusPerSocket and vcpuSockets must be at least 1",
-                "set both to 1 or more",
-            )
-        for key, value, minimum in (
-            ("memorySize", mc.spec.memory_size, 2 * 2**30),
-            ("systemDiskSize", mc.spec.system_disk_size, 20 * 2**30),
-        ):
-            size = quantity_bytes(value)
-            if size is None:
-                m.error(f"spec.{key}", f'{key} "{value}" is not a quantity', f"e.g. {key}: 8Gi")
-            elif size < minimum:
-                m.error(
-                    f"spec.{key}",
-                    f"{key} must be at least {minimum // 2**30}Gi",
-                    f"raise spec.{key}",
-                )
-        for key, ident in (
-            ("image", mc.spec.image),
-            ("cluster", mc.spec.cluster),
-            ("subnet", mc.spec.subnet),
-        ):
-            _nutanix_identifier(m, key, ident)
-        for i, category in enumerate(mc.spec.additional_categories or []):
-            if not category.key:
-                m.error(
-                    f"spec.additionalCategories[{i}].key",
-                    "NutanixMachineConfig: missing category key",
-                    "set the category key",
-                )
-            if not category.value:
-                m.error(
-                    f"spec.additionalCategories[{i}].value",
-                    "NutanixMachineConfig: missing category value",
-                    "set the category value",
-                )
-        check_os_family(m, "nutanix", mc.spec.os_family)
-        check_users(m, mc.spec.users, mc.spec.os_family)
-        out += m.findings
-    return out
-
-
-def snow_rules(spec: ClusterSpec, c: Collector) -> list[Finding]:
-    out: list[Finding] = []
-    dc = spec.datacenter
-    if isinstance(dc, SnowDatacenterConfig):
-        d = object_collector(dc, "snow")
-        ref = dc.spec.identity_ref
-        if ref is None or not ref.name:
-            d.error(
-                "spec.identityRef",
-                "SnowDatacenterConfig identityRef name is required",
-                "reference the credentials Secret",
-            )
-        elif ref.kind != "Secret":
-            d.error("spec.identityRef.kind", "identityRef kind must be Secret", "set kind: Secret")
-        out += d.findings
-    for mc in spec.machine_configs_of(SnowMachineConfig):
-        m = object_collector(mc, "snow")
-        if not mc.spec.devices:
-            m.error(
-                "spec.devices",
-                "devices must contain at least one device IP",
-                "list the Snow devices",
-            )
-        if mc.spec.containers_volume is not None and mc.spec.containers_volume.size < 8:
-            m.error(
-                "spec.containersVolume.size",
-                "containersVolume size must be at least 8 GiB",
-                "raise it",
-            )
-        check_os_family(m, "snow", mc.spec.os_family or "ubuntu")
-        interfaces = mc.spec.network.direct_network_interfaces if mc.spec.network else None
-        if interfaces:
-            if sum(1 for i in interfaces if i.primary) != 1:
-                m.error(
-                    "spec.network.directNetworkInterfaces",
-                    "exactly one direct network interface must be primary",
-                    "mark one primary: true",
-                )
-            for i, dni in enumerate(interfaces):
-                if bool(dni.dhcp) == (dni.ip_pool_ref is not None):
-                    m.error(
-                        f"spec.network.directNetworkInterfaces[{i}]",
-                        "use either dhcp or ipPoolRef",
-                        "set exactly one of them",
-                    )
-        out += m.findings
+        out += _nutanix_machine(mc)
     return out
 
 

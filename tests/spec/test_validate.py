@@ -237,6 +237,11 @@ def test_provider_static_rules() -> None:
     d = docs("vsphere")
     d[3]["spec"]["osFamily"] = "bottlerocket"
     d[3]["spec"]["users"][0]["name"] = "ec2-user"
+    assert not any("same osFamily" in m for m in messages(d))
+    _cluster(d)["externalEtcdConfiguration"] = {
+        "count": 3,
+        "machineGroupRef": dict(_cluster(d)["controlPlaneConfiguration"]["machineGroupRef"]),
+    }
     assert any("same osFamily" in m for m in messages(d))
     d = docs("sim")
     d[2]["spec"]["cpus"] = 0
