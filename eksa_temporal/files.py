@@ -58,8 +58,11 @@ def private_sqlite(path: Path) -> Path:
     created 0600 when missing (SQLite gives its ``-wal``/``-shm`` files the database's
     mode), and an existing one and its sidecars are set to 0600."""
     private_parents(path)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
-    os.close(fd)
+    # never open (and close) an existing database: closing any descriptor of a file drops
+    # every POSIX lock this process holds on it, including those of open SQLite connections
+    # (another process could then checkpoint and delete the live -wal/-shm files)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     for candidate in (path, *(path.with_name(path.name + s) for s in SQLITE_SIDECARS)):
         with contextlib.suppress(FileNotFoundError):
             os.chmod(candidate, 0o600)
