@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import tarfile
 import time
 from pathlib import Path
+from typing import Any
 
 import yaml
 from temporalio import activity
@@ -27,11 +29,24 @@ from providers.registry import Registry
 
 SECRET_FIELDS = ("data", "stringData")
 DROP_ANNOTATIONS = ("kubectl.kubernetes.io/last-applied-configuration",)
+# the password of a URL's userinfo (proxy URLs in kubeadm files): scheme://user:PASSWORD@host
+URL_PASSWORD = re.compile(r"(\w+://[^/\s:@]*):[^/\s@]+@")
+
+
+def _without_url_passwords(value: Any) -> Any:
+    if isinstance(value, str):
+        return URL_PASSWORD.sub(r"\1:<redacted>@", value)
+    if isinstance(value, dict):
+        return {k: _without_url_passwords(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_url_passwords(v) for v in value]
+    return value
 
 
 def scrub(obj: Obj) -> Obj:
-    """A copy safe to share: no managedFields, no Secret data, no last-applied blobs."""
-    out = dict(obj)
+    """A copy safe to share: no managedFields, no Secret data, no last-applied blobs, no
+    passwords in URLs (proxy settings)."""
+    out = dict(_without_url_passwords(obj))
     meta = dict(out.get("metadata") or {})
     meta.pop("managedFields", None)
     notes = {k: v for k, v in (meta.get("annotations") or {}).items() if k not in DROP_ANNOTATIONS}

@@ -14,9 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 
+from activities.diagnostics import scrub
 from eksa_temporal.client import LifecycleError, operation_input
 from eksa_temporal.spec import generate_cluster_config
 from eksa_temporal.spec.proxy import PLACEHOLDER, credentials_path
@@ -55,13 +57,17 @@ def private_tree_problems(root: Path, *, skip: tuple[str, ...] = ()) -> list[str
     return problems
 
 
-def _proxy_contents(kubeconfig: str) -> list[str]:
+def _kubeadm_objects(kubeconfig: str) -> list[dict[str, Any]]:
+    """The cluster's KubeadmControlPlanes and KubeadmConfigTemplates."""
     api = k8s.CustomObjectsApi(k8s_config.new_client_from_config(config_file=kubeconfig))  # type: ignore[no-untyped-call]
-    found: list[str] = []
     kcps: Any = api.list_cluster_custom_object("controlplane.cluster.x-k8s.io", "v1beta1", "kubeadmcontrolplanes")
     kcts: Any = api.list_cluster_custom_object("bootstrap.cluster.x-k8s.io", "v1beta1", "kubeadmconfigtemplates")
-    specs = [o["spec"]["kubeadmConfigSpec"] for o in kcps["items"]]
-    specs += [o["spec"]["template"]["spec"] for o in kcts["items"]]
+    return list(kcps["items"]) + list(kcts["items"])
+
+
+def _proxy_contents(objects: list[dict[str, Any]]) -> list[str]:
+    found: list[str] = []
+    specs = [o["spec"]["kubeadmConfigSpec"] if "kubeadmConfigSpec" in o["spec"] else o["spec"]["template"]["spec"] for o in objects]
     for s in specs:
         found += [f["content"] for f in s.get("files", []) if f["path"] == HTTP_PROXY_FILE]
     assert len(found) == len(specs) >= 2, "every kubeadm config carries the proxy drop-in"
@@ -86,11 +92,15 @@ async def test_proxy_password_reaches_the_machines_but_not_the_history(stack: St
     assert isinstance(result, CreateClusterResult)
 
     # the rendered objects (moved into the new management cluster) carry the working URLs
-    contents = _proxy_contents(result.kubeconfig_path)
-    for content in contents:
+    objects = _kubeadm_objects(result.kubeconfig_path)
+    for content in _proxy_contents(objects):
         assert f'HTTP_PROXY=http://proxyuser:{password}@10.0.0.1:3128"' in content
         assert f'HTTPS_PROXY=http://proxyuser:{password}@10.0.0.1:3129"' in content
         assert "10.10.0.0/16" in content and PLACEHOLDER not in content
+    # a support bundle shows those objects without the password
+    for obj in objects:
+        shared = yaml.safe_dump(scrub(obj))
+        assert password not in shared and "proxyuser:<redacted>@10.0.0.1:3128" in shared
 
     # the history, every payload decoded, holds the placeholder and never the password
     history = await decoded_history(stack.client, ref.workflow_id)
