@@ -8,10 +8,11 @@ the cluster's machines - control plane ``<name>-xxxxx``, external etcd
 carries no ``eksa-cluster`` tag of another cluster. So ``prod`` never matches
 ``prod-b-xxxxx`` (``prod-b``'s control plane), though both share the prefix ``prod-``.
 
-VMs tagged with the asking create run's owner identity (category
-``eksa_temporal.ownership.OWNER_TAG_CATEGORY``, tag ``owner_id``) are that run's own; VMs
-without an owner tag count as its own only when another VM of the cluster carries its
-identity. Without the vAPI tagging endpoint only the names are checked.
+VMs carrying the asking create run's owner identity (tag ``<owner id>`` in category
+``eksa_temporal.ownership.OWNER_TAG_CATEGORY``, or the custom attribute of that name, as
+``cleanup.mark_owned`` sets them) are that run's own; VMs without an owner count as its own
+only when another VM of the cluster carries its identity. Without the vAPI tagging
+endpoint the names and the custom attribute are checked.
 """
 
 from __future__ import annotations
@@ -63,8 +64,21 @@ def _folders(session: Session, dc: Any, view: ClusterView) -> set[str]:
     return found
 
 
+def _attribute_owners(content: Any, rows: list[dict[str, Any]]) -> dict[str, str]:
+    """VM moref id -> the owner custom attribute's value (VMs that have one)."""
+    manager = content.customFieldsManager
+    keys = {f.key for f in (manager.field if manager is not None else None) or [] if f.name == OWNER_TAG_CATEGORY}
+    owners: dict[str, str] = {}
+    for row in rows:
+        for value in row.get("customValue") or []:
+            text = str(getattr(value, "value", None) or "")
+            if getattr(value, "key", None) in keys and text:
+                owners[row["obj"]._moId] = text
+    return owners
+
+
 def cluster_vms(session: Session, view: ClusterView) -> list[FoundVM]:
-    """Every VM of ``view``'s cluster, with its owner identity tag."""
+    """Every VM of ``view``'s cluster, with its owner identity ('' none)."""
     dc = find_datacenter(session.content, view.datacenter)
     if dc is None:
         return []
@@ -72,9 +86,10 @@ def cluster_vms(session: Session, view: ClusterView) -> list[FoundVM]:
     pattern = machine_name_pattern(view)
     rows = [
         r
-        for r in vm_properties(session.content, dc.vmFolder, ["name", "parent", "config.template"])
+        for r in vm_properties(session.content, dc.vmFolder, ["name", "parent", "config.template", "customValue"])
         if not r.get("config.template")
     ]
+    by_attribute = _attribute_owners(session.content, rows)
     named = [
         r
         for r in rows
@@ -94,10 +109,11 @@ def cluster_vms(session: Session, view: ClusterView) -> list[FoundVM]:
                 if clusters - {view.name} and view.name not in clusters:
                     continue  # named like ours, tagged for another cluster
                 owners = sorted(t for c, t in attached if c == OWNER_TAG_CATEGORY)
-                found.append(FoundVM(inventory_path(vm), owners[0] if owners else ""))
+                owner = owners[0] if owners else by_attribute.get(vm._moId, "")
+                found.append(FoundVM(inventory_path(vm), owner))
             return found
     except TaggingUnsupported:
-        return [FoundVM(inventory_path(r["obj"]), "") for r in named]
+        return [FoundVM(inventory_path(r["obj"]), by_attribute.get(r["obj"]._moId, "")) for r in named]
 
 
 def find_existing(session: Session, view: ClusterView, owner: str) -> str | None:
