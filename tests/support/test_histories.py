@@ -18,7 +18,8 @@ from datetime import timedelta
 
 import pytest
 from temporalio import activity, workflow
-from temporalio.api.common.v1 import Payload
+from temporalio.api.common.v1 import Payload, Payloads
+from temporalio.api.enums.v1 import EventType
 from temporalio.api.failure.v1 import Failure
 from temporalio.api.history.v1 import (
     ActivityTaskFailedEventAttributes,
@@ -121,19 +122,26 @@ class LeakyWorkflow:
     @workflow.run
     async def run(self, value: str) -> str:
         assert value == MARKERS["workflow-input"]
-        opts = {
-            "start_to_close_timeout": timedelta(seconds=20),
-            "retry_policy": RetryPolicy(maximum_attempts=1),
-        }
+        once = RetryPolicy(maximum_attempts=1)
+        limit = timedelta(seconds=20)
         await workflow.execute_activity(
-            echo, MARKERS["activity-input"], summary=MARKERS["activity-summary"], **opts
-        )  # type: ignore[arg-type]
-        with contextlib.suppress(ActivityError):
-            await workflow.execute_activity(fail_with_cause, **opts)  # type: ignore[arg-type]
+            echo,
+            MARKERS["activity-input"],
+            summary=MARKERS["activity-summary"],
+            start_to_close_timeout=limit,
+            retry_policy=once,
+        )
         with contextlib.suppress(ActivityError):
             await workflow.execute_activity(
-                heartbeat_then_hang, heartbeat_timeout=timedelta(seconds=2), **opts
-            )  # type: ignore[arg-type]
+                fail_with_cause, start_to_close_timeout=limit, retry_policy=once
+            )
+        with contextlib.suppress(ActivityError):
+            await workflow.execute_activity(
+                heartbeat_then_hang,
+                heartbeat_timeout=timedelta(seconds=2),
+                start_to_close_timeout=limit,
+                retry_policy=once,
+            )
         workflow.upsert_memo({"later": MARKERS["memo-upsert"]})
         workflow.upsert_search_attributes([PHASE_SA.value_set(MARKERS["search-upsert"])])
         await workflow.wait_condition(lambda: self.finished)
@@ -241,9 +249,9 @@ async def test_a_secret_in_any_kind_of_payload_is_found(temporal_env: WorkflowEn
 def event(payload: Payload) -> HistoryEvent:
     return HistoryEvent(
         event_id=5,
-        event_type=10,
+        event_type=EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED,
         activity_task_scheduled_event_attributes=ActivityTaskScheduledEventAttributes(
-            input={"payloads": [payload]}
+            input=Payloads(payloads=[payload])
         ),
     )
 
@@ -292,7 +300,7 @@ async def test_a_failure_with_encoded_attributes_is_decoded_through_its_causes()
     assert secret not in failure.cause.message  # moved into the encoded attributes payload
     ev = HistoryEvent(
         event_id=7,
-        event_type=12,
+        event_type=EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED,
         activity_task_failed_event_attributes=ActivityTaskFailedEventAttributes(failure=failure),
     )
     dump = await decode_events([ev], converter)
