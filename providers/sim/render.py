@@ -181,8 +181,8 @@ def control_plane(spec: Any, namespace: str, version: str, cp_conf: Any, templat
             },
             "initConfiguration": {"nodeRegistration": reg},
             "joinConfiguration": {"nodeRegistration": copy.deepcopy(reg)},
-            "files": _kubelet_files(cp_conf.kubelet_configuration) + proxy_files(spec),
-            "preKubeadmCommands": proxy_commands(spec),
+            "files": _kubelet_files(cp_conf.kubelet_configuration) + proxy_files(spec.cluster),
+            "preKubeadmCommands": proxy_commands(spec.cluster),
             "users": _users(spec.control_plane_machine_config),
         },
     }
@@ -208,11 +208,11 @@ def workers(spec: Any, namespace: str, group: Any, machine_config: Any) -> list[
         "joinConfiguration": {
             "nodeRegistration": _node_registration(group.labels, group.taints)
         },
-        "files": _kubelet_files(group.kubelet_configuration) + proxy_files(spec),
+        "files": _kubelet_files(group.kubelet_configuration) + proxy_files(spec.cluster),
         "users": _users(machine_config),
     }
-    if proxy_commands(spec):  # only then: unchanged specs keep their template names
-        join["preKubeadmCommands"] = proxy_commands(spec)
+    if proxy_commands(spec.cluster):  # only then: unchanged specs keep their template names
+        join["preKubeadmCommands"] = proxy_commands(spec.cluster)
     kct: Obj = {
         "apiVersion": BOOTSTRAP_V,
         "kind": "KubeadmConfigTemplate",

@@ -141,6 +141,15 @@ def _pre_commands() -> list[str]:
     ]
 
 
+def _proxy_files(view: ClusterView, m: MachineView) -> list[dict[str, Any]]:
+    """The containerd proxy drop-in (cloud-config machines; none without a proxy)."""
+    return [] if _is_br(m) else [dict(f) for f in view.proxy_files]
+
+
+def _proxy_commands(view: ClusterView, m: MachineView) -> list[str]:
+    return [] if _is_br(m) else list(view.proxy_commands)
+
+
 def control_plane(
     view: ClusterView, template: dict[str, Any], ns: str, opts: RenderOptions
 ) -> dict[str, Any]:
@@ -179,10 +188,10 @@ def control_plane(
             },
             "kubeadmConfigSpec": {
                 "clusterConfiguration": cluster_cfg,
-                "files": [kube_vip_file(view.endpoint_host, opts.kube_vip_image, _is_br(m))],
+                "files": [kube_vip_file(view.endpoint_host, opts.kube_vip_image, _is_br(m)), *_proxy_files(view, m)],
                 "initConfiguration": {"nodeRegistration": _node_registration(g)},
                 "joinConfiguration": {"nodeRegistration": _node_registration(g)},
-                "preKubeadmCommands": _pre_commands(),
+                "preKubeadmCommands": _pre_commands() + _proxy_commands(view, m),
                 "users": _users(m),
                 "format": "bottlerocket" if _is_br(m) else "cloud-config",
             },
@@ -221,10 +230,12 @@ def worker_objects(
     m = group.machine
     kct_spec: dict[str, Any] = {
         "joinConfiguration": {"nodeRegistration": _node_registration(group)},
-        "preKubeadmCommands": _pre_commands(),
+        "preKubeadmCommands": _pre_commands() + _proxy_commands(view, m),
         "users": _users(m),
         "format": "bottlerocket" if _is_br(m) else "cloud-config",
     }
+    if _proxy_files(view, m):  # only then: unchanged specs keep their template names
+        kct_spec["files"] = _proxy_files(view, m)
     digest = hashlib.sha256(json.dumps(kct_spec, sort_keys=True).encode()).hexdigest()[:8]
     kct_name = f"{view.name}-{group.name}-{digest}"
     md_name = f"{view.name}-{group.name}"

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict
 
 from eksa_temporal.spec.cluster import Cluster
 from eksa_temporal.spec.vsphere import VSphereDatacenterConfig, VSphereMachineConfig
+from providers.proxy import proxy_commands, proxy_files
 
 from .errors import VSpherePermanentError
 
@@ -72,6 +73,9 @@ class ClusterView(BaseModel):
     control_plane: GroupView
     etcd: GroupView | None = None
     workers: tuple[GroupView, ...] = ()
+    # the containerd proxy drop-in and its commands (``providers.proxy``); empty without a proxy
+    proxy_files: tuple[dict[str, str], ...] = ()
+    proxy_commands: tuple[str, ...] = ()
 
     @property
     def groups(self) -> list[GroupView]:
@@ -206,4 +210,6 @@ def cluster_view(spec: Any) -> ClusterView:
         control_plane=control_plane,
         etcd=etcd,
         workers=workers,
+        proxy_files=tuple(proxy_files(cluster, [d.server])),
+        proxy_commands=tuple(proxy_commands(cluster)),
     )
