@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import copy
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -120,11 +120,57 @@ def go_nulls(value: Any) -> Any:
     return value
 
 
+def _model_of(annotation: Any) -> tuple[str, type[BaseModel]] | None:
+    """(shape, model) when ``annotation`` holds an EKS-A model: ``one``, ``list`` or ``dict``."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return "one", annotation
+    args = [a for a in get_args(annotation) if a is not type(None)]
+    origin = get_origin(annotation)
+    if origin is list and args:
+        inner = _model_of(args[0])
+        return ("list", inner[1]) if inner and inner[0] == "one" else None
+    if origin is dict and len(args) == 2:
+        inner = _model_of(args[1])
+        return ("dict", inner[1]) if inner and inner[0] == "one" else None
+    for arg in args:  # X | None
+        found = _model_of(arg)
+        if found:
+            return found
+    return None
+
+
+def fold_key_case(model: type[BaseModel], data: Any) -> Any:
+    """Go's JSON decoding matches field names case-insensitively (``certSANs`` is
+    ``certSans``): rename such keys to the schema's spelling before strict decoding."""
+    if not isinstance(data, dict):
+        return data
+    fields = {(f.alias or name): f for name, f in model.model_fields.items()}
+    lower = {alias.lower(): alias for alias in fields}
+    out: dict[Any, Any] = {}
+    for key, value in data.items():
+        alias = key if key in fields or not isinstance(key, str) else lower.get(key.lower(), key)
+        if alias in out:
+            alias = key  # both spellings given: keep the original so the decoder reports it
+        field = fields.get(alias)
+        found = _model_of(field.annotation) if field is not None else None
+        if found is not None:
+            shape, inner = found
+            if shape == "one":
+                value = fold_key_case(inner, value)
+            elif shape == "list" and isinstance(value, list):
+                value = [fold_key_case(inner, v) for v in value]
+            elif shape == "dict" and isinstance(value, dict):
+                value = {k: fold_key_case(inner, v) for k, v in value.items()}
+        out[alias] = value
+    return out
+
+
 def _decode(
     model: type[KubeObject], data: dict[str, Any], prefix: str
 ) -> tuple[KubeObject | None, list[Finding]]:
     """Strictly decode; on errors also try to decode what remains (for further checks)."""
     findings: list[Finding] = []
+    data = fold_key_case(model, data)
     work = data
     for round_ in range(_MAX_RECOVERY_ROUNDS):
         try:

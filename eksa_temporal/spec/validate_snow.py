@@ -125,6 +125,16 @@ def _snow_machine(spec: ClusterSpec, mc: SnowMachineConfig) -> list[Finding]:
     return m.findings
 
 
+def _ip_before(start: str, end: str) -> bool:
+    """``start < end`` comparing the 16-byte forms, as EKS-A does (IPv4 maps into IPv6)."""
+
+    def wide(value: str) -> int:
+        address = ipaddress.ip_address(value)
+        return int(address) + (0xFFFF << 32) if address.version == 4 else int(address)
+
+    return wide(start) < wide(end)
+
+
 def _snow_pool(pool: SnowIPPool) -> list[Finding]:
     p = object_collector(pool, "snow")
     for i, entry in enumerate(pool.spec.pools or []):
@@ -143,7 +153,7 @@ def _snow_pool(pool: SnowIPPool) -> list[Finding]:
             else:
                 values[key] = value
         start, end = values.get("IPStart"), values.get("IPEnd")
-        if start and end and ipaddress.ip_address(start) >= ipaddress.ip_address(end):
+        if start and end and not _ip_before(start, end):
             p.error(f"{path}.ipStart", f"{label}.IPStart should be smaller than IPEnd", "swap them")
         net = parse_cidr(entry.subnet) if entry.subnet else None
         if not entry.subnet:
@@ -151,8 +161,8 @@ def _snow_pool(pool: SnowIPPool) -> list[Finding]:
         elif net is None:
             p.error(f"{path}.subnet", f"{label}.Subnet is invalid: {entry.subnet}", "use a CIDR")
         else:
-            for key, value in (("IPStart", start), ("IPEnd", end)):
-                address = ipaddress.ip_address(value) if value else None
+            for key, bound in (("IPStart", start), ("IPEnd", end)):
+                address = ipaddress.ip_address(bound) if bound else None
                 if address is not None and (address.version != net.version or address not in net):
                     p.error(
                         f"{path}.{key[0].lower() + key[1:]}",

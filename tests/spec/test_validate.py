@@ -74,7 +74,9 @@ def test_worker_group_names_are_unique_and_counts_fit_autoscaling() -> None:
         for m in found
     )
     assert any(
-        m.startswith("spec.workerNodeGroupConfigurations[2].count: max count must be greater than or equal to count")
+        m.startswith(
+            "spec.workerNodeGroupConfigurations[2].count: max count must be greater than or equal to count"
+        )
         for m in found
     )
     assert any(
