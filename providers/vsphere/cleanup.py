@@ -67,6 +67,20 @@ def _has_attribute(values: Any, key: int, owner: str) -> bool:
     )
 
 
+def is_owned(session: Session, vm: Any, owner: str) -> bool:
+    """Whether ``vm`` carries ``owner`` (custom attribute or tag); never for an empty owner."""
+    if not owner:
+        return False
+    key = _attribute_key(session.content, create=False)
+    if key is not None and _has_attribute(vm.customValue, key, owner):
+        return True
+    try:
+        with TagClient(session) as tags:
+            return (OWNER_TAG_CATEGORY, owner) in tags.attached(vm)
+    except TaggingUnsupported:
+        return False
+
+
 def _tagged(session: Session, owner: str) -> set[str]:
     try:
         with TagClient(session) as tags:

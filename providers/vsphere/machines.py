@@ -2,9 +2,10 @@
 
 ``clone_machine`` clones the machine config's template into its folder, resource pool and
 datastore, applies ``numCPUs`` / ``memoryMiB`` with a reconfigure (vcsim ignores sizing in
-the clone spec), marks the VM with the owner identity of the CAPI Cluster it is for (tag and
-custom attribute, ``cleanup.mark_owned``) so cleanup finds exactly it wherever it lands,
-and powers it on. Idempotent by name: an existing VM in the folder is returned.
+the clone spec), tags it ``eksa-cluster:<cluster>`` (which cluster it serves, read by the
+create's existence check, never by cleanup), marks it with the owner identity of the CAPI
+Cluster it is for (tag and custom attribute, ``cleanup.mark_owned``) so cleanup finds
+exactly it wherever it lands, and powers it on. Idempotent by name: an existing VM in the folder is returned.
 Not used against a real vCenter, where the CAPV controller owns machine creation; see
 ``docs/vsphere.md``.
 """
@@ -19,10 +20,12 @@ from .cleanup import mark_owned
 from .errors import VSpherePermanentError
 from .inventory import find_datacenter, resolve
 from .session import Session
+from .tags import TagClient, TaggingUnsupported
 from .tasks import wait_task
 from .view import ClusterView, MachineView
 
 vim: Any = _vim  # the stubs leave the data object constructors untyped
+CLUSTER_TAG_CATEGORY = "eksa-cluster"
 
 
 def clone_machine(
@@ -56,6 +59,11 @@ def clone_machine(
         vm = wait_task(found["template"].CloneVM_Task(folder=folder, name=name, spec=spec))
         config = vim.vm.ConfigSpec(numCPUs=machine.num_cpus, memoryMB=machine.memory_mib)
         wait_task(vm.ReconfigVM_Task(spec=config))
+    try:
+        with TagClient(session) as tags:
+            tags.attach(vm, CLUSTER_TAG_CATEGORY, view.name)
+    except TaggingUnsupported:
+        pass
     if owner:
         mark_owned(session, vm, owner)
     if vm.runtime.powerState != "poweredOn":

@@ -159,7 +159,7 @@ def test_machines_cloned_as_capv_would_are_sized_marked_and_cleaned_up(
         assert (vm.config.hardware.numCPU, vm.config.hardware.memoryMB) == (4, 6144)
         assert vm.runtime.powerState == "poweredOn"
         with TagClient(session) as tags:
-            assert tags.attached(vm) == [(OWNER_TAG_CATEGORY, mine.owner)]
+            assert tags.attached(vm) == [("eksa-cluster", "capv"), (OWNER_TAG_CATEGORY, mine.owner)]
         key = _attribute_key(session.content, create=False)
         assert [(v.key, v.value) for v in vm.customValue] == [(key, mine.owner)]
     result = VSphereProvider().cleanup(spec(vsphere_env, "capv"), mine)

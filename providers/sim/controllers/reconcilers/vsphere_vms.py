@@ -5,7 +5,8 @@ custom attribute, power on). The
 clone logs in to the ``server``/``thumbprint`` of the machine's spec with the credentials
 of its VSphereCluster's ``identityRef`` Secret, as CAPV does. The machine's provider ID
 becomes ``vsphere://<the VM's BIOS UUID>``. Deleting the VSphereMachine (not for a move)
-destroys its VM. With the knob off (the default), machines live in the sim inventory only.
+destroys its VM, found by that UUID (never by a name alone). With the knob off (the
+default), machines live in the sim inventory only.
 
 pyvmomi blocks, and the reconcilers run on the emulator's event loop, so every vCenter
 job runs on a small thread pool. The reconciler polls the job's future and requeues until
@@ -139,18 +140,28 @@ def clone_job(spec: VMSpec, creds: tuple[str, str]) -> str:
         return str(vm.config.uuid)
 
 
-def destroy_job(spec: VMSpec, creds: tuple[str, str]) -> None:
-    """Power off and destroy the VM named like the machine in its folder, if present."""
+def destroy_job(spec: VMSpec, creds: tuple[str, str], uuid: str) -> None:
+    """Power off and destroy the machine's VM, if present: the VM with BIOS UUID ``uuid``
+    (its provider ID), else - a clone that never reported its UUID - the VM named like the
+    machine in its folder when it carries the machine's owner identity."""
     from pyVmomi import vim
 
-    from providers.vsphere.cleanup import destroy_vm
+    from providers.vsphere.cleanup import destroy_vm, is_owned
     from providers.vsphere.inventory import find_datacenter, resolve
 
     with _session(spec, creds) as session:
         dc = find_datacenter(session.content, spec.datacenter)
-        folder = resolve(session.content, dc, vim.Folder, spec.folder) if dc is not None else None
+        if dc is None:
+            return
+        index = session.content.searchIndex
+        found = index.FindByUuid(datacenter=dc, uuid=uuid, vmSearch=True) if uuid else None
+        if found is not None:
+            destroy_vm(found)
+            return
+        folder = resolve(session.content, dc, vim.Folder, spec.folder)
         for child in getattr(folder, "childEntity", None) or []:
-            if isinstance(child, vim.VirtualMachine) and child.name == spec.name:
+            named = isinstance(child, vim.VirtualMachine) and child.name == spec.name
+            if named and is_owned(session, child, spec.owner):
                 destroy_vm(child)
 
 
@@ -182,8 +193,9 @@ def deprovision_vm(ctx: Ctx, vm: o.Obj, record: MachineRecord) -> float | None:
     if creds is None:
         log.warning("capv stand-in: no credentials to destroy VM %s; left to cleanup", o.name(vm))
         return None
-    spec = vm_spec(vm, record.cluster)
-    done = _poll(f"destroy/{record.owner_key}", lambda: destroy_job(spec, creds))
+    spec = vm_spec(vm, record.cluster, record.owner)
+    uuid = record.provider_id.removeprefix("vsphere://")
+    done = _poll(f"destroy/{record.owner_key}", lambda: destroy_job(spec, creds, uuid))
     if done is None:
         return POLL_SECONDS
     exc = done.exception()
