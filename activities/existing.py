@@ -181,9 +181,9 @@ def existing_at_submission(
     try:
         provider = registry.provider(inp.provider)
         if any(f.is_error for f in provider.validate_credentials(spec)):
-            log.info("existence check skipped at submission: no usable credentials", cluster=spec.name)
+            log.debug("existence check skipped at submission: no usable credentials", cluster=spec.name)
             return None
         return find_existing_cluster(registry, provider, spec, inp, workflow_id=workflow_id, owner=None)
     except Exception as exc:  # best effort: the workflow's check is the authority
-        log.info("existence check skipped at submission", cluster=spec.name, reason=type(exc).__name__)
+        log.debug("existence check skipped at submission", cluster=spec.name, reason=type(exc).__name__)
         return None
