@@ -190,7 +190,7 @@ def _control_plane(c: Collector, cluster: Cluster) -> None:
         if not (is_ip(san) or is_domain(san)):
             c.error(
                 f"{CP}.certSans[{i}]",
-                f"{san} is not a valid IP or domain name",
+                f"{san} is not a valid IP or domain name" if san else "an empty certSans entry",
                 "use an IP address or a DNS name",
             )
     refs = cluster.spec.identity_provider_refs or []
@@ -290,7 +290,9 @@ def _refs(c: Collector, cluster: Cluster) -> None:
         if ref.kind not in counts:
             c.error(
                 f"{path}.kind",
-                f"kind: {ref.kind} for identityProviderRef is not supported",
+                f"kind: {ref.kind} for identityProviderRef is not supported"
+                if ref.kind
+                else "identityProviderRef kind is not set",
                 "use OIDCConfig or AWSIamConfig",
             )
             continue

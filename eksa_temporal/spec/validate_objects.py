@@ -32,7 +32,9 @@ def references(spec: ClusterSpec) -> list[Finding]:
         kinds = ", ".join(DATACENTER_KIND.values())
         c.error(
             "spec.datacenterRef.kind",
-            f'datacenterRef kind "{dc.kind}" is not supported',
+            f'datacenterRef kind "{dc.kind}" is not supported'
+            if dc.kind
+            else "datacenterRef kind is not set",
             f"use one of {kinds}",
         )
     elif not dc.name:
