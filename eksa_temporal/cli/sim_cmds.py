@@ -15,6 +15,7 @@ import click
 
 from eksa_temporal import config
 from eksa_temporal.cli.errors import CliError
+from eksa_temporal.files import private_dir
 from providers.sim.client import SimClient, SimError
 from providers.sim.knobs import Knobs
 from providers.sim.kubeconfig import write_kubeconfig
@@ -72,7 +73,7 @@ def serve_cmd(state_dir: Path | None, listen: str, seed: int | None, boot_second
     from providers.sim.server import serve
 
     directory = _dir(state_dir)
-    directory.mkdir(parents=True, exist_ok=True)
+    private_dir(directory)  # tokens and Secrets: owner-only
     changes = {k: v for k, v in {
         "seed": seed, "boot_seconds": boot_seconds, "machine_failure_rate": machine_failure_rate,
         "api_error_rate": api_error_rate, "api_latency_seconds": api_latency}.items() if v is not None}
