@@ -479,6 +479,10 @@ async def connect(profile: str | None = None) -> Client:
         return await Client.connect(**settings, data_converter=pydantic_data_converter)
     except RPCError as exc:
         raise rpc_problem(exc, target, str(settings.get("namespace") or "default")) or unreachable(target) from exc
+    except ValueError as exc:  # the SDK's "invalid target URL: ..."
+        raise TemporalUnavailable(
+            f"the Temporal address {target} is not valid (fix: set TEMPORAL_ADDRESS to host:port, e.g. 127.0.0.1:7233)"
+        ) from exc
     except RuntimeError as exc:  # the SDK's "Failed client connect: <transport error>"
         text = str(exc).lower()
         if "unauthenticated" in text or "permission" in text:

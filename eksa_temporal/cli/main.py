@@ -63,6 +63,10 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as exc:  # a bug: still one line; `-v` logs the traceback
+        logs.get_logger("cli").debug("unexpected error", exc_info=True)
+        click.echo(f"Error: unexpected {type(exc).__name__}: {exc} (run with -v for details)", err=True)
+        return 1
 
 
 def run() -> None:

@@ -106,3 +106,22 @@ def test_unregistered_search_attributes_are_one_line(bare_server: TemporalDevSer
     commands = [["list"], ["start", "create-cluster", "-f", str(spec_file), "--workdir", str(tmp_path / "out")]]
     for cmd, code, err in _run_all(commands, env, tmp_path):
         _assert_one_line(cmd, code, err, "the search attributes EksaCluster, EksaOperation, EksaProvider, EksaPhase are not registered")
+
+
+def test_an_invalid_address_is_one_line(tmp_path: Path) -> None:
+    env = dict(os.environ, TEMPORAL_ADDRESS="127.0.0.1:not-a-port")
+    [(cmd, code, err)] = _run_all([["list"]], env, tmp_path)
+    _assert_one_line(cmd, code, err, "the Temporal address 127.0.0.1:not-a-port is not valid (fix: set TEMPORAL_ADDRESS")
+
+
+def test_an_unexpected_error_is_still_one_line(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from eksa_temporal.cli.main import main
+    from eksa_temporal.client import LifecycleClient
+
+    async def broken(*_: object, **__: object) -> LifecycleClient:
+        raise KeyError("target_host")
+
+    monkeypatch.setattr(LifecycleClient, "connect", broken)
+    assert main(["list"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["Error: unexpected KeyError: 'target_host' (run with -v for details)"]
