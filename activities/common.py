@@ -106,7 +106,8 @@ def owned_by_this_run(inp: ClusterStepInput) -> bool:
 def claim(inp: ClusterStepInput) -> None:
     """Record that this workflow run owns the cluster's output folder."""
     marker = owner_marker(inp)
-    private_dir(inp.dir)  # the cluster's output folder holds kubeconfigs: owner-only
+    if not inp.dir.exists():  # a new cluster folder is owner-only; a folder given with
+        private_dir(inp.dir)  # --workdir that exists keeps its mode (its files are 0600)
     private_dir(marker.parent)
     write_private(marker, json.dumps(current_run()))
 
