@@ -25,7 +25,7 @@ from eksa_temporal.spec.rules_util import (
     is_qualified_name,
     minor_version,
 )
-from eksa_temporal.spec.validate_kubelet import kubelet_rules
+from eksa_temporal.spec.validate_kubelet import etcd_encryption_rules, kubelet_rules
 from eksa_temporal.spec.validate_network import network_rules, proxy_rules, registry_mirror_rules
 from eksa_temporal.spec.validate_rollout import control_plane_rollout, worker_rollout_and_scaling
 
@@ -362,6 +362,7 @@ def validate_cluster(cluster: Cluster) -> list[Finding]:
         _workers,
         worker_rollout_and_scaling,
         kubelet_rules,
+        etcd_encryption_rules,
         _etcd,
         network_rules,
         proxy_rules,

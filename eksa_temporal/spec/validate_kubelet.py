@@ -1,7 +1,8 @@
 """EKS-A's rules for the free-form control-plane settings of a ``Cluster``: the
 ``kubeletConfiguration`` blocks (control plane and every worker group) decode strictly as a
 Kubernetes ``KubeletConfiguration`` and do not set ``providerID``; ``auditPolicyContent``
-is YAML; ``apiServerExtraArgs`` is behind EKS-A's feature flag. Called by
+is YAML; ``apiServerExtraArgs`` is behind EKS-A's feature flag; ``etcdEncryption`` follows
+``ValidateEtcdEncryptionConfig`` (one config, one KMS provider on a unix socket). Called by
 ``eksa_temporal.spec.validate_cluster.validate_cluster``.
 """
 
@@ -97,3 +98,65 @@ def kubelet_rules(c: Collector, cluster: Cluster) -> None:
             "EKS Anywhere accepts apiServerExtraArgs only with API_SERVER_EXTRA_ARGS_ENABLED=true",
             "set that variable when this spec is also used with the eksctl anywhere CLI",
         )
+
+
+def _kms(c: Collector, path: str, provider: Any) -> None:
+    kms = provider.get("kms") if isinstance(provider, dict) else None
+    if not isinstance(kms, dict):
+        c.error(f"{path}.kms", "kms cannot be nil", "configure a kms provider")
+        return
+    address = kms.get("socketListenAddress")
+    if not kms.get("name"):
+        c.error(f"{path}.kms.name", "kms.name cannot be empty", "name the KMS plugin")
+    if not address:
+        c.error(
+            f"{path}.kms.socketListenAddress",
+            "kms.socketListenAddress cannot be empty",
+            "e.g. unix:///var/run/kmsplugin/socket.sock",
+        )
+    elif not str(address).startswith("unix:"):
+        scheme = str(address).split(":", 1)[0] if ":" in str(address) else "(none)"
+        c.error(
+            f"{path}.kms.socketListenAddress",
+            f"kms.socketListenAddress has unsupported scheme: {scheme}",
+            "use a unix:// socket address",
+        )
+
+
+def etcd_encryption_rules(c: Collector, cluster: Cluster) -> None:
+    configs = cluster.spec.etcd_encryption
+    if configs is None:
+        return
+    path = "spec.etcdEncryption"
+    if not configs:
+        c.error(path, "etcdEncryption cannot be empty", "remove it or add one configuration")
+        return
+    if len(configs) != 1:
+        c.error(
+            path,
+            "etcdEncryption config is invalid, only 1 encryption config is supported currently",
+            "keep one configuration",
+        )
+    for i, config in enumerate(configs):
+        where = f"{path}[{i}]"
+        providers = config.providers or []
+        if not providers:
+            c.error(
+                f"{where}.providers",
+                f"etcdEncryption[{i}].providers cannot be empty",
+                "add a kms provider",
+            )
+        elif len(providers) != 1:
+            c.error(
+                f"{where}.providers",
+                f"etcdEncryption[{i}].providers in invalid, only 1 encryption provider is currently supported",
+                "keep one provider",
+            )
+        for j, provider in enumerate(providers):
+            _kms(c, f"{where}.providers[{j}]", provider)
+        if not config.resources:
+            c.error(
+                f"{where}.resources",
+                f"etcdEncryption[{i}].resources cannot be empty",
+                "list the resources to encrypt, e.g. secrets",
+            )

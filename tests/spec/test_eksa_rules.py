@@ -363,6 +363,29 @@ CASES: list[tuple[str, str, Callable[[Docs], None], str]] = [
         _set([0, "spec", "podIamConfig"], {}),
         "ServiceAccount Issuer can't be empty",
     ),
+    (
+        "etcd encryption KMS socket not unix",
+        "sim",
+        _set(
+            [0, "spec", "etcdEncryption"],
+            [
+                {
+                    "resources": ["secrets"],
+                    "providers": [{"kms": {"name": "k", "socketListenAddress": "tcp://1.2.3.4:1"}}],
+                }
+            ],
+        ),
+        "spec.etcdEncryption[0].providers[0].kms.socketListenAddress: kms.socketListenAddress has unsupported scheme: tcp",
+    ),
+    (
+        "etcd encryption without resources",
+        "sim",
+        _set(
+            [0, "spec", "etcdEncryption"],
+            [{"providers": [{"kms": {"name": "k", "socketListenAddress": "unix:///k.sock"}}]}],
+        ),
+        "etcdEncryption[0].resources cannot be empty",
+    ),
     # GitOps / Flux
     (
         "flux with two providers",
