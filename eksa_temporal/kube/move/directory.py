@@ -72,7 +72,8 @@ def to_directory(
 ) -> MoveResult:
     """Pause, write every object of the cluster's graph to ``directory``, unpause."""
     started = time.monotonic()
-    private_dir(directory)  # copies of Secrets: owner-only
+    if not directory.exists():  # copies of Secrets: a new folder is owner-only (files 0600)
+        private_dir(directory)
     journal = FileJournal(directory / JOURNAL_FILE)
     types = _types(source)
     cluster_rt = types.get((CAPI_GROUP, "Cluster"))
