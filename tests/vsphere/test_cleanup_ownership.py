@@ -1,4 +1,5 @@
-"""vSphere cleanup by owner identity against vcsim: clusters ``prod`` and ``prod-b`` have VMs
+"""vSphere cleanup by owner identity against vcsim: clusters ``prod`` and ``prod-b`` (named
+``ownprod`` / ``ownprod-b`` here, apart from other tests' clusters) have VMs
 cloned as the CAPV stand-in clones them (marked with their create run's owner), in the same
 folder with overlapping name prefixes. The compensation of ``prod``'s create - the real
 ``cleanup-infrastructure`` activity - removes exactly ``prod``'s VMs, straight on vCenter,
@@ -19,8 +20,10 @@ from temporalio.testing import ActivityEnvironment
 from activities.models import CleanupInput
 from activities.teardown import TeardownActivities
 from eksa_temporal.ownership import owner_id
+from providers.base import Ownership
 from providers.registry import Registry
 from providers.sim.client import SimNotRunning
+from providers.vsphere import VSphereProvider
 from providers.vsphere.inventory import inventory_path, vm_properties
 from providers.vsphere.machines import clone_machine
 from providers.vsphere.view import cluster_view
@@ -60,12 +63,15 @@ def create_run(cluster: str, run_id: str) -> ActivityEnvironment:
     return env
 
 
+PROD, PROD_B = "ownprod", "ownprod-b"
+
+
 def test_compensation_of_prod_removes_only_its_vms_with_the_sim_stopped(
     inventory: SimInfo, vsphere_env: SimInfo, tmp_path: Path
 ) -> None:
     owners = {
-        "prod": owner_id("eksa/default/prod", "run-a"),
-        "prod-b": owner_id("eksa/default/prod-b", "run-b"),
+        PROD: owner_id(f"eksa/default/{PROD}", "run-a"),
+        PROD_B: owner_id(f"eksa/default/{PROD_B}", "run-b"),
     }
     with open_session(vsphere_env) as session:
         for cluster, owner in owners.items():
@@ -73,19 +79,19 @@ def test_compensation_of_prod_removes_only_its_vms_with_the_sim_stopped(
             for i, group in enumerate([view.control_plane, *view.workers]):
                 clone_machine(session, view, group.machine, f"{cluster}-{group.name}-{i}", owner)
     before = vms(vsphere_env)
-    prod = {p for p in before if p.rsplit("/", 1)[-1].startswith("prod-") and "-b-" not in p}
-    prod_b = {p for p in before if "/prod-b-" in p}
+    prod = {p for p in before if f"/{PROD}-" in p and f"/{PROD_B}-" not in p}
+    prod_b = {p for p in before if f"/{PROD_B}-" in p}
     assert len(prod) == 2 and len(prod_b) == 2 and all(before[p][1] == "poweredOn" for p in prod)
 
     fields: dict[str, Any] = {
-        "cluster_name": "prod",
+        "cluster_name": PROD,
         "provider": "vsphere",
-        "workdir": str(tmp_path / "prod"),
-        "spec_yaml": yaml.safe_dump_all(documents(vsphere_env, "prod")),
+        "workdir": str(tmp_path / PROD),
+        "spec_yaml": yaml.safe_dump_all(documents(vsphere_env, PROD)),
     }
     registry = Registry(stopped_sim(tmp_path / "sim"))
     with pytest.raises(SimNotRunning):  # the bootstrap side waits for the sim: retried later
-        create_run("prod", "run-a").run(
+        create_run(PROD, "run-a").run(
             TeardownActivities(registry).cleanup_infrastructure, CleanupInput(**fields)
         )
 
@@ -95,10 +101,14 @@ def test_compensation_of_prod_removes_only_its_vms_with_the_sim_stopped(
 
     # another run of prod's create (e.g. one refused for the existing cluster) removes nothing
     with open_session(vsphere_env) as session:
-        view = cluster_view(spec(vsphere_env, "prod"))
-        clone_machine(session, view, view.control_plane.machine, "prod-cp-again", owners["prod"])
+        view = cluster_view(spec(vsphere_env, PROD))
+        clone_machine(session, view, view.control_plane.machine, f"{PROD}-cp-again", owners[PROD])
     with pytest.raises(SimNotRunning):
-        create_run("prod", "run-z").run(
+        create_run(PROD, "run-z").run(
             TeardownActivities(registry).cleanup_infrastructure, CleanupInput(**fields)
         )
-    assert "/DC0/vm/eksa/prod-cp-again" in vms(vsphere_env)
+    assert f"/DC0/vm/eksa/{PROD}-cp-again" in vms(vsphere_env)
+
+    for cluster, owner in owners.items():  # leave vcsim as the other tests expect it
+        VSphereProvider().cleanup(spec(vsphere_env, cluster), Ownership(owner=owner))
+    assert not [p for p in vms(vsphere_env) if f"/{PROD}-" in p]
