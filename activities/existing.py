@@ -132,7 +132,7 @@ def bootstrap_in_use(registry: Registry, inp: ClusterStepInput, owner: Owner | N
 
 def find_existing_cluster(
     registry: Registry,
-    provider: Provider,
+    provider: Provider | None,
     spec: ClusterSpec,
     inp: ClusterStepInput,
     *,
@@ -141,8 +141,9 @@ def find_existing_cluster(
 ) -> Existing | None:
     """The first place a cluster named ``inp.cluster_name`` is found, apart from what
     ``owner`` (the asking create run; None at submission) made; None when it is nowhere.
-    Errors reaching the infrastructure propagate (transient: the caller retries)."""
-    where = provider.find_existing(spec, owner.id if owner is not None else "")
+    ``provider`` None skips the infrastructure (a client without its credentials). Errors
+    reaching the infrastructure propagate (transient: the caller retries)."""
+    where = provider.find_existing(spec, owner.id if owner is not None else "") if provider else None
     if where:
         return Existing(where, _upgrade_or_delete(inp.cluster_name))
     if not spec.is_self_managed and inp.management_kubeconfig and Path(inp.management_kubeconfig).exists():
@@ -164,9 +165,10 @@ def existing_at_submission(
     management_kubeconfig: str | None,
     workflow_id: str,
 ) -> Existing | None:
-    """The same check where a client submits a create, as far as the client can see: an
-    invalid spec, an unknown provider, credentials the client lacks or infrastructure it
-    cannot reach make it answer None (the workflow's ``setup-validate`` decides then)."""
+    """The same check where a client submits a create, as far as the client can see: the
+    infrastructure only with credentials the client holds; an invalid spec, an unknown
+    provider or something it cannot reach make it answer None (the workflow's
+    ``setup-validate`` decides then)."""
     spec, _ = check_spec_text(spec_yaml)
     if spec is None:
         return None
@@ -179,11 +181,11 @@ def existing_at_submission(
         management_kubeconfig=management_kubeconfig,
     )
     try:
-        provider = registry.provider(inp.provider)
-        if any(f.is_error for f in provider.validate_credentials(spec)):
-            log.debug("existence check skipped at submission: no usable credentials", cluster=spec.name)
-            return None
+        provider: Provider | None = registry.provider(inp.provider)
+        if provider is not None and any(f.is_error for f in provider.validate_credentials(spec)):
+            log.debug("infrastructure not checked at submission: no usable credentials", cluster=spec.name)
+            provider = None
         return find_existing_cluster(registry, provider, spec, inp, workflow_id=workflow_id, owner=None)
     except Exception as exc:  # best effort: the workflow's check is the authority
-        log.debug("existence check skipped at submission", cluster=spec.name, reason=type(exc).__name__)
-        return None
+        log.debug("existence check at submission incomplete", cluster=spec.name, reason=type(exc).__name__)
+        return folder_claim(inp, workflow_id, None)

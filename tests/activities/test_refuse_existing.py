@@ -166,5 +166,12 @@ def test_the_check_at_submission_sees_what_the_workflow_sees(
     registry.sim_client().create_cluster(cluster_name)
     found = existing_at_submission(registry, **ask)
     assert found is not None and f"virtual cluster {cluster_name}" in found.where
-    # a sim the client cannot reach: no answer, the workflow decides
-    assert existing_at_submission(Registry(tmp_path / "no-sim"), **ask) is None
+    # a sim the client cannot reach: no answer from it, the workflow decides ...
+    blind = Registry(tmp_path / "no-sim")
+    assert existing_at_submission(blind, **ask) is None
+    # ... but the output folder still speaks: a kubeconfig written by an earlier create
+    kubeconfig = Path(fields["workdir"]) / f"{cluster_name}-eks-a-cluster.kubeconfig"
+    kubeconfig.parent.mkdir(parents=True)
+    kubeconfig.write_text("apiVersion: v1\n")
+    found = existing_at_submission(blind, **ask)
+    assert found is not None and f"its kubeconfig {kubeconfig} exists" in found.where
