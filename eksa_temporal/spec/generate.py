@@ -15,7 +15,7 @@ import yaml
 
 from eksa_temporal.spec.base import API_VERSION
 from eksa_temporal.spec.kinds import DATACENTER_KIND, MACHINE_KIND, PROVIDERS
-from eksa_temporal.spec.validate_cluster import CLUSTER_NAME
+from eksa_temporal.spec.validate_cluster import CLUSTER_NAME, MAX_CLUSTER_NAME
 
 DEFAULT_KUBERNETES_VERSION = "1.31"
 _SSH_KEY = "ssh-ed25519 AAAA...replace-me"
@@ -113,6 +113,10 @@ def generate_cluster_config(name: str, provider: str) -> str:
     if not CLUSTER_NAME.match(name):
         raise ValueError(
             f"cluster name {name!r} is invalid: use letters, digits and '-', starting with a letter"
+        )
+    if len(name) > MAX_CLUSTER_NAME:
+        raise ValueError(
+            f"cluster name {name!r} is too long: use at most {MAX_CLUSTER_NAME} characters"
         )
     if provider not in PROVIDERS:
         raise ValueError(f"unknown provider {provider!r}; choose one of {', '.join(PROVIDERS)}")

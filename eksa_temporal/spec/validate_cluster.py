@@ -30,6 +30,7 @@ from eksa_temporal.spec.validate_network import network_rules, proxy_rules, regi
 from eksa_temporal.spec.validate_rollout import control_plane_rollout, worker_rollout_and_scaling
 
 CLUSTER_NAME = re.compile(r"^[a-zA-Z][a-zA-Z0-9-]+$")
+MAX_CLUSTER_NAME = 35  # EKS-A: node names derived from it must fit a 64-character hostname
 WORKERLESS_KINDS = ("TinkerbellDatacenterConfig", "SimDatacenterConfig")
 SUPPORTED_K8S = ((1, 28), (1, 33))
 TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
@@ -48,10 +49,10 @@ def _name(c: Collector, cluster: Cluster) -> None:
             f'cluster name "{name}" is invalid: it must match ^[a-zA-Z][a-zA-Z0-9-]+$',
             "use letters, digits and '-', starting with a letter (e.g. my-cluster)",
         )
-    elif len(name) > 35:
+    elif len(name) > MAX_CLUSTER_NAME:
         c.error(
             "metadata.name",
-            f"number of characters in {name} should be less than 36",
+            f"number of characters in {name} should be less than {MAX_CLUSTER_NAME + 1}",
             "shorten the name to 35 characters or fewer (node names derive from it)",
         )
 

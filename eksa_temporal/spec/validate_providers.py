@@ -56,6 +56,15 @@ def validate_provider(spec: ClusterSpec) -> list[Finding]:
     rule = rules.get(spec.provider)
     if spec.provider not in ("", "docker", "sim"):
         _endpoint_required(c, spec)
+    if (
+        spec.provider == "docker"
+        and spec.cluster.spec.control_plane_configuration.endpoint is not None
+    ):
+        c.error(  # EKS-A's docker ValidateControlPlaneEndpoint
+            "spec.controlPlaneConfiguration.endpoint",
+            "specifying endpoint host configuration in Cluster is not supported",
+            "remove controlPlaneConfiguration.endpoint (docker picks the address)",
+        )
     out = rule(spec, c) if rule else []
     _registry_mirror_os(spec, c)
     if spec.provider != "tinkerbell":

@@ -470,6 +470,12 @@ CASES: list[tuple[str, str, Callable[[Docs], None], str]] = [
         ),
         "MaxPods can not be negative",
     ),
+    (
+        "docker with a control-plane endpoint",
+        "docker",
+        lambda d: _cp(d).update(endpoint={"host": "10.0.0.10"}),
+        "spec.controlPlaneConfiguration.endpoint: specifying endpoint host configuration in Cluster is not supported",
+    ),
     # Tinkerbell
     (
         "Tinkerbell selector and affinity together",
@@ -621,6 +627,14 @@ def _yaml_messages(text: str) -> list[str]:
     from eksa_temporal.spec import errors
 
     return [f"{f.path}: {f.message}" for f in errors(check_spec_text(text)[1])]
+
+
+def test_generate_refuses_a_name_eksa_would_reject_for_length() -> None:
+    from eksa_temporal.spec import generate_cluster_config
+
+    assert check_spec_text(generate_cluster_config("a" * 35, "sim"))[0] is not None
+    with pytest.raises(ValueError, match="at most 35 characters"):
+        generate_cluster_config("a" * 36, "sim")
 
 
 def test_proxy_accepts_ip_urls_and_resolvable_names() -> None:
