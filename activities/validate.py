@@ -106,7 +106,7 @@ class ValidateActivities:
                 owner=owner,
             )
             if found is not None:
-                line = found.line(inp.namespace, inp.cluster_name)
+                line = found.line(spec.namespace or inp.namespace, inp.cluster_name)
                 log.warning("create refused: the cluster exists", cluster=inp.cluster_name, where=found.where)
                 raise ApplicationError(line, type=CLUSTER_EXISTS, non_retryable=True)
             return "not-exists"
