@@ -2,7 +2,10 @@
 
 Delete removes the CAPI ``Cluster`` where it is managed and watches until it is gone (the
 CAPI controllers delete machines first, then the Cluster), then removes the now useless
-``<c>/<c>-eks-a-cluster.kubeconfig``; a missing Cluster is a no-op.
+``<c>/<c>-eks-a-cluster.kubeconfig``; a missing Cluster is a no-op. Machines or VMs that
+outlived the Cluster (leaked outside CAPI) are then removed by ``Provider.cleanup`` when
+they carry the cluster's identity - the owner label its create put on the CAPI ``Cluster``
+(read before the delete); best effort: a failure there is logged, the delete stands.
 Cleanup is the compensation of a failed or cancelled create: it removes what this very
 create run made, recognised by its owner identity (``activities.ownership``: the label on
 the CAPI ``Cluster``, the bootstrap cluster's labels, the provider's machine and VM marks),
@@ -41,8 +44,9 @@ from activities.models import (
     DeleteClusterResult,
     DeleteProgress,
 )
-from activities.ownership import run_owner
+from activities.ownership import OWNER_LABEL, run_owner
 from eksa_temporal.kube.client import Kube, Obj, kube_for
+from eksa_temporal.ownership import is_owner_id
 from providers.base import Ownership
 from providers.registry import Registry
 
@@ -98,6 +102,16 @@ def run_ownership() -> Ownership:
 
 def labels_of(obj: Obj | None) -> dict[str, str]:
     return dict(((obj or {}).get("metadata") or {}).get("labels") or {})
+
+
+def cluster_identity(cluster: Obj | None) -> Ownership | None:
+    """The identity our create gave a cluster: the owner label on its CAPI ``Cluster``
+    (None for a cluster without it, e.g. made by other tools)."""
+    value = labels_of(cluster).get(OWNER_LABEL)
+    if not is_owner_id(value):
+        return None
+    name = ((cluster or {}).get("metadata") or {}).get("name")
+    return Ownership(owner=str(value), description=f"cluster {name}")
 
 
 def forget_cluster(inp: DeleteClusterInput | CleanupInput) -> None:
@@ -163,10 +177,27 @@ class TeardownActivities:
             _mark_deleted(inp)
             forget_cluster(inp)
             return DeleteClusterResult(changed=False, message=f"{inp.cluster_name} already deleted")
+        identity = cluster_identity(kube.get(CAPI_V1, "Cluster", inp.cluster_name, ns))
         delete_capi_cluster(kube, inp.cluster_name, ns, inp.control_plane_wait_seconds)
+        self._leak_cleanup(inp, identity)
         _mark_deleted(inp)
         forget_cluster(inp)
         return DeleteClusterResult(changed=True, message=f"{inp.cluster_name} deleted")
+
+    def _leak_cleanup(self, inp: DeleteClusterInput, identity: Ownership | None) -> None:
+        """Remove what outlived the deleted Cluster and carries its identity (best effort)."""
+        if identity is None or not inp.spec_yaml:
+            log.info("no cluster identity; leak cleanup skipped", cluster=inp.cluster_name)
+            return
+        try:
+            leaked = self._provider_cleanup(inp, identity)
+        except Exception as exc:  # the cluster is deleted; leftovers are logged, not fatal
+            log.warning("leak cleanup failed", cluster=inp.cluster_name, error=str(exc))
+            return
+        if leaked.removed:
+            log.warning(
+                "removed leaked infrastructure", cluster=inp.cluster_name, removed=leaked.removed
+            )
 
     @activity.defn(name=steps.CLEANUP_INFRASTRUCTURE)
     def cleanup_infrastructure(self, inp: CleanupInput) -> CleanupResult:
@@ -232,7 +263,9 @@ class TeardownActivities:
             removed.append(f"bootstrap cluster {name}")
         inp.bootstrap_kubeconfig_path.unlink(missing_ok=True)
 
-    def _provider_cleanup(self, inp: CleanupInput, ownership: Ownership) -> CleanupResult:
+    def _provider_cleanup(
+        self, inp: CleanupInput | DeleteClusterInput, ownership: Ownership
+    ) -> CleanupResult:
         spec = load_spec(inp)
         result = self.registry.provider(spec.provider or inp.provider).cleanup(spec, ownership)
         return CleanupResult(removed=list(result.removed), kept=list(result.kept))

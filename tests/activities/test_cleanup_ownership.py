@@ -2,7 +2,9 @@
 ``prod-b`` on one sim, the create of ``prod`` fails mid-provisioning and its compensation
 removes ``prod``'s machines, CAPI objects and clusters while ``prod-b`` keeps the same
 machine ids and objects; objects whose name matches but that do not carry the run's owner
-label (made by a user, or by another run) are reported kept and never deleted."""
+label (made by a user, or by another run) are reported kept and never deleted. A delete
+then removes machines leaked outside CAPI by the cluster's identity (the owner label its
+create put on the CAPI Cluster), never by its name."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from activities.capi_install import CapiInstallActivities
 from activities.models import (
     BootstrapInput,
     CleanupInput,
+    DeleteClusterInput,
     InstallCapiInput,
     ProvisionInput,
     ValidateInput,
@@ -177,3 +180,34 @@ def test_objects_with_a_matching_name_but_not_the_runs_owner_are_never_deleted(
         kube.delete(CAPI, "Cluster", name, obj["metadata"]["namespace"])
     sim.delete_cluster(f"{name}-eks-a-cluster")
     run_m.run(TeardownActivities(registry).cleanup_infrastructure, CleanupInput(**fields_m))
+
+
+def test_delete_removes_leaked_machines_by_the_clusters_identity_not_its_name(
+    registry: Registry, cluster_name: str, tmp_path: Path
+) -> None:
+    create = run_of(cluster_name, "run-create")
+    fields = prepare(registry, create, cluster_name, tmp_path)
+    create.run(ProvisionActivities(registry).workload_cluster_init, ProvisionInput(**fields))
+    identity = owner_id(f"eksa/default/{cluster_name}", "run-create")
+    inventory = Inventory(registry.sim_state_dir)
+    try:  # a machine of the cluster leaked outside CAPI, and one a user made under its name
+        leaked = inventory.begin(owner_key=f"leak/{cluster_name}", cluster=cluster_name,
+                                 machine="leak", seed=1, boot_seconds=0, jitter_seconds=0,
+                                 failure_rate=0, owner=identity)
+        users = inventory.begin(owner_key=f"user/{cluster_name}", cluster=cluster_name,
+                                machine="user", seed=1, boot_seconds=0, jitter_seconds=0,
+                                failure_rate=0)
+    finally:
+        inventory.close()
+
+    deleted = run_of(cluster_name, "run-delete").run(
+        TeardownActivities(registry).delete_cluster, DeleteClusterInput(**fields)
+    )
+
+    assert deleted.changed
+    after = machines_of(registry, cluster_name)
+    assert not after[leaked.id]["exists"], "the leaked machine carries the cluster's identity"
+    assert after[users.id]["exists"], "a machine that merely has the cluster's name stays"
+    assert not [m for m in after.values() if m["owner"] == identity and m["exists"]]
+    registry.sim_client().delete_machine(users.id)
+    create.run(TeardownActivities(registry).cleanup_infrastructure, CleanupInput(**fields))
