@@ -9,6 +9,7 @@ create put on the CAPI Cluster), never by its name."""
 from __future__ import annotations
 
 import dataclasses
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ from eksa_temporal.ownership import OWNER_LABEL, owner_id
 from providers.registry import Registry
 from providers.sim.controllers.inventory import Inventory
 from tests.activities.conftest import common
+from tests.support.sim import running_sim
 
 CAPI = "cluster.x-k8s.io/v1beta1"
 
@@ -211,3 +213,14 @@ def test_delete_removes_leaked_machines_by_the_clusters_identity_not_its_name(
     assert not [m for m in after.values() if m["owner"] == identity and m["exists"]]
     registry.sim_client().delete_machine(users.id)
     create.run(TeardownActivities(registry).cleanup_infrastructure, CleanupInput(**fields))
+
+
+def test_owner_labels_of_virtual_clusters_survive_a_sim_kill(tmp_path: Path) -> None:
+    owner = {OWNER_LABEL: owner_id("eksa/default/k", "run-k")}
+    with running_sim(tmp_path / "sim") as sim:
+        sim.client.create_cluster("k-eks-a-cluster", owner)
+        sim.client.create_cluster("k-eks-a-cluster", {OWNER_LABEL: "run-" + "0" * 40})  # exists
+        sim.kill(signal.SIGKILL)
+        sim.restart()
+        labels = {c["name"]: c["labels"] for c in sim.client.clusters()}
+        assert labels["k-eks-a-cluster"] == owner  # set once, at creation
