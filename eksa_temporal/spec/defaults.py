@@ -74,6 +74,16 @@ def _vsphere_machine_defaults(doc: Doc) -> None:
         spec["memoryMiB"] = 2048  # EKS-A raises a smaller size to its minimum
     if not spec.get("osFamily"):
         spec["osFamily"] = "bottlerocket"
+    _default_user_name(spec, "ec2-user" if spec.get("osFamily") == "bottlerocket" else "capv")
+
+
+def _default_user_name(spec: Doc, name: str) -> None:
+    """EKS-A's ``SetUserDefaults`` (CLI): the first user gets a default name when unnamed."""
+    users = spec.get("users")
+    if not users:
+        spec["users"] = [{"name": name}]
+    elif isinstance(users, list) and isinstance(users[0], dict) and not users[0].get("name"):
+        users[0]["name"] = name
 
 
 def _nutanix_machine_defaults(doc: Doc) -> None:
@@ -132,6 +142,10 @@ def apply_defaults(docs: list[Doc]) -> None:
             _vsphere_machine_defaults(doc)
         elif kind == "NutanixMachineConfig":
             _nutanix_machine_defaults(doc)
+        elif kind == "CloudStackMachineConfig":
+            spec = _dict(doc, "spec")
+            if spec is not None:
+                _default_user_name(spec, "capc")
         elif kind == "TinkerbellMachineConfig":
             spec = _dict(doc, "spec")
             if spec is not None and not spec.get("osFamily"):

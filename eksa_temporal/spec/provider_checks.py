@@ -42,7 +42,9 @@ def check_users(c: Collector, users: list[UserConfiguration] | None, family: str
     for i, user in enumerate(users or []):
         if not user.name:
             c.error(
-                f"spec.users[{i}].name", "users[].name is not set or is empty", "name the SSH user"
+                f"spec.users[{i}].name",
+                f"users[{i}].name is not set or is empty",
+                "name the SSH user",
             )
         elif family == "bottlerocket" and user.name != "ec2-user":
             c.error(

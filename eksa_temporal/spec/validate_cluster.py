@@ -30,6 +30,12 @@ from eksa_temporal.spec.validate_network import network_rules, proxy_rules, regi
 from eksa_temporal.spec.validate_rollout import control_plane_rollout, worker_rollout_and_scaling
 
 CLUSTER_NAME = re.compile(r"^[a-zA-Z][a-zA-Z0-9-]+$")
+# EKS-A's pkg/semver pattern: v?MAJOR.MINOR.PATCH, optional -prerelease and +build.
+SEMVER = re.compile(
+    r"^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
+    r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
+    r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$"
+)
 MAX_CLUSTER_NAME = 35  # EKS-A: node names derived from it must fit a 64-character hostname
 WORKERLESS_KINDS = ("TinkerbellDatacenterConfig", "SimDatacenterConfig")
 SUPPORTED_K8S = ((1, 28), (1, 33))
@@ -346,9 +352,13 @@ def _refs(c: Collector, cluster: Cluster) -> None:
             "set podIamConfig.serviceAccountIssuer",
         )
     version = cluster.spec.eksa_version
-    if version and not re.fullmatch(r"v?\d+\.\d+\.\d+([-+].*)?", version):
+    if version is not None and not SEMVER.match(version):
         c.error(
-            "spec.eksaVersion", f'eksaVersion "{version}" is not a semantic version', "e.g. v0.21.0"
+            "spec.eksaVersion",
+            f'eksaVersion "{version}" is not a semantic version'
+            if version
+            else "eksaVersion is set but empty",
+            "e.g. v0.21.0",
         )
     _mhc(c, "spec.machineHealthCheck", cluster.spec.machine_health_check)
 

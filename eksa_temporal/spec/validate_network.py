@@ -130,7 +130,9 @@ def network_rules(c: Collector, cluster: Cluster) -> None:
         if parsed is None:
             c.error(
                 f"{path}[0]",
-                f"invalid CIDR block format for {key}: {cidrs[0]}",
+                f"invalid CIDR block format for {key}: {cidrs[0]}"
+                if cidrs[0]
+                else f"the {key} CIDR block is empty",
                 "use a CIDR such as 192.168.0.0/16",
             )
             continue

@@ -162,7 +162,10 @@ def oidc(config: OIDCConfig) -> list[Finding]:
             "set issuerUrl to the issuer's https URL",
         )
         return c.findings
-    parts = urlsplit(spec.issuer_url)
+    try:
+        parts = urlsplit(spec.issuer_url)
+    except ValueError:
+        parts = urlsplit("")
     if not parts.scheme or not parts.netloc:
         c.error(
             "spec.issuerUrl",

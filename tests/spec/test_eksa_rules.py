@@ -3,6 +3,8 @@ the same spec with one EKS-A-rejected change fails with a finding naming the fie
 
 from __future__ import annotations
 
+import copy
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -716,3 +718,31 @@ def test_no_message_carries_an_empty_name() -> None:
     assert any("machineGroupRef name is not set" in m for m in found), found
     for m in found:
         assert '""' not in m and "  " not in m and "()" not in m, m
+
+
+def _leaves(node: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    if isinstance(node, dict):
+        return [p for k, v in node.items() for p in _leaves(v, (*path, k))]
+    if isinstance(node, list):
+        return [p for i, v in enumerate(node) for p in _leaves(v, (*path, i))]
+    return [path]
+
+
+_EMPTY_SHOWN = re.compile(r'(: $|  |""|\(\)|\[\]| for $|/: | ,| named $)')
+
+
+@pytest.mark.parametrize(
+    "provider", ["sim", "vsphere", "tinkerbell", "cloudstack", "nutanix", "snow"]
+)
+def test_emptying_any_value_never_puts_an_empty_name_in_a_message(provider: str) -> None:
+    base = docs(provider)
+    shown: list[str] = []
+    for path in _leaves(base):
+        for value in ("", None):
+            d = copy.deepcopy(base)
+            target: Any = d
+            for part in path[:-1]:
+                target = target[part]
+            target[path[-1]] = value
+            shown += [m for m in messages(d) if _EMPTY_SHOWN.search(m)]
+    assert shown == []
