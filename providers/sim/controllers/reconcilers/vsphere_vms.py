@@ -193,6 +193,10 @@ def deprovision_vm(ctx: Ctx, vm: o.Obj, record: MachineRecord) -> float | None:
     if creds is None:
         log.warning("capv stand-in: no credentials to destroy VM %s; left to cleanup", o.name(vm))
         return None
+    clone = _JOBS.get(f"clone/{record.owner_key}")
+    if clone is not None and not clone.done():
+        return POLL_SECONDS  # as CAPV: a VM still being cloned is destroyed once its clone ends
+    _JOBS.pop(f"clone/{record.owner_key}", None)
     spec = vm_spec(vm, record.cluster, record.owner)
     uuid = record.provider_id.removeprefix("vsphere://")
     done = _poll(f"destroy/{record.owner_key}", lambda: destroy_job(spec, creds, uuid))
