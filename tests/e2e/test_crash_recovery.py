@@ -43,7 +43,7 @@ from workflows.models import (
 )
 
 from .crash import CrashRun, WorkerRelay, crash_at_every_step, step_events
-from .secrets import assert_no_secrets, secrets_of
+from .secrets import assert_no_secrets, decoded_history, secrets_of
 from .test_lifecycle_e2e import kubectl_nodes, live_machines, spec
 
 pytestmark = pytest.mark.anyio
@@ -75,6 +75,8 @@ async def test_create_completes_when_the_worker_is_killed_at_every_step(
     for log in relay.logs:
         if log.exists():
             assert_no_secrets(log.read_text(errors="replace"), secrets, where=log.name)
+    # nor any payload of the history: the killed attempts' heartbeat timeouts included
+    assert_no_secrets(await decoded_history(temporal_env.client, ref.workflow_id), secrets)
 
 
 @asynccontextmanager
