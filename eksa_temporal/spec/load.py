@@ -294,11 +294,12 @@ def _assemble(cluster: Cluster, objects: list[KubeObject]) -> ClusterSpec:
     )
 
 
-def _load(text: str) -> tuple[ClusterSpec | None, list[Finding]]:
-    """Best-effort spec (even after decode errors) and all load findings."""
+def _load(text: str) -> tuple[ClusterSpec | None, list[Finding], list[KubeObject]]:
+    """Best-effort spec (even after decode errors), all load findings, and the decoded
+    non-Cluster objects."""
     docs, findings = parse_documents(text)
     if errors(findings):
-        return None, findings
+        return None, findings, []
     recognised: list[tuple[str, dict[str, Any]]] = []
     for doc in docs:
         kind, header_findings = _classify(doc.data, doc.line)
@@ -337,12 +338,12 @@ def _load(text: str) -> tuple[ClusterSpec | None, list[Finding]]:
                     check="schema",
                 )
             )
-        return None, findings
+        return None, findings, objects
     try:
-        return _assemble(cluster, objects), findings
+        return _assemble(cluster, objects), findings, objects
     except ValidationError as exc:  # pragma: no cover - objects are already validated
         findings.append(Finding(path="<document>", message=str(exc).splitlines()[0]))
-        return None, findings
+        return None, findings, objects
 
 
 def load_spec(text: str, source: str = "<stdin>") -> LoadResult:
@@ -360,7 +361,7 @@ def load_spec(text: str, source: str = "<stdin>") -> LoadResult:
                 )
             ]
         )
-    spec, findings = _load(text)
+    spec, findings, _ = _load(text)
     if errors(findings):
         spec = None
     return LoadResult(spec=spec, findings=findings)
@@ -386,11 +387,13 @@ def load_spec_file(path: str | Path) -> LoadResult:
 
 def check_spec_text(text: str, source: str = "<stdin>") -> tuple[ClusterSpec | None, list[Finding]]:
     """Load and validate in one call: every problem, the spec ``None`` if any error."""
-    from eksa_temporal.spec.validate import validate_spec
+    from eksa_temporal.spec.validate import validate_objects_alone, validate_spec
 
     if not text.strip():
         return None, load_spec(text, source).findings
-    spec, findings = _load(text)
+    spec, findings, objects = _load(text)
     if spec is not None:
         findings = findings + validate_spec(spec)
+    elif objects:
+        findings = findings + validate_objects_alone(objects)
     return (None if errors(findings) else spec), findings

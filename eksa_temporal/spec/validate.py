@@ -3,19 +3,26 @@
 Runs the Cluster content rules, reference and namespace rules, identity-provider and GitOps
 object rules, and the provider's static rules. Never raises: an unexpected failure inside a
 rule becomes an error finding naming the rule. Called by the CLI's ``validate`` and by the
-workflows' ``setup-validate`` step. The rule list is in ``RULES.md`` beside this file.
+workflows' ``setup-validate`` step. ``validate_objects_alone`` checks the objects of a manifest
+that has no Cluster. The rule list is in ``RULES.md`` beside this file.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from eksa_temporal.spec.base import KubeObject
 from eksa_temporal.spec.clusterspec import ClusterSpec
 from eksa_temporal.spec.findings import Finding
-from eksa_temporal.spec.identity import AWSIamConfig, OIDCConfig
+from eksa_temporal.spec.identity import AWSIamConfig, FluxConfig, GitOpsConfig, OIDCConfig
+from eksa_temporal.spec.validate_cloudstack import cloudstack_object
 from eksa_temporal.spec.validate_cluster import validate_cluster
 from eksa_temporal.spec.validate_objects import aws_iam, flux, gitops, namespaces, oidc, references
 from eksa_temporal.spec.validate_providers import validate_provider
+from eksa_temporal.spec.validate_providers_more import nutanix_object
+from eksa_temporal.spec.validate_snow import snow_object
+from eksa_temporal.spec.validate_tinkerbell import tinkerbell_object
+from eksa_temporal.spec.validate_vsphere import vsphere_object
 
 
 def _rules(spec: ClusterSpec) -> list[tuple[str, Callable[[], list[Finding]]]]:
@@ -35,6 +42,40 @@ def _rules(spec: ClusterSpec) -> list[tuple[str, Callable[[], list[Finding]]]]:
     if spec.flux is not None:
         rules.append(("flux", lambda: flux(spec.flux)))  # type: ignore[arg-type]
     return rules
+
+
+def _object_rules(obj: KubeObject) -> list[Finding]:
+    if isinstance(obj, OIDCConfig):
+        return oidc(obj)
+    if isinstance(obj, AWSIamConfig):
+        return aws_iam(obj)
+    if isinstance(obj, GitOpsConfig):
+        return gitops(obj)
+    if isinstance(obj, FluxConfig):
+        return flux(obj)
+    out: list[Finding] = []
+    for rule in (vsphere_object, tinkerbell_object, cloudstack_object, nutanix_object, snow_object):
+        out += rule(obj)
+    return out
+
+
+def validate_objects_alone(objects: list[KubeObject]) -> list[Finding]:
+    """The rules of each object on its own, for a manifest without a Cluster (the missing
+    Cluster is already an error): every other problem is still shown. Never raises."""
+    findings: list[Finding] = []
+    for obj in objects:
+        try:
+            findings += _object_rules(obj)
+        except Exception as exc:  # a rule bug must not hide the other findings
+            findings.append(
+                Finding(
+                    path="<spec>",
+                    message=f"internal error in the {obj.kind} rules: {type(exc).__name__}: {exc}",
+                    remediation="report this as a bug with the spec attached",
+                    check=obj.kind,
+                )
+            )
+    return findings
 
 
 def validate_spec(spec: ClusterSpec) -> list[Finding]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
+from eksa_temporal.spec.base import KubeObject
 from eksa_temporal.spec.cloudstack import (
     CloudStackAvailabilityZone,
     CloudStackDatacenterConfig,
@@ -203,6 +204,15 @@ def _machine(mc: CloudStackMachineConfig) -> list[Finding]:
         )
     check_users(m, spec.users, None)
     return m.findings
+
+
+def cloudstack_object(obj: KubeObject) -> list[Finding]:
+    """The rules of one CloudStack object on its own (no Cluster to relate it to)."""
+    if isinstance(obj, CloudStackDatacenterConfig):
+        return _datacenter(obj)
+    if isinstance(obj, CloudStackMachineConfig):
+        return _machine(obj)
+    return []
 
 
 def cloudstack_rules(spec: ClusterSpec, c: Collector) -> list[Finding]:

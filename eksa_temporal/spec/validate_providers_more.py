@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from eksa_temporal.spec.base import KubeObject
 from eksa_temporal.spec.clusterspec import ClusterSpec
 from eksa_temporal.spec.docker_sim import SimDatacenterConfig, SimMachineConfig
 from eksa_temporal.spec.findings import Finding
@@ -172,6 +173,15 @@ def _nutanix_machine(mc: NutanixMachineConfig) -> list[Finding]:
         )
     check_users(m, spec.users, spec.os_family)
     return m.findings
+
+
+def nutanix_object(obj: KubeObject) -> list[Finding]:
+    """The rules of one Nutanix object on its own (no Cluster to relate it to)."""
+    if isinstance(obj, NutanixDatacenterConfig):
+        return _nutanix_datacenter(obj)
+    if isinstance(obj, NutanixMachineConfig):
+        return _nutanix_machine(obj)
+    return []
 
 
 def nutanix_rules(spec: ClusterSpec, c: Collector) -> list[Finding]:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Collection
 
+from eksa_temporal.spec.base import KubeObject
 from eksa_temporal.spec.clusterspec import ClusterSpec
 from eksa_temporal.spec.findings import Finding
 from eksa_temporal.spec.provider_checks import object_collector
@@ -66,7 +68,7 @@ def _snow_volumes(m: Collector, mc: SnowMachineConfig) -> None:
             )
 
 
-def _snow_machine(spec: ClusterSpec, mc: SnowMachineConfig) -> list[Finding]:
+def _snow_machine(mc: SnowMachineConfig, pools: Collection[str] | None) -> list[Finding]:
     m = object_collector(mc, "snow")
     s = mc.spec
     instance = s.instance_type or "sbe-c.large"
@@ -114,7 +116,9 @@ def _snow_machine(spec: ClusterSpec, mc: SnowMachineConfig) -> list[Finding]:
         path = f"spec.network.directNetworkInterfaces[{i}]"
         if bool(dni.dhcp) == (dni.ip_pool_ref is not None):
             m.error(path, "use either dhcp or ipPoolRef", "set exactly one of them")
-        elif dni.ip_pool_ref is not None and dni.ip_pool_ref.name not in spec.snow_ip_pools:
+        elif (
+            pools is not None and dni.ip_pool_ref is not None and dni.ip_pool_ref.name not in pools
+        ):
             m.error(
                 f"{path}.ipPoolRef.name",
                 f"SnowIPPool {shown(dni.ip_pool_ref.name)} not found",
@@ -172,33 +176,47 @@ def _snow_pool(pool: SnowIPPool) -> list[Finding]:
     return p.findings
 
 
+def _snow_datacenter(dc: SnowDatacenterConfig) -> list[Finding]:
+    d = object_collector(dc, "snow")
+    ref = dc.spec.identity_ref
+    if ref is None or not ref.name:
+        d.error(
+            "spec.identityRef.name",
+            "SnowDatacenterConfig IdentityRef name must not be empty",
+            "reference the credentials Secret",
+        )
+    elif not ref.kind:
+        d.error(
+            "spec.identityRef.kind",
+            "SnowDatacenterConfig IdentityRef kind must not be empty",
+            "set kind: Secret",
+        )
+    elif ref.kind != "Secret":
+        d.error(
+            "spec.identityRef.kind",
+            f"SnowDatacenterConfig IdentityRef kind {ref.kind} is invalid, the only supported kind is Secret",
+            "set kind: Secret",
+        )
+    return d.findings
+
+
 def snow_rules(spec: ClusterSpec, c: Collector) -> list[Finding]:
     out: list[Finding] = []
-    dc = spec.datacenter
-    if isinstance(dc, SnowDatacenterConfig):
-        d = object_collector(dc, "snow")
-        ref = dc.spec.identity_ref
-        if ref is None or not ref.name:
-            d.error(
-                "spec.identityRef.name",
-                "SnowDatacenterConfig IdentityRef name must not be empty",
-                "reference the credentials Secret",
-            )
-        elif not ref.kind:
-            d.error(
-                "spec.identityRef.kind",
-                "SnowDatacenterConfig IdentityRef kind must not be empty",
-                "set kind: Secret",
-            )
-        elif ref.kind != "Secret":
-            d.error(
-                "spec.identityRef.kind",
-                f"SnowDatacenterConfig IdentityRef kind {ref.kind} is invalid, the only supported kind is Secret",
-                "set kind: Secret",
-            )
-        out += d.findings
+    if isinstance(spec.datacenter, SnowDatacenterConfig):
+        out += _snow_datacenter(spec.datacenter)
     for mc in spec.machine_configs_of(SnowMachineConfig):
-        out += _snow_machine(spec, mc)
+        out += _snow_machine(mc, spec.snow_ip_pools.keys())
     for pool in spec.snow_ip_pools.values():
         out += _snow_pool(pool)
     return out
+
+
+def snow_object(obj: KubeObject) -> list[Finding]:
+    """The rules of one Snow object on its own (no Cluster to relate it to)."""
+    if isinstance(obj, SnowDatacenterConfig):
+        return _snow_datacenter(obj)
+    if isinstance(obj, SnowMachineConfig):
+        return _snow_machine(obj, None)
+    if isinstance(obj, SnowIPPool):
+        return _snow_pool(obj)
+    return []

@@ -7,8 +7,10 @@ template references. Called by ``eksa_temporal.spec.validate_providers.validate_
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
+from eksa_temporal.spec.base import KubeObject
 from eksa_temporal.spec.clusterspec import ClusterSpec
 from eksa_temporal.spec.findings import Finding
 from eksa_temporal.spec.provider_checks import check_users, object_collector
@@ -137,7 +139,7 @@ def _hardware(m: Collector, mc: TinkerbellMachineConfig) -> None:
                 )
 
 
-def _machine(spec: ClusterSpec, mc: TinkerbellMachineConfig) -> list[Finding]:
+def _machine(mc: TinkerbellMachineConfig, templates: Collection[str] | None) -> list[Finding]:
     m = object_collector(mc, "tinkerbell")
     _hardware(m, mc)
     family = mc.spec.os_family
@@ -171,7 +173,7 @@ def _machine(spec: ClusterSpec, mc: TinkerbellMachineConfig) -> list[Finding]:
                 else "templateRef kind is not set",
                 "use TinkerbellTemplateConfig",
             )
-        elif ref.name not in spec.tinkerbell_templates:
+        elif templates is not None and ref.name not in templates:
             m.error(
                 "spec.templateRef.name",
                 f"TinkerbellTemplateConfig {shown(ref.name)} not found",
@@ -187,5 +189,14 @@ def tinkerbell_rules(spec: ClusterSpec, c: Collector) -> list[Finding]:
     if isinstance(spec.datacenter, TinkerbellDatacenterConfig):
         out += _datacenter(spec.datacenter)
     for mc in spec.machine_configs_of(TinkerbellMachineConfig):
-        out += _machine(spec, mc)
+        out += _machine(mc, spec.tinkerbell_templates.keys())
     return out
+
+
+def tinkerbell_object(obj: KubeObject) -> list[Finding]:
+    """The rules of one Tinkerbell object on its own (no Cluster to relate it to)."""
+    if isinstance(obj, TinkerbellDatacenterConfig):
+        return _datacenter(obj)
+    if isinstance(obj, TinkerbellMachineConfig):
+        return _machine(obj, None)
+    return []

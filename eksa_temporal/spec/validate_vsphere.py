@@ -7,6 +7,7 @@ domains). Called by ``eksa_temporal.spec.validate_providers.validate_provider``.
 
 from __future__ import annotations
 
+from eksa_temporal.spec.base import KubeObject
 from eksa_temporal.spec.clusterspec import ClusterSpec
 from eksa_temporal.spec.findings import Finding
 from eksa_temporal.spec.provider_checks import check_users, object_collector
@@ -124,6 +125,15 @@ def _machine(mc: VSphereMachineConfig) -> list[Finding]:
         if size is not None and size <= 0:
             m.error(f"spec.{key}", f"{key} must be positive", f"set spec.{key}")
     return m.findings
+
+
+def vsphere_object(obj: KubeObject) -> list[Finding]:
+    """The rules of one vSphere object on its own (no Cluster to relate it to)."""
+    if isinstance(obj, VSphereDatacenterConfig):
+        return _datacenter(obj)
+    if isinstance(obj, VSphereMachineConfig):
+        return _machine(obj)
+    return []
 
 
 def vsphere_rules(spec: ClusterSpec, c: Collector) -> list[Finding]:

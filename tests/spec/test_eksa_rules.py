@@ -746,3 +746,25 @@ def test_emptying_any_value_never_puts_an_empty_name_in_a_message(provider: str)
             target[path[-1]] = value
             shown += [m for m in messages(d) if _EMPTY_SHOWN.search(m)]
     assert shown == []
+
+
+def test_objects_without_a_cluster_are_still_checked_on_their_own() -> None:
+    text = (
+        f"apiVersion: {_API}\nkind: NutanixDatacenterConfig\nmetadata:\n  name: dc\n"
+        "spec:\n  endpoint: prism.local\n  port: 0\n"
+        f"---\napiVersion: {_API}\nkind: SnowIPPool\nmetadata:\n  name: pool\n"
+        "spec:\n  pools:\n  - ipStart: 10.0.0.9\n    ipEnd: 10.0.0.2\n    gateway: 10.0.0.1\n"
+        "    subnet: 10.0.0.0/24\n"
+    )
+    found = _yaml_messages(text)
+    assert "<document>: no Cluster found in manifest" in found
+    assert (
+        "NutanixDatacenterConfig/dc: spec.port: NutanixDatacenterConfig port is not set or is empty"
+        in found
+    )
+    assert (
+        "SnowIPPool/pool: spec.pools[0].ipStart: SnowIPPool Pools[0].IPStart should be smaller than IPEnd"
+        in found
+    )
+    valid_alone = f"apiVersion: {_API}\nkind: NutanixDatacenterConfig\nmetadata:\n  name: dc\nspec:\n  endpoint: prism.local\n  port: 9440\n"
+    assert _yaml_messages(valid_alone) == ["<document>: no Cluster found in manifest"]
