@@ -36,6 +36,16 @@ SEMVER = re.compile(
     r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
     r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$"
 )
+# EKS-A's validateControlPlaneAPIServerOIDCExtraArgs: flags an OIDCConfig owns.
+OIDC_FLAGS = (
+    "oidc-issuer-url",
+    "oidc-client-id",
+    "oidc-groups-claim",
+    "oidc-groups-prefix",
+    "oidc-required-claim",
+    "oidc-username-claim",
+    "oidc-username-prefix",
+)
 MAX_CLUSTER_NAME = 35  # EKS-A: node names derived from it must fit a 64-character hostname
 WORKERLESS_KINDS = ("TinkerbellDatacenterConfig", "SimDatacenterConfig")
 SUPPORTED_K8S = ((1, 28), (1, 33))
@@ -203,11 +213,11 @@ def _control_plane(c: Collector, cluster: Cluster) -> None:
     refs = cluster.spec.identity_provider_refs or []
     if any(r.kind == "OIDCConfig" for r in refs):
         for key in cp.api_server_extra_args or {}:
-            if key.startswith("oidc-"):
+            if key in OIDC_FLAGS:
                 c.error(
                     f"{CP}.apiServerExtraArgs.{key}",
-                    "OIDC flags cannot be set both in apiServerExtraArgs and through an OIDCConfig",
-                    "remove one of them",
+                    f"{key} cannot be configured if OIDCConfig is configured for cluster.spec.identityProviderRefs",
+                    "remove it from apiServerExtraArgs (the OIDCConfig sets it)",
                 )
 
 

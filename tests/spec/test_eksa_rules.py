@@ -388,6 +388,25 @@ CASES: list[tuple[str, str, Callable[[Docs], None], str]] = [
         ),
         "etcdEncryption[0].resources cannot be empty",
     ),
+    (
+        "OIDC flag in apiServerExtraArgs with an OIDCConfig",
+        "sim",
+        _both(
+            lambda d: _cp(d).update(
+                apiServerExtraArgs={"oidc-client-id": "x", "oidc-signing-algs": "RS256"}
+            ),
+            _set([0, "spec", "identityProviderRefs"], [{"kind": "OIDCConfig", "name": "o"}]),
+            _add_objects(
+                {
+                    "apiVersion": _API,
+                    "kind": "OIDCConfig",
+                    "metadata": {"name": "o"},
+                    "spec": {"clientId": "c", "issuerUrl": "https://issuer.example.com"},
+                }
+            ),
+        ),
+        "apiServerExtraArgs.oidc-client-id: oidc-client-id cannot be configured if OIDCConfig is configured",
+    ),
     # GitOps / Flux
     (
         "flux with two providers",
