@@ -1,0 +1,275 @@
+"""The cancel matrix against the simulated infrastructure with the real activities: a
+management create, upgrade and delete are each cancelled while every one of their steps
+runs (the sim's knobs slow the step so it can be caught), and a parked step is aborted.
+
+A cancelled or aborted create ends with no live machine and no virtual cluster
+(bootstrap or target) of the cluster. A cancelled upgrade leaves the cluster usable and
+unpaused; running the upgrade again completes it. A cancelled delete may leave the cluster
+half deleted but unpaused; running the delete again completes it. In every case no CAPI
+object in any virtual cluster is left paused, and the bystander cluster ``other`` (created
+first) keeps exactly its machines and CAPI objects.
+
+Cases run one after the other on one sim and one worker per operation (a knob is global to
+the sim); the clusters an upgrade or delete case needs are created together up front.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import pytest
+
+from activities import steps as s
+from workflows import delete, upgrade
+from workflows.create import MANAGEMENT_PLAN
+from workflows.models import (
+    CreateClusterInput,
+    CreateClusterResult,
+    DeleteClusterInput,
+    UpgradeClusterInput,
+)
+
+from .cancel import (
+    FAST,
+    MATRIX,
+    UNSLOWABLE,
+    Hit,
+    cancel_during,
+    capi_objects,
+    compensation,
+    live_machines,
+    outcome,
+    park_and_abort,
+    paused_objects,
+    snapshot,
+    virtual_clusters,
+)
+from .conftest import Stack
+from .test_crash_recovery import node_versions
+from .test_lifecycle_e2e import spec
+
+pytestmark = pytest.mark.anyio
+Check = Callable[[str, Hit], Awaitable[list[str]]]
+
+
+async def create(stack: Stack, name: str) -> CreateClusterResult:
+    ref = await stack.lc.start_create(CreateClusterInput(spec_yaml=spec(name), workdir=stack.workdir(name), timeouts=MATRIX))
+    result = await asyncio.wait_for(stack.lc.wait(ref.workflow_id), timeout=120)
+    assert isinstance(result, CreateClusterResult)
+    return result
+
+
+async def bystander(stack: Stack, names: list[str] = []) -> None:  # noqa: B006 - read only
+    """Create ``other`` (and ``names``) with the fast knobs."""
+    stack.sim.client.set_knobs(**FAST)
+    await asyncio.gather(*(create(stack, n) for n in ["other", *names]))
+
+
+def landed(hit: Hit, plan: list[str]) -> list[str]:
+    """Problems with where the cancel landed (a step the sim cannot slow may be done)."""
+    where = hit.progress.error if hit.progress else None
+    allowed = {f"cancelled during {hit.step}"}
+    if hit.step in UNSLOWABLE:
+        allowed.add(f"cancelled during {plan[min(plan.index(hit.step) + 1, len(plan) - 1)]}")
+    return [] if where in allowed else [f"cancel landed {where!r}, not during {hit.step}"]
+
+
+def aborted_at(hit: Hit) -> list[str]:
+    where = hit.progress.error if hit.progress else None
+    return [] if (where or "").startswith(f"step {hit.step} aborted by the operator") else [f"abort ended {where!r}"]
+
+
+def create_leaves_nothing(stack: Stack, name: str, hit: Hit) -> list[str]:
+    problems = []
+    if live := live_machines(stack.sim, name):
+        problems.append(f"live machines left: {[m['id'] for m in live]}")
+    if left := virtual_clusters(stack.sim) & {name, f"{name}-eks-a-cluster"}:
+        problems.append(f"virtual clusters left: {sorted(left)}")
+    comp = [c for c in compensation(hit.progress) if c[0] != s.COLLECT_DIAGNOSTICS]
+    if hit.step == s.SETUP_VALIDATE:
+        if comp:
+            problems.append(f"compensation after a cancelled validation: {comp}")
+    elif (s.CLEANUP_INFRASTRUCTURE, "completed") not in comp or any(st != "completed" for _, st in comp):
+        problems.append(f"compensation did not complete: {comp}")
+    if hit.step == s.CAPI_MANAGEMENT_MOVE and [c for c, _ in comp] != [s.CAPI_MOVE_ABORT, s.CLEANUP_INFRASTRUCTURE]:
+        problems.append(f"an interrupted move is not unwound before cleanup: {comp}")
+    if Path(stack.workdir(name), f"{name}-eks-a-cluster.kubeconfig").exists():
+        problems.append("the kubeconfig of the cancelled cluster is left")
+    return problems
+
+
+def common(stack: Stack, before: object, reported: set[str]) -> list[str]:
+    """No CAPI object paused anywhere (each reported once, by the case that left it) and
+    the bystander unchanged."""
+    problems = []
+    if paused := [p for p in paused_objects(stack.sim) if p not in reported]:
+        reported.update(paused)
+        problems.append(f"paused CAPI objects left: {paused}")
+    if snapshot(stack.sim, "other") != before:
+        problems.append("the bystander cluster 'other' changed")
+    return problems
+
+
+class Results(dict[str, list[str]]):
+    """Problems per case, with each case's duration (printed with ``-s``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.mark = time.monotonic()
+        self.seconds: dict[str, float] = {"setup": 0.0}
+
+    def start(self) -> None:
+        self.seconds["setup"] = time.monotonic() - self.mark
+        self.mark = time.monotonic()
+
+    def __setitem__(self, key: str, value: list[str]) -> None:
+        super().__setitem__(key, value)
+        self.seconds[key] = time.monotonic() - self.mark
+        self.mark = time.monotonic()
+
+
+def report(results: Results, hits: list[Hit]) -> None:
+    print(f"\nsetup {results.seconds['setup']:.1f}s")
+    for h, (case, seconds) in zip(hits, list(results.seconds.items())[1:], strict=True):
+        print(f"{case}: {'running' if h.caught_running else 'done'}, ended {h.seconds:.1f}s after the cancel; case {seconds:.1f}s")
+    failed = {step: problems for step, problems in results.items() if problems}
+    assert failed == {}, "\n".join(f"{step}: {'; '.join(p)}" for step, p in failed.items())
+
+
+async def test_a_create_cancelled_at_any_step_leaves_no_machine_no_cluster_and_nothing_paused(stack: Stack) -> None:
+    results = Results()
+    await bystander(stack)
+    before = snapshot(stack.sim, "other")
+    paused: set[str] = set()
+    results.start()
+    hits = []
+    for i, step in enumerate(MANAGEMENT_PLAN):
+        name = f"cc{i}"
+        ref = await stack.lc.start_create(CreateClusterInput(spec_yaml=spec(name), workdir=stack.workdir(name), timeouts=MATRIX))
+        hit = await cancel_during(stack.sim, stack.lc, ref.workflow_id, MANAGEMENT_PLAN, step)
+        hits.append(hit)
+        results[step] = landed(hit, MANAGEMENT_PLAN) + create_leaves_nothing(stack, name, hit) + common(stack, before, paused)
+    assert sum(h.caught_running for h in hits) >= len(MANAGEMENT_PLAN) - len(UNSLOWABLE)
+    report(results, hits)
+
+
+async def usable(stack: Stack, name: str) -> list[str]:
+    """The cluster answers with its kubeconfig and its CAPI Cluster is there, not deleting."""
+    kubeconfig = Path(stack.workdir(name), f"{name}-eks-a-cluster.kubeconfig")
+    try:
+        nodes = node_versions(kubeconfig)
+    except Exception as exc:  # reported as a problem of the case
+        return [f"the cluster does not answer: {exc}"]
+    live = {str(m["provider_id"]) for m in live_machines(stack.sim, name)}
+    return [] if set(nodes) <= live and nodes else [f"nodes {sorted(nodes)} vs live machines {sorted(live)}"]
+
+
+async def test_an_upgrade_cancelled_at_any_step_leaves_the_cluster_usable_and_unpaused(stack: Stack) -> None:
+    names = [f"cu{i}" for i in range(len(upgrade.PLAN))]
+    results = Results()
+    await bystander(stack, names)
+    before = snapshot(stack.sim, "other")
+    paused: set[str] = set()
+    results.start()
+    hits = []
+    for name, step in zip(names, upgrade.PLAN, strict=True):
+        new = UpgradeClusterInput(spec_yaml=spec(name, version="1.32", workers=2), workdir=stack.workdir(name), timeouts=MATRIX)
+        ref = await stack.lc.start_upgrade(new)
+        hit = await cancel_during(stack.sim, stack.lc, ref.workflow_id, upgrade.PLAN, step)
+        hits.append(hit)
+        problems = landed(hit, upgrade.PLAN) + common(stack, before, paused) + await usable(stack, name)
+        # what a cancelled upgrade leaves is a cluster the same upgrade can finish
+        if problem := await outcome(stack.lc, (await stack.lc.start_upgrade(new)).workflow_id):
+            problems.append(f"the re-run upgrade {problem}")
+        else:
+            versions = node_versions(Path(stack.workdir(name), f"{name}-eks-a-cluster.kubeconfig"))
+            if len(versions) != 3 or not all(v.startswith("v1.32") for v in versions.values()):
+                problems.append(f"the re-run upgrade did not finish the rollout: {versions}")
+        results[step] = problems
+    report(results, hits)
+
+
+def put_back(stack: Stack, name: str, hit: Hit) -> list[str]:
+    """Before ``delete-cluster`` a cancelled delete leaves the cluster managing itself and
+    removes the bootstrap cluster it made."""
+    problems = []
+    if not any(o["plural"] == "clusters" and o["metadata"]["name"] == name for o in capi_objects(stack.sim, name)):
+        problems.append("the cluster no longer holds its own CAPI Cluster")
+    if f"{name}-eks-a-cluster" in virtual_clusters(stack.sim):
+        problems.append("the bootstrap cluster is left")
+    if failed := [c for c in compensation(hit.progress) if c[1] != "completed"]:
+        problems.append(f"compensation failed: {failed}")
+    return problems
+
+
+async def deleted(stack: Stack, name: str) -> list[str]:
+    """Run the delete again: it completes and nothing of the cluster is left."""
+    inp = DeleteClusterInput(spec_yaml=spec(name), workdir=stack.workdir(name), timeouts=MATRIX)
+    if problem := await outcome(stack.lc, (await stack.lc.start_delete(inp)).workflow_id):
+        return [f"the re-run delete {problem}"]
+    problems = []
+    if live := live_machines(stack.sim, name):
+        problems.append(f"live machines after the re-run delete: {[m['id'] for m in live]}")
+    if left := virtual_clusters(stack.sim) & {name, f"{name}-eks-a-cluster"}:
+        problems.append(f"virtual clusters after the re-run delete: {sorted(left)}")
+    return problems
+
+
+async def test_a_delete_cancelled_at_any_step_is_unpaused_and_a_re_run_finishes_it(stack: Stack) -> None:
+    names = [f"cd{i}" for i in range(len(delete.MANAGEMENT_PLAN))]
+    results = Results()
+    await bystander(stack, names)
+    before = snapshot(stack.sim, "other")
+    paused: set[str] = set()
+    results.start()
+    hits = []
+    for name, step in zip(names, delete.MANAGEMENT_PLAN, strict=True):
+        inp = DeleteClusterInput(spec_yaml=spec(name), workdir=stack.workdir(name), timeouts=MATRIX)
+        hit = await cancel_during(stack.sim, stack.lc, (await stack.lc.start_delete(inp)).workflow_id, delete.MANAGEMENT_PLAN, step)
+        hits.append(hit)
+        problems = landed(hit, delete.MANAGEMENT_PLAN) + common(stack, before, paused)
+        if delete.MANAGEMENT_PLAN.index(step) < delete.MANAGEMENT_PLAN.index(s.DELETE_CLUSTER_OBJECTS):
+            problems += await usable(stack, name) + put_back(stack, name, hit)
+        results[step] = problems + await deleted(stack, name)
+    report(results, hits)
+
+
+# a step of each kind per operation: one before the cluster exists or is changed, the move
+# (or backup), the step that changes the machines
+ABORTS = {
+    "create": [s.INSTALL_CAPI_BOOTSTRAP, s.CAPI_MANAGEMENT_MOVE],
+    "upgrade": [s.BACKUP_CAPI_OBJECTS, s.UPGRADE_CLUSTER],
+    "delete": [s.CAPI_MOVE_TO_BOOTSTRAP, s.DELETE_CLUSTER_OBJECTS],
+}
+
+
+async def test_aborting_a_parked_step_leaves_the_same_as_a_cancel(stack: Stack) -> None:
+    names = [f"au{i}" for i in range(len(ABORTS["upgrade"]))] + [f"ad{i}" for i in range(len(ABORTS["delete"]))]
+    results = Results()
+    await bystander(stack, names)
+    before = snapshot(stack.sim, "other")
+    paused: set[str] = set()
+    results.start()
+    hits = []
+    for i, step in enumerate(ABORTS["create"]):
+        name = f"ac{i}"
+        ref = await stack.lc.start_create(CreateClusterInput(spec_yaml=spec(name), workdir=stack.workdir(name), timeouts=MATRIX))
+        hit = await park_and_abort(stack.sim, stack.lc, ref.workflow_id, step)
+        hits.append(hit)
+        results[f"create {step}"] = aborted_at(hit) + create_leaves_nothing(stack, name, hit) + common(stack, before, paused)
+    for i, step in enumerate(ABORTS["upgrade"]):
+        name = f"au{i}"
+        new = UpgradeClusterInput(spec_yaml=spec(name, version="1.32", workers=2), workdir=stack.workdir(name), timeouts=MATRIX)
+        hit = await park_and_abort(stack.sim, stack.lc, (await stack.lc.start_upgrade(new)).workflow_id, step)
+        hits.append(hit)
+        results[f"upgrade {step}"] = aborted_at(hit) + common(stack, before, paused) + await usable(stack, name)
+    for i, step in enumerate(ABORTS["delete"]):
+        name = f"ad{i}"
+        inp = DeleteClusterInput(spec_yaml=spec(name), workdir=stack.workdir(name), timeouts=MATRIX)
+        hit = await park_and_abort(stack.sim, stack.lc, (await stack.lc.start_delete(inp)).workflow_id, step)
+        hits.append(hit)
+        results[f"delete {step}"] = aborted_at(hit) + common(stack, before, paused) + await deleted(stack, name)
+    report(results, hits)
