@@ -46,7 +46,7 @@ def check_users(c: Collector, users: list[UserConfiguration] | None, family: str
                 f"users[{i}].name is not set or is empty",
                 "name the SSH user",
             )
-        elif family == "bottlerocket" and user.name != "ec2-user":
+        elif i == 0 and family == "bottlerocket" and user.name != "ec2-user":
             c.error(
                 f"spec.users[{i}].name",
                 f"users[{i}].name {user.name} is invalid. Please use 'ec2-user' for Bottlerocket",
