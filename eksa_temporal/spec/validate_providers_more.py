@@ -107,6 +107,8 @@ def _nutanix_machine(mc: NutanixMachineConfig) -> list[Finding]:
     m = object_collector(mc, "nutanix")
     spec = mc.spec
     prefix = "NutanixMachineConfig"
+    if not mc.name:  # EKS-A's validateObjectMeta
+        m.error("metadata.name", "NutanixMachineConfig: missing name", "set metadata.name")
     for key, ident in (("subnet", spec.subnet), ("cluster", spec.cluster), ("image", spec.image)):
         _nutanix_identifier(m, f"spec.{key}", key, ident, prefix)
     if spec.project is not None:

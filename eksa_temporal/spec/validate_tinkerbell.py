@@ -24,6 +24,7 @@ OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
 def _datacenter(dc: TinkerbellDatacenterConfig) -> list[Finding]:
     d = object_collector(dc, "tinkerbell")
     spec = dc.spec
+    _named(d, dc.kind, dc.name)
     for key, value, what in (
         ("osImageURL", spec.os_image_url, "osImageOverride"),
         ("hookImagesURLPath", spec.hook_images_url_path, "hookOverride"),
@@ -55,6 +56,12 @@ def _datacenter(dc: TinkerbellDatacenterConfig) -> list[Finding]:
             "use http(s)://",
         )
     return d.findings
+
+
+def _named(c: Collector, kind: str, name: str) -> None:
+    """EKS-A's ``validateObjectMeta``."""
+    if not name:
+        c.error("metadata.name", f"{kind}: missing name", "set metadata.name")
 
 
 def _selector(m: Collector, path: str, selector: Any) -> None:
@@ -141,6 +148,7 @@ def _hardware(m: Collector, mc: TinkerbellMachineConfig) -> None:
 
 def _machine(mc: TinkerbellMachineConfig, templates: Collection[str] | None) -> list[Finding]:
     m = object_collector(mc, "tinkerbell")
+    _named(m, mc.kind, mc.name)
     _hardware(m, mc)
     family = mc.spec.os_family
     if not family:

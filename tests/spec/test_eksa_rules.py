@@ -785,5 +785,10 @@ def test_objects_without_a_cluster_are_still_checked_on_their_own() -> None:
         "SnowIPPool/pool: spec.pools[0].ipStart: SnowIPPool Pools[0].IPStart should be smaller than IPEnd"
         in found
     )
+    unnamed = f"apiVersion: {_API}\nkind: TinkerbellDatacenterConfig\nmetadata: {{}}\nspec:\n  tinkerbellIP: 10.0.0.5\n"
+    assert (
+        "TinkerbellDatacenterConfig/(unnamed): metadata.name: TinkerbellDatacenterConfig: missing name"
+        in _yaml_messages(unnamed)
+    )
     valid_alone = f"apiVersion: {_API}\nkind: NutanixDatacenterConfig\nmetadata:\n  name: dc\nspec:\n  endpoint: prism.local\n  port: 9440\n"
     assert _yaml_messages(valid_alone) == ["<document>: no Cluster found in manifest"]
