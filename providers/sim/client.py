@@ -127,7 +127,11 @@ class SimClient:
         return bool(self._json("DELETE", f"/sim/machines/{machine_id}")["deleted"])
 
     def knobs(self) -> Knobs:
+        """The live knobs."""
         return Knobs.model_validate(self._json("GET", "/sim/knobs"))
 
     def set_knobs(self, **changes: Any) -> Knobs:
+        """Change some knobs (the others keep their values); the knobs now in effect. An
+        unknown knob or a bad value raises ``SimError`` (status 422) naming the knob, and
+        changes nothing."""
         return Knobs.model_validate(self._json("PUT", "/sim/knobs", changes))
