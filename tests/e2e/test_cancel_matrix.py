@@ -9,15 +9,15 @@ half deleted but unpaused; running the delete again completes it. In every case 
 object in any virtual cluster is left paused, and the bystander cluster ``other`` (created
 first) keeps exactly its machines and CAPI objects.
 
-Cases run one after the other on one sim and one worker per operation (a knob is global to
-the sim); the clusters an upgrade or delete case needs are created together up front.
+The cases of a test run one after the other on the test's sim and worker (a knob is global
+to the sim); the clusters its upgrade or delete cases need are created together up front.
+Every case is checked and the test reports all the cases that left something wrong.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -52,7 +52,6 @@ from .test_crash_recovery import node_versions
 from .test_lifecycle_e2e import spec
 
 pytestmark = pytest.mark.anyio
-Check = Callable[[str, Hit], Awaitable[list[str]]]
 
 
 async def create(stack: Stack, name: str) -> CreateClusterResult:
@@ -62,8 +61,9 @@ async def create(stack: Stack, name: str) -> CreateClusterResult:
     return result
 
 
-async def bystander(stack: Stack, names: list[str] = []) -> None:  # noqa: B006 - read only
-    """Create ``other`` (and ``names``) with the fast knobs."""
+async def bystander(stack: Stack, names: tuple[str, ...] = ()) -> None:
+    """Create the bystander ``other`` and the clusters ``names`` the cases need, together,
+    with the fast knobs."""
     stack.sim.client.set_knobs(**FAST)
     await asyncio.gather(*(create(stack, n) for n in ["other", *names]))
 
@@ -134,7 +134,7 @@ class Results(dict[str, list[str]]):
 def report(results: Results, hits: list[Hit]) -> None:
     print(f"\nsetup {results.seconds['setup']:.1f}s")
     for h, (case, seconds) in zip(hits, list(results.seconds.items())[1:], strict=True):
-        print(f"{case}: {'running' if h.caught_running else 'done'}, ended {h.seconds:.1f}s after the cancel; case {seconds:.1f}s")
+        print(f"{case}: {'running' if h.caught_running else 'done'}, ended {h.seconds:.1f}s after the cancel or abort; case {seconds:.1f}s")
     failed = {step: problems for step, problems in results.items() if problems}
     assert failed == {}, "\n".join(f"{step}: {'; '.join(p)}" for step, p in failed.items())
 
@@ -157,7 +157,7 @@ async def test_a_create_cancelled_at_any_step_leaves_no_machine_no_cluster_and_n
 
 
 async def usable(stack: Stack, name: str) -> list[str]:
-    """The cluster answers with its kubeconfig and its CAPI Cluster is there, not deleting."""
+    """The cluster answers with its kubeconfig, and each of its nodes is a live machine."""
     kubeconfig = Path(stack.workdir(name), f"{name}-eks-a-cluster.kubeconfig")
     try:
         nodes = node_versions(kubeconfig)
@@ -168,7 +168,7 @@ async def usable(stack: Stack, name: str) -> list[str]:
 
 
 async def test_an_upgrade_cancelled_at_any_step_leaves_the_cluster_usable_and_unpaused(stack: Stack) -> None:
-    names = [f"cu{i}" for i in range(len(upgrade.PLAN))]
+    names = tuple(f"cu{i}" for i in range(len(upgrade.PLAN)))
     results = Results()
     await bystander(stack, names)
     before = snapshot(stack.sim, "other")
@@ -219,7 +219,7 @@ async def deleted(stack: Stack, name: str) -> list[str]:
 
 
 async def test_a_delete_cancelled_at_any_step_is_unpaused_and_a_re_run_finishes_it(stack: Stack) -> None:
-    names = [f"cd{i}" for i in range(len(delete.MANAGEMENT_PLAN))]
+    names = tuple(f"cd{i}" for i in range(len(delete.MANAGEMENT_PLAN)))
     results = Results()
     await bystander(stack, names)
     before = snapshot(stack.sim, "other")
@@ -247,7 +247,7 @@ ABORTS = {
 
 
 async def test_aborting_a_parked_step_leaves_the_same_as_a_cancel(stack: Stack) -> None:
-    names = [f"au{i}" for i in range(len(ABORTS["upgrade"]))] + [f"ad{i}" for i in range(len(ABORTS["delete"]))]
+    names = tuple(f"au{i}" for i in range(len(ABORTS["upgrade"]))) + tuple(f"ad{i}" for i in range(len(ABORTS["delete"])))
     results = Results()
     await bystander(stack, names)
     before = snapshot(stack.sim, "other")
