@@ -15,6 +15,14 @@ statuses, conditions or logs.
 
 The kinds are reconciled only in a virtual cluster where the ``vsphere`` stand-in
 component's ``capv-system/capv-controller-manager`` Deployment is Available.
+
+Pause is honoured exactly as CAPV does (``annotations.IsPaused(cluster, obj)`` before any
+work): a ``VSphereCluster`` or ``VSphereMachine`` whose CAPI Cluster has ``spec.paused``,
+or which carries ``cluster.x-k8s.io/paused`` itself, is not reconciled at all - not even
+its deletion, so its VM stays. Nothing else protects a VM: like CAPV, the stand-in ignores
+clusterctl's ``delete-for-move`` annotation (clusterctl relies on the pause and removes the
+finalizers of the objects it moves away), so deleting an unpaused VSphereMachine that still
+has its finalizer destroys its VM, wherever the deletion comes from.
 """
 
 from __future__ import annotations
@@ -73,4 +81,13 @@ def reconcile_vspherecluster(ctx: Ctx, vc: o.Obj) -> float | None:
 
 
 def reconcile_vspheremachine(ctx: Ctx, vm: o.Obj) -> float | None:
+    if o.deleting(vm) and o.DELETE_FOR_MOVE_ANNOTATION in o.annots(vm):
+        vm = without_annotation(vm, o.DELETE_FOR_MOVE_ANNOTATION)  # CAPV has no such rule
     return reconcile_infra_machine(VSPHERE, ctx, vm)
+
+
+def without_annotation(obj: o.Obj, key: str) -> o.Obj:
+    """A copy of ``obj`` (for reading only) without annotation ``key``."""
+    meta = obj["metadata"]
+    annotations = {k: v for k, v in (meta.get("annotations") or {}).items() if k != key}
+    return {**obj, "metadata": {**meta, "annotations": annotations}}
