@@ -265,7 +265,10 @@ async def test_aborting_a_parked_step_leaves_the_same_as_a_cancel(stack: Stack) 
         new = UpgradeClusterInput(spec_yaml=spec(name, version="1.32", workers=2), workdir=stack.workdir(name), timeouts=MATRIX)
         hit = await park_and_abort(stack.sim, stack.lc, (await stack.lc.start_upgrade(new)).workflow_id, step)
         hits.append(hit)
-        results[f"upgrade {step}"] = aborted_at(hit) + common(stack, before, paused) + await usable(stack, name)
+        problems = aborted_at(hit) + common(stack, before, paused) + await usable(stack, name)
+        if problem := await outcome(stack.lc, (await stack.lc.start_upgrade(new)).workflow_id):
+            problems.append(f"the re-run upgrade {problem}")
+        results[f"upgrade {step}"] = problems
     for i, step in enumerate(ABORTS["delete"]):
         name = f"ad{i}"
         inp = DeleteClusterInput(spec_yaml=spec(name), workdir=stack.workdir(name), timeouts=MATRIX)
