@@ -1,14 +1,22 @@
-"""Helpers shared by the provider rule modules: the finding collector for one object,
+"""Helpers shared by the provider rule modules: the finding collector for one object, the
+table of per-object rules a provider runs (on a spec's objects or on one object alone),
 allowed OS families, SSH user rules and Kubernetes quantity parsing. Used by
-``validate_providers`` and ``validate_providers_more``.
+``validate_providers`` and the per-provider ``validate_*`` modules.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from eksa_temporal.spec.base import KubeObject, UserConfiguration
+from eksa_temporal.spec.clusterspec import ClusterSpec
+from eksa_temporal.spec.findings import Finding
 from eksa_temporal.spec.rules_util import Collector, object_prefix
+
+T = TypeVar("T", bound=KubeObject)
 
 OS_FAMILIES = {
     "vsphere": ("ubuntu", "bottlerocket", "redhat"),
@@ -24,6 +32,30 @@ _DECIMAL = {"k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15, "E": 1
 
 def object_collector(obj: KubeObject, check: str) -> Collector:
     return Collector(check=check, prefix=object_prefix(obj.kind, obj.name))
+
+
+@dataclass(frozen=True)
+class ObjectRule(Generic[T]):
+    """The static rules of one object model: ``check`` runs on every object of ``model``."""
+
+    model: type[T]
+    check: Callable[[T], list[Finding]]
+
+    def findings(self, obj: KubeObject | None) -> list[Finding]:
+        """The findings for ``obj``; none when it is not of ``model``."""
+        return self.check(obj) if isinstance(obj, self.model) else []
+
+
+def object_findings(obj: KubeObject, rules: Iterable[ObjectRule[Any]]) -> list[Finding]:
+    """The findings of the rules for one object on its own (no Cluster to relate it to)."""
+    return [f for rule in rules for f in rule.findings(obj)]
+
+
+def spec_findings(spec: ClusterSpec, rules: Iterable[ObjectRule[Any]]) -> list[Finding]:
+    """The findings of the rules for each of the spec's objects, in ``spec.objects()`` order
+    (datacenter config, machine configs, ..., Snow IP pools)."""
+    table = tuple(rules)
+    return [f for obj in spec.objects() for f in object_findings(obj, table)]
 
 
 def check_os_family(c: Collector, provider: str, family: str | None) -> None:

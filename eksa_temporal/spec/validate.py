@@ -10,6 +10,7 @@ that has no Cluster. The rule list is in ``RULES.md`` beside this file.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 from eksa_temporal.spec.base import KubeObject
 from eksa_temporal.spec.clusterspec import ClusterSpec
@@ -59,22 +60,28 @@ def _object_rules(obj: KubeObject) -> list[Finding]:
     return out
 
 
+def _guarded(name: str, rule: Callable[[], list[Finding]]) -> list[Finding]:
+    """The findings of ``rule``, or one error finding naming the rule when it raises: a rule
+    bug must not hide the other findings."""
+    try:
+        return rule()
+    except Exception as exc:
+        return [
+            Finding(
+                path="<spec>",
+                message=f"internal error in the {name} rules: {type(exc).__name__}: {exc}",
+                remediation="report this as a bug with the spec attached",
+                check=name,
+            )
+        ]
+
+
 def validate_objects_alone(objects: list[KubeObject]) -> list[Finding]:
     """The rules of each object on its own, for a manifest without a Cluster (the missing
     Cluster is already an error): every other problem is still shown. Never raises."""
     findings: list[Finding] = []
     for obj in objects:
-        try:
-            findings += _object_rules(obj)
-        except Exception as exc:  # a rule bug must not hide the other findings
-            findings.append(
-                Finding(
-                    path="<spec>",
-                    message=f"internal error in the {obj.kind} rules: {type(exc).__name__}: {exc}",
-                    remediation="report this as a bug with the spec attached",
-                    check=obj.kind,
-                )
-            )
+        findings += _guarded(obj.kind, partial(_object_rules, obj))
     return findings
 
 
@@ -82,15 +89,5 @@ def validate_spec(spec: ClusterSpec) -> list[Finding]:
     """All static findings for ``spec`` (errors and warnings). Never raises."""
     findings: list[Finding] = []
     for name, rule in _rules(spec):
-        try:
-            findings += rule()
-        except Exception as exc:  # a rule bug must not hide the other findings
-            findings.append(
-                Finding(
-                    path="<spec>",
-                    message=f"internal error in the {name} rules: {type(exc).__name__}: {exc}",
-                    remediation="report this as a bug with the spec attached",
-                    check=name,
-                )
-            )
+        findings += _guarded(name, rule)
     return findings

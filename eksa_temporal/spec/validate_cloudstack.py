@@ -18,7 +18,13 @@ from eksa_temporal.spec.cloudstack import (
 )
 from eksa_temporal.spec.clusterspec import ClusterSpec
 from eksa_temporal.spec.findings import Finding
-from eksa_temporal.spec.provider_checks import check_users, object_collector
+from eksa_temporal.spec.provider_checks import (
+    ObjectRule,
+    check_users,
+    object_collector,
+    object_findings,
+    spec_findings,
+)
 from eksa_temporal.spec.rules_util import Collector, is_label_value, shown
 
 RESTRICTED_DETAILS = (
@@ -206,19 +212,16 @@ def _machine(mc: CloudStackMachineConfig) -> list[Finding]:
     return m.findings
 
 
+_RULES = (
+    ObjectRule(CloudStackDatacenterConfig, _datacenter),
+    ObjectRule(CloudStackMachineConfig, _machine),
+)
+
+
 def cloudstack_object(obj: KubeObject) -> list[Finding]:
     """The rules of one CloudStack object on its own (no Cluster to relate it to)."""
-    if isinstance(obj, CloudStackDatacenterConfig):
-        return _datacenter(obj)
-    if isinstance(obj, CloudStackMachineConfig):
-        return _machine(obj)
-    return []
+    return object_findings(obj, _RULES)
 
 
 def cloudstack_rules(spec: ClusterSpec, c: Collector) -> list[Finding]:
-    out: list[Finding] = []
-    if isinstance(spec.datacenter, CloudStackDatacenterConfig):
-        out += _datacenter(spec.datacenter)
-    for mc in spec.machine_configs_of(CloudStackMachineConfig):
-        out += _machine(mc)
-    return out
+    return spec_findings(spec, _RULES)

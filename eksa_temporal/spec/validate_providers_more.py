@@ -14,10 +14,13 @@ from eksa_temporal.spec.nutanix import (
     NutanixResourceIdentifier,
 )
 from eksa_temporal.spec.provider_checks import (
+    ObjectRule,
     check_os_family,
     check_users,
     object_collector,
+    object_findings,
     quantity_bytes,
+    spec_findings,
 )
 from eksa_temporal.spec.rules_util import (
     Collector,
@@ -177,17 +180,18 @@ def _nutanix_machine(mc: NutanixMachineConfig) -> list[Finding]:
     return m.findings
 
 
+_NUTANIX_RULES = (
+    ObjectRule(NutanixDatacenterConfig, _nutanix_datacenter),
+    ObjectRule(NutanixMachineConfig, _nutanix_machine),
+)
+
+
 def nutanix_object(obj: KubeObject) -> list[Finding]:
     """The rules of one Nutanix object on its own (no Cluster to relate it to)."""
-    if isinstance(obj, NutanixDatacenterConfig):
-        return _nutanix_datacenter(obj)
-    if isinstance(obj, NutanixMachineConfig):
-        return _nutanix_machine(obj)
-    return []
+    return object_findings(obj, _NUTANIX_RULES)
 
 
 def nutanix_rules(spec: ClusterSpec, c: Collector) -> list[Finding]:
-    out: list[Finding] = []
     cp = spec.cluster.spec.control_plane_configuration
     if cp.upgrade_rollout_strategy is not None:
         c.error(
@@ -202,11 +206,7 @@ def nutanix_rules(spec: ClusterSpec, c: Collector) -> list[Finding]:
                 "upgrade rollout strategy customization is not supported for nutanix provider",
                 "remove upgradeRolloutStrategy",
             )
-    if isinstance(spec.datacenter, NutanixDatacenterConfig):
-        out += _nutanix_datacenter(spec.datacenter)
-    for mc in spec.machine_configs_of(NutanixMachineConfig):
-        out += _nutanix_machine(mc)
-    return out
+    return spec_findings(spec, _NUTANIX_RULES)
 
 
 def sim_rules(spec: ClusterSpec, c: Collector) -> list[Finding]:

@@ -7,7 +7,12 @@
 
 from __future__ import annotations
 
-from eksa_temporal.spec.cluster import Cluster, WorkerNodeGroupConfiguration
+from eksa_temporal.spec.cluster import (
+    Cluster,
+    ControlPlaneUpgradeRolloutStrategy,
+    WorkerNodeGroupConfiguration,
+    WorkerNodesUpgradeRolloutStrategy,
+)
 from eksa_temporal.spec.rules_util import Collector
 
 CP = "spec.controlPlaneConfiguration"
@@ -15,27 +20,40 @@ WORKERS = "spec.workerNodeGroupConfigurations"
 STRATEGIES = ("RollingUpdate", "InPlace")
 
 
+def _is_rolling_update(
+    c: Collector,
+    path: str,
+    what: str,
+    strategy: ControlPlaneUpgradeRolloutStrategy | WorkerNodesUpgradeRolloutStrategy,
+) -> bool:
+    """The checks EKS-A makes on both kinds of strategy: a known type, and no rollingUpdate
+    with ``InPlace``. True when the type is RollingUpdate, whose settings are checked next."""
+    if strategy.type not in STRATEGIES:
+        c.error(
+            f"{path}.type",
+            f"{what}: only 'RollingUpdate' and 'InPlace' are supported for upgrade rollout strategy type",
+            "set type: RollingUpdate or type: InPlace",
+        )
+        return False
+    if strategy.type == "InPlace":
+        if strategy.rolling_update is not None:
+            c.error(
+                f"{path}.rollingUpdate",
+                f"{what}: RollingUpdate field must be empty for 'InPlace' upgrade rollout strategy type",
+                "remove rollingUpdate",
+            )
+        return False
+    return True
+
+
 def control_plane_rollout(c: Collector, cluster: Cluster) -> None:
     strategy = cluster.spec.control_plane_configuration.upgrade_rollout_strategy
     if strategy is None:
         return
     path = f"{CP}.upgradeRolloutStrategy"
-    if strategy.type not in STRATEGIES:
-        c.error(
-            f"{path}.type",
-            "ControlPlaneConfiguration: only 'RollingUpdate' and 'InPlace' are supported for upgrade rollout strategy type",
-            "set type: RollingUpdate or type: InPlace",
-        )
+    if not _is_rolling_update(c, path, "ControlPlaneConfiguration", strategy):
         return
     ru = strategy.rolling_update
-    if strategy.type == "InPlace":
-        if ru is not None:
-            c.error(
-                f"{path}.rollingUpdate",
-                "ControlPlaneConfiguration: RollingUpdate field must be empty for 'InPlace' upgrade rollout strategy type",
-                "remove rollingUpdate",
-            )
-        return
     if ru is not None and ru.max_surge < 0:
         c.error(
             f"{path}.rollingUpdate.maxSurge",
@@ -55,22 +73,9 @@ def _group_rollout(c: Collector, path: str, group: WorkerNodeGroupConfiguration)
     if strategy is None:
         return
     path = f"{path}.upgradeRolloutStrategy"
-    if strategy.type not in STRATEGIES:
-        c.error(
-            f"{path}.type",
-            "WorkerNodeGroupConfiguration: only 'RollingUpdate' and 'InPlace' are supported for upgrade rollout strategy type",
-            "set type: RollingUpdate or type: InPlace",
-        )
+    if not _is_rolling_update(c, path, "WorkerNodeGroupConfiguration", strategy):
         return
     ru = strategy.rolling_update
-    if strategy.type == "InPlace":
-        if ru is not None:
-            c.error(
-                f"{path}.rollingUpdate",
-                "WorkerNodeGroupConfiguration: RollingUpdate field must be empty for 'InPlace' upgrade rollout strategy type",
-                "remove rollingUpdate",
-            )
-        return
     if ru is None:
         c.error(
             f"{path}.rollingUpdate",

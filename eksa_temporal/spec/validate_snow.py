@@ -9,11 +9,18 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Collection
+from functools import partial
+from typing import Any
 
 from eksa_temporal.spec.base import KubeObject
 from eksa_temporal.spec.clusterspec import ClusterSpec
 from eksa_temporal.spec.findings import Finding
-from eksa_temporal.spec.provider_checks import object_collector
+from eksa_temporal.spec.provider_checks import (
+    ObjectRule,
+    object_collector,
+    object_findings,
+    spec_findings,
+)
 from eksa_temporal.spec.rules_util import Collector, is_ip, parse_cidr, shown
 from eksa_temporal.spec.snow import SnowDatacenterConfig, SnowIPPool, SnowMachineConfig
 from eksa_temporal.spec.validate_hostos import host_os_rules
@@ -200,23 +207,19 @@ def _snow_datacenter(dc: SnowDatacenterConfig) -> list[Finding]:
     return d.findings
 
 
+def _rules(pools: Collection[str] | None) -> tuple[ObjectRule[Any], ...]:
+    """The object rules; ``pools`` are the spec's IP pool names (None: not known)."""
+    return (
+        ObjectRule(SnowDatacenterConfig, _snow_datacenter),
+        ObjectRule(SnowMachineConfig, partial(_snow_machine, pools=pools)),
+        ObjectRule(SnowIPPool, _snow_pool),
+    )
+
+
 def snow_rules(spec: ClusterSpec, c: Collector) -> list[Finding]:
-    out: list[Finding] = []
-    if isinstance(spec.datacenter, SnowDatacenterConfig):
-        out += _snow_datacenter(spec.datacenter)
-    for mc in spec.machine_configs_of(SnowMachineConfig):
-        out += _snow_machine(mc, spec.snow_ip_pools.keys())
-    for pool in spec.snow_ip_pools.values():
-        out += _snow_pool(pool)
-    return out
+    return spec_findings(spec, _rules(spec.snow_ip_pools.keys()))
 
 
 def snow_object(obj: KubeObject) -> list[Finding]:
     """The rules of one Snow object on its own (no Cluster to relate it to)."""
-    if isinstance(obj, SnowDatacenterConfig):
-        return _snow_datacenter(obj)
-    if isinstance(obj, SnowMachineConfig):
-        return _snow_machine(obj, None)
-    if isinstance(obj, SnowIPPool):
-        return _snow_pool(obj)
-    return []
+    return object_findings(obj, _rules(None))

@@ -8,12 +8,19 @@ template references. Called by ``eksa_temporal.spec.validate_providers.validate_
 from __future__ import annotations
 
 from collections.abc import Collection
+from functools import partial
 from typing import Any
 
 from eksa_temporal.spec.base import KubeObject
 from eksa_temporal.spec.clusterspec import ClusterSpec
 from eksa_temporal.spec.findings import Finding
-from eksa_temporal.spec.provider_checks import check_users, object_collector
+from eksa_temporal.spec.provider_checks import (
+    ObjectRule,
+    check_users,
+    object_collector,
+    object_findings,
+    spec_findings,
+)
 from eksa_temporal.spec.rules_util import Collector, is_ip, is_request_uri, shown
 from eksa_temporal.spec.tinkerbell import TinkerbellDatacenterConfig, TinkerbellMachineConfig
 from eksa_temporal.spec.validate_hostos import host_os_rules
@@ -192,19 +199,18 @@ def _machine(mc: TinkerbellMachineConfig, templates: Collection[str] | None) -> 
     return m.findings
 
 
+def _rules(templates: Collection[str] | None) -> tuple[ObjectRule[Any], ...]:
+    """The object rules; ``templates`` are the spec's template names (None: not known)."""
+    return (
+        ObjectRule(TinkerbellDatacenterConfig, _datacenter),
+        ObjectRule(TinkerbellMachineConfig, partial(_machine, templates=templates)),
+    )
+
+
 def tinkerbell_rules(spec: ClusterSpec, c: Collector) -> list[Finding]:
-    out: list[Finding] = []
-    if isinstance(spec.datacenter, TinkerbellDatacenterConfig):
-        out += _datacenter(spec.datacenter)
-    for mc in spec.machine_configs_of(TinkerbellMachineConfig):
-        out += _machine(mc, spec.tinkerbell_templates.keys())
-    return out
+    return spec_findings(spec, _rules(spec.tinkerbell_templates.keys()))
 
 
 def tinkerbell_object(obj: KubeObject) -> list[Finding]:
     """The rules of one Tinkerbell object on its own (no Cluster to relate it to)."""
-    if isinstance(obj, TinkerbellDatacenterConfig):
-        return _datacenter(obj)
-    if isinstance(obj, TinkerbellMachineConfig):
-        return _machine(obj, None)
-    return []
+    return object_findings(obj, _rules(None))

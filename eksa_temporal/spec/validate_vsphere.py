@@ -10,7 +10,13 @@ from __future__ import annotations
 from eksa_temporal.spec.base import KubeObject
 from eksa_temporal.spec.clusterspec import ClusterSpec
 from eksa_temporal.spec.findings import Finding
-from eksa_temporal.spec.provider_checks import check_users, object_collector
+from eksa_temporal.spec.provider_checks import (
+    ObjectRule,
+    check_users,
+    object_collector,
+    object_findings,
+    spec_findings,
+)
 from eksa_temporal.spec.rules_util import Collector, shown
 from eksa_temporal.spec.validate_hostos import host_os_rules
 from eksa_temporal.spec.vsphere import VSphereDatacenterConfig, VSphereMachineConfig
@@ -127,24 +133,22 @@ def _machine(mc: VSphereMachineConfig) -> list[Finding]:
     return m.findings
 
 
+_RULES = (
+    ObjectRule(VSphereDatacenterConfig, _datacenter),
+    ObjectRule(VSphereMachineConfig, _machine),
+)
+
+
 def vsphere_object(obj: KubeObject) -> list[Finding]:
     """The rules of one vSphere object on its own (no Cluster to relate it to)."""
-    if isinstance(obj, VSphereDatacenterConfig):
-        return _datacenter(obj)
-    if isinstance(obj, VSphereMachineConfig):
-        return _machine(obj)
-    return []
+    return object_findings(obj, _RULES)
 
 
 def vsphere_rules(spec: ClusterSpec, c: Collector) -> list[Finding]:
-    out: list[Finding] = []
-    dc = spec.datacenter
-    if isinstance(dc, VSphereDatacenterConfig):
-        out += _datacenter(dc)
-        _worker_failure_domains(c, spec, dc)
+    out = spec_findings(spec, _RULES)
+    if isinstance(spec.datacenter, VSphereDatacenterConfig):
+        _worker_failure_domains(c, spec, spec.datacenter)
     machines = spec.machine_configs_of(VSphereMachineConfig)
-    for mc in machines:
-        out += _machine(mc)
     families = {mc.spec.os_family or "" for mc in machines}
     if spec.cluster.spec.external_etcd_configuration is not None and len(families) > 1:
         c.error(
