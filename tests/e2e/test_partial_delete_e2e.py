@@ -17,8 +17,8 @@ from activities.move import MoveActivities, MoveStepInput
 from activities.teardown import TeardownActivities
 from activities.validate import ValidateActivities
 from providers.registry import Registry
-from workflows.models import CreateClusterInput, CreateClusterResult, DeleteClusterInput as DeleteOperation
-from workflows.models import DeleteClusterResult
+from workflows.models import CreateClusterInput, CreateClusterResult, DeleteClusterResult
+from workflows.models import DeleteClusterInput as DeleteOperation
 
 from .conftest import Stack
 from .test_failures_e2e import FAIL_FAST, sim_clusters

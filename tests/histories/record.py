@@ -1,5 +1,6 @@
 """Records the histories the replay test guards: runs each lifecycle workflow (management
-and workload create, upgrade, both deletes, a parked step retried, an abort, a cancel)
+and workload create, upgrade, both deletes, a parked step retried, an abort, cancels of a
+create before and during the move, of a delete during its move, of an upgrade's backup)
 against fake activities on a throw-away dev server and writes ``tests/histories/*.json``.
 
 Run after an intended workflow change has been made replay-safe (``workflow.patched``) to
@@ -36,6 +37,14 @@ async def _until_parked(lc: LifecycleClient, wf_id: str) -> None:
             return
         await asyncio.sleep(0.1)
     raise RuntimeError(f"{wf_id} never parked")
+
+
+async def _until_started(lc: LifecycleClient, infra: FakeInfra, step: str, wf_id: str) -> None:
+    try:
+        await asyncio.wait_for(infra.started[step].wait(), 30)
+    except TimeoutError:
+        status = await lc.status(wf_id)
+        raise RuntimeError(f"{wf_id} never started {step}: {status.state} {status.progress}") from None
 
 
 async def record() -> None:
@@ -89,6 +98,32 @@ async def record() -> None:
             for label in ("create-aborted", "create-cancelled"):
                 with contextlib.suppress(Exception):
                     await lc.wait(runs[label])
+
+            infra.blocked.clear()
+            infra.block(s.CAPI_MANAGEMENT_MOVE)
+            await started("create-cancelled-moving", await lc.start_create(inp(CreateClusterInput, "h-cmove")))  # type: ignore[arg-type]
+            await _until_started(lc, infra, s.CAPI_MANAGEMENT_MOVE, runs["create-cancelled-moving"])
+            await lc.cancel(runs["create-cancelled-moving"])
+            with contextlib.suppress(Exception):
+                await lc.wait(runs["create-cancelled-moving"])
+            infra.blocked.clear()
+
+            infra.results[s.CAPI_MOVE_ABORT] = {"settled": "finished"}
+            infra.block(s.CAPI_MOVE_TO_BOOTSTRAP)
+            await started("delete-cancelled", await lc.start_delete(inp(DeleteClusterInput, "h-dmove")))  # type: ignore[arg-type]
+            await _until_started(lc, infra, s.CAPI_MOVE_TO_BOOTSTRAP, runs["delete-cancelled"])
+            await lc.cancel(runs["delete-cancelled"])
+            with contextlib.suppress(Exception):
+                await lc.wait(runs["delete-cancelled"])
+            infra.blocked.clear()
+
+            infra.block(s.BACKUP_CAPI_OBJECTS)
+            await started("upgrade-cancelled", await lc.start_upgrade(inp(UpgradeClusterInput, "h-ubackup")))  # type: ignore[arg-type]
+            await _until_started(lc, infra, s.BACKUP_CAPI_OBJECTS, runs["upgrade-cancelled"])
+            await lc.cancel(runs["upgrade-cancelled"])
+            with contextlib.suppress(Exception):
+                await lc.wait(runs["upgrade-cancelled"])
+            infra.blocked.clear()
             for label, wf_id in runs.items():
                 history = await env.client.get_workflow_handle(wf_id, run_id=run_ids[label]).fetch_history()
                 (HERE / f"{label}.json").write_text(history.to_json())

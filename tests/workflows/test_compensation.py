@@ -10,7 +10,13 @@ import pytest
 
 from activities import steps as s
 from eksa_temporal.client import LifecycleClient, LifecycleError
-from workflows.models import CreateClusterInput, DeleteClusterInput, StepState, Timeouts, UpgradeClusterInput
+from workflows.models import (
+    CreateClusterInput,
+    DeleteClusterInput,
+    StepState,
+    Timeouts,
+    UpgradeClusterInput,
+)
 
 from .fakes import FakeInfra, spec_yaml
 from .test_operator_decisions import wait_for_phase

@@ -1,16 +1,22 @@
 """Every stored history (tests/histories/*.json) replays against the current workflow code
-with the pydantic data converter: a change that would break running workflows fails here."""
+with the pydantic data converter: a change that would break running workflows fails here,
+and a create whose steps are swapped fails to replay (the check has teeth)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+from temporalio import workflow
 from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
+from activities import models as am
+from activities import steps as s
 from worker import WORKFLOWS
+from workflows.create import CreateClusterWorkflow
+from workflows.models import CreateClusterInput, CreateClusterResult
 
 pytestmark = pytest.mark.anyio
 HISTORIES = sorted((Path(__file__).parent.parent / "histories").glob("*.json"))
@@ -30,3 +36,34 @@ async def test_stored_history_replays_without_nondeterminism(path: Path) -> None
     history = WorkflowHistory.from_json(f"replay-{path.stem}", path.read_text())
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is None, f"{path.name}: {result.replay_failure}"
+
+
+@workflow.defn(name="CreateClusterWorkflow", sandboxed=False)
+class SwappedCreate(CreateClusterWorkflow):
+    """The create with two steps swapped (install-capi-components-workload before
+    write-kubeconfig): a change the stored histories must catch."""
+
+    @workflow.run
+    async def run(self, inp: CreateClusterInput) -> CreateClusterResult:
+        return await super().run(inp)
+
+    async def create_management(self) -> CreateClusterResult:
+        step, inp = self.op.step, self.step_input
+        await step(s.SETUP_VALIDATE, inp(am.ValidateInput), am.ValidateResult)
+        boot = await step(s.BOOTSTRAP_CLUSTER_INIT, inp(am.BootstrapInput), am.BootstrapResult)
+        self.bootstrap_kubeconfig = boot.bootstrap_kubeconfig
+        bootstrap = {"bootstrap_kubeconfig": boot.bootstrap_kubeconfig}
+        await step(s.INSTALL_CAPI_BOOTSTRAP, inp(am.InstallCapiInput, **bootstrap), am.InstallCapiResult)
+        await step(s.WORKLOAD_CLUSTER_INIT, inp(am.ProvisionInput, **bootstrap), am.ProvisionResult)
+        await step(s.INSTALL_CAPI_WORKLOAD, inp(am.InstallCapiInput, **bootstrap), am.InstallCapiResult)
+        await step(s.WRITE_KUBECONFIG, inp(am.WriteKubeconfigInput, **bootstrap), am.WriteKubeconfigResult)
+        raise AssertionError("replay must fail before this point")
+
+
+async def test_replay_fails_when_two_steps_are_swapped() -> None:
+    replayer = Replayer(workflows=[SwappedCreate], data_converter=pydantic_data_converter)
+    path = Path(__file__).parent.parent / "histories" / "create-management.json"
+    history = WorkflowHistory.from_json("replay-swapped", path.read_text())
+    result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+    assert result.replay_failure is not None
+    assert "nondeterminism" in str(result.replay_failure).lower() or "activity type" in str(result.replay_failure).lower()
