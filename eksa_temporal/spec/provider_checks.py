@@ -1,7 +1,7 @@
 """Helpers shared by the provider rule modules: the finding collector for one object, the
 table of per-object rules a provider runs (on a spec's objects or on one object alone),
 allowed OS families, SSH user rules and Kubernetes quantity parsing. Used by
-``validate_providers`` and the per-provider ``validate_*`` modules.
+``validate``, ``validate_providers`` and the per-provider ``validate_*`` modules.
 """
 
 from __future__ import annotations

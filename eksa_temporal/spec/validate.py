@@ -11,19 +11,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 from eksa_temporal.spec.base import KubeObject
 from eksa_temporal.spec.clusterspec import ClusterSpec
 from eksa_temporal.spec.findings import Finding
 from eksa_temporal.spec.identity import AWSIamConfig, FluxConfig, GitOpsConfig, OIDCConfig
-from eksa_temporal.spec.validate_cloudstack import cloudstack_object
+from eksa_temporal.spec.provider_checks import ObjectRule, object_findings
+from eksa_temporal.spec.validate_cloudstack import CLOUDSTACK_OBJECTS
 from eksa_temporal.spec.validate_cluster import validate_cluster
 from eksa_temporal.spec.validate_objects import aws_iam, flux, gitops, namespaces, oidc, references
 from eksa_temporal.spec.validate_providers import validate_provider
-from eksa_temporal.spec.validate_providers_more import nutanix_object
-from eksa_temporal.spec.validate_snow import snow_object
-from eksa_temporal.spec.validate_tinkerbell import tinkerbell_object
-from eksa_temporal.spec.validate_vsphere import vsphere_object
+from eksa_temporal.spec.validate_providers_more import NUTANIX_OBJECTS
+from eksa_temporal.spec.validate_snow import snow_objects
+from eksa_temporal.spec.validate_tinkerbell import tinkerbell_objects
+from eksa_temporal.spec.validate_vsphere import VSPHERE_OBJECTS
 
 
 def _rules(spec: ClusterSpec) -> list[tuple[str, Callable[[], list[Finding]]]]:
@@ -45,19 +47,18 @@ def _rules(spec: ClusterSpec) -> list[tuple[str, Callable[[], list[Finding]]]]:
     return rules
 
 
-def _object_rules(obj: KubeObject) -> list[Finding]:
-    if isinstance(obj, OIDCConfig):
-        return oidc(obj)
-    if isinstance(obj, AWSIamConfig):
-        return aws_iam(obj)
-    if isinstance(obj, GitOpsConfig):
-        return gitops(obj)
-    if isinstance(obj, FluxConfig):
-        return flux(obj)
-    out: list[Finding] = []
-    for rule in (vsphere_object, tinkerbell_object, cloudstack_object, nutanix_object, snow_object):
-        out += rule(obj)
-    return out
+# The rules of each object kind that has rules of its own, for an object without a Cluster.
+_OBJECT_RULES: tuple[ObjectRule[Any], ...] = (
+    ObjectRule(OIDCConfig, oidc),
+    ObjectRule(AWSIamConfig, aws_iam),
+    ObjectRule(GitOpsConfig, gitops),
+    ObjectRule(FluxConfig, flux),
+    *VSPHERE_OBJECTS,
+    *tinkerbell_objects(None),
+    *CLOUDSTACK_OBJECTS,
+    *NUTANIX_OBJECTS,
+    *snow_objects(None),
+)
 
 
 def _guarded(name: str, rule: Callable[[], list[Finding]]) -> list[Finding]:
@@ -81,7 +82,7 @@ def validate_objects_alone(objects: list[KubeObject]) -> list[Finding]:
     Cluster is already an error): every other problem is still shown. Never raises."""
     findings: list[Finding] = []
     for obj in objects:
-        findings += _guarded(obj.kind, partial(_object_rules, obj))
+        findings += _guarded(obj.kind, partial(object_findings, obj, _OBJECT_RULES))
     return findings
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from eksa_temporal.spec.base import KubeObject
 from eksa_temporal.spec.cloudstack import (
     CloudStackAvailabilityZone,
     CloudStackDatacenterConfig,
@@ -22,7 +21,6 @@ from eksa_temporal.spec.provider_checks import (
     ObjectRule,
     check_users,
     object_collector,
-    object_findings,
     spec_findings,
 )
 from eksa_temporal.spec.rules_util import Collector, is_label_value, shown
@@ -212,16 +210,12 @@ def _machine(mc: CloudStackMachineConfig) -> list[Finding]:
     return m.findings
 
 
-_RULES = (
+# The rules of each CloudStack object (also run on an object on its own).
+CLOUDSTACK_OBJECTS = (
     ObjectRule(CloudStackDatacenterConfig, _datacenter),
     ObjectRule(CloudStackMachineConfig, _machine),
 )
 
 
-def cloudstack_object(obj: KubeObject) -> list[Finding]:
-    """The rules of one CloudStack object on its own (no Cluster to relate it to)."""
-    return object_findings(obj, _RULES)
-
-
 def cloudstack_rules(spec: ClusterSpec, c: Collector) -> list[Finding]:
-    return spec_findings(spec, _RULES)
+    return spec_findings(spec, CLOUDSTACK_OBJECTS)

@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-from eksa_temporal.spec.base import KubeObject
 from eksa_temporal.spec.clusterspec import ClusterSpec
 from eksa_temporal.spec.docker_sim import SimDatacenterConfig, SimMachineConfig
 from eksa_temporal.spec.findings import Finding
@@ -18,7 +17,6 @@ from eksa_temporal.spec.provider_checks import (
     check_os_family,
     check_users,
     object_collector,
-    object_findings,
     quantity_bytes,
     spec_findings,
 )
@@ -180,15 +178,11 @@ def _nutanix_machine(mc: NutanixMachineConfig) -> list[Finding]:
     return m.findings
 
 
-_NUTANIX_RULES = (
+# The rules of each Nutanix object (also run on an object on its own).
+NUTANIX_OBJECTS = (
     ObjectRule(NutanixDatacenterConfig, _nutanix_datacenter),
     ObjectRule(NutanixMachineConfig, _nutanix_machine),
 )
-
-
-def nutanix_object(obj: KubeObject) -> list[Finding]:
-    """The rules of one Nutanix object on its own (no Cluster to relate it to)."""
-    return object_findings(obj, _NUTANIX_RULES)
 
 
 def nutanix_rules(spec: ClusterSpec, c: Collector) -> list[Finding]:
@@ -206,7 +200,7 @@ def nutanix_rules(spec: ClusterSpec, c: Collector) -> list[Finding]:
                 "upgrade rollout strategy customization is not supported for nutanix provider",
                 "remove upgradeRolloutStrategy",
             )
-    return spec_findings(spec, _NUTANIX_RULES)
+    return spec_findings(spec, NUTANIX_OBJECTS)
 
 
 def sim_rules(spec: ClusterSpec, c: Collector) -> list[Finding]:

@@ -12,15 +12,9 @@ from collections.abc import Collection
 from functools import partial
 from typing import Any
 
-from eksa_temporal.spec.base import KubeObject
 from eksa_temporal.spec.clusterspec import ClusterSpec
 from eksa_temporal.spec.findings import Finding
-from eksa_temporal.spec.provider_checks import (
-    ObjectRule,
-    object_collector,
-    object_findings,
-    spec_findings,
-)
+from eksa_temporal.spec.provider_checks import ObjectRule, object_collector, spec_findings
 from eksa_temporal.spec.rules_util import Collector, is_ip, parse_cidr, shown
 from eksa_temporal.spec.snow import SnowDatacenterConfig, SnowIPPool, SnowMachineConfig
 from eksa_temporal.spec.validate_hostos import host_os_rules
@@ -207,8 +201,9 @@ def _snow_datacenter(dc: SnowDatacenterConfig) -> list[Finding]:
     return d.findings
 
 
-def _rules(pools: Collection[str] | None) -> tuple[ObjectRule[Any], ...]:
-    """The object rules; ``pools`` are the spec's IP pool names (None: not known)."""
+def snow_objects(pools: Collection[str] | None) -> tuple[ObjectRule[Any], ...]:
+    """The rules of each Snow object; ``pools`` are the spec's SnowIPPool names (None for an
+    object on its own)."""
     return (
         ObjectRule(SnowDatacenterConfig, _snow_datacenter),
         ObjectRule(SnowMachineConfig, partial(_snow_machine, pools=pools)),
@@ -217,9 +212,4 @@ def _rules(pools: Collection[str] | None) -> tuple[ObjectRule[Any], ...]:
 
 
 def snow_rules(spec: ClusterSpec, c: Collector) -> list[Finding]:
-    return spec_findings(spec, _rules(spec.snow_ip_pools.keys()))
-
-
-def snow_object(obj: KubeObject) -> list[Finding]:
-    """The rules of one Snow object on its own (no Cluster to relate it to)."""
-    return object_findings(obj, _rules(None))
+    return spec_findings(spec, snow_objects(spec.snow_ip_pools.keys()))

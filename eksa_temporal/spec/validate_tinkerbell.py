@@ -11,14 +11,12 @@ from collections.abc import Collection
 from functools import partial
 from typing import Any
 
-from eksa_temporal.spec.base import KubeObject
 from eksa_temporal.spec.clusterspec import ClusterSpec
 from eksa_temporal.spec.findings import Finding
 from eksa_temporal.spec.provider_checks import (
     ObjectRule,
     check_users,
     object_collector,
-    object_findings,
     spec_findings,
 )
 from eksa_temporal.spec.rules_util import Collector, is_ip, is_request_uri, shown
@@ -199,8 +197,9 @@ def _machine(mc: TinkerbellMachineConfig, templates: Collection[str] | None) -> 
     return m.findings
 
 
-def _rules(templates: Collection[str] | None) -> tuple[ObjectRule[Any], ...]:
-    """The object rules; ``templates`` are the spec's template names (None: not known)."""
+def tinkerbell_objects(templates: Collection[str] | None) -> tuple[ObjectRule[Any], ...]:
+    """The rules of each Tinkerbell object; ``templates`` are the spec's template names
+    (None for an object on its own)."""
     return (
         ObjectRule(TinkerbellDatacenterConfig, _datacenter),
         ObjectRule(TinkerbellMachineConfig, partial(_machine, templates=templates)),
@@ -208,9 +207,4 @@ def _rules(templates: Collection[str] | None) -> tuple[ObjectRule[Any], ...]:
 
 
 def tinkerbell_rules(spec: ClusterSpec, c: Collector) -> list[Finding]:
-    return spec_findings(spec, _rules(spec.tinkerbell_templates.keys()))
-
-
-def tinkerbell_object(obj: KubeObject) -> list[Finding]:
-    """The rules of one Tinkerbell object on its own (no Cluster to relate it to)."""
-    return object_findings(obj, _rules(None))
+    return spec_findings(spec, tinkerbell_objects(spec.tinkerbell_templates.keys()))

@@ -7,14 +7,12 @@ domains). Called by ``eksa_temporal.spec.validate_providers.validate_provider``.
 
 from __future__ import annotations
 
-from eksa_temporal.spec.base import KubeObject
 from eksa_temporal.spec.clusterspec import ClusterSpec
 from eksa_temporal.spec.findings import Finding
 from eksa_temporal.spec.provider_checks import (
     ObjectRule,
     check_users,
     object_collector,
-    object_findings,
     spec_findings,
 )
 from eksa_temporal.spec.rules_util import Collector, shown
@@ -133,19 +131,15 @@ def _machine(mc: VSphereMachineConfig) -> list[Finding]:
     return m.findings
 
 
-_RULES = (
+# The rules of each vSphere object (also run on an object on its own).
+VSPHERE_OBJECTS = (
     ObjectRule(VSphereDatacenterConfig, _datacenter),
     ObjectRule(VSphereMachineConfig, _machine),
 )
 
 
-def vsphere_object(obj: KubeObject) -> list[Finding]:
-    """The rules of one vSphere object on its own (no Cluster to relate it to)."""
-    return object_findings(obj, _RULES)
-
-
 def vsphere_rules(spec: ClusterSpec, c: Collector) -> list[Finding]:
-    out = spec_findings(spec, _RULES)
+    out = spec_findings(spec, VSPHERE_OBJECTS)
     if isinstance(spec.datacenter, VSphereDatacenterConfig):
         _worker_failure_domains(c, spec, spec.datacenter)
     machines = spec.machine_configs_of(VSphereMachineConfig)
