@@ -1,12 +1,16 @@
 """Upgrade rules, as pure functions over two loaded specs (current and desired): Kubernetes
 moves at most one minor version and never down; immutable fields (cluster name and
 namespace, datacenterRef, pod/service CIDRs, control-plane endpoint, managementCluster) do
-not change. Each violation is a ``Finding`` naming the field and the fix; used by
+not change. The current side is a ``Baseline``: read from the live cluster (its EKS-A
+objects when it holds them, else reconstructed from its CAPI objects: control plane
+version, Cluster network, infrastructure kind, endpoint) or, as a last fallback, from a
+spec. Each violation is a ``Finding`` naming the field and the fix; used by
 ``setup-validate-upgrade``.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from eksa_temporal.spec import ClusterSpec, Finding
@@ -58,48 +62,105 @@ def version_findings(current: str, desired: str) -> list[Finding]:
     return []
 
 
-def _immutable(current: ClusterSpec, desired: ClusterSpec) -> list[tuple[str, Any, Any]]:
-    def cidrs(spec: ClusterSpec, which: str) -> list[str]:
+# CAPI infrastructure Cluster kind -> the EKS-A datacenter kind it is rendered from
+DATACENTER_OF_INFRA = {
+    "SimCluster": "SimDatacenterConfig",
+    "DockerCluster": "DockerDatacenterConfig",
+    "VSphereCluster": "VSphereDatacenterConfig",
+    "CloudStackCluster": "CloudStackDatacenterConfig",
+    "NutanixCluster": "NutanixDatacenterConfig",
+    "TinkerbellCluster": "TinkerbellDatacenterConfig",
+    "AWSSnowCluster": "SnowDatacenterConfig",
+}
+# infrastructure kinds whose control-plane endpoint comes from the spec (the others, like
+# the sim's, are assigned by the infrastructure and say nothing about the spec)
+ENDPOINT_FROM_SPEC = frozenset({"VSphereCluster", "CloudStackCluster", "NutanixCluster", "TinkerbellCluster"})
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """What the running cluster is, as far as the upgrade rules need it: its Kubernetes
+    version and the immutable fields that could be read (``path -> value``; a field that
+    is not known is not compared). ``source`` names where it was read."""
+
+    source: str
+    kubernetes_version: str | None
+    fields: tuple[tuple[str, Any], ...] = ()
+
+
+def _fields(spec: ClusterSpec) -> dict[str, Any]:
+    def cidrs(which: str) -> list[str]:
         blocks = getattr(spec.cluster.spec.cluster_network, which)
         return list((blocks.cidr_blocks if blocks else None) or [])
 
-    def endpoint(spec: ClusterSpec) -> str:
-        ep = spec.cluster.spec.control_plane_configuration.endpoint
-        return (ep.host if ep else "") or ""
-
-    def dc(spec: ClusterSpec) -> str:
-        ref = spec.cluster.spec.datacenter_ref
-        return f"{ref.kind}/{ref.name}"
-
-    return [
-        ("metadata.name", current.name, desired.name),
-        ("metadata.namespace", current.namespace, desired.namespace),
-        ("spec.datacenterRef", dc(current), dc(desired)),
-        ("spec.clusterNetwork.pods.cidrBlocks", cidrs(current, "pods"), cidrs(desired, "pods")),
-        (
-            "spec.clusterNetwork.services.cidrBlocks",
-            cidrs(current, "services"),
-            cidrs(desired, "services"),
-        ),
-        ("spec.controlPlaneConfiguration.endpoint.host", endpoint(current), endpoint(desired)),
-        (
-            "spec.managementCluster.name",
-            current.management_cluster_name,
-            desired.management_cluster_name,
-        ),
-    ]
+    ep = spec.cluster.spec.control_plane_configuration.endpoint
+    ref = spec.cluster.spec.datacenter_ref
+    return {
+        "metadata.name": spec.name,
+        "metadata.namespace": spec.namespace,
+        "spec.datacenterRef": f"{ref.kind}/{ref.name}",
+        "spec.datacenterRef.kind": ref.kind,
+        "spec.clusterNetwork.pods.cidrBlocks": cidrs("pods"),
+        "spec.clusterNetwork.services.cidrBlocks": cidrs("services"),
+        "spec.controlPlaneConfiguration.endpoint.host": (ep.host if ep else "") or "",
+        "spec.managementCluster.name": spec.management_cluster_name,
+    }
 
 
-def upgrade_findings(current: ClusterSpec, desired: ClusterSpec) -> list[Finding]:
-    """Every rule the desired spec breaks against the current one."""
+def baseline_of_spec(spec: ClusterSpec, source: str) -> Baseline:
+    """The baseline an EKS-A spec describes (the live EKS-A objects, or the local file)."""
+    fields = {k: v for k, v in _fields(spec).items() if k != "spec.datacenterRef.kind"}
+    return Baseline(source, spec.kubernetes_version, tuple(fields.items()))
+
+
+def eksa_version(capi_version: str) -> str | None:
+    """``"v1.31.6"`` -> ``"1.31"`` (EKS-A's form), None when unreadable."""
+    found = minor(capi_version)
+    return f"{found[0]}.{found[1]}" if found else None
+
+
+def baseline_from_capi(cluster: dict[str, Any], control_plane: dict[str, Any] | None) -> Baseline:
+    """The baseline the live CAPI objects give: the control plane's version, the Cluster's
+    name, pod and service CIDRs, the datacenter kind behind its infrastructure and - where
+    the spec sets it - the control-plane endpoint."""
+    spec = cluster.get("spec") or {}
+    net = spec.get("clusterNetwork") or {}
+    infra_kind = str((spec.get("infrastructureRef") or {}).get("kind") or "")
+    fields: dict[str, Any] = {"metadata.name": (cluster.get("metadata") or {}).get("name")}
+    for which in ("pods", "services"):
+        blocks = (net.get(which) or {}).get("cidrBlocks")
+        if blocks:
+            fields[f"spec.clusterNetwork.{which}.cidrBlocks"] = list(blocks)
+    if infra_kind in DATACENTER_OF_INFRA:
+        fields["spec.datacenterRef.kind"] = DATACENTER_OF_INFRA[infra_kind]
+    host = (spec.get("controlPlaneEndpoint") or {}).get("host")
+    if infra_kind in ENDPOINT_FROM_SPEC and host:
+        fields["spec.controlPlaneConfiguration.endpoint.host"] = host
+    version = str(((control_plane or {}).get("spec") or {}).get("version") or "")
+    return Baseline("live CAPI objects", eksa_version(version) if version else None, tuple(fields.items()))
+
+
+def upgrade_findings(current: ClusterSpec | Baseline, desired: ClusterSpec) -> list[Finding]:
+    """Every rule the desired spec breaks against the current cluster (a spec, or the
+    baseline read from the live cluster)."""
+    base = current if isinstance(current, Baseline) else baseline_of_spec(current, "spec")
+    wanted = _fields(desired)
     found = [
         Finding(
             path=path,
-            message=f"{path} is immutable ({old!r} -> {new!r})",
+            message=f"{path} is immutable ({old!r} -> {wanted[path]!r}; running cluster per {base.source})",
             remediation=f"set {path} back to {old!r}",
             check=IMMUTABLE,
         )
-        for path, old, new in _immutable(current, desired)
-        if old != new
+        for path, old in base.fields
+        if path in wanted and old != wanted[path]
     ]
-    return found + version_findings(current.kubernetes_version, desired.kubernetes_version)
+    if base.kubernetes_version is None:
+        unknown = Finding(
+            path="spec.kubernetesVersion",
+            message=f"the running Kubernetes version is unknown ({base.source})",
+            remediation="check that the control plane object is readable on the management cluster",
+            check=VERSION_SKEW,
+        )
+        return [*found, unknown]
+    return found + version_findings(base.kubernetes_version, desired.kubernetes_version)

@@ -9,7 +9,8 @@ already exists (``ClusterExists``, one line naming where it was found and what t
 cluster and the output folder, and accepts what this very workflow run made (its owner
 identity; an ownership marker ``<c>/generated/<c>.owner`` records the run that passed
 validation), so the step re-run after a crash accepts its own output. Upgrade applies
-``upgrade_rules`` against the cluster's written config. Nothing here changes
+``upgrade_rules`` against the RUNNING cluster (its EKS-A objects, else its CAPI objects;
+the written config only as a last fallback, with a warning). Nothing here changes
 infrastructure; the marker is written only once every check passed.
 """
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import yaml
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -42,8 +44,14 @@ from activities.common import (
 from activities.existing import find_existing_cluster
 from activities.models import ValidateInput, ValidateResult
 from activities.ownership import current_owner
-from activities.upgrade_rules import IMMUTABLE, upgrade_findings
-from eksa_temporal.kube.client import kube_for
+from activities.upgrade_rules import (
+    IMMUTABLE,
+    Baseline,
+    baseline_from_capi,
+    baseline_of_spec,
+    upgrade_findings,
+)
+from eksa_temporal.kube.client import Kube, Obj, kube_for
 from eksa_temporal.spec import ClusterSpec, Finding, check_spec_text
 from providers.base import PreflightOptions, Provider
 from providers.registry import Registry, UnknownProvider
@@ -143,20 +151,18 @@ class ValidateActivities:
 
     @activity.defn(name=steps.SETUP_VALIDATE_UPGRADE)
     def setup_validate_upgrade(self, inp: ValidateInput) -> ValidateResult:
-        """Validate an upgrade: checks, then the upgrade rules against the written config."""
+        """Validate an upgrade: checks, then the upgrade rules against the RUNNING cluster
+        (``_live_baseline``); the written ``<c>-eks-a-cluster.yaml`` only when the live
+        cluster cannot say (with a warning)."""
         desired, passed, warnings = self._common(inp, skip_ip_check=True)
-        current_path = inp.cluster_config_path
-        if not current_path.exists():
-            raise permanent(
-                f"{current_path} not found: the current spec of {inp.cluster_name} is unknown",
-                "run upgrade from the folder holding <cluster>/<cluster>-eks-a-cluster.yaml",
-                NOT_FOUND,
-            )
-        current, findings = check_spec_text(current_path.read_text(), source=str(current_path))
+        current = self._live_baseline(inp)
         if current is None:
-            raise findings_error(
-                [f for f in findings if f.is_error], INVALID_SPEC, f"{current_path} is invalid"
+            current = self._local_baseline(inp)
+            warnings.append(
+                f"the running cluster {inp.cluster_name} was not found on its management cluster; "
+                f"the upgrade is checked against {inp.cluster_config_path}, which may be out of date"
             )
+            log.warning("upgrade checked against the local cluster config", cluster=inp.cluster_name)
         problems = upgrade_findings(current, desired)
         immutable = [f for f in problems if f.check == IMMUTABLE]
         self._raise_on(immutable, IMMUTABLE_FIELD, "immutable fields changed")
@@ -165,26 +171,54 @@ class ValidateActivities:
             "upgrade validated",
             current=current.kubernetes_version,
             desired=desired.kubernetes_version,
+            baseline=current.source,
         )
         return ValidateResult(changed=False, passed=[*passed, "upgrade-rules"], warnings=warnings)
 
     @staticmethod
-    def _live_version(inp: ValidateInput) -> str | None:
-        """The running control plane's Kubernetes version (via the CAPI Cluster's
-        controlPlaneRef where the cluster is managed), None when not readable."""
+    def _local_baseline(inp: ValidateInput) -> Baseline:
+        current_path = inp.cluster_config_path
+        if not current_path.exists():
+            raise permanent(
+                f"cluster {inp.cluster_name} is not found on its management cluster and "
+                f"{current_path} does not exist: its current spec is unknown",
+                "pass --kubeconfig of the management cluster, or run upgrade from the folder "
+                "holding <cluster>/<cluster>-eks-a-cluster.kubeconfig",
+                NOT_FOUND,
+            )
+        current, findings = check_spec_text(current_path.read_text(), source=str(current_path))
+        if current is None:
+            raise findings_error(
+                [f for f in findings if f.is_error], INVALID_SPEC, f"{current_path} is invalid"
+            )
+        return baseline_of_spec(current, f"local file {current_path.name}")
+
+    @staticmethod
+    def _live_baseline(inp: ValidateInput) -> Baseline | None:
+        """The running cluster as the upgrade rules see it, read where its objects live
+        (the management cluster, or the cluster itself): its EKS-A objects when that
+        cluster holds them, else reconstructed from the CAPI Cluster and its control plane.
+        None when no kubeconfig exists or the Cluster is not there. API failures raise
+        (retried): a guess is no baseline."""
         target = inp.management_kubeconfig or inp.kubeconfig or str(inp.kubeconfig_path)
         if not Path(target).exists():
             return None
         kube = kube_for(target)
+        if kube.serves(EKSA_V1, "Cluster"):
+            live = _eksa_objects(kube, inp.cluster_name, inp.namespace)
+            if live:
+                spec, _ = check_spec_text(yaml.safe_dump_all(live), source="live EKS-A objects")
+                if spec is not None:
+                    return baseline_of_spec(spec, "live EKS-A objects")
         if not kube.serves(CAPI_V1, "Cluster"):
             return None
         for ns in dict.fromkeys([EKSA_SYSTEM, inp.namespace]):
             cluster = kube.get(CAPI_V1, "Cluster", inp.cluster_name, ns)
-            ref = ((cluster or {}).get("spec") or {}).get("controlPlaneRef")
-            if ref:
-                cp = kube.get(ref["apiVersion"], ref["kind"], ref["name"], ns)
-                version = ((cp or {}).get("spec") or {}).get("version")
-                return str(version) if version else None
+            if cluster is None:
+                continue
+            ref = (cluster.get("spec") or {}).get("controlPlaneRef")
+            cp = kube.get(ref["apiVersion"], ref["kind"], ref["name"], ns) if ref else None
+            return baseline_from_capi(cluster, cp)
         return None
 
     @activity.defn(name=steps.SETUP_VALIDATE_DELETE)
@@ -200,3 +234,36 @@ class ValidateActivities:
                 NOT_FOUND,
             )
         return ValidateResult(changed=False, passed=["spec", "credentials"])
+
+
+EKSA_V1 = "anywhere.eks.amazonaws.com/v1alpha1"
+
+
+def _eksa_objects(kube: Kube, name: str, namespace: str) -> list[Obj]:
+    """The EKS-A Cluster ``name`` and the datacenter and machine configs it references,
+    as spec documents (no status, no server fields); empty when the Cluster is absent."""
+    cluster = kube.get(EKSA_V1, "Cluster", name, namespace)
+    if cluster is None:
+        return []
+    spec = cluster.get("spec") or {}
+    refs = [spec.get("datacenterRef") or {}]
+    refs.append((spec.get("controlPlaneConfiguration") or {}).get("machineGroupRef") or {})
+    refs.append((spec.get("externalEtcdConfiguration") or {}).get("machineGroupRef") or {})
+    refs += [(w or {}).get("machineGroupRef") or {} for w in spec.get("workerNodeGroupConfigurations") or []]
+    docs = [cluster]
+    seen: set[tuple[str, str]] = set()
+    for ref in refs:
+        key = (str(ref.get("kind") or ""), str(ref.get("name") or ""))
+        if not all(key) or key in seen or not kube.serves(EKSA_V1, key[0]):
+            continue
+        seen.add(key)
+        obj = kube.get(EKSA_V1, key[0], key[1], namespace)
+        if obj is not None:
+            docs.append(obj)
+    return [_as_spec_doc(o) for o in docs]
+
+
+def _as_spec_doc(obj: Obj) -> Obj:
+    meta = obj.get("metadata") or {}
+    kept = {k: meta[k] for k in ("name", "namespace") if k in meta}
+    return {"apiVersion": obj.get("apiVersion"), "kind": obj.get("kind"), "metadata": kept, "spec": obj.get("spec") or {}}
