@@ -61,19 +61,35 @@ def _add_objects(*objects: dict[str, Any]) -> Callable[[Docs], None]:
 _API = "anywhere.eks.amazonaws.com/v1alpha1"
 
 
-def _aws_iam(spec: dict[str, Any]) -> Callable[[Docs], None]:
-    obj = {"apiVersion": _API, "kind": "AWSIamConfig", "metadata": {"name": "iam"}, "spec": spec}
+def _referenced(field: str, kind: str, name: str, spec: dict[str, Any]) -> Callable[[Docs], None]:
+    """Add a ``kind`` object and reference it from the Cluster's ``field`` (a list for
+    identityProviderRefs)."""
+    ref: dict[str, str] = {"kind": kind, "name": name}
+    obj = {"apiVersion": _API, "kind": kind, "metadata": {"name": name}, "spec": spec}
     return _both(
-        _set([0, "spec", "identityProviderRefs"], [{"kind": "AWSIamConfig", "name": "iam"}]),
+        _set([0, "spec", field], [ref] if field == "identityProviderRefs" else ref),
         _add_objects(obj),
     )
 
 
+def _aws_iam(spec: dict[str, Any]) -> Callable[[Docs], None]:
+    return _referenced("identityProviderRefs", "AWSIamConfig", "iam", spec)
+
+
+def _oidc(spec: dict[str, Any]) -> Callable[[Docs], None]:
+    return _referenced("identityProviderRefs", "OIDCConfig", "o", spec)
+
+
 def _flux(spec: dict[str, Any]) -> Callable[[Docs], None]:
-    obj = {"apiVersion": _API, "kind": "FluxConfig", "metadata": {"name": "flux"}, "spec": spec}
-    return _both(
-        _set([0, "spec", "gitOpsRef"], {"kind": "FluxConfig", "name": "flux"}), _add_objects(obj)
-    )
+    return _referenced("gitOpsRef", "FluxConfig", "flux", spec)
+
+
+def _proxy(http: str, https: str = "proxy.local:3128") -> Callable[[Docs], None]:
+    return _set([0, "spec", "proxyConfiguration"], {"httpProxy": http, "httpsProxy": https})
+
+
+def _mirror(**fields: Any) -> Callable[[Docs], None]:
+    return _set([0, "spec", "registryMirrorConfiguration"], {"endpoint": "10.0.0.9", **fields})
 
 
 def _bottlerocket(d: Docs) -> None:
@@ -88,37 +104,25 @@ CASES: list[tuple[str, str, Callable[[Docs], None], str]] = [
     (
         "proxy host is neither an IP nor a name",
         "sim",
-        _set(
-            [0, "spec", "proxyConfiguration"],
-            {"httpProxy": "0.0.0.1234:1", "httpsProxy": "0.0.0.0:1"},
-        ),
+        _proxy("0.0.0.1234:1", "0.0.0.0:1"),
         "spec.proxyConfiguration.httpProxy: proxy endpoint 0.0.0.1234 is invalid",
     ),
     (
         "proxy URL without a port",
         "sim",
-        _set(
-            [0, "spec", "proxyConfiguration"],
-            {"httpProxy": "http://proxy.local", "httpsProxy": "proxy.local:3128"},
-        ),
+        _proxy("http://proxy.local"),
         "spec.proxyConfiguration.httpProxy: proxy endpoint http://proxy.local is invalid",
     ),
     (
         "proxy URL that does not parse",
         "sim",
-        _set(
-            [0, "spec", "proxyConfiguration"],
-            {"httpProxy": "http://[::1", "httpsProxy": "proxy.local:3128"},
-        ),
+        _proxy("http://[::1"),
         "spec.proxyConfiguration.httpProxy: proxy http://[::1 is invalid, please provide a valid URI",
     ),
     (
         "proxy port empty",
         "sim",
-        _set(
-            [0, "spec", "proxyConfiguration"],
-            {"httpProxy": "proxy.local:", "httpsProxy": "proxy.local:3128"},
-        ),
+        _proxy("proxy.local:"),
         "spec.proxyConfiguration.httpProxy: proxy endpoint proxy.local: has no port",
     ),
     # validateAWSIamConfig
@@ -156,60 +160,37 @@ CASES: list[tuple[str, str, Callable[[Docs], None], str]] = [
     (
         "registry mirror port out of range",
         "sim",
-        _set([0, "spec", "registryMirrorConfiguration"], {"endpoint": "10.0.0.9", "port": "70000"}),
+        _mirror(port="70000"),
         "spec.registryMirrorConfiguration.port: registry mirror port 70000 is invalid",
     ),
     (
         "registry mirror two curated-packages registries",
         "sim",
-        _set(
-            [0, "spec", "registryMirrorConfiguration"],
-            {
-                "endpoint": "10.0.0.9",
-                "ociNamespaces": [
-                    {"registry": "1.dkr.ecr.us-west-2.amazonaws.com", "namespace": "a"},
-                    {"registry": "2.dkr.ecr.us-east-1.amazonaws.com", "namespace": "b"},
-                ],
-            },
+        _mirror(
+            ociNamespaces=[
+                {"registry": "1.dkr.ecr.us-west-2.amazonaws.com", "namespace": "a"},
+                {"registry": "2.dkr.ecr.us-east-1.amazonaws.com", "namespace": "b"},
+            ]
         ),
         "only one registry mirror for curated packages is suppported",
     ),
     (
         "registry mirror CA that is not PEM",
         "sim",
-        _set(
-            [0, "spec", "registryMirrorConfiguration"],
-            {"endpoint": "10.0.0.9", "caCertContent": "not a cert"},
-        ),
+        _mirror(caCertContent="not a cert"),
         "spec.registryMirrorConfiguration.caCertContent: caCertContent is not a PEM certificate",
     ),
     (
         "insecureSkipVerify with Bottlerocket machines",
         "vsphere",
-        _both(
-            _bottlerocket,
-            _set(
-                [0, "spec", "registryMirrorConfiguration"],
-                {"endpoint": "10.0.0.9", "insecureSkipVerify": True},
-            ),
-        ),
+        _both(_bottlerocket, _mirror(insecureSkipVerify=True)),
         "spec.registryMirrorConfiguration.insecureSkipVerify: InsecureSkipVerify is not supported for bottlerocket",
     ),
     # validateOIDCConfig
     (
         "OIDC issuer URL not absolute",
         "sim",
-        _both(
-            _set([0, "spec", "identityProviderRefs"], [{"kind": "OIDCConfig", "name": "o"}]),
-            _add_objects(
-                {
-                    "apiVersion": _API,
-                    "kind": "OIDCConfig",
-                    "metadata": {"name": "o"},
-                    "spec": {"clientId": "c", "issuerUrl": "mydomain./issuer"},
-                }
-            ),
-        ),
+        _oidc({"clientId": "c", "issuerUrl": "mydomain./issuer"}),
         "OIDCConfig/o: spec.issuerUrl: OIDCConfig issuerUrl is invalid",
     ),
     # Cluster: name, labels, taints, certSANs, rollout, etcd, kubelet, CNI, packages, version
@@ -395,15 +376,7 @@ CASES: list[tuple[str, str, Callable[[Docs], None], str]] = [
             lambda d: _cp(d).update(
                 apiServerExtraArgs={"oidc-client-id": "x", "oidc-signing-algs": "RS256"}
             ),
-            _set([0, "spec", "identityProviderRefs"], [{"kind": "OIDCConfig", "name": "o"}]),
-            _add_objects(
-                {
-                    "apiVersion": _API,
-                    "kind": "OIDCConfig",
-                    "metadata": {"name": "o"},
-                    "spec": {"clientId": "c", "issuerUrl": "https://issuer.example.com"},
-                }
-            ),
+            _oidc({"clientId": "c", "issuerUrl": "https://issuer.example.com"}),
         ),
         "apiServerExtraArgs.oidc-client-id: oidc-client-id cannot be configured if OIDCConfig is configured",
     ),

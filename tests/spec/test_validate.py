@@ -5,8 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from eksa_temporal.spec import check_spec_text, validate_spec
-from eksa_temporal.spec.findings import Severity
+import pytest
+
+from eksa_temporal.spec import check_spec_text, errors, validate_spec
+from eksa_temporal.spec import validate as validate_module
+from eksa_temporal.spec.findings import Finding, Severity
+from eksa_temporal.spec.nutanix import NutanixDatacenterConfig
+from eksa_temporal.spec.provider_checks import ObjectRule
 from tests.spec.helpers import docs, dump, error_findings, messages
 
 
@@ -305,3 +310,38 @@ def test_workload_clusters_cannot_configure_the_package_controller() -> None:
     assert messages(d) == [
         "spec.packages.controller: packages: controller should not be specified for a workload cluster"
     ]
+
+
+def _raise(_obj: object = None) -> list[Finding]:
+    raise KeyError("boom")
+
+
+def test_a_rule_bug_becomes_one_finding_naming_the_rule_and_hides_no_other(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    d = docs()
+    _cluster(d)["proxyConfiguration"] = {"httpsProxy": "10.0.0.1:3128"}
+    monkeypatch.setattr(validate_module, "references", _raise)
+    found = [(f.path, f.message, f.check) for f in error_findings(d)]
+    assert (
+        "<spec>",
+        "internal error in the references rules: KeyError: 'boom'",
+        "references",
+    ) in found
+    assert any(path == "spec.proxyConfiguration.httpProxy" for path, _, _ in found), found
+
+
+def test_a_rule_bug_for_an_object_without_a_cluster_names_its_kind(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rules = (ObjectRule(NutanixDatacenterConfig, _raise), *validate_module._OBJECT_RULES)
+    monkeypatch.setattr(validate_module, "_OBJECT_RULES", rules)
+    d = docs("snow")
+    d[1]["spec"]["identityRef"] = {"kind": "ConfigMap", "name": "creds"}
+    text = dump([*docs("nutanix")[1:2], d[1]])
+    found = [(f.path, f.message) for f in errors(check_spec_text(text)[1])]
+    assert (
+        "<spec>",
+        "internal error in the NutanixDatacenterConfig rules: KeyError: 'boom'",
+    ) in found
+    assert any("IdentityRef kind ConfigMap is invalid" in message for _, message in found), found
