@@ -4,6 +4,8 @@ From every cluster of the operation that is reachable (bootstrap, management, th
 itself) it gathers every Cluster API object (all kinds of the ``*.x-k8s.io`` groups, as YAML
 without ``managedFields``), the events, a one-line-per-condition summary, and the names and
 types of Secrets - never their data - into ``<c>/support-bundle-<ts>.tar.gz`` (0600).
+It reads the clusters only, never the cluster folder: kubeconfigs and the ``capi-backup``
+folders (copies of Secrets) stay out of every bundle.
 Best effort: an unreachable cluster is noted in the bundle and skipped.
 """
 

@@ -4,7 +4,9 @@ blocks) run on the worker's thread pool.
 Each attempt simply runs the engine: a retried attempt (after a worker crash, a
 heartbeat timeout or a transient API failure) finds the journal in the target and
 continues where the previous one stopped. Heartbeats carry ``MoveProgress`` (phase and
-counters only). Permanent failures become non-retryable ``ApplicationError`` types
+counters only). ``capi-move-abort`` settles an interrupted move (or releases an
+interrupted backup's pause); ``capi-backup-remove`` deletes a backup after a successful
+upgrade. Permanent failures become non-retryable ``ApplicationError`` types
 ``MovePreconditionFailed`` / ``MoveAborted`` with a remediation; API trouble that
 outlived the per-request retries stays retryable.
 """
