@@ -14,8 +14,15 @@ from pathlib import Path
 
 import pytest
 from temporalio.exceptions import ApplicationError
+from temporalio.testing import ActivityEnvironment
 
-from activities.move import BackupInput, MoveActivities, MoveStepInput, RemoveBackupInput
+from activities.move import (
+    BackupInput,
+    MoveActivities,
+    MoveProgress,
+    MoveStepInput,
+    RemoveBackupInput,
+)
 from eksa_temporal.kube import move as engine
 from eksa_temporal.kube.move import api as mapi
 from eksa_temporal.kube.move.directory import JOURNAL_FILE
@@ -113,9 +120,18 @@ def test_backup_removal_refuses_a_folder_holding_more_than_a_backup(tmp_path: Pa
     assert (folder / "projects").exists()
 
 
-def test_the_backup_activity_writes_into_the_folder_it_is_given(pair: Pair, tmp_path: Path) -> None:
+def test_the_backup_activity_heartbeats_and_writes_into_the_folder_it_is_given(pair: Pair, tmp_path: Path) -> None:
     support.GraphBuilder(pair.src, pair.namespace).cluster(CLUSTER, machines=1)
     folder = tmp_path / "generated" / "capi-backup-abc"
-    out = MoveActivities().backup(BackupInput(cluster_name=CLUSTER, workdir=str(tmp_path), from_kubeconfig=pair.src_kubeconfig, backup_dir=str(folder)))
+    beats: list[MoveProgress] = []
+    env = ActivityEnvironment()
+    env.on_heartbeat = lambda *d: beats.append(MoveProgress.model_validate(d[0]))
+    out = env.run(
+        MoveActivities(heartbeat_interval=0).backup,
+        BackupInput(cluster_name=CLUSTER, workdir=str(tmp_path), from_kubeconfig=pair.src_kubeconfig, backup_dir=str(folder)),
+    )
     assert out.backup_path == str(folder) and out.objects > 0
+    # a long step: it heartbeats through every phase (pause, list, save)
+    assert [b.phase for b in beats][:3] == ["starting", "pausing", "listing"]
+    assert beats[-1].phase == "saving" and beats[-1].done == beats[-1].total == out.objects
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
