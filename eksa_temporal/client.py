@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -196,6 +197,27 @@ def refuse_secrets(inp: OperationInput) -> None:
         )
 
 
+def _stored_credentials(path: Path) -> dict[str, str] | None:
+    """The passwords in ``path``; None when there is no such file."""
+    if not path.exists():
+        return None
+    try:
+        return proxy.read_credentials(path)
+    except proxy.ProxyCredentialsError:
+        return {}
+
+
+def refuse_other_credentials(path: Path, passwords: Mapping[str, str], facts: ClusterFacts) -> None:
+    """``ClusterExists`` when ``path`` already holds other proxy passwords: they belong to a
+    cluster this create does not own, and are never replaced."""
+    stored = _stored_credentials(path)
+    if stored is not None and stored != dict(passwords):
+        raise ClusterExists(
+            f"cluster {facts.namespace}/{facts.name}: {path} holds other proxy credentials (fix: remove it "
+            "if no cluster uses it, or choose another name or output folder)"
+        )
+
+
 def facts_of(inp: OperationInput) -> ClusterFacts:
     try:
         return cluster_facts(inp.spec_yaml)
@@ -241,23 +263,32 @@ class LifecycleClient:
         return rpc_problem(exc, self.client.service_client.config.target_host, self.client.namespace)
 
     # -- start ------------------------------------------------------------------------
-    async def start_create(self, inp: CreateClusterInput) -> OperationRef:
-        return await self.start(CREATE, inp)
+    async def start_create(self, inp: CreateClusterInput, proxy_passwords: Mapping[str, str] | None = None) -> OperationRef:
+        return await self.start(CREATE, inp, proxy_passwords)
 
-    async def start_upgrade(self, inp: UpgradeClusterInput) -> OperationRef:
-        return await self.start(UPGRADE, inp)
+    async def start_upgrade(self, inp: UpgradeClusterInput, proxy_passwords: Mapping[str, str] | None = None) -> OperationRef:
+        return await self.start(UPGRADE, inp, proxy_passwords)
 
-    async def start_delete(self, inp: DeleteClusterInput) -> OperationRef:
-        return await self.start(DELETE, inp)
+    async def start_delete(self, inp: DeleteClusterInput, proxy_passwords: Mapping[str, str] | None = None) -> OperationRef:
+        return await self.start(DELETE, inp, proxy_passwords)
 
-    async def start(self, operation: str, inp: OperationInput) -> OperationRef:
-        """Start ``operation`` (create, upgrade, delete) of the cluster in ``inp``."""
+    async def start(
+        self, operation: str, inp: OperationInput, proxy_passwords: Mapping[str, str] | None = None
+    ) -> OperationRef:
+        """Start ``operation`` (create, upgrade, delete) of the cluster in ``inp``.
+
+        ``proxy_passwords`` (from ``operation_input``) are written to the cluster's
+        credentials file only once the operation has started: a refused start leaves the
+        folder as it was. A create never replaces a credentials file holding other values."""
         refuse_secrets(inp)
         facts = facts_of(inp)
         wf_id = facts.workflow_id
         kind = "management" if facts.self_managed else f"workload (managed by {facts.management_cluster})"
+        creds = proxy.credentials_path(inp.workdir, facts.name)
         if operation == CREATE:
             await self._refuse_existing(facts, inp)
+            if proxy_passwords:
+                refuse_other_credentials(creds, proxy_passwords, facts)
         try:
             handle = await self.client.start_workflow(
                 _WORKFLOWS[operation],
@@ -291,6 +322,8 @@ class LifecycleClient:
             ) from exc
         except RPCError as exc:
             raise self._problem(exc) or LifecycleError(f"cannot start {operation} of {wf_id}: {exc.message}") from exc
+        if proxy_passwords and _stored_credentials(creds) != dict(proxy_passwords):
+            proxy.write_credentials(creds, proxy_passwords)
         return OperationRef(
             workflow_id=wf_id, run_id=handle.result_run_id, operation=operation, cluster=facts.name, ui_url=ui_url(wf_id)
         )
@@ -498,12 +531,15 @@ def operation_input(
     *,
     workdir: str | Path | None = None,
     **options: Any,
-) -> Any:
-    """Build an operation input from a spec file; ``workdir`` defaults to ``./<name>/``.
+) -> tuple[Any, dict[str, str]]:
+    """Build an operation input from a spec file, and the proxy passwords taken out of it;
+    ``workdir`` defaults to ``./<name>/``.
 
     A proxy password in the spec never goes into the input (workflow histories keep inputs
-    in clear): it is written to ``<workdir>/generated/<name>.proxy-credentials`` (0600) and
-    the spec text carries a placeholder instead (``eksa_temporal.spec.proxy``)."""
+    in clear): the spec text carries a placeholder instead (``eksa_temporal.spec.proxy``) and
+    the passwords are returned, for ``LifecycleClient.start`` to write to
+    ``<workdir>/generated/<name>.proxy-credentials`` (0600) once the operation has started.
+    Nothing is written here."""
     text = Path(spec_path).read_text(encoding="utf-8")
     try:
         facts = cluster_facts(text)
@@ -511,9 +547,7 @@ def operation_input(
     except (SpecError, proxy.ProxyCredentialsError) as exc:
         raise LifecycleError(f"{spec_path}: {exc}") from exc
     folder = (Path(workdir) if workdir else Path.cwd() / facts.name).resolve()
-    if passwords:
-        proxy.write_credentials(proxy.credentials_path(folder, facts.name), passwords)
-    return model(spec_yaml=text, workdir=str(folder), **options)
+    return model(spec_yaml=text, workdir=str(folder), **options), passwords
 
 
 def _status_of(ex: WorkflowExecution) -> OperationStatus:

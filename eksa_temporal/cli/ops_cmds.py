@@ -62,9 +62,11 @@ def _check_spec(path: Path) -> str:
     return text
 
 
-def _submit(kind: str, inp: OperationInput, wait: bool) -> int:
+def _submit(kind: str, built: tuple[OperationInput, dict[str, str]], wait: bool) -> int:
+    inp, proxy_passwords = built
+
     async def go(lc: LifecycleClient) -> int:
-        ref = await lc.start(kind, inp)
+        ref = await lc.start(kind, inp, proxy_passwords)
         click.echo(f"started {ref.operation} of {ref.cluster}: {ref.workflow_id}")
         click.echo(f"Web UI: {ref.ui_url}")
         if not wait:
@@ -123,7 +125,8 @@ def _common(fn: Callable[..., Any]) -> Callable[..., Any]:
     return fn
 
 
-def _build(model: type[OperationInput], spec: Path, text: str, kubeconfig: Path | None, keep_on_failure: bool, skip_ip_check: bool, components_dir: Path | None, workdir: Path | None) -> Any:
+def _build(model: type[OperationInput], spec: Path, text: str, kubeconfig: Path | None, keep_on_failure: bool, skip_ip_check: bool, components_dir: Path | None, workdir: Path | None) -> tuple[Any, dict[str, str]]:
+    """The input and the proxy passwords taken out of the spec (written once the operation starts)."""
     facts = cluster_facts(text)
     mgmt = kubeconfig
     if mgmt is None and not facts.self_managed:

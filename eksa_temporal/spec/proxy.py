@@ -6,7 +6,7 @@ Temporal's history in clear, so the client (``eksa_temporal.client.operation_inp
 it starts an operation, takes the password out of the spec text (``split_credentials``):
 the URL keeps its user and gets the placeholder ``${EKSA_PROXY_PASSWORD}`` instead of the
 password, and the passwords go to ``<c>/generated/<c>.proxy-credentials`` (JSON by field,
-mode 0600) in the cluster's output folder. The activities that render objects read that file
+mode 0600) in the cluster's output folder once the operation has started. The activities that render objects read that file
 and put the password back into the loaded spec (``with_credentials``) just before rendering,
 so the machines' bootstrap configuration gets the working URL.
 """

@@ -81,13 +81,15 @@ async def test_proxy_password_reaches_the_machines_but_not_the_history(stack: St
     spec_file.write_text(proxy_spec(name, password))
     workdir = Path(stack.workdir(name))
 
-    inp = operation_input(CreateClusterInput, spec_file, workdir=workdir, timeouts=E2E)
+    inp, passwords = operation_input(CreateClusterInput, spec_file, workdir=workdir, timeouts=E2E)
     assert password not in inp.spec_yaml
     assert f"http://proxyuser:{PLACEHOLDER}@10.0.0.1:3128" in inp.spec_yaml
+    assert passwords == {"httpProxy": password, "httpsProxy": password}
     creds = credentials_path(workdir, name)
-    assert stat.S_IMODE(creds.stat().st_mode) == 0o600 and password in creds.read_text()
+    assert not creds.exists()  # written once the operation has started
 
-    ref = await stack.lc.start_create(inp)
+    ref = await stack.lc.start_create(inp, passwords)
+    assert stat.S_IMODE(creds.stat().st_mode) == 0o600 and password in creds.read_text()
     result = await stack.lc.wait(ref.workflow_id)
     assert isinstance(result, CreateClusterResult)
 
