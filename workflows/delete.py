@@ -39,7 +39,6 @@ class DeleteClusterWorkflow(LifecycleWorkflow):
     bootstrap_started = False  # bootstrap-cluster-init was scheduled
     bootstrap: dict[str, str] | None = None  # kubeconfig paths once the bootstrap cluster is up
     move_started = False  # capi-move-to-bootstrap was scheduled
-    moved = False  # ... and completed: the objects live in the bootstrap cluster
     deleting = False  # delete-cluster was scheduled: from here on only a re-run finishes
 
     @workflow.run
@@ -59,7 +58,6 @@ class DeleteClusterWorkflow(LifecycleWorkflow):
         await step(s.INSTALL_CAPI_BOOTSTRAP, inp(am.InstallCapiInput, **bootstrap), am.InstallCapiResult)
         self.move_started = True
         await step(s.CAPI_MOVE_TO_BOOTSTRAP, inp(mm.MoveStepInput, **bootstrap), mm.MoveStepResult)
-        self.moved = True
         self.deleting = True
         await step(s.DELETE_CLUSTER_OBJECTS, inp(am.DeleteClusterInput, **bootstrap), am.DeleteClusterResult)
         await step(s.DELETE_KIND_CLUSTER, inp(am.DeleteBootstrapInput, **bootstrap), am.DeleteBootstrapResult)
@@ -76,8 +74,8 @@ class DeleteClusterWorkflow(LifecycleWorkflow):
             return
         attempts = self.inp.timeouts.max_attempts
         paths = self.bootstrap or {}
-        back = self.moved
-        if self.move_started and not self.moved and paths:
+        back = False  # the objects live in the bootstrap cluster: move them back
+        if self.move_started and paths:
             settled = await self.op.side_step(
                 s.CAPI_MOVE_ABORT,
                 self.step_input(
@@ -88,7 +86,7 @@ class DeleteClusterWorkflow(LifecycleWorkflow):
             )
             if settled is None:
                 return  # unknown state: keep the bootstrap cluster for the operator
-            back = settled.settled == "finished"
+            back = settled.settled == "finished"  # past the point of no return, or complete
         if back:
             moved_back = await self.op.side_step(
                 s.CAPI_MANAGEMENT_MOVE, self.step_input(mm.MoveStepInput, **paths), mm.MoveStepResult, attempts=attempts
