@@ -2,12 +2,16 @@
 ``<c>-eks-a-cluster`` (what ``kind create cluster`` is to EKS-A), through the
 ``providers.bootstrap.Bootstrapper`` seam.
 
-Create is idempotent (an existing cluster gets its kubeconfig rewritten to
-``<c>/generated/<c>.kind.kubeconfig``, 0600, and namespace ``eksa-system`` ensured); a new
-bootstrap cluster is created with the operation's owner identity as labels
-(``activities.ownership``), which is what cleanup checks before removing it. Delete
-refuses while the bootstrap cluster still holds a provisioned CAPI Cluster that was not
-moved away - deleting it would strand real machines - and is a no-op when already gone.
+A new bootstrap cluster is created with the operation's owner identity and the identity of
+the cluster it works on as labels (``Owner.cluster_labels``), which is what cleanup checks
+before removing it. Create is idempotent for a bootstrap cluster an operation of the same
+cluster made (this run, an earlier run of it, or an earlier create or delete of the same
+cluster left behind): it gets its kubeconfig rewritten to
+``<c>/generated/<c>.kind.kubeconfig``, 0600, and namespace ``eksa-system`` ensured. One of
+that name made by anyone else is refused (``ClusterExists``), never taken over. Delete
+removes only such a bootstrap cluster (another one is reported kept, with its kubeconfig
+file), refuses while it still holds a provisioned CAPI Cluster that was not moved away -
+deleting it would strand real machines - and is a no-op when already gone.
 """
 
 from __future__ import annotations
@@ -18,14 +22,21 @@ from typing import Any
 from temporalio import activity
 
 from activities import steps
-from activities.common import CAPI_V1, EKSA_SYSTEM, PREFLIGHT_FAILED, log, permanent
+from activities.common import (
+    CAPI_V1,
+    CLUSTER_EXISTS,
+    EKSA_SYSTEM,
+    PREFLIGHT_FAILED,
+    log,
+    permanent,
+)
 from activities.models import (
     BootstrapInput,
     BootstrapResult,
     DeleteBootstrapInput,
     DeleteBootstrapResult,
 )
-from activities.ownership import run_owner
+from activities.ownership import CLUSTER_LABEL, OWNER_LABEL, Owner, run_owner
 from eksa_temporal.kube.client import Kube, UnknownKind, kube_for
 from providers.registry import Registry
 
@@ -67,6 +78,15 @@ def unmoved_clusters(kube: Kube) -> list[str]:
     return held
 
 
+def made_for_this_cluster(labels: dict[str, str] | None, owner: Owner) -> bool:
+    """Whether a bootstrap cluster's ``labels`` say an operation of ``owner``'s cluster made
+    it: this very run, or another run of the same workflow (same cluster identity)."""
+    if not labels:
+        return False
+    mine = owner.cluster_labels()
+    return labels.get(OWNER_LABEL) == mine[OWNER_LABEL] or labels.get(CLUSTER_LABEL) == mine[CLUSTER_LABEL]
+
+
 class BootstrapActivities:
     def __init__(self, registry: Registry) -> None:
         self.registry = registry
@@ -76,8 +96,17 @@ class BootstrapActivities:
         """Create the bootstrap cluster (idempotent) and namespace eksa-system."""
         boot = self.registry.bootstrapper(inp.provider)
         name = inp.bootstrap_cluster_name
-        existed = boot.exists(name)
-        path = boot.create(name, inp.bootstrap_kubeconfig_path, run_owner().labels())
+        owner = run_owner()
+        labels = boot.labels(name)
+        existed = labels is not None
+        if existed and not made_for_this_cluster(labels, owner):
+            raise permanent(
+                f"bootstrap cluster {name} exists and was not made by an operation of cluster "
+                f"{inp.namespace}/{inp.cluster_name}",
+                f"delete bootstrap cluster {name} if it is no longer used, or choose another cluster name",
+                CLUSTER_EXISTS,
+            )
+        path = boot.create(name, inp.bootstrap_kubeconfig_path, owner.cluster_labels())
         created_ns = ensure_namespace(kube_for(path), EKSA_SYSTEM)
         if existed and not created_ns:
             log.info("bootstrap cluster already exists; no-op", cluster=name)
@@ -92,10 +121,18 @@ class BootstrapActivities:
         """Delete the bootstrap cluster unless it still holds a provisioned CAPI cluster."""
         boot = self.registry.bootstrapper(inp.provider)
         name = inp.bootstrap_cluster_name
-        if not boot.exists(name):
+        labels = boot.labels(name)
+        if labels is None:
             log.info("bootstrap cluster already gone; no-op", cluster=name)
             _remove(inp.bootstrap_kubeconfig_path)
             return DeleteBootstrapResult(changed=False, message=f"{name} already deleted")
+        if not made_for_this_cluster(labels, run_owner()):
+            log.warning("bootstrap cluster made by someone else; kept", cluster=name)
+            return DeleteBootstrapResult(
+                changed=False,
+                message=f"{name} kept (not made by an operation of this cluster)",
+                kept=[f"bootstrap cluster {name} (not made by an operation of this cluster)"],
+            )
         path = boot.create(name, inp.bootstrap_kubeconfig_path)  # (re)writes its kubeconfig only
         held = unmoved_clusters(kube_for(path))
         if held:

@@ -93,7 +93,8 @@ class DeleteBootstrapInput(ClusterStepInput):
 
 
 class DeleteBootstrapResult(StepResult):
-    pass
+    # a bootstrap cluster of that name made by someone else: left alone
+    kept: list[str] = []
 
 
 # ---- install CAPI ---------------------------------------------------------------------------

@@ -21,19 +21,23 @@ from dataclasses import dataclass
 from temporalio import activity
 
 from eksa_temporal.ownership import (
+    CLUSTER_LABEL,
     OWNER_LABEL,
     OWNER_RUN_ANNOTATION,
     OWNER_TAG_CATEGORY,
     OWNER_WORKFLOW_ANNOTATION,
+    cluster_id,
     owner_id,
 )
 
 __all__ = [
+    "CLUSTER_LABEL",
     "OWNER_LABEL",
     "OWNER_RUN_ANNOTATION",
     "OWNER_TAG_CATEGORY",
     "OWNER_WORKFLOW_ANNOTATION",
     "Owner",
+    "cluster_id",
     "current_owner",
     "owner_from",
     "owner_id",
@@ -54,6 +58,11 @@ class Owner:
 
     def labels(self) -> dict[str, str]:
         return {OWNER_LABEL: self.id}
+
+    def cluster_labels(self) -> dict[str, str]:
+        """The owner label plus the identity of the cluster the run works on (its workflow
+        id): what another operation of the same cluster may take over."""
+        return {**self.labels(), CLUSTER_LABEL: cluster_id(self.workflow_id)}
 
     def annotations(self) -> dict[str, str]:
         return {OWNER_WORKFLOW_ANNOTATION: self.workflow_id, OWNER_RUN_ANNOTATION: self.run_id}

@@ -261,7 +261,8 @@ class TeardownActivities:
             removed.append(what)
         if ours and boot.delete(name):
             removed.append(f"bootstrap cluster {name}")
-        inp.bootstrap_kubeconfig_path.unlink(missing_ok=True)
+        if boot_labels is None or ours:  # a kept bootstrap cluster keeps its kubeconfig
+            inp.bootstrap_kubeconfig_path.unlink(missing_ok=True)
 
     def _provider_cleanup(
         self, inp: CleanupInput | DeleteClusterInput, ownership: Ownership

@@ -22,6 +22,9 @@ OWNER_WORKFLOW_ANNOTATION = "anywhere.eks.amazonaws.com/eksa-temporal-owner-work
 OWNER_RUN_ANNOTATION = "anywhere.eks.amazonaws.com/eksa-temporal-owner-run"
 # vSphere: the tag category whose tag (named by ``owner_id``) marks a run's VMs
 OWNER_TAG_CATEGORY = "eksa-temporal-owner"
+# the cluster an operation works on (``cluster_id`` of its workflow id), on what every
+# operation of that cluster may take over from an earlier one (the bootstrap cluster)
+CLUSTER_LABEL = "anywhere.eks.amazonaws.com/eksa-temporal-cluster"
 
 _PREFIX = "run-"
 _HASH_CHARS = 40  # 160 bits of sha256; prefix + hash = 44 chars, within a label's 63
@@ -39,3 +42,10 @@ def is_owner_id(value: object) -> bool:
     """Whether ``value`` has the shape ``owner_id`` produces (an empty or foreign label
     value never names an owner)."""
     return isinstance(value, str) and bool(_OWNER_RE.match(value))
+
+
+def cluster_id(workflow_id: str) -> str:
+    """The identity of the cluster every operation of workflow ``workflow_id`` works on
+    (``eksa/<namespace>/<name>``), safe as a Kubernetes label value."""
+    digest = hashlib.sha256(f"cluster\n{workflow_id}".encode()).hexdigest()
+    return "cluster-" + digest[:_HASH_CHARS]

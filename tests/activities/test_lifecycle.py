@@ -98,7 +98,7 @@ def test_create_path_reaches_available_and_cleans_up(
 
     # delete-kind refuses while the bootstrap cluster holds the unmoved, provisioned cluster
     with pytest.raises(ApplicationError) as refused:
-        BootstrapActivities(registry).delete_kind_cluster(DeleteBootstrapInput(**fields))
+        env.run(BootstrapActivities(registry).delete_kind_cluster, DeleteBootstrapInput(**fields))
     assert refused.value.non_retryable and refused.value.type == "PreflightFailed"
 
     # support bundle: CAPI objects yes, secret data no
