@@ -2,10 +2,13 @@
 ``MarkAsTemplate`` and the ``os:`` / ``eksdRelease:`` tags.
 
 Called by ``VSphereProvider.prepare_infrastructure`` for each template the spec names that
-is absent and for which an OVA was given. Idempotent: an existing template is left as is;
-a plain VM at the template's path (an import interrupted before it was marked as a
-template) is destroyed and the import redone; missing folders on the template's path are
-created. The OVA is a local tar file (``path`` or ``file://`` URL).
+is absent and for which an OVA was given. Idempotent: an existing template is left as is.
+The imported VM carries the import's owner mark (``import_owner``: tag and custom attribute
+``eksa-temporal-owner``, as ``cleanup.mark_owned`` sets them) from the moment it exists, so
+a plain VM at the template's path carrying that mark - an import interrupted before it was
+marked as a template - is destroyed and the import redone; any other VM there is not ours
+and is refused (``VSpherePermanentError`` naming the path), never destroyed. Missing folders
+on the template's path are created. The OVA is a local tar file (``path`` or ``file://`` URL).
 """
 
 from __future__ import annotations
@@ -21,7 +24,9 @@ from xml.etree import ElementTree
 from pyVmomi import vim as _vim
 
 from eksa_temporal.logs import get_logger
+from eksa_temporal.ownership import owner_id
 
+from .cleanup import is_owned, mark_owned
 from .errors import VSpherePermanentError, VSphereTransientError
 from .inventory import find_datacenter, inventory_path, resolve
 from .session import Session
@@ -32,6 +37,12 @@ from .view import ClusterView, MachineView
 vim: Any = _vim  # the stubs leave the data object constructors untyped
 log = get_logger(__name__)
 LEASE_WAIT_SECONDS = 120.0
+
+
+def import_owner(template: str) -> str:
+    """The owner mark of every import of ``template`` (its inventory path): whichever run
+    imports it, an interrupted import is recognised by the next one."""
+    return owner_id("eksa-temporal/ova-import", "/" + template.strip("/"))
 
 
 def _split(template: str, dc: Any) -> tuple[str, str]:
@@ -122,6 +133,13 @@ def import_ova(
     if existing is not None:
         if existing.config.template:
             return False
+        if not is_owned(session, existing, import_owner(machine.template)):
+            raise VSpherePermanentError(
+                f"a VM that is not a template and was not left by a template import exists at "
+                f"{machine.template!r}",
+                "remove or rename that VM, or point the machine config's template elsewhere",
+                machine.field("template"),
+            )
         log.info("vsphere-ova-leftover", template=machine.template)
         if existing.runtime.powerState != "poweredOff":
             wait_task(existing.PowerOffVM_Task())
@@ -158,6 +176,7 @@ def import_ova(
         try:
             _wait_lease(lease)
             vm = lease.info.entity  # read before Complete: the lease is gone afterwards
+            mark_owned(session, vm, import_owner(machine.template))
             items = {item.deviceId: item for item in result.fileItem or []}
             for url in lease.info.deviceUrl:
                 item = items.get(url.importKey)
