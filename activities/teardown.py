@@ -123,14 +123,16 @@ def forget_cluster(inp: DeleteClusterInput | CleanupInput) -> None:
 
 
 def deleted_marker(inp: ClusterStepInput) -> Path:
-    """``<c>/generated/<c>.deleted``: written by a delete once the Cluster is gone, before the
-    kubeconfig is removed, so a delete run again after that point knows nothing is left to
-    move. Stale (ignored) once a later create wrote the cluster config again."""
+    """``<c>/generated/<c>.deleted``: written by a delete before it asks for the Cluster's
+    deletion (and before the kubeconfig goes), so a delete run again after that point knows
+    the cluster is going or gone - nothing left to move, even when its API no longer
+    answers. Stale (ignored) once a later create wrote the cluster config again."""
     return inp.dir / "generated" / f"{inp.cluster_name}.deleted"
 
 
 def deleted_before(inp: ClusterStepInput) -> bool:
-    """Whether an earlier delete removed this cluster (and no create made it again since)."""
+    """Whether an earlier delete started removing this cluster (and no create made it
+    again since)."""
     marker = deleted_marker(inp)
     if not marker.exists():
         return False
@@ -178,9 +180,9 @@ class TeardownActivities:
             forget_cluster(inp)
             return DeleteClusterResult(changed=False, message=f"{inp.cluster_name} already deleted")
         identity = cluster_identity(kube.get(CAPI_V1, "Cluster", inp.cluster_name, ns))
+        _mark_deleted(inp)
         delete_capi_cluster(kube, inp.cluster_name, ns, inp.control_plane_wait_seconds)
         self._leak_cleanup(inp, identity)
-        _mark_deleted(inp)
         forget_cluster(inp)
         return DeleteClusterResult(changed=True, message=f"{inp.cluster_name} deleted")
 

@@ -167,16 +167,23 @@ class MoveActivities:
     @activity.defn(name=steps.CAPI_MOVE_TO_BOOTSTRAP)
     def move_to_bootstrap(self, inp: MoveStepInput) -> MoveStepResult:
         """Move the cluster's CAPI objects back to a bootstrap cluster (before delete).
-        After a delete that already removed the cluster (its kubeconfig is gone and the
-        delete left its marker) there is nothing to move: a no-op."""
+        After an earlier delete asked for the Cluster's deletion (its marker, see
+        ``activities.teardown.deleted_marker``) there is nothing to move: a no-op."""
         source = _first(inp.from_kubeconfig, inp.kubeconfig, str(inp.kubeconfig_path))
         target = _first(
             inp.to_kubeconfig, inp.bootstrap_kubeconfig, str(inp.bootstrap_kubeconfig_path)
         )
+        options = engine.MoveOptions(cluster=inp.cluster_name, namespace=inp.capi_namespace)
+        if deleted_before(inp) and not _guard(
+            steps.CAPI_MOVE_TO_BOOTSTRAP, lambda: engine.move_recorded(target, options)
+        ):
+            # an earlier delete asked for the Cluster's deletion where it had moved it: the
+            # cluster's own API may be gone already, and nothing is left to move
+            log.info("cluster already being deleted; nothing to move", cluster=inp.cluster_name)
+            return MoveStepResult(
+                changed=False, message=f"{inp.cluster_name} already deleted", already_moved=True
+            )
         if not Path(source).exists():
-            if deleted_before(inp):
-                log.info("cluster already deleted; nothing to move", cluster=inp.cluster_name)
-                return MoveStepResult(changed=False, message=f"{inp.cluster_name} already deleted")
             raise ApplicationError(
                 f"{steps.CAPI_MOVE_TO_BOOTSTRAP}: kubeconfig {source} of {inp.cluster_name} does not exist "
                 "(fix: run delete from the folder holding <cluster>/<cluster>-eks-a-cluster.kubeconfig)",
