@@ -2,6 +2,10 @@
 
 - ``SHARED``: the project's shared data folder (``../shared`` beside the checkout); tests
   that read it skip when it is absent.
+- ``tool_missing``: a test tool (kubectl, Go + govmomi for vcsim, Chromium, the Temporal
+  binaries) that is not installed skips the tests needing it on a developer machine, and
+  fails them in CI (``CI=true``) or with ``EKSA_REQUIRE_ALL=1``: there a skip would hide that
+  part of the suite not running.
 - The pytest process leaves via ``os._exit`` after flushing (temporalio 1.35 can segfault
   while the interpreter shuts down): the exit status is recorded in
   ``pytest_sessionfinish`` and used in a trylast ``pytest_unconfigure``.
@@ -12,6 +16,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -20,6 +25,18 @@ SHARED = Path(os.environ.get("EKSA_SHARED_DIR", REPO.parent / "shared"))
 BIN = Path(sys.executable).parent
 
 _exit_status: list[int] = []
+
+
+def tools_required() -> bool:
+    """Whether every test tool must be present (CI, or ``EKSA_REQUIRE_ALL=1``)."""
+    return os.environ.get("CI", "").lower() == "true" or os.environ.get("EKSA_REQUIRE_ALL") == "1"
+
+
+def tool_missing(reason: str) -> NoReturn:
+    """Skip the calling test for a missing test tool; fail it where tools are required."""
+    if tools_required():
+        pytest.fail(f"{reason} (required: CI=true or EKSA_REQUIRE_ALL=1)", pytrace=False)
+    pytest.skip(reason)
 
 
 def shared_path(*parts: str) -> Path:

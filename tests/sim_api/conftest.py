@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import tool_missing
 from tests.support.sim import SimServer, running_sim, sim_server  # noqa: F401
 
 _names = itertools.count()
@@ -45,7 +46,7 @@ def kubectl(sim: SimServer, vcluster: str, tmp_path: Path) -> Callable[..., subp
     """Run kubectl against the test's virtual cluster (bounded by a timeout)."""
     binary = shutil.which("kubectl") or "/usr/bin/kubectl"
     if not Path(binary).exists():
-        pytest.skip("kubectl is not installed")
+        tool_missing("kubectl is not installed")
     kubeconfig = sim.kubeconfig(vcluster)
 
     def run(*args: str, input: str | None = None, check: bool = True, timeout: float = 30) -> subprocess.CompletedProcess[str]:

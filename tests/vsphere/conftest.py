@@ -2,8 +2,8 @@
 
 ``vcsim`` builds ``tests/vsphere/vcsim/main.go`` once into ``tests/.cache/vcsim/`` (Go in
 GOPATH mode against the Debian govmomi sources; skipped when Go or those sources are
-absent), starts it on 127.0.0.1 with a free port, TMPDIR under the cache and its own
-process group, requires the login ``SIM_USER`` / ``SIM_PASSWORD``, and kills the group at
+absent, failed instead in CI: ``tests.conftest.tool_missing``), starts it on 127.0.0.1
+with a free port, TMPDIR under the cache and its own process group, requires the login ``SIM_USER`` / ``SIM_PASSWORD``, and kills the group at
 the end of the session. ``inventory`` adds what the specs reference (folders, a tagged
 template, an untagged one). ``vsphere_env`` puts the credentials into the environment.
 """
@@ -28,6 +28,7 @@ from providers.vsphere.ova import ensure_folder
 from providers.vsphere.session import Session, Target, vcenter_session
 from providers.vsphere.tags import TagClient
 from providers.vsphere.tasks import wait_task
+from tests.conftest import tool_missing
 
 from .specs import SimInfo
 
@@ -46,7 +47,7 @@ def _build() -> Path:
         return binary
     go = shutil.which("go")
     if go is None or not (GOCODE / "src" / "github.com" / "vmware" / "govmomi").is_dir():
-        pytest.skip(
+        tool_missing(
             "the Go toolchain or the govmomi sources (golang-github-vmware-govmomi-dev) are absent"
         )
     for sub in ("gopath", "gocache", "tmp"):
