@@ -5,10 +5,12 @@ without a traceback or the transport library's internals."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -40,22 +42,55 @@ def _commands(spec: Path, workdir: Path) -> list[list[str]]:
     ]
 
 
+COMMAND_TIMEOUT = 120.0  # seconds each command may take
+
+
 def _run_all(commands: list[list[str]], env: dict[str, str], cwd: Path) -> list[tuple[list[str], int, str]]:
-    """Run the commands concurrently (each one imports the CLI: seconds on a loaded machine)."""
-    procs = [
-        (cmd, subprocess.Popen([EKSA, *cmd], env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
-        for cmd in commands
-    ]
-    out = []
-    for cmd, proc in procs:
-        try:
-            _, err = proc.communicate(timeout=120)
-        finally:
+    """Run the commands concurrently (each one imports the CLI: seconds on a loaded machine).
+    Whatever happens - a command timing out, a start failing - every process started here
+    is killed (by its PID) and reaped before this returns or raises."""
+    procs: list[tuple[list[str], subprocess.Popen[str]]] = []
+    try:
+        for cmd in commands:
+            procs.append(
+                (cmd, subprocess.Popen([EKSA, *cmd], env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+            )
+        out = []
+        for cmd, proc in procs:
+            _, err = proc.communicate(timeout=COMMAND_TIMEOUT)
+            out.append((cmd, proc.returncode, err))
+        return out
+    finally:
+        for _, proc in procs:
             if proc.poll() is None:
                 proc.kill()
-                proc.wait()
-        out.append((cmd, proc.returncode, err))
-    return out
+        for _, proc in procs:
+            proc.communicate(timeout=30)  # reaps it and closes its pipes
+
+
+def test_a_timed_out_command_leaves_no_command_running(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    started: list[subprocess.Popen[str]] = []
+    real_popen = subprocess.Popen
+
+    def recording(*args: Any, **kwargs: Any) -> subprocess.Popen[str]:
+        proc: subprocess.Popen[str] = real_popen(*args, **kwargs)
+        started.append(proc)
+        return proc
+
+    monkeypatch.setattr(sys.modules[__name__], "EKSA", sys.executable)
+    monkeypatch.setattr(sys.modules[__name__], "COMMAND_TIMEOUT", 0.5)
+    monkeypatch.setattr(subprocess, "Popen", recording)
+    sleeper = ["-c", "import time; time.sleep(60)"]
+    try:
+        with pytest.raises(subprocess.TimeoutExpired):
+            _run_all([sleeper, sleeper, sleeper], dict(os.environ), tmp_path)
+        assert len(started) == 3
+        assert [proc.poll() for proc in started] == [-signal.SIGKILL] * 3
+    finally:
+        for proc in started:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(timeout=30)
 
 
 def _assert_one_line(cmd: list[str], code: int, stderr: str, expected: str) -> None:
