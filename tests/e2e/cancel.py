@@ -44,7 +44,7 @@ STEP_KNOBS: dict[str, dict[str, Any]] = {
     s.DELETE_CLUSTER_OBJECTS: LATENCY,
 }
 # steps the sim's knobs cannot slow (no API call, no wait): the cancel may land after them
-UNSLOWABLE = frozenset({s.WRITE_CLUSTER_CONFIG, s.SETUP_VALIDATE})
+UNSLOWABLE = frozenset({s.WRITE_CLUSTER_CONFIG, s.SETUP_VALIDATE, s.REMOVE_CAPI_BACKUP})
 
 # cancels reach a running step within 0.8 x heartbeat_seconds; parking takes 2 attempts
 MATRIX = Timeouts(
@@ -112,6 +112,7 @@ class Hit:
     caught_running: bool
     progress: OperationProgress | None = None
     seconds: float = 0.0
+    state: str = ""  # how the operation ended
 
 
 async def cancel_during(
@@ -126,9 +127,9 @@ async def cancel_during(
     else:
         await until_step(handle, before, (StepState.RUNNING, StepState.COMPLETED))
         sim.client.set_knobs(**slow_knobs(step))
-    running = True
-    if step == plan[0]:
-        await until_step(handle, step, (StepState.RUNNING, StepState.COMPLETED))
+    if step == plan[0]:  # cancel at once: the first step is the current one from the start
+        p = await progress(handle)
+        running = p is not None and state_of(p, step) == StepState.RUNNING
     else:
         p = await until_step(handle, step, (StepState.RUNNING, StepState.COMPLETED))
         running = state_of(p, step) == StepState.RUNNING
@@ -139,11 +140,8 @@ async def cancel_during(
         await asyncio.wait_for(lc.wait(wf_id), timeout=120)
     except LifecycleError as exc:
         assert "cancelled" in str(exc), str(exc)
-    else:
-        raise AssertionError(f"{wf_id} completed although it was cancelled during {step}")
     status = await lc.status(wf_id)
-    assert status.state == "cancelled", status
-    return Hit(step, running, status.progress, time.monotonic() - started)
+    return Hit(step, running, status.progress, time.monotonic() - started, status.state)
 
 
 async def park_and_abort(
@@ -167,7 +165,7 @@ async def park_and_abort(
         raise AssertionError(f"{wf_id} completed although it was aborted at {step}")
     status = await lc.status(wf_id)
     assert status.state == "failed", status
-    return Hit(step, True, status.progress, time.monotonic() - started)
+    return Hit(step, True, status.progress, time.monotonic() - started, status.state)
 
 
 # -- what an operation leaves ----------------------------------------------------------

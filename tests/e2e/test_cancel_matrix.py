@@ -69,7 +69,12 @@ async def bystander(stack: Stack, names: tuple[str, ...] = ()) -> None:
 
 
 def landed(hit: Hit, plan: list[str]) -> list[str]:
-    """Problems with where the cancel landed (a step the sim cannot slow may be done)."""
+    """Problems with where the cancel landed (a step the sim cannot slow may be done; when
+    it is the last one, the operation may have completed before the cancel arrived)."""
+    if hit.state == "completed" and hit.step in UNSLOWABLE and hit.step == plan[-1]:
+        return []
+    if hit.state != "cancelled":
+        return [f"the operation ended {hit.state}, not cancelled"]
     where = hit.progress.error if hit.progress else None
     allowed = {f"cancelled during {hit.step}"}
     if hit.step in UNSLOWABLE:
@@ -152,7 +157,7 @@ async def test_a_create_cancelled_at_any_step_leaves_no_machine_no_cluster_and_n
         hit = await cancel_during(stack.sim, stack.lc, ref.workflow_id, MANAGEMENT_PLAN, step)
         hits.append(hit)
         results[step] = landed(hit, MANAGEMENT_PLAN) + create_leaves_nothing(stack, name, hit) + common(stack, before, paused)
-    assert sum(h.caught_running for h in hits) >= len(MANAGEMENT_PLAN) - len(UNSLOWABLE)
+    assert all(h.caught_running for h in hits if h.step not in UNSLOWABLE), [h.step for h in hits if not h.caught_running]
     report(results, hits)
 
 
