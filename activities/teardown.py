@@ -250,21 +250,57 @@ class TeardownActivities:
             targets.append(str(boot.create(name, inp.bootstrap_kubeconfig_path)))
         if inp.management_kubeconfig and Path(inp.management_kubeconfig).exists():
             targets.append(inp.management_kubeconfig)
+        found = False
         for path in targets:
-            kube = kube_for(path)
-            ns = find_cluster(kube, inp.cluster_name, [*NAMESPACES, inp.namespace])
-            if ns is None:
-                continue
-            what = f"CAPI Cluster {ns}/{inp.cluster_name}"
-            if not ownership.owns(labels_of(kube.get(CAPI_V1, "Cluster", inp.cluster_name, ns))):
-                kept.append(f"{what} (not made by this operation)")
-                continue
-            delete_capi_cluster(kube, inp.cluster_name, ns, inp.per_machine_wait_seconds)
-            removed.append(what)
+            found = self._delete_owned_cluster(inp, ownership, kube_for(path), removed, kept) or found
+        if not found and inp.kubeconfig_path.exists():
+            # after a completed move the cluster manages itself: its Cluster is deleted
+            # there, through Cluster API, like anywhere else
+            self._delete_self_managed(inp, ownership, removed, kept)
         if ours and boot.delete(name):
             removed.append(f"bootstrap cluster {name}")
         if boot_labels is None or ours:  # a kept bootstrap cluster keeps its kubeconfig
             inp.bootstrap_kubeconfig_path.unlink(missing_ok=True)
+
+    @staticmethod
+    def _delete_owned_cluster(
+        inp: CleanupInput, ownership: Ownership, kube: Kube, removed: list[str], kept: list[str]
+    ) -> bool:
+        """Delete the CAPI Cluster held by ``kube`` when this operation made it; whether
+        the Cluster was there at all."""
+        ns = find_cluster(kube, inp.cluster_name, [*NAMESPACES, inp.namespace])
+        if ns is None:
+            return False
+        what = f"CAPI Cluster {ns}/{inp.cluster_name}"
+        if not ownership.owns(labels_of(kube.get(CAPI_V1, "Cluster", inp.cluster_name, ns))):
+            kept.append(f"{what} (not made by this operation)")
+            return True
+        delete_capi_cluster(kube, inp.cluster_name, ns, inp.per_machine_wait_seconds)
+        removed.append(what)
+        return True
+
+    @staticmethod
+    def _delete_self_managed(
+        inp: CleanupInput, ownership: Ownership, removed: list[str], kept: list[str]
+    ) -> None:
+        """The Cluster in the cluster itself; its API may go away with its control plane."""
+        try:
+            kube = kube_for(str(inp.kubeconfig_path))
+            ns = find_cluster(kube, inp.cluster_name, [*NAMESPACES, inp.namespace])
+        except Exception as exc:  # nothing reachable there: the provider's cleanup follows
+            log.info("cleanup: the cluster's own API is not reachable", error=str(exc)[:200])
+            return
+        if ns is None:
+            return
+        what = f"CAPI Cluster {ns}/{inp.cluster_name} (in the cluster itself)"
+        if not ownership.owns(labels_of(kube.get(CAPI_V1, "Cluster", inp.cluster_name, ns))):
+            kept.append(f"{what} (not made by this operation)")
+            return
+        try:
+            delete_capi_cluster(kube, inp.cluster_name, ns, inp.per_machine_wait_seconds)
+        except Exception as exc:  # the cluster's API ends with its control plane machines
+            log.info("cleanup: the cluster's API went away while it was deleted", error=str(exc)[:200])
+        removed.append(what)
 
     def _provider_cleanup(
         self, inp: CleanupInput | DeleteClusterInput, ownership: Ownership

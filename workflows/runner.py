@@ -71,6 +71,9 @@ LONG_STEPS = frozenset(
 )
 
 
+CLUSTER_EXISTS = "ClusterExists"
+
+
 class StepFailed(Exception):
     """A step failed for good: a permanent error, or the operator chose ``abort``."""
 
@@ -290,7 +293,9 @@ class Operation:
             what = "aborted by the operator" if failed.aborted else "failed"
             line = f"step {failed.step} {what}: {failed.message}"
             self.progress.error = line
-            if diagnose is not None:
+            # a create refused because the cluster exists must not write into (or read
+            # through) the existing cluster's folder: nothing of its own exists to diagnose
+            if diagnose is not None and not failed.message.startswith(f"{CLUSTER_EXISTS}:"):
                 await diagnose()
             if compensate is not None and not keep_on_failure and self.side_effects:
                 self.set_phase(Phase.COMPENSATING)

@@ -56,9 +56,10 @@ def ensure_virtual_cluster(ctx: Ctx, name: str, labels: dict[str, str] | None = 
         _vcs(ctx).create_virtual_cluster(name, labels)  # idempotent
 
 
-def delete_virtual_cluster(ctx: Ctx, name: str) -> bool:
-    """Delete the workload virtual cluster; False when it was already gone."""
-    if name not in ctx.store.clusters() or name == ctx.cluster:
+def delete_virtual_cluster(ctx: Ctx, name: str, *, itself: bool = False) -> bool:
+    """Delete the workload virtual cluster; False when it was already gone. The cluster
+    whose objects are being reconciled is deleted only when ``itself`` says so."""
+    if name not in ctx.store.clusters() or (name == ctx.cluster and not itself):
         return False
     try:
         _vcs(ctx).delete_virtual_cluster(name)

@@ -113,8 +113,17 @@ def reconcile_infra_cluster(kind: InfraKind, ctx: Ctx, ic: o.Obj) -> float | Non
     if o.deleting(ic):
         if kind.cluster_finalizer not in o.finalizers(ic) or ctx.paused(ic, cluster):
             return None
-        if o.DELETE_FOR_MOVE_ANNOTATION not in o.annots(ic) and cname:
-            w.delete_virtual_cluster(ctx, w.workload_cluster_name(cname))
+        workload = w.workload_cluster_name(cname) if cname else None
+        if o.DELETE_FOR_MOVE_ANNOTATION in o.annots(ic) or workload is None:
+            ctx.remove_finalizer(ic, kind.cluster_finalizer)
+            return None
+        if workload == ctx.cluster:
+            # a self-managed cluster deleting itself: its machines are gone, and with the
+            # last of them its API ends (the finalizer goes first, while the API is there)
+            ctx.remove_finalizer(ic, kind.cluster_finalizer)
+            w.delete_virtual_cluster(ctx, workload, itself=True)
+            return None
+        w.delete_virtual_cluster(ctx, workload)
         ctx.remove_finalizer(ic, kind.cluster_finalizer)
         return None
     if cluster is None or cname is None or ctx.paused(ic, cluster):
