@@ -23,7 +23,7 @@ import yaml
 from temporalio import activity
 
 from activities import steps
-from activities.common import log, owned_by_another_run
+from activities.common import log
 from activities.models import SupportBundleInput, SupportBundleResult
 from eksa_temporal.files import private_parents
 from eksa_temporal.kube.client import Kube, Obj, kube_for
@@ -117,10 +117,6 @@ class DiagnosticsActivities:
     @activity.defn(name=steps.COLLECT_DIAGNOSTICS)
     def collect_support_bundle(self, inp: SupportBundleInput) -> SupportBundleResult:
         """Write <c>/support-bundle-<ts>.tar.gz from every reachable cluster."""
-        if owned_by_another_run(inp):
-            # the folder belongs to another operation's cluster: write nothing there
-            log.warning("support bundle: the cluster folder belongs to another operation; skipped")
-            return SupportBundleResult(bundle_path="", clusters=[])
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
         bundle = Path(inp.bundle_path or inp.dir / f"support-bundle-{stamp}.tar.gz")
         sources: dict[str, str] = {}

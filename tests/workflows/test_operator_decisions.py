@@ -85,6 +85,18 @@ async def test_permanent_error_fails_fast_with_the_remediation_and_a_support_bun
     assert bundle.startswith("/tmp/out/badspec/support-bundle-") and bundle.endswith(".tar.gz")
 
 
+async def test_a_create_refused_because_the_cluster_exists_writes_no_support_bundle(
+    lifecycle: LifecycleClient, infra: FakeInfra
+) -> None:
+    # the folder is the existing cluster's: a bundle there would change what this run does not own
+    infra.permanent[s.SETUP_VALIDATE] = "ClusterExists"
+    ref = await lifecycle.start_create(create_input("taken"))
+    with pytest.raises(LifecycleError) as failed:
+        await lifecycle.wait(ref.workflow_id)
+    assert "ClusterExists" in str(failed.value)
+    assert infra.names() == [s.SETUP_VALIDATE]
+
+
 async def test_cancel_mid_create_runs_compensation(lifecycle: LifecycleClient, infra: FakeInfra) -> None:
     infra.block(s.WORKLOAD_CLUSTER_INIT)
     ref = await lifecycle.start_create(create_input("cancelme"))
