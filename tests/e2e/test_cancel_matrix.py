@@ -37,6 +37,7 @@ from .cancel import (
     MATRIX,
     UNSLOWABLE,
     Hit,
+    Snapshot,
     cancel_during,
     capi_objects,
     compensation,
@@ -136,6 +137,15 @@ class Results(dict[str, list[str]]):
         self.mark = time.monotonic()
 
 
+async def begin(stack: Stack, names: tuple[str, ...] = ()) -> tuple[Results, Snapshot, set[str], list[Hit]]:
+    """A matrix's start: the bystander cluster made and snapshotted, the clock started."""
+    results = Results()
+    await bystander(stack, names)
+    before = snapshot(stack.sim, "other")
+    results.start()
+    return results, before, set(), []
+
+
 def report(results: Results, hits: list[Hit]) -> None:
     print(f"\nsetup {results.seconds['setup']:.1f}s")
     for h, (case, seconds) in zip(hits, list(results.seconds.items())[1:], strict=True):
@@ -145,12 +155,7 @@ def report(results: Results, hits: list[Hit]) -> None:
 
 
 async def test_a_create_cancelled_at_any_step_leaves_no_machine_no_cluster_and_nothing_paused(stack: Stack) -> None:
-    results = Results()
-    await bystander(stack)
-    before = snapshot(stack.sim, "other")
-    paused: set[str] = set()
-    results.start()
-    hits = []
+    results, before, paused, hits = await begin(stack)
     for i, step in enumerate(MANAGEMENT_PLAN):
         name = f"cc{i}"
         ref = await stack.lc.start_create(CreateClusterInput(spec_yaml=spec(name), workdir=stack.workdir(name), timeouts=MATRIX))
@@ -174,12 +179,7 @@ async def usable(stack: Stack, name: str) -> list[str]:
 
 async def test_an_upgrade_cancelled_at_any_step_leaves_the_cluster_usable_and_unpaused(stack: Stack) -> None:
     names = tuple(f"cu{i}" for i in range(len(upgrade.PLAN)))
-    results = Results()
-    await bystander(stack, names)
-    before = snapshot(stack.sim, "other")
-    paused: set[str] = set()
-    results.start()
-    hits = []
+    results, before, paused, hits = await begin(stack, names)
     for name, step in zip(names, upgrade.PLAN, strict=True):
         new = UpgradeClusterInput(spec_yaml=spec(name, version="1.32", workers=2), workdir=stack.workdir(name), timeouts=MATRIX)
         ref = await stack.lc.start_upgrade(new)
@@ -225,12 +225,7 @@ async def deleted(stack: Stack, name: str) -> list[str]:
 
 async def test_a_delete_cancelled_at_any_step_is_unpaused_and_a_re_run_finishes_it(stack: Stack) -> None:
     names = tuple(f"cd{i}" for i in range(len(delete.MANAGEMENT_PLAN)))
-    results = Results()
-    await bystander(stack, names)
-    before = snapshot(stack.sim, "other")
-    paused: set[str] = set()
-    results.start()
-    hits = []
+    results, before, paused, hits = await begin(stack, names)
     for name, step in zip(names, delete.MANAGEMENT_PLAN, strict=True):
         inp = DeleteClusterInput(spec_yaml=spec(name), workdir=stack.workdir(name), timeouts=MATRIX)
         hit = await cancel_during(stack.sim, stack.lc, (await stack.lc.start_delete(inp)).workflow_id, delete.MANAGEMENT_PLAN, step)
@@ -253,12 +248,7 @@ ABORTS = {
 
 async def test_aborting_a_parked_step_leaves_the_same_as_a_cancel(stack: Stack) -> None:
     names = tuple(f"au{i}" for i in range(len(ABORTS["upgrade"]))) + tuple(f"ad{i}" for i in range(len(ABORTS["delete"])))
-    results = Results()
-    await bystander(stack, names)
-    before = snapshot(stack.sim, "other")
-    paused: set[str] = set()
-    results.start()
-    hits = []
+    results, before, paused, hits = await begin(stack, names)
     for i, step in enumerate(ABORTS["create"]):
         name = f"ac{i}"
         ref = await stack.lc.start_create(CreateClusterInput(spec_yaml=spec(name), workdir=stack.workdir(name), timeouts=MATRIX))
