@@ -21,8 +21,8 @@ from typing import Any
 
 from temporalio import activity
 
-from activities import steps
-from activities.common import (
+from eksa_temporal.activities import steps
+from eksa_temporal.activities.common import (
     CAPI_V1,
     CLUSTER_EXISTS,
     EKSA_SYSTEM,
@@ -30,15 +30,15 @@ from activities.common import (
     log,
     permanent,
 )
-from activities.models import (
+from eksa_temporal.activities.models import (
     BootstrapInput,
     BootstrapResult,
     DeleteBootstrapInput,
     DeleteBootstrapResult,
 )
-from activities.ownership import CLUSTER_LABEL, OWNER_LABEL, Owner, run_owner
+from eksa_temporal.activities.ownership import CLUSTER_LABEL, OWNER_LABEL, Owner, run_owner
 from eksa_temporal.kube.client import Kube, UnknownKind, kube_for
-from providers.registry import Registry
+from eksa_temporal.providers.registry import Registry
 
 
 def ensure_namespace(kube: Kube, name: str) -> bool:

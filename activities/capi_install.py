@@ -17,21 +17,33 @@ from typing import Any
 
 from temporalio import activity
 
-from activities import steps
-from activities.common import BAD_COMPONENTS, NOT_FOUND, heartbeat, log, permanent, resume
-from activities.models import (
+from eksa_temporal import config
+from eksa_temporal.activities import steps
+from eksa_temporal.activities.common import (
+    BAD_COMPONENTS,
+    NOT_FOUND,
+    heartbeat,
+    log,
+    permanent,
+    resume,
+)
+from eksa_temporal.activities.models import (
     InstallCapiInput,
     InstallCapiProgress,
     InstallCapiResult,
     ProviderInstall,
 )
-from eksa_temporal import config
 from eksa_temporal.kube.client import Kube, condition_true, kube_for
-from providers.capi.fetch import ComponentError, provider_manifests
-from providers.capi.release import DEFAULT_RELEASE, ProviderRelease, Release, sim_standins
-from providers.registry import Registry
-from providers.sim import components as sim_components
-from providers.sim.kubeconfig import served_by_sim
+from eksa_temporal.providers.capi.fetch import ComponentError, provider_manifests
+from eksa_temporal.providers.capi.release import (
+    DEFAULT_RELEASE,
+    ProviderRelease,
+    Release,
+    sim_standins,
+)
+from eksa_temporal.providers.registry import Registry
+from eksa_temporal.providers.sim import components as sim_components
+from eksa_temporal.providers.sim.kubeconfig import served_by_sim
 
 CRD_V1 = "apiextensions.k8s.io/v1"
 INVENTORY_V1 = "clusterctl.cluster.x-k8s.io/v1alpha3"

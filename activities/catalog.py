@@ -14,18 +14,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from providers.registry import Registry
+from eksa_temporal.providers.registry import Registry
 
 # every module holding activities the worker registers
 ACTIVITY_MODULES = (
-    "activities.validate",
-    "activities.bootstrap",
-    "activities.capi_install",
-    "activities.provision",
-    "activities.kubeconfig",
-    "activities.teardown",
-    "activities.diagnostics",
-    "activities.move",
+    "eksa_temporal.activities.validate",
+    "eksa_temporal.activities.bootstrap",
+    "eksa_temporal.activities.capi_install",
+    "eksa_temporal.activities.provision",
+    "eksa_temporal.activities.kubeconfig",
+    "eksa_temporal.activities.teardown",
+    "eksa_temporal.activities.diagnostics",
+    "eksa_temporal.activities.move",
 )
 
 
@@ -51,13 +51,13 @@ def worker_activities(
 ) -> list[Callable[..., Any]]:
     """Bound activity methods of every lifecycle step, the move's included."""
     load_activity_modules()
-    from activities.bootstrap import BootstrapActivities
-    from activities.capi_install import CapiInstallActivities
-    from activities.diagnostics import DiagnosticsActivities
-    from activities.kubeconfig import KubeconfigActivities
-    from activities.provision import ProvisionActivities
-    from activities.teardown import TeardownActivities
-    from activities.validate import ValidateActivities
+    from eksa_temporal.activities.bootstrap import BootstrapActivities
+    from eksa_temporal.activities.capi_install import CapiInstallActivities
+    from eksa_temporal.activities.diagnostics import DiagnosticsActivities
+    from eksa_temporal.activities.kubeconfig import KubeconfigActivities
+    from eksa_temporal.activities.provision import ProvisionActivities
+    from eksa_temporal.activities.teardown import TeardownActivities
+    from eksa_temporal.activities.validate import ValidateActivities
 
     reg = registry or Registry()
     validate = ValidateActivities(reg)
@@ -92,7 +92,7 @@ def worker_activities(
 def _move_activities() -> list[Callable[..., Any]]:
     """The move's activities (``activities.move.MoveActivities``): every method of it that
     carries a Temporal activity definition."""
-    from activities.move import MoveActivities
+    from eksa_temporal.activities.move import MoveActivities
 
     move = MoveActivities()
     return [

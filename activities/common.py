@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.models import ClusterStepInput
+from eksa_temporal.activities.models import ClusterStepInput
 from eksa_temporal.files import private_dir, write_private
 from eksa_temporal.logs import get_logger
 from eksa_temporal.spec import ClusterSpec, Finding, check_spec_text

@@ -22,12 +22,12 @@ from typing import Any
 import yaml
 from temporalio import activity
 
-from activities import steps
-from activities.common import log
-from activities.models import SupportBundleInput, SupportBundleResult
+from eksa_temporal.activities import steps
+from eksa_temporal.activities.common import log
+from eksa_temporal.activities.models import SupportBundleInput, SupportBundleResult
 from eksa_temporal.files import private_parents
 from eksa_temporal.kube.client import Kube, Obj, kube_for
-from providers.registry import Registry
+from eksa_temporal.providers.registry import Registry
 
 SECRET_FIELDS = ("data", "stringData")
 DROP_ANNOTATIONS = ("kubectl.kubernetes.io/last-applied-configuration",)

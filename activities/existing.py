@@ -22,13 +22,13 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from activities.common import CAPI_V1, log, owner_marker
-from activities.models import ClusterStepInput
-from activities.ownership import OWNER_LABEL, Owner
+from eksa_temporal.activities.common import CAPI_V1, log, owner_marker
+from eksa_temporal.activities.models import ClusterStepInput
+from eksa_temporal.activities.ownership import OWNER_LABEL, Owner
 from eksa_temporal.kube.client import Kube, UnknownKind, kube_for
+from eksa_temporal.providers.base import Provider
+from eksa_temporal.providers.registry import Registry
 from eksa_temporal.spec import ClusterSpec, check_spec_text
-from providers.base import Provider
-from providers.registry import Registry
 
 EKSA_API = "anywhere.eks.amazonaws.com/v1alpha1"
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from temporalio import activity
 
-from activities import steps
-from activities.common import (
+from eksa_temporal.activities import steps
+from eksa_temporal.activities.common import (
     EKSA_SYSTEM,
     NOT_FOUND,
     capi_cluster_kubeconfig,
@@ -23,7 +23,7 @@ from activities.common import (
     log,
     permanent,
 )
-from activities.models import (
+from eksa_temporal.activities.models import (
     WriteClusterConfigInput,
     WriteClusterConfigResult,
     WriteKubeconfigInput,

@@ -23,8 +23,8 @@ from typing import Any
 
 from temporalio import activity
 
-from activities import steps
-from activities.common import (
+from eksa_temporal.activities import steps
+from eksa_temporal.activities.common import (
     CAPI_V1,
     INVALID_SPEC,
     KCP_V1,
@@ -36,18 +36,18 @@ from activities.common import (
     permanent,
     resume,
 )
-from activities.kubeconfig import write_cluster_kubeconfig
-from activities.models import ProvisionInput, ProvisionProgress, ProvisionResult
-from activities.ownership import (
+from eksa_temporal.activities.kubeconfig import write_cluster_kubeconfig
+from eksa_temporal.activities.models import ProvisionInput, ProvisionProgress, ProvisionResult
+from eksa_temporal.activities.ownership import (
     OWNER_LABEL,
     OWNER_RUN_ANNOTATION,
     OWNER_WORKFLOW_ANNOTATION,
     run_owner,
 )
 from eksa_temporal.kube.client import Kube, Obj, condition, condition_true, kube_for
+from eksa_temporal.providers.base import RenderContext
+from eksa_temporal.providers.registry import Registry
 from eksa_temporal.spec import proxy
-from providers.base import RenderContext
-from providers.registry import Registry
 
 CLUSTER_LABEL = "cluster.x-k8s.io/cluster-name"
 

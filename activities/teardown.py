@@ -25,8 +25,8 @@ from pathlib import Path
 
 from temporalio import activity
 
-from activities import steps
-from activities.common import (
+from eksa_temporal.activities import steps
+from eksa_temporal.activities.common import (
     CAPI_V1,
     NOT_FOUND,
     heartbeat,
@@ -36,7 +36,7 @@ from activities.common import (
     owner_marker,
     permanent,
 )
-from activities.models import (
+from eksa_temporal.activities.models import (
     CleanupInput,
     CleanupResult,
     ClusterStepInput,
@@ -44,11 +44,11 @@ from activities.models import (
     DeleteClusterResult,
     DeleteProgress,
 )
-from activities.ownership import OWNER_LABEL, run_owner
+from eksa_temporal.activities.ownership import OWNER_LABEL, run_owner
 from eksa_temporal.kube.client import Kube, Obj, kube_for
 from eksa_temporal.ownership import is_owner_id
-from providers.base import Ownership
-from providers.registry import Registry
+from eksa_temporal.providers.base import Ownership
+from eksa_temporal.providers.registry import Registry
 
 CLUSTER_LABEL = "cluster.x-k8s.io/cluster-name"
 NAMESPACES = ("eksa-system", "default")

@@ -23,8 +23,8 @@ import yaml
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities import steps
-from activities.common import (
+from eksa_temporal.activities import steps
+from eksa_temporal.activities.common import (
     BAD_CREDENTIALS,
     CAPI_V1,
     CLUSTER_EXISTS,
@@ -41,10 +41,10 @@ from activities.common import (
     log,
     permanent,
 )
-from activities.existing import find_existing_cluster
-from activities.models import ValidateInput, ValidateResult
-from activities.ownership import current_owner
-from activities.upgrade_rules import (
+from eksa_temporal.activities.existing import find_existing_cluster
+from eksa_temporal.activities.models import ValidateInput, ValidateResult
+from eksa_temporal.activities.ownership import current_owner
+from eksa_temporal.activities.upgrade_rules import (
     IMMUTABLE,
     Baseline,
     baseline_from_capi,
@@ -52,9 +52,9 @@ from activities.upgrade_rules import (
     upgrade_findings,
 )
 from eksa_temporal.kube.client import Kube, Obj, kube_for
+from eksa_temporal.providers.base import PreflightOptions, Provider
+from eksa_temporal.providers.registry import Registry, UnknownProvider
 from eksa_temporal.spec import ClusterSpec, Finding, check_spec_text
-from providers.base import PreflightOptions, Provider
-from providers.registry import Registry, UnknownProvider
 
 
 class ValidateActivities:

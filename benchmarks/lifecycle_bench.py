@@ -34,13 +34,13 @@ import itertools
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from activities import steps as s
+from eksa_temporal.activities import steps as s
 from eksa_temporal.client import LifecycleClient
 from eksa_temporal.devserver import Child, TemporalDevServer, free_port, start_sim, start_worker
+from eksa_temporal.providers.sim.client import SimClient
 from eksa_temporal.spec import generate_cluster_config
-from providers.sim.client import SimClient
-from workflows.create import MANAGEMENT_PLAN
-from workflows.models import CreateClusterInput, Timeouts
+from eksa_temporal.workflows.create import MANAGEMENT_PLAN
+from eksa_temporal.workflows.models import CreateClusterInput, Timeouts
 
 BENCH = Timeouts(heartbeat_seconds=5, initial_retry_seconds=0.2, max_retry_seconds=2)
 
@@ -83,8 +83,8 @@ async def activity_timings(client: Client, wf_id: str, run_id: str | None) -> li
 
 def direct_create(name: str, workdir: Path, sim_dir: Path) -> float:
     """The management create's activities called in order, without Temporal."""
-    from activities.catalog import worker_activities
-    from providers.registry import Registry
+    from eksa_temporal.activities.catalog import worker_activities
+    from eksa_temporal.providers.registry import Registry
 
     by_name = {getattr(fn, "__temporal_activity_definition").name: fn for fn in worker_activities(Registry(sim_dir))}
     common: dict[str, Any] = {

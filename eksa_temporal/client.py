@@ -49,10 +49,10 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from eksa_temporal import config
 from eksa_temporal.spec import proxy
-from workflows.create import CreateClusterWorkflow
-from workflows.delete import DeleteClusterWorkflow
-from workflows.facts import ClusterFacts, SpecError, cluster_facts, workflow_id
-from workflows.models import (
+from eksa_temporal.workflows.create import CreateClusterWorkflow
+from eksa_temporal.workflows.delete import DeleteClusterWorkflow
+from eksa_temporal.workflows.facts import ClusterFacts, SpecError, cluster_facts, workflow_id
+from eksa_temporal.workflows.models import (
     CREATE,
     DELETE,
     UPGRADE,
@@ -68,11 +68,11 @@ from workflows.models import (
     UpgradeClusterInput,
     UpgradeClusterResult,
 )
-from workflows.runner import EKSA_CLUSTER, EKSA_OPERATION, EKSA_PHASE, EKSA_PROVIDER
-from workflows.upgrade import UpgradeClusterWorkflow
+from eksa_temporal.workflows.runner import EKSA_CLUSTER, EKSA_OPERATION, EKSA_PHASE, EKSA_PROVIDER
+from eksa_temporal.workflows.upgrade import UpgradeClusterWorkflow
 
 if TYPE_CHECKING:
-    from providers.registry import Registry
+    from eksa_temporal.providers.registry import Registry
 
 _RESULTS: dict[str, type] = {
     "CreateClusterWorkflow": CreateClusterResult,
@@ -347,8 +347,8 @@ class LifecycleClient:
                     )
         except RPCError as exc:
             raise self._problem(exc) or LifecycleError(f"cannot list operations: {exc.message}") from exc
-        from activities.existing import existing_at_submission
-        from providers.registry import Registry
+        from eksa_temporal.activities.existing import existing_at_submission
+        from eksa_temporal.providers.registry import Registry
 
         registry = self.registry or Registry()
         found = await asyncio.to_thread(

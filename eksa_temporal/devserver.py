@@ -217,5 +217,5 @@ def start_worker(state_dir: Path, address: str, *, task_queue: str | None = None
     env[config.STATE_DIR_ENV] = str(state_dir)
     if task_queue:
         env[config.TASK_QUEUE_ENV] = task_queue
-    cmd = [sys.executable, "-c", "import runpy; runpy.run_module('worker', run_name='__main__')"]
+    cmd = [sys.executable, "-c", "import runpy; runpy.run_module('eksa_temporal.worker', run_name='__main__')"]
     return spawn("worker", cmd, log_path=log_path or state_dir / "worker.log", env=env)

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from eksa_temporal import config
-from providers.base import Provider
-from providers.bootstrap import Bootstrapper, SimBootstrapper
+from eksa_temporal.providers.base import Provider
+from eksa_temporal.providers.bootstrap import Bootstrapper, SimBootstrapper
 
 
 class UnknownProvider(KeyError):
@@ -23,14 +23,14 @@ class UnknownProvider(KeyError):
 
 
 def _sim(reg: Registry) -> Provider:
-    from providers.sim.provider import SimProvider
+    from eksa_temporal.providers.sim.provider import SimProvider
 
     provider: Provider = SimProvider(reg.sim_state_dir)
     return provider
 
 
 def _vsphere(reg: Registry) -> Provider:
-    from providers.vsphere.provider import VSphereProvider
+    from eksa_temporal.providers.vsphere.provider import VSphereProvider
 
     provider: Provider = VSphereProvider()
     return provider
@@ -59,7 +59,7 @@ class Registry:
         """The admin client of the simulated infrastructure (``SimClient``)."""
         with self._lock:
             if self._sim_client is None:
-                from providers.sim.client import SimClient
+                from eksa_temporal.providers.sim.client import SimClient
 
                 self._sim_client = SimClient(self.sim_state_dir)
             return self._sim_client

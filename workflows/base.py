@@ -15,16 +15,20 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities import steps
-    from activities.models import ClusterStepInput, SupportBundleInput, SupportBundleResult
-    from workflows.facts import ClusterFacts, SpecError, cluster_facts
-    from workflows.models import (
+    from eksa_temporal.activities import steps
+    from eksa_temporal.activities.models import (
+        ClusterStepInput,
+        SupportBundleInput,
+        SupportBundleResult,
+    )
+    from eksa_temporal.workflows.facts import ClusterFacts, SpecError, cluster_facts
+    from eksa_temporal.workflows.models import (
         OperationInput,
         OperationProgress,
         OperatorReply,
         OperatorRequest,
     )
-    from workflows.runner import Operation
+    from eksa_temporal.workflows.runner import Operation
 
 M = TypeVar("M", bound=ClusterStepInput)
 

@@ -12,11 +12,11 @@ from __future__ import annotations
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from activities import models as am
-    from activities import steps as s
-    from activities.move import models as mm
-    from workflows.base import LifecycleWorkflow
-    from workflows.models import CREATE, CreateClusterInput, CreateClusterResult
+    from eksa_temporal.activities import models as am
+    from eksa_temporal.activities import steps as s
+    from eksa_temporal.activities.move import models as mm
+    from eksa_temporal.workflows.base import LifecycleWorkflow
+    from eksa_temporal.workflows.models import CREATE, CreateClusterInput, CreateClusterResult
 
 MANAGEMENT_PLAN = [
     s.SETUP_VALIDATE,

@@ -3,7 +3,7 @@ Details (``workflow.set_current_details``). Pure and deterministic (timestamps c
 
 from __future__ import annotations
 
-from workflows.models import OperationProgress, StepProgress, StepState
+from eksa_temporal.workflows.models import OperationProgress, StepProgress, StepState
 
 _ICON = {
     StepState.PENDING: "·",

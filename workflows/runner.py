@@ -21,10 +21,10 @@ from temporalio.common import RetryPolicy, SearchAttributeKey
 from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_exception
 
 with workflow.unsafe.imports_passed_through():
-    from activities import steps
-    from workflows.details import render_details
-    from workflows.facts import ClusterFacts
-    from workflows.models import (
+    from eksa_temporal.activities import steps
+    from eksa_temporal.workflows.details import render_details
+    from eksa_temporal.workflows.facts import ClusterFacts
+    from eksa_temporal.workflows.models import (
         OperationProgress,
         Phase,
         StepProgress,

@@ -3,8 +3,8 @@ that resumes from its journal in the target cluster after a worker crash, backup
 restore from a directory, and the compensation that undoes a move which has not started
 deleting. The engine is ``eksa_temporal.kube.move``."""
 
-from activities.move.activities import MoveActivities
-from activities.move.models import (
+from eksa_temporal.activities.move.activities import MoveActivities
+from eksa_temporal.activities.move.models import (
     BackupInput,
     BackupResult,
     MoveProgress,

@@ -22,8 +22,8 @@ from typing import TypeVar
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities import steps
-from activities.move.models import (
+from eksa_temporal.activities import steps
+from eksa_temporal.activities.move.models import (
     BackupInput,
     BackupResult,
     MoveProgress,
@@ -34,7 +34,7 @@ from activities.move.models import (
     RestoreInput,
     RestoreResult,
 )
-from activities.teardown import deleted_before
+from eksa_temporal.activities.teardown import deleted_before
 from eksa_temporal.kube import move as engine
 from eksa_temporal.logs import get_logger
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from activities.models import ClusterStepInput, StepResult
+from eksa_temporal.activities.models import ClusterStepInput, StepResult
 
 
 class MoveStepInput(ClusterStepInput):

@@ -28,8 +28,8 @@ from eksa_temporal.client import (
     operation_input,
 )
 from eksa_temporal.spec import check_spec_text
-from workflows.facts import cluster_facts
-from workflows.models import (
+from eksa_temporal.workflows.facts import cluster_facts
+from eksa_temporal.workflows.models import (
     CreateClusterInput,
     DeleteClusterInput,
     OperationInput,
@@ -302,7 +302,7 @@ def worker_cmd() -> int:
     Example:
       TEMPORAL_ADDRESS=127.0.0.1:7233 eksa-temporal worker
     """
-    import worker
+    from eksa_temporal import worker
 
     return worker.main()
 
@@ -331,8 +331,8 @@ def preflight(spec: Path, skip_ip_check: bool) -> int:
     Example:
       eksa-temporal preflight -f demo.yaml
     """
-    from providers.base import PreflightOptions
-    from providers.registry import Registry, UnknownProvider
+    from eksa_temporal.providers.base import PreflightOptions
+    from eksa_temporal.providers.registry import Registry, UnknownProvider
 
     loaded, findings = check_spec_text(spec.read_text(encoding="utf-8"), source=str(spec))
     if loaded is not None:

@@ -17,8 +17,8 @@ import click
 
 from eksa_temporal import config
 from eksa_temporal.cli.errors import CliError
-from providers.sim.client import SimClient, SimError
-from providers.sim.knobs import KNOB_NAMES, Knobs, changes_problem
+from eksa_temporal.providers.sim.client import SimClient, SimError
+from eksa_temporal.providers.sim.knobs import KNOB_NAMES, Knobs, changes_problem
 
 
 def parse_settings(settings: tuple[str, ...]) -> dict[str, str]:

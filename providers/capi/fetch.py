@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from providers.capi.release import ComponentFile, ProviderRelease
+from eksa_temporal.providers.capi.release import ComponentFile, ProviderRelease
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::=([^}]*))?\}")
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from providers.sim import components as sim_components
+from eksa_temporal.providers.sim import components as sim_components
 
 # clusterctl inventory types, in install order
 ORDER = (

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from eksa_temporal import config
-from providers.sim.apiserver.tls import client_context
-from providers.sim.knobs import Knobs
+from eksa_temporal.providers.sim.apiserver.tls import client_context
+from eksa_temporal.providers.sim.knobs import Knobs
 
 
 class SimError(Exception):

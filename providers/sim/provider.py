@@ -16,18 +16,18 @@ from pathlib import Path
 from typing import Any
 
 from eksa_temporal.config import sim_state_dir
-from eksa_temporal.spec.findings import Finding, Severity
-from providers.base import (
+from eksa_temporal.providers.base import (
     CleanupResult,
     ComponentRef,
     Ownership,
     PreflightOptions,
     RenderContext,
 )
-from providers.sim import existing
-from providers.sim.client import SimClient, SimError, SimNotRunning
-from providers.sim.components import SIM_VERSION
-from providers.sim.render import render
+from eksa_temporal.providers.sim import existing
+from eksa_temporal.providers.sim.client import SimClient, SimError, SimNotRunning
+from eksa_temporal.providers.sim.components import SIM_VERSION
+from eksa_temporal.providers.sim.render import render
+from eksa_temporal.spec.findings import Finding, Severity
 
 TOKEN_ENV = "EKSA_SIM_ADMIN_TOKEN"
 STATE_DIR_FIELD = "SimDatacenterConfig.spec.stateDir"

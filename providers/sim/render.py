@@ -16,8 +16,8 @@ from typing import Any
 
 import yaml
 
-from providers.proxy import proxy_commands, proxy_files
-from providers.sim.controllers.objects import (
+from eksa_temporal.providers.proxy import proxy_commands, proxy_files
+from eksa_temporal.providers.sim.controllers.objects import (
     BOOTSTRAP_V,
     CLUSTER_NAME_LABEL,
     CLUSTER_V,

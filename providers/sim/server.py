@@ -28,13 +28,13 @@ from typing import Any
 from aiohttp import web
 
 from eksa_temporal.files import PRIVATE_UMASK, SQLITE_SIDECARS, private_dir, tighten, write_private
-from providers.sim.apiserver import tls
-from providers.sim.apiserver.admin import AdminAPI, KnobState, fault_middleware
-from providers.sim.apiserver.discovery import K8S_VERSION, Discovery
-from providers.sim.apiserver.handlers import ClusterAPI
-from providers.sim.apiserver.store import Store
-from providers.sim.apiserver.watch import STOPPING_KEY
-from providers.sim.knobs import Knobs
+from eksa_temporal.providers.sim.apiserver import tls
+from eksa_temporal.providers.sim.apiserver.admin import AdminAPI, KnobState, fault_middleware
+from eksa_temporal.providers.sim.apiserver.discovery import K8S_VERSION, Discovery
+from eksa_temporal.providers.sim.apiserver.handlers import ClusterAPI
+from eksa_temporal.providers.sim.apiserver.store import Store
+from eksa_temporal.providers.sim.apiserver.watch import STOPPING_KEY
+from eksa_temporal.providers.sim.knobs import Knobs
 
 log = logging.getLogger(__name__)
 SERVER_FILE = "server.json"
@@ -78,7 +78,7 @@ def parse_listen(listen: str) -> tuple[str, int]:
 
 def _machine_lister(state_dir: Path) -> Callable[[], list[dict[str, Any]]]:
     try:
-        inventory_mod = importlib.import_module("providers.sim.controllers.inventory")
+        inventory_mod = importlib.import_module("eksa_temporal.providers.sim.controllers.inventory")
     except ImportError:
         return lambda: []
     holder: list[Any] = []
@@ -94,7 +94,7 @@ def _machine_lister(state_dir: Path) -> Callable[[], list[dict[str, Any]]]:
 def _machine_deleter(state_dir: Path) -> Callable[[str], bool | None] | None:
     """Mark one inventory machine deleted: True, False when already gone, None when unknown."""
     try:
-        inventory_mod = importlib.import_module("providers.sim.controllers.inventory")
+        inventory_mod = importlib.import_module("eksa_temporal.providers.sim.controllers.inventory")
     except ImportError:
         return None
     holder: list[Any] = []
@@ -112,12 +112,12 @@ def _machine_deleter(state_dir: Path) -> Callable[[str], bool | None] | None:
 async def _run_controllers(store: Store, state_dir: Path, knobs: Callable[[], Knobs], stop: asyncio.Event) -> None:
     """Start the simulated controllers when ``providers.sim.controllers`` provides them."""
     try:
-        mod = importlib.import_module("providers.sim.controllers")
+        mod = importlib.import_module("eksa_temporal.providers.sim.controllers")
         run = getattr(mod, "run_controllers", None)
         if run is not None:
             await run(store, state_dir, knobs, stop)
             return
-        manager_mod = importlib.import_module("providers.sim.controllers.manager")
+        manager_mod = importlib.import_module("eksa_temporal.providers.sim.controllers.manager")
     except ImportError as exc:
         log.warning("simulated controllers unavailable: %s", exc)
         return

@@ -1,6 +1,6 @@
 """The ``vsphere`` provider: EKS-A's vSphere rules on pyvmomi (preflight against vCenter,
 CAPV rendering, template import from OVA, VM clean-up). ``VSphereProvider`` is the entry."""
 
-from providers.vsphere.provider import VSphereProvider
+from eksa_temporal.providers.vsphere.provider import VSphereProvider
 
 __all__ = ["VSphereProvider"]

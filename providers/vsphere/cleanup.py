@@ -21,11 +21,10 @@ from pyVmomi import vim, vmodl
 
 from eksa_temporal.logs import get_logger
 from eksa_temporal.ownership import OWNER_TAG_CATEGORY
-
-from .inventory import find_datacenter, inventory_path, vm_properties
-from .session import Session
-from .tags import TagClient, TaggingUnsupported
-from .tasks import wait_task
+from eksa_temporal.providers.vsphere.inventory import find_datacenter, inventory_path, vm_properties
+from eksa_temporal.providers.vsphere.session import Session
+from eksa_temporal.providers.vsphere.tags import TagClient, TaggingUnsupported
+from eksa_temporal.providers.vsphere.tasks import wait_task
 
 log = get_logger(__name__)
 # the custom attribute (vCenter "custom field") holding the owner identity of a VM

@@ -12,9 +12,8 @@ from collections.abc import Mapping
 
 from pydantic import BaseModel, ConfigDict, SecretStr
 
+from eksa_temporal.providers.vsphere.errors import VSpherePermanentError
 from eksa_temporal.spec.findings import Finding
-
-from .errors import VSpherePermanentError
 
 USERNAME_ENV = "EKSA_VSPHERE_USERNAME"
 PASSWORD_ENV = "EKSA_VSPHERE_PASSWORD"

@@ -24,12 +24,16 @@ from typing import Any
 from pyVmomi import vim
 
 from eksa_temporal.ownership import OWNER_TAG_CATEGORY
-
-from .errors import VSphereError
-from .inventory import find_datacenter, inventory_path, resolve, vm_properties
-from .session import Session
-from .tags import TagClient, TaggingUnsupported
-from .view import ClusterView
+from eksa_temporal.providers.vsphere.errors import VSphereError
+from eksa_temporal.providers.vsphere.inventory import (
+    find_datacenter,
+    inventory_path,
+    resolve,
+    vm_properties,
+)
+from eksa_temporal.providers.vsphere.session import Session
+from eksa_temporal.providers.vsphere.tags import TagClient, TaggingUnsupported
+from eksa_temporal.providers.vsphere.view import ClusterView
 
 # the category ``machines.clone_machine`` tags a cluster's VMs with (tag = cluster name)
 CLUSTER_TAG_CATEGORY = "eksa-cluster"

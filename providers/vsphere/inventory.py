@@ -16,7 +16,7 @@ from typing import Any
 from pyVmomi import vim
 from pyVmomi import vmodl as _vmodl
 
-from .errors import VSpherePermanentError
+from eksa_temporal.providers.vsphere.errors import VSpherePermanentError
 
 vmodl: Any = _vmodl
 _vim_any: Any = vim  # the stubs leave the data object constructors untyped

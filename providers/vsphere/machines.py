@@ -16,13 +16,13 @@ from typing import Any
 
 from pyVmomi import vim as _vim
 
-from .cleanup import mark_owned
-from .errors import VSpherePermanentError
-from .inventory import find_datacenter, resolve
-from .session import Session
-from .tags import TagClient, TaggingUnsupported
-from .tasks import wait_task
-from .view import ClusterView, MachineView
+from eksa_temporal.providers.vsphere.cleanup import mark_owned
+from eksa_temporal.providers.vsphere.errors import VSpherePermanentError
+from eksa_temporal.providers.vsphere.inventory import find_datacenter, resolve
+from eksa_temporal.providers.vsphere.session import Session
+from eksa_temporal.providers.vsphere.tags import TagClient, TaggingUnsupported
+from eksa_temporal.providers.vsphere.tasks import wait_task
+from eksa_temporal.providers.vsphere.view import ClusterView, MachineView
 
 vim: Any = _vim  # the stubs leave the data object constructors untyped
 CLUSTER_TAG_CATEGORY = "eksa-cluster"

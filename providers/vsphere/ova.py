@@ -25,14 +25,13 @@ from pyVmomi import vim as _vim
 
 from eksa_temporal.logs import get_logger
 from eksa_temporal.ownership import owner_id
-
-from .cleanup import is_owned, mark_owned
-from .errors import VSpherePermanentError, VSphereTransientError
-from .inventory import find_datacenter, inventory_path, resolve
-from .session import Session
-from .tags import TagClient, TaggingUnsupported
-from .tasks import wait_task
-from .view import ClusterView, MachineView
+from eksa_temporal.providers.vsphere.cleanup import is_owned, mark_owned
+from eksa_temporal.providers.vsphere.errors import VSpherePermanentError, VSphereTransientError
+from eksa_temporal.providers.vsphere.inventory import find_datacenter, inventory_path, resolve
+from eksa_temporal.providers.vsphere.session import Session
+from eksa_temporal.providers.vsphere.tags import TagClient, TaggingUnsupported
+from eksa_temporal.providers.vsphere.tasks import wait_task
+from eksa_temporal.providers.vsphere.view import ClusterView, MachineView
 
 vim: Any = _vim  # the stubs leave the data object constructors untyped
 log = get_logger(__name__)

@@ -17,13 +17,12 @@ from typing import Any
 from pyVmomi import vim
 
 from eksa_temporal.logs import get_logger
+from eksa_temporal.providers.vsphere.errors import VSphereError
+from eksa_temporal.providers.vsphere.inventory import find_datacenter, resolve
+from eksa_temporal.providers.vsphere.session import Session
+from eksa_temporal.providers.vsphere.tags import TagClient, TaggingUnsupported
+from eksa_temporal.providers.vsphere.view import ClusterView, MachineView
 from eksa_temporal.spec.findings import Finding, Severity
-
-from .errors import VSphereError
-from .inventory import find_datacenter, resolve
-from .session import Session
-from .tags import TagClient, TaggingUnsupported
-from .view import ClusterView, MachineView
 
 log = get_logger(__name__)
 GIB = 1024**3

@@ -17,24 +17,23 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from eksa_temporal.logs import get_logger
-from eksa_temporal.spec.findings import Finding
-from providers.base import (
+from eksa_temporal.providers.base import (
     CleanupResult,
     ComponentRef,
     Ownership,
     PreflightOptions,
     RenderContext,
 )
-
-from . import existing
-from .cleanup import cleanup_vms
-from .credentials import credential_findings, resolve_credentials
-from .errors import VSphereError, VSpherePermanentError
-from .ova import import_ova
-from .preflight import Checker
-from .render import RenderOptions, credentials_secret, render
-from .session import Session, Target, vcenter_session
-from .view import ClusterView, cluster_view
+from eksa_temporal.providers.vsphere import existing
+from eksa_temporal.providers.vsphere.cleanup import cleanup_vms
+from eksa_temporal.providers.vsphere.credentials import credential_findings, resolve_credentials
+from eksa_temporal.providers.vsphere.errors import VSphereError, VSpherePermanentError
+from eksa_temporal.providers.vsphere.ova import import_ova
+from eksa_temporal.providers.vsphere.preflight import Checker
+from eksa_temporal.providers.vsphere.render import RenderOptions, credentials_secret, render
+from eksa_temporal.providers.vsphere.session import Session, Target, vcenter_session
+from eksa_temporal.providers.vsphere.view import ClusterView, cluster_view
+from eksa_temporal.spec.findings import Finding
 
 log = get_logger(__name__)
 OVA_ENV = "EKSA_VSPHERE_TEMPLATE_OVA"

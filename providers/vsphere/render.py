@@ -19,11 +19,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from .credentials import Credentials
-from .kubevip import DEFAULT_IMAGE as KUBE_VIP_IMAGE
-from .kubevip import kube_vip_file
-from .session import normalize_thumbprint
-from .view import ClusterView, GroupView, MachineView
+from eksa_temporal.providers.vsphere.credentials import Credentials
+from eksa_temporal.providers.vsphere.kubevip import DEFAULT_IMAGE as KUBE_VIP_IMAGE
+from eksa_temporal.providers.vsphere.kubevip import kube_vip_file
+from eksa_temporal.providers.vsphere.session import normalize_thumbprint
+from eksa_temporal.providers.vsphere.view import ClusterView, GroupView, MachineView
 
 CLUSTER_V = "cluster.x-k8s.io/v1beta1"
 BOOTSTRAP_V = "bootstrap.cluster.x-k8s.io/v1beta1"

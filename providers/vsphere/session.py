@@ -23,8 +23,8 @@ from pyVim import connect as _connect
 from pyVmomi import vim
 from pyVmomi.Security import ThumbprintMismatchException
 
-from .credentials import PASSWORD_ENV, USERNAME_ENV, Credentials
-from .errors import VSpherePermanentError, VSphereTransientError
+from eksa_temporal.providers.vsphere.credentials import PASSWORD_ENV, USERNAME_ENV, Credentials
+from eksa_temporal.providers.vsphere.errors import VSpherePermanentError, VSphereTransientError
 
 DEFAULT_PORT = 443
 connect: Any = _connect  # untyped in pyvmomi

@@ -18,8 +18,8 @@ import urllib.request
 from types import TracebackType
 from typing import Any
 
-from .errors import VSphereTransientError
-from .session import Session
+from eksa_temporal.providers.vsphere.errors import VSphereTransientError
+from eksa_temporal.providers.vsphere.session import Session
 
 REST = "/rest/com/vmware/cis"
 

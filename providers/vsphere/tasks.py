@@ -13,7 +13,7 @@ from typing import Any
 
 from pyVmomi import vim
 
-from .errors import VSphereTransientError
+from eksa_temporal.providers.vsphere.errors import VSphereTransientError
 
 
 def wait_task(task: Any, timeout: float = 300.0, poll: float = 0.1) -> Any:

@@ -15,11 +15,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from eksa_temporal.providers.proxy import proxy_commands, proxy_files
+from eksa_temporal.providers.vsphere.errors import VSpherePermanentError
 from eksa_temporal.spec.cluster import Cluster
 from eksa_temporal.spec.vsphere import VSphereDatacenterConfig, VSphereMachineConfig
-from providers.proxy import proxy_commands, proxy_files
-
-from .errors import VSpherePermanentError
 
 
 class MachineView(BaseModel):

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
+from eksa_temporal.providers.registry import Registry
 from eksa_temporal.spec import generate_cluster_config
-from providers.registry import Registry
 from tests.support.sim import SimServer, running_sim
 
 FAST = ("--seed", "1", "--boot-seconds", "0.2")

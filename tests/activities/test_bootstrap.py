@@ -5,10 +5,10 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
-from activities.bootstrap import BootstrapActivities
-from activities.models import BootstrapInput, DeleteBootstrapInput
+from eksa_temporal.activities.bootstrap import BootstrapActivities
+from eksa_temporal.activities.models import BootstrapInput, DeleteBootstrapInput
 from eksa_temporal.kube.client import kube_for
-from providers.registry import Registry
+from eksa_temporal.providers.registry import Registry
 from tests.activities.conftest import common
 
 

@@ -13,11 +13,11 @@ import pytest
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities.bootstrap import BootstrapActivities
-from activities.models import BootstrapInput, CleanupInput, DeleteBootstrapInput
-from activities.teardown import TeardownActivities
+from eksa_temporal.activities.bootstrap import BootstrapActivities
+from eksa_temporal.activities.models import BootstrapInput, CleanupInput, DeleteBootstrapInput
+from eksa_temporal.activities.teardown import TeardownActivities
 from eksa_temporal.ownership import CLUSTER_LABEL, OWNER_LABEL, cluster_id, owner_id
-from providers.registry import Registry
+from eksa_temporal.providers.registry import Registry
 from tests.activities.conftest import common
 
 

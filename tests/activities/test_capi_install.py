@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 import yaml
 
-from activities.bootstrap import BootstrapActivities
-from activities.capi_install import INVENTORY_V1, CapiInstallActivities
-from activities.models import BootstrapInput, InstallCapiInput
+from eksa_temporal.activities.bootstrap import BootstrapActivities
+from eksa_temporal.activities.capi_install import INVENTORY_V1, CapiInstallActivities
+from eksa_temporal.activities.models import BootstrapInput, InstallCapiInput
 from eksa_temporal.kube.client import Kube, condition_true, kube_for
-from providers.capi.release import DEFAULT_RELEASE
-from providers.registry import Registry
-from providers.sim import components as sim_components
+from eksa_temporal.providers.capi.release import DEFAULT_RELEASE
+from eksa_temporal.providers.registry import Registry
+from eksa_temporal.providers.sim import components as sim_components
 from tests.activities.conftest import common
 from tests.conftest import shared_path
 

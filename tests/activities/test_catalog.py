@@ -14,9 +14,9 @@ from types import ModuleType
 import pytest
 from temporalio import activity
 
-from activities import catalog, steps
+from eksa_temporal.activities import catalog, steps
 from eksa_temporal.devserver import free_port
-from providers.registry import Registry
+from eksa_temporal.providers.registry import Registry
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -45,7 +45,7 @@ def test_an_activity_module_that_fails_to_import_stops_the_catalog(
     real = importlib.import_module
 
     def failing(name: str, package: str | None = None) -> ModuleType:
-        if name == "activities.move":
+        if name == "eksa_temporal.activities.move":
             raise ImportError("cannot import name 'engine' from 'eksa_temporal.kube.move'")
         return real(name, package)
 
@@ -53,7 +53,7 @@ def test_an_activity_module_that_fails_to_import_stops_the_catalog(
     with pytest.raises(catalog.ActivityModuleError) as err:
         catalog.worker_activities(Registry(tmp_path / "sim"))
     message = str(err.value)
-    assert "activities.move" in message
+    assert "eksa_temporal.activities.move" in message
     assert "cannot import name 'engine'" in message
     assert "\n" not in message
 
@@ -61,8 +61,8 @@ def test_an_activity_module_that_fails_to_import_stops_the_catalog(
 def test_the_worker_refuses_to_start_without_an_activity_module(tmp_path: Path) -> None:
     env = dict(os.environ, TEMPORAL_ADDRESS=f"127.0.0.1:{free_port()}", EKSA_TEMPORAL_STATE_DIR=str(tmp_path))
     code = (
-        "import sys; sys.modules['activities.diagnostics'] = None; "
-        "import runpy; runpy.run_module('worker', run_name='__main__')"
+        "import sys; sys.modules['eksa_temporal.activities.diagnostics'] = None; "
+        "import runpy; runpy.run_module('eksa_temporal.worker', run_name='__main__')"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
@@ -70,7 +70,7 @@ def test_the_worker_refuses_to_start_without_an_activity_module(tmp_path: Path) 
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
-    assert "activity module activities.diagnostics failed to import" in lines[0]
+    assert "activity module eksa_temporal.activities.diagnostics failed to import" in lines[0]
     assert "Traceback" not in result.stderr
     # it stopped before connecting: nothing about Temporal
     assert "Temporal" not in lines[0]

@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 from temporalio.testing import ActivityEnvironment
 
-from activities.bootstrap import BootstrapActivities
-from activities.capi_install import CapiInstallActivities
-from activities.models import (
+from eksa_temporal.activities.bootstrap import BootstrapActivities
+from eksa_temporal.activities.capi_install import CapiInstallActivities
+from eksa_temporal.activities.models import (
     BootstrapInput,
     CleanupInput,
     DeleteClusterInput,
@@ -26,13 +26,13 @@ from activities.models import (
     ProvisionInput,
     ValidateInput,
 )
-from activities.provision import ProvisionActivities
-from activities.teardown import TeardownActivities
-from activities.validate import ValidateActivities
+from eksa_temporal.activities.provision import ProvisionActivities
+from eksa_temporal.activities.teardown import TeardownActivities
+from eksa_temporal.activities.validate import ValidateActivities
 from eksa_temporal.kube.client import WaitTimeout, kube_for
 from eksa_temporal.ownership import OWNER_LABEL, owner_id
-from providers.registry import Registry
-from providers.sim.controllers.inventory import Inventory
+from eksa_temporal.providers.registry import Registry
+from eksa_temporal.providers.sim.controllers.inventory import Inventory
 from tests.activities.conftest import common
 from tests.support.sim import running_sim
 

@@ -13,16 +13,16 @@ from typing import Any
 import pytest
 from temporalio.exceptions import ApplicationError
 
-from activities.capi_install import CapiInstaller
-from activities.models import InstallCapiProgress
-from providers.capi.fetch import (
+from eksa_temporal.activities.capi_install import CapiInstaller
+from eksa_temporal.activities.models import InstallCapiProgress
+from eksa_temporal.providers.capi.fetch import (
     ComponentError,
     fetch_file,
     provider_manifests,
     sha256_hex,
     substitute,
 )
-from providers.capi.release import DEFAULT_RELEASE, ComponentFile, ProviderRelease
+from eksa_temporal.providers.capi.release import DEFAULT_RELEASE, ComponentFile, ProviderRelease
 
 MANIFEST = b"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: capx-system\n"
 

@@ -18,11 +18,11 @@ import pytest
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities.bootstrap import BootstrapActivities
-from activities.capi_install import CapiInstallActivities
-from activities.diagnostics import DiagnosticsActivities
-from activities.kubeconfig import KubeconfigActivities
-from activities.models import (
+from eksa_temporal.activities.bootstrap import BootstrapActivities
+from eksa_temporal.activities.capi_install import CapiInstallActivities
+from eksa_temporal.activities.diagnostics import DiagnosticsActivities
+from eksa_temporal.activities.kubeconfig import KubeconfigActivities
+from eksa_temporal.activities.models import (
     BootstrapInput,
     CleanupInput,
     DeleteBootstrapInput,
@@ -34,11 +34,11 @@ from activities.models import (
     WriteClusterConfigInput,
     WriteKubeconfigInput,
 )
-from activities.provision import ProvisionActivities
-from activities.teardown import TeardownActivities
-from activities.validate import ValidateActivities
+from eksa_temporal.activities.provision import ProvisionActivities
+from eksa_temporal.activities.teardown import TeardownActivities
+from eksa_temporal.activities.validate import ValidateActivities
 from eksa_temporal.kube.client import Kube, WaitTimeout, kube_for
-from providers.registry import Registry
+from eksa_temporal.providers.registry import Registry
 from tests.activities.conftest import common
 from tests.support.histories import assert_no_secrets, kubeconfig_tokens
 

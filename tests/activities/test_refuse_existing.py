@@ -16,14 +16,14 @@ import pytest
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities.common import owner_marker
-from activities.existing import existing_at_submission
-from activities.models import ValidateInput
-from activities.ownership import OWNER_LABEL, owner_id
-from activities.validate import ValidateActivities
+from eksa_temporal.activities.common import owner_marker
+from eksa_temporal.activities.existing import existing_at_submission
+from eksa_temporal.activities.models import ValidateInput
+from eksa_temporal.activities.ownership import OWNER_LABEL, owner_id
+from eksa_temporal.activities.validate import ValidateActivities
 from eksa_temporal.kube.client import kube_for
+from eksa_temporal.providers.registry import Registry
 from eksa_temporal.spec import generate_cluster_config
-from providers.registry import Registry
 from tests.activities.conftest import common
 from tests.activities.test_workload import management, workload_spec
 

@@ -16,13 +16,13 @@ from typing import Any
 import pytest
 from temporalio.exceptions import ApplicationError
 
-from activities.diagnostics import DiagnosticsActivities
-from activities.models import ProvisionInput, SupportBundleInput, ValidateInput
-from activities.move import BackupInput, MoveActivities
-from activities.provision import ProvisionActivities
-from activities.validate import ValidateActivities
+from eksa_temporal.activities.diagnostics import DiagnosticsActivities
+from eksa_temporal.activities.models import ProvisionInput, SupportBundleInput, ValidateInput
+from eksa_temporal.activities.move import BackupInput, MoveActivities
+from eksa_temporal.activities.provision import ProvisionActivities
+from eksa_temporal.activities.validate import ValidateActivities
 from eksa_temporal.kube.client import kube_for
-from providers.registry import Registry
+from eksa_temporal.providers.registry import Registry
 from tests.activities.test_lifecycle import prepared
 
 

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from activities.upgrade_rules import IMMUTABLE, VERSION_SKEW, upgrade_findings, version_findings
+from eksa_temporal.activities.upgrade_rules import (
+    IMMUTABLE,
+    VERSION_SKEW,
+    upgrade_findings,
+    version_findings,
+)
 from eksa_temporal.spec import ClusterSpec, check_spec_text, generate_cluster_config
 
 

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from temporalio.exceptions import ApplicationError
 
-from activities.bootstrap import BootstrapActivities
-from activities.capi_install import CapiInstallActivities
-from activities.kubeconfig import KubeconfigActivities
-from activities.models import (
+from eksa_temporal.activities.bootstrap import BootstrapActivities
+from eksa_temporal.activities.capi_install import CapiInstallActivities
+from eksa_temporal.activities.kubeconfig import KubeconfigActivities
+from eksa_temporal.activities.models import (
     BootstrapInput,
     CleanupInput,
     DeleteClusterInput,
@@ -22,12 +22,12 @@ from activities.models import (
     ValidateInput,
     WriteClusterConfigInput,
 )
-from activities.provision import ProvisionActivities
-from activities.teardown import TeardownActivities
-from activities.validate import ValidateActivities
+from eksa_temporal.activities.provision import ProvisionActivities
+from eksa_temporal.activities.teardown import TeardownActivities
+from eksa_temporal.activities.validate import ValidateActivities
 from eksa_temporal.kube.client import kube_for
+from eksa_temporal.providers.registry import Registry
 from eksa_temporal.spec import generate_cluster_config
-from providers.registry import Registry
 from tests.activities.conftest import common
 
 CAPI = "cluster.x-k8s.io/v1beta1"

@@ -22,10 +22,10 @@ from kubernetes.client import CustomObjectsApi
 from kubernetes.client.rest import ApiException
 from temporalio.client import WorkflowHandle
 
-from activities import steps as s
+from eksa_temporal.activities import steps as s
 from eksa_temporal.client import LifecycleClient, LifecycleError
+from eksa_temporal.workflows.models import OperationProgress, StepState, Timeouts
 from tests.support.sim import SimServer
-from workflows.models import OperationProgress, StepState, Timeouts
 
 # the e2e sim's own speed (tests/e2e/conftest.py SIM_ARGS) and the knobs that slow a step
 FAST: dict[str, Any] = {

@@ -16,9 +16,9 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from eksa_temporal.client import LifecycleClient
+from eksa_temporal.worker import build_worker, default_activities
 from tests.support.sim import SimServer, running_sim
 from tests.workflows.conftest import anyio_backend, temporal_env  # noqa: F401 - session fixtures
-from worker import build_worker, default_activities
 
 SIM_ARGS = ("--boot-seconds", "0.2", "--seed", "7")
 

@@ -19,7 +19,7 @@ from temporalio.client import WorkflowHandle
 
 from eksa_temporal import config
 from eksa_temporal.devserver import Child, spawn
-from worker import MAX_CACHED_ENV
+from eksa_temporal.worker import MAX_CACHED_ENV
 
 REPO = Path(__file__).resolve().parents[2]
 

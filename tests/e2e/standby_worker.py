@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-import worker
+from eksa_temporal import worker
 
 if __name__ == "__main__":
     go = Path(sys.argv[1])

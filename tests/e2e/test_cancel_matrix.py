@@ -22,10 +22,10 @@ from pathlib import Path
 
 import pytest
 
-from activities import steps as s
-from workflows import delete, upgrade
-from workflows.create import MANAGEMENT_PLAN
-from workflows.models import (
+from eksa_temporal.activities import steps as s
+from eksa_temporal.workflows import delete, upgrade
+from eksa_temporal.workflows.create import MANAGEMENT_PLAN
+from eksa_temporal.workflows.models import (
     CreateClusterInput,
     CreateClusterResult,
     DeleteClusterInput,

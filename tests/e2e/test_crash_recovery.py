@@ -25,14 +25,13 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from activities import steps as s
+from eksa_temporal.activities import steps as s
 from eksa_temporal.client import LifecycleClient, OperationRef
 from eksa_temporal.devserver import TemporalDevServer, free_port
-from tests.support.sim import SimServer
-from worker import build_worker, default_activities
-from workflows import delete, upgrade
-from workflows.create import MANAGEMENT_PLAN
-from workflows.models import (
+from eksa_temporal.worker import build_worker, default_activities
+from eksa_temporal.workflows import delete, upgrade
+from eksa_temporal.workflows.create import MANAGEMENT_PLAN
+from eksa_temporal.workflows.models import (
     CreateClusterInput,
     CreateClusterResult,
     DeleteClusterInput,
@@ -41,6 +40,7 @@ from workflows.models import (
     UpgradeClusterInput,
     UpgradeClusterResult,
 )
+from tests.support.sim import SimServer
 
 from .crash import CrashRun, WorkerRelay, crash_at_every_step, step_events
 from .secrets import assert_no_secrets, decoded_history, secrets_of

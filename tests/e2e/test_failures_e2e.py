@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from activities import steps as s
+from eksa_temporal.activities import steps as s
 from eksa_temporal.client import LifecycleError
-from workflows.models import CreateClusterInput, Timeouts, UpgradeClusterInput
+from eksa_temporal.workflows.models import CreateClusterInput, Timeouts, UpgradeClusterInput
 
 from .conftest import Stack
 from .crash import step_events

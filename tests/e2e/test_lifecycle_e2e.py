@@ -11,14 +11,14 @@ from pathlib import Path
 import pytest
 
 from eksa_temporal.spec import generate_cluster_config
-from tests.support.sim import SimServer
-from workflows.models import (
+from eksa_temporal.workflows.models import (
     CreateClusterInput,
     CreateClusterResult,
     DeleteClusterInput,
     Timeouts,
     UpgradeClusterInput,
 )
+from tests.support.sim import SimServer
 
 from .conftest import Stack
 

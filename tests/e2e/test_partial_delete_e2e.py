@@ -14,17 +14,26 @@ from unittest import mock
 import pytest
 from temporalio.testing import ActivityEnvironment
 
-from activities import teardown
-from activities.bootstrap import BootstrapActivities
-from activities.capi_install import CapiInstallActivities
-from activities.models import BootstrapInput, DeleteClusterInput, InstallCapiInput, ValidateInput
-from activities.move import MoveActivities, MoveStepInput
-from activities.teardown import TeardownActivities
-from activities.validate import ValidateActivities
+from eksa_temporal.activities import teardown
+from eksa_temporal.activities.bootstrap import BootstrapActivities
+from eksa_temporal.activities.capi_install import CapiInstallActivities
+from eksa_temporal.activities.models import (
+    BootstrapInput,
+    DeleteClusterInput,
+    InstallCapiInput,
+    ValidateInput,
+)
+from eksa_temporal.activities.move import MoveActivities, MoveStepInput
+from eksa_temporal.activities.teardown import TeardownActivities
+from eksa_temporal.activities.validate import ValidateActivities
 from eksa_temporal.kube.client import kube_for
-from providers.registry import Registry
-from workflows.models import CreateClusterInput, CreateClusterResult, DeleteClusterResult
-from workflows.models import DeleteClusterInput as DeleteOperation
+from eksa_temporal.providers.registry import Registry
+from eksa_temporal.workflows.models import (
+    CreateClusterInput,
+    CreateClusterResult,
+    DeleteClusterResult,
+)
+from eksa_temporal.workflows.models import DeleteClusterInput as DeleteOperation
 
 from .conftest import Stack
 from .test_failures_e2e import FAIL_FAST, sim_clusters

@@ -18,13 +18,13 @@ import yaml
 from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 
-from activities.diagnostics import scrub
+from eksa_temporal.activities.diagnostics import scrub
 from eksa_temporal.client import LifecycleError, operation_input
+from eksa_temporal.providers.proxy import HTTP_PROXY_FILE
 from eksa_temporal.spec import generate_cluster_config
 from eksa_temporal.spec.proxy import PLACEHOLDER, credentials_path
-from providers.proxy import HTTP_PROXY_FILE
+from eksa_temporal.workflows.models import CreateClusterInput, CreateClusterResult, Timeouts
 from tests.support.histories import decoded_history
-from workflows.models import CreateClusterInput, CreateClusterResult, Timeouts
 
 from .conftest import Stack
 

@@ -17,10 +17,10 @@ import pytest
 
 from eksa_temporal.client import ClusterExists, LifecycleClient, LifecycleError
 from eksa_temporal.kube.client import kube_for
+from eksa_temporal.providers.registry import Registry
 from eksa_temporal.spec import generate_cluster_config
-from providers.registry import Registry
-from workflows.create import CreateClusterWorkflow
-from workflows.models import CreateClusterInput, Timeouts
+from eksa_temporal.workflows.create import CreateClusterWorkflow
+from eksa_temporal.workflows.models import CreateClusterInput, Timeouts
 
 from .conftest import Stack
 

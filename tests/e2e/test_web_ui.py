@@ -12,13 +12,13 @@ import pytest
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from activities import steps as s
+from eksa_temporal.activities import steps as s
 from eksa_temporal.client import LifecycleClient
 from eksa_temporal.devserver import TemporalDevServer, free_port
+from eksa_temporal.worker import build_worker
+from eksa_temporal.workflows.models import CreateClusterInput
 from tests.workflows.conftest import anyio_backend  # noqa: F401 - session fixture
 from tests.workflows.fakes import FakeInfra, spec_yaml
-from worker import build_worker
-from workflows.models import CreateClusterInput
 
 pytestmark = pytest.mark.anyio
 CHROMIUM = Path("/usr/bin/chromium")

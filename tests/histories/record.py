@@ -20,12 +20,17 @@ from pathlib import Path
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from activities import steps as s
+from eksa_temporal.activities import steps as s
 from eksa_temporal.client import LifecycleClient, OperationRef
+from eksa_temporal.worker import build_worker
+from eksa_temporal.workflows.models import (
+    CreateClusterInput,
+    DeleteClusterInput,
+    Timeouts,
+    UpgradeClusterInput,
+)
 from tests.workflows.conftest import search_attribute_args
 from tests.workflows.fakes import FakeInfra, spec_yaml
-from worker import build_worker
-from workflows.models import CreateClusterInput, DeleteClusterInput, Timeouts, UpgradeClusterInput
 
 HERE = Path(__file__).parent
 FAST = Timeouts(initial_retry_seconds=0.05, max_retry_seconds=0.1, max_attempts=2, heartbeat_seconds=5)

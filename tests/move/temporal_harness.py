@@ -22,8 +22,8 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from activities import steps
-    from activities.move.models import MoveStepInput, MoveStepResult
+    from eksa_temporal.activities import steps
+    from eksa_temporal.activities.move.models import MoveStepInput, MoveStepResult
 
 
 @workflow.defn(name="MoveTestWorkflow")
@@ -48,7 +48,7 @@ async def _worker(address: str, task_queue: str) -> None:
     from temporalio.contrib.pydantic import pydantic_data_converter
     from temporalio.worker import Worker
 
-    from activities.move import MoveActivities
+    from eksa_temporal.activities.move import MoveActivities
     from eksa_temporal.kube import move as engine
 
     crash_at = os.environ.get("EKSA_MOVE_CRASH_AT", "")

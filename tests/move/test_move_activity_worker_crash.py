@@ -17,7 +17,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from activities.move.models import MoveStepInput, MoveStepResult
+from eksa_temporal.activities.move.models import MoveStepInput, MoveStepResult
 from tests.move import support
 from tests.move.conftest import Pair
 from tests.move.temporal_harness import MoveTestWorkflow

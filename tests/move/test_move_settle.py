@@ -16,7 +16,7 @@ import pytest
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities.move import (
+from eksa_temporal.activities.move import (
     BackupInput,
     MoveActivities,
     MoveProgress,

@@ -16,7 +16,7 @@ import pytest
 from kubernetes import client
 
 from eksa_temporal.cli.main import main as cli_main
-from providers.sim.client import SimClient, SimError, SimNotRunning
+from eksa_temporal.providers.sim.client import SimClient, SimError, SimNotRunning
 from tests.support.sim import SimServer
 
 EKSA = str(Path(sys.executable).parent / "eksa-temporal")

@@ -9,12 +9,17 @@ from typing import Any
 
 import pytest
 
-from providers.sim.apiserver import fields
-from providers.sim.apiserver.patch import BadPatch, json_patch, merge_patch, strategic_merge
-from providers.sim.apiserver.schema import prune, prune_and_default
-from providers.sim.apiserver.selectors import BadSelector, label_predicate
-from providers.sim.apiserver.store import Store
-from providers.sim.store_api import Conflict, NotFound
+from eksa_temporal.providers.sim.apiserver import fields
+from eksa_temporal.providers.sim.apiserver.patch import (
+    BadPatch,
+    json_patch,
+    merge_patch,
+    strategic_merge,
+)
+from eksa_temporal.providers.sim.apiserver.schema import prune, prune_and_default
+from eksa_temporal.providers.sim.apiserver.selectors import BadSelector, label_predicate
+from eksa_temporal.providers.sim.apiserver.store import Store
+from eksa_temporal.providers.sim.store_api import Conflict, NotFound
 
 
 def _cm(name: str, **data: str) -> dict[str, Any]:

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import make_mocked_request
 
-from providers.sim.apiserver import jsonpath, tables
-from providers.sim.apiserver.printers import human_duration, node_roles, node_status
-from providers.sim.apiserver.resources import from_crd
+from eksa_temporal.providers.sim.apiserver import jsonpath, tables
+from eksa_temporal.providers.sim.apiserver.printers import human_duration, node_roles, node_status
+from eksa_temporal.providers.sim.apiserver.resources import from_crd
 
 OBJ: dict[str, Any] = {
     "metadata": {"name": "m", "labels": {"cluster.x-k8s.io/cluster-name": "mgmt"},

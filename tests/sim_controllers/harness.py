@@ -11,11 +11,11 @@ from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 from typing import Any, TypeVar
 
-from providers.sim import components
-from providers.sim.apiserver.store import Store
-from providers.sim.controllers.manager import Manager
-from providers.sim.knobs import Knobs
-from providers.sim.store_api import AlreadyExists
+from eksa_temporal.providers.sim import components
+from eksa_temporal.providers.sim.apiserver.store import Store
+from eksa_temporal.providers.sim.controllers.manager import Manager
+from eksa_temporal.providers.sim.knobs import Knobs
+from eksa_temporal.providers.sim.store_api import AlreadyExists
 
 T = TypeVar("T")
 Obj = dict[str, Any]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from providers.sim.apiserver.store import Store
+from eksa_temporal.providers.sim.apiserver.store import Store
 
 Obj = dict[str, Any]
 ORDER = [

@@ -14,11 +14,11 @@ from typing import Any
 import yaml
 from kubernetes import client, watch
 
+from eksa_temporal.providers.base import RenderContext
+from eksa_temporal.providers.sim import components
+from eksa_temporal.providers.sim.provider import SimProvider
 from eksa_temporal.spec.generate import generate_cluster_config
 from eksa_temporal.spec.load import load_spec
-from providers.base import RenderContext
-from providers.sim import components
-from providers.sim.provider import SimProvider
 from tests.conftest import shared_path
 from tests.support.sim import SimServer
 

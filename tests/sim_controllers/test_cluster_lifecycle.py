@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from providers.sim.controllers.inventory import Inventory
+from eksa_temporal.providers.sim.controllers.inventory import Inventory
 from tests.sim_controllers import capi
 from tests.sim_controllers import harness as h
 

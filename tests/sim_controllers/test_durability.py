@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from providers.sim.controllers.inventory import PROVISIONING, Inventory
+from eksa_temporal.providers.sim.controllers.inventory import PROVISIONING, Inventory
 from tests.sim_controllers import capi
 from tests.sim_controllers import harness as h
 from tests.sim_controllers.move import move

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from providers.sim.controllers.inventory import Inventory
+from eksa_temporal.providers.sim.controllers.inventory import Inventory
 
 
 def _begin(inv: Inventory, owner: str, *, seed: int = 0, rate: float = 0.0) -> str:

@@ -9,9 +9,9 @@ from types import SimpleNamespace
 import pytest
 
 from eksa_temporal.ownership import OWNER_LABEL, owner_id
-from providers.base import Ownership
-from providers.sim.controllers.inventory import Inventory
-from providers.sim.provider import TOKEN_ENV, SimProvider
+from eksa_temporal.providers.base import Ownership
+from eksa_temporal.providers.sim.controllers.inventory import Inventory
+from eksa_temporal.providers.sim.provider import TOKEN_ENV, SimProvider
 from tests.support.sim import SimServer
 
 
@@ -71,9 +71,9 @@ def test_cleanup_removes_the_owners_machines_and_virtual_cluster(shared_sim: Sim
 def test_preflight_passes_on_a_running_sim_and_warns_about_leftover_machines(shared_sim: SimServer) -> None:
     import yaml
 
+    from eksa_temporal.providers.base import PreflightOptions
     from eksa_temporal.spec.generate import generate_cluster_config
     from eksa_temporal.spec.load import load_spec
-    from providers.base import PreflightOptions
 
     docs = list(yaml.safe_load_all(generate_cluster_config("pf1", "sim")))
     docs[1]["spec"]["stateDir"] = str(shared_sim.state_dir)

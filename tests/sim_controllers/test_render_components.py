@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import yaml
 
+from eksa_temporal.providers.base import RenderContext
+from eksa_temporal.providers.sim import components
+from eksa_temporal.providers.sim.provider import SimProvider
+from eksa_temporal.providers.sim.render import capi_version
 from eksa_temporal.spec.generate import generate_cluster_config
 from eksa_temporal.spec.load import load_spec
-from providers.base import RenderContext
-from providers.sim import components
-from providers.sim.provider import SimProvider
-from providers.sim.render import capi_version
 
 
 def _spec(edit: dict[str, object] | None = None, *, version: str = "1.31") -> object:

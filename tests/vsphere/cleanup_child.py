@@ -8,9 +8,9 @@ import sys
 import time
 
 from eksa_temporal.logs import configure
+from eksa_temporal.providers.base import Ownership
+from eksa_temporal.providers.vsphere import VSphereProvider
 from eksa_temporal.spec.load import load_spec
-from providers.base import Ownership
-from providers.vsphere import VSphereProvider
 
 
 def main() -> None:

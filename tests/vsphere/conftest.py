@@ -23,11 +23,11 @@ from typing import Any
 import pytest
 from pyVmomi import vim as _vim
 
-from providers.vsphere.credentials import PASSWORD_ENV, USERNAME_ENV, Credentials
-from providers.vsphere.ova import ensure_folder
-from providers.vsphere.session import Session, Target, vcenter_session
-from providers.vsphere.tags import TagClient
-from providers.vsphere.tasks import wait_task
+from eksa_temporal.providers.vsphere.credentials import PASSWORD_ENV, USERNAME_ENV, Credentials
+from eksa_temporal.providers.vsphere.ova import ensure_folder
+from eksa_temporal.providers.vsphere.session import Session, Target, vcenter_session
+from eksa_temporal.providers.vsphere.tags import TagClient
+from eksa_temporal.providers.vsphere.tasks import wait_task
 from tests.conftest import tool_missing
 
 from .specs import SimInfo

@@ -13,13 +13,13 @@ import yaml
 from pyVmomi import vim
 
 from eksa_temporal.ownership import OWNER_TAG_CATEGORY, owner_id
-from providers.base import Ownership
-from providers.vsphere import VSphereProvider
-from providers.vsphere.cleanup import OWNER_ATTRIBUTE, _attribute_key, mark_owned
-from providers.vsphere.inventory import inventory_path, vm_properties
-from providers.vsphere.session import Session
-from providers.vsphere.tags import TagClient
-from providers.vsphere.tasks import wait_task
+from eksa_temporal.providers.base import Ownership
+from eksa_temporal.providers.vsphere import VSphereProvider
+from eksa_temporal.providers.vsphere.cleanup import OWNER_ATTRIBUTE, _attribute_key, mark_owned
+from eksa_temporal.providers.vsphere.inventory import inventory_path, vm_properties
+from eksa_temporal.providers.vsphere.session import Session
+from eksa_temporal.providers.vsphere.tags import TagClient
+from eksa_temporal.providers.vsphere.tasks import wait_task
 
 from .conftest import REPO, clone_vm, open_session
 from .specs import SimInfo, documents, spec
@@ -147,8 +147,8 @@ def test_templates_are_never_cleaned_up(inventory: SimInfo, vsphere_env: SimInfo
 def test_machines_cloned_as_capv_would_are_sized_marked_and_cleaned_up(
     inventory: SimInfo, vsphere_env: SimInfo
 ) -> None:
-    from providers.vsphere.machines import clone_machine
-    from providers.vsphere.view import cluster_view
+    from eksa_temporal.providers.vsphere.machines import clone_machine
+    from eksa_temporal.providers.vsphere.view import cluster_view
 
     mine = ownership("capv")
     view = cluster_view(spec(vsphere_env, "capv", md={"numCPUs": 4, "memoryMiB": 6144}))

@@ -6,11 +6,11 @@ run's owner identity are that run's own."""
 from __future__ import annotations
 
 from eksa_temporal.ownership import owner_id
-from providers.vsphere import VSphereProvider
-from providers.vsphere.cleanup import mark_owned
-from providers.vsphere.existing import CLUSTER_TAG_CATEGORY, machine_name_pattern
-from providers.vsphere.tags import TagClient
-from providers.vsphere.view import cluster_view
+from eksa_temporal.providers.vsphere import VSphereProvider
+from eksa_temporal.providers.vsphere.cleanup import mark_owned
+from eksa_temporal.providers.vsphere.existing import CLUSTER_TAG_CATEGORY, machine_name_pattern
+from eksa_temporal.providers.vsphere.tags import TagClient
+from eksa_temporal.providers.vsphere.view import cluster_view
 
 from .conftest import clone_vm, open_session
 from .specs import SimInfo, spec

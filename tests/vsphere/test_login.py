@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from providers.base import PreflightOptions
-from providers.vsphere import VSphereProvider
-from providers.vsphere.credentials import PASSWORD_ENV, USERNAME_ENV
-from providers.vsphere.session import normalize_thumbprint, observed_thumbprint, split_server
+from eksa_temporal.providers.base import PreflightOptions
+from eksa_temporal.providers.vsphere import VSphereProvider
+from eksa_temporal.providers.vsphere.credentials import PASSWORD_ENV, USERNAME_ENV
+from eksa_temporal.providers.vsphere.session import (
+    normalize_thumbprint,
+    observed_thumbprint,
+    split_server,
+)
 
 from .specs import SimInfo, spec
 
@@ -80,7 +84,7 @@ def test_observed_thumbprint_is_the_sha1_govc_prints(vcsim: SimInfo) -> None:
 def test_unreachable_server_is_a_transient_error(
     vcsim: SimInfo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from providers.vsphere.errors import VSphereTransientError
+    from eksa_temporal.providers.vsphere.errors import VSphereTransientError
 
     monkeypatch.setenv(USERNAME_ENV, vcsim.user)
     monkeypatch.setenv(PASSWORD_ENV, vcsim.password)

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from eksa_temporal.providers.base import PreflightOptions
+from eksa_temporal.providers.vsphere import VSphereProvider
 from eksa_temporal.spec.findings import Finding, errors
-from providers.base import PreflightOptions
-from providers.vsphere import VSphereProvider
 
 from .specs import SimInfo, spec
 

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from eksa_temporal.providers.base import PreflightOptions
+from eksa_temporal.providers.vsphere import VSphereProvider
+from eksa_temporal.providers.vsphere.cleanup import is_owned, mark_owned
+from eksa_temporal.providers.vsphere.errors import VSpherePermanentError
+from eksa_temporal.providers.vsphere.inventory import vm_properties
+from eksa_temporal.providers.vsphere.ova import import_owner
 from eksa_temporal.spec.findings import errors
-from providers.base import PreflightOptions
-from providers.vsphere import VSphereProvider
-from providers.vsphere.cleanup import is_owned, mark_owned
-from providers.vsphere.errors import VSpherePermanentError
-from providers.vsphere.inventory import vm_properties
-from providers.vsphere.ova import import_owner
 
 from .conftest import clone_vm, open_session
 from .ova_fixture import write_ova
@@ -30,7 +30,7 @@ def templates_named(sim: SimInfo, name: str) -> list[tuple[str, bool]]:
 
 
 def tags_of(sim: SimInfo, path: str) -> list[tuple[str, str]]:
-    from providers.vsphere.tags import TagClient
+    from eksa_temporal.providers.vsphere.tags import TagClient
 
     with open_session(sim) as session, TagClient(session) as tags:
         return tags.attached(session.content.searchIndex.FindByInventoryPath(path))

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 import yaml
 
-from providers.base import RenderContext
-from providers.vsphere import VSphereProvider
+from eksa_temporal.providers.base import RenderContext
+from eksa_temporal.providers.vsphere import VSphereProvider
 from tests.conftest import shared_path
 
 from .crd_schema import crd_schema, problems

@@ -9,10 +9,10 @@ from typing import Any
 
 import yaml
 
+from eksa_temporal.providers.base import RenderContext
+from eksa_temporal.providers.proxy import HTTP_PROXY_FILE, RESTART_CONTAINERD
+from eksa_temporal.providers.vsphere import VSphereProvider
 from eksa_temporal.spec.proxy import PLACEHOLDER, split_credentials, with_credentials
-from providers.base import RenderContext
-from providers.proxy import HTTP_PROXY_FILE, RESTART_CONTAINERD
-from providers.vsphere import VSphereProvider
 
 from .specs import SimInfo, documents, load
 

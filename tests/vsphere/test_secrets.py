@@ -13,10 +13,10 @@ import structlog
 
 from eksa_temporal.logs import configure
 from eksa_temporal.ownership import owner_id
-from providers.base import Ownership, PreflightOptions, RenderContext
-from providers.vsphere import VSphereProvider
-from providers.vsphere.credentials import PASSWORD_ENV
-from providers.vsphere.errors import VSphereError
+from eksa_temporal.providers.base import Ownership, PreflightOptions, RenderContext
+from eksa_temporal.providers.vsphere import VSphereProvider
+from eksa_temporal.providers.vsphere.credentials import PASSWORD_ENV
+from eksa_temporal.providers.vsphere.errors import VSphereError
 
 from .ova_fixture import write_ova
 from .specs import SimInfo, spec

@@ -7,12 +7,12 @@ from __future__ import annotations
 from contextlib import suppress
 from typing import Any
 
-from providers.base import RenderContext
-from providers.sim import components
-from providers.sim.apiserver.store import Store
-from providers.sim.store_api import AlreadyExists
-from providers.vsphere.credentials import PASSWORD_ENV, USERNAME_ENV
-from providers.vsphere.provider import VSphereProvider
+from eksa_temporal.providers.base import RenderContext
+from eksa_temporal.providers.sim import components
+from eksa_temporal.providers.sim.apiserver.store import Store
+from eksa_temporal.providers.sim.store_api import AlreadyExists
+from eksa_temporal.providers.vsphere.credentials import PASSWORD_ENV, USERNAME_ENV
+from eksa_temporal.providers.vsphere.provider import VSphereProvider
 from tests.vsphere import specs
 
 Obj = dict[str, Any]

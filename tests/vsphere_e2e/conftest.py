@@ -20,7 +20,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from eksa_temporal import config
 from eksa_temporal.devserver import Child, spawn
-from providers.vsphere.credentials import PASSWORD_ENV, USERNAME_ENV
+from eksa_temporal.providers.vsphere.credentials import PASSWORD_ENV, USERNAME_ENV
 from tests.support.sim import SimServer, running_sim
 from tests.vsphere.conftest import inventory, vcsim  # noqa: F401 - session fixtures
 from tests.workflows.conftest import anyio_backend, temporal_env  # noqa: F401 - session fixtures

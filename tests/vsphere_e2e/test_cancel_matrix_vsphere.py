@@ -25,9 +25,11 @@ import pytest
 import yaml
 from temporalio.testing import WorkflowEnvironment
 
-from activities import steps as s
+from eksa_temporal.activities import steps as s
 from eksa_temporal.client import LifecycleClient
-from providers.sim.controllers.inventory import Inventory
+from eksa_temporal.providers.sim.controllers.inventory import Inventory
+from eksa_temporal.workflows.create import MANAGEMENT_PLAN
+from eksa_temporal.workflows.models import CreateClusterInput
 from tests.e2e.cancel import (
     FAST,
     MATRIX,
@@ -44,8 +46,6 @@ from tests.vsphere_e2e import capv
 from tests.vsphere_e2e.capv import INFRA_V, NS
 from tests.vsphere_e2e.conftest import Env
 from tests.vsphere_e2e.test_create_vsphere_e2e import ENDPOINT, cluster_vms
-from workflows.create import MANAGEMENT_PLAN
-from workflows.models import CreateClusterInput
 
 pytestmark = pytest.mark.anyio
 PAUSED = "cluster.x-k8s.io/paused"

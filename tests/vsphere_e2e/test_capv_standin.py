@@ -10,9 +10,9 @@ import json
 import uuid
 from pathlib import Path
 
-from providers.sim.apiserver.store import Store
-from providers.sim.controllers.inventory import Inventory
-from providers.sim.knobs import Knobs
+from eksa_temporal.providers.sim.apiserver.store import Store
+from eksa_temporal.providers.sim.controllers.inventory import Inventory
+from eksa_temporal.providers.sim.knobs import Knobs
 from tests.sim_controllers import harness as h
 from tests.vsphere import specs
 from tests.vsphere_e2e import capv

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import yaml
 
-from providers.capi.fetch import provider_manifests
-from providers.capi.release import DEFAULT_RELEASE, sim_standins
-from providers.sim import components
-from providers.sim.kubeconfig import build_kubeconfig, served_by_sim, write_kubeconfig
+from eksa_temporal.providers.capi.fetch import provider_manifests
+from eksa_temporal.providers.capi.release import DEFAULT_RELEASE, sim_standins
+from eksa_temporal.providers.sim import components
+from eksa_temporal.providers.sim.kubeconfig import build_kubeconfig, served_by_sim, write_kubeconfig
 from tests.conftest import shared_path
 from tests.vsphere_e2e import capv
 

@@ -14,8 +14,8 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from eksa_temporal.client import LifecycleClient
+from eksa_temporal.worker import build_worker
 from tests.workflows.fakes import FakeInfra
-from worker import build_worker
 
 SEARCH_ATTRIBUTES = ["EksaCluster", "EksaOperation", "EksaProvider", "EksaPhase"]
 

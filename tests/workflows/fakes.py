@@ -12,7 +12,7 @@ from typing import Any
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities import steps
+from eksa_temporal.activities import steps
 from eksa_temporal.spec import generate_cluster_config
 
 ALL_STEPS = sorted(v for k, v in vars(steps).items() if k.isupper() and isinstance(v, str))

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from activities import steps as s
+from eksa_temporal.activities import steps as s
 from eksa_temporal.client import LifecycleClient, LifecycleError
-from workflows.models import (
+from eksa_temporal.workflows.models import (
     CreateClusterInput,
     DeleteClusterInput,
     StepState,

@@ -8,9 +8,9 @@ import asyncio
 
 import pytest
 
-from activities import steps as s
+from eksa_temporal.activities import steps as s
 from eksa_temporal.client import LifecycleClient, LifecycleError
-from workflows.models import CreateClusterInput, Phase, StepState, Timeouts
+from eksa_temporal.workflows.models import CreateClusterInput, Phase, StepState, Timeouts
 
 from .fakes import FakeInfra, spec_yaml
 

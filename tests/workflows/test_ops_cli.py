@@ -11,7 +11,7 @@ import anyio
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from activities import steps as s
+from eksa_temporal.activities import steps as s
 from eksa_temporal.cli.main import main
 from eksa_temporal.client import LifecycleClient
 

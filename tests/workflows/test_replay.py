@@ -12,11 +12,11 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
-from activities import models as am
-from activities import steps as s
-from worker import WORKFLOWS
-from workflows.create import CreateClusterWorkflow
-from workflows.models import CreateClusterInput, CreateClusterResult
+from eksa_temporal.activities import models as am
+from eksa_temporal.activities import steps as s
+from eksa_temporal.worker import WORKFLOWS
+from eksa_temporal.workflows.create import CreateClusterWorkflow
+from eksa_temporal.workflows.models import CreateClusterInput, CreateClusterResult
 
 pytestmark = pytest.mark.anyio
 HISTORIES = sorted((Path(__file__).parent.parent / "histories").glob("*.json"))

@@ -7,11 +7,11 @@ import json
 
 import pytest
 
-from activities import steps as s
+from eksa_temporal.activities import steps as s
 from eksa_temporal.client import LifecycleClient, OperationAlreadyRunning
-from workflows.create import MANAGEMENT_PLAN, WORKLOAD_PLAN
-from workflows.delete import MANAGEMENT_PLAN as DELETE_MANAGEMENT_PLAN
-from workflows.models import (
+from eksa_temporal.workflows.create import MANAGEMENT_PLAN, WORKLOAD_PLAN
+from eksa_temporal.workflows.delete import MANAGEMENT_PLAN as DELETE_MANAGEMENT_PLAN
+from eksa_temporal.workflows.models import (
     CreateClusterInput,
     CreateClusterResult,
     DeleteClusterInput,
@@ -20,7 +20,7 @@ from workflows.models import (
     Timeouts,
     UpgradeClusterInput,
 )
-from workflows.upgrade import PLAN as UPGRADE_PLAN
+from eksa_temporal.workflows.upgrade import PLAN as UPGRADE_PLAN
 
 from .fakes import FakeInfra, spec_yaml
 

@@ -22,11 +22,11 @@ from typing import Any
 from aiohttp import web
 from pydantic import ValidationError
 
-from providers.sim.apiserver import httputil as h
-from providers.sim.apiserver.store import Store
-from providers.sim.knobs import Knobs, apply_changes
-from providers.sim.kubeconfig import cluster_url
-from providers.sim.store_api import NotFound
+from eksa_temporal.providers.sim.apiserver import httputil as h
+from eksa_temporal.providers.sim.apiserver.store import Store
+from eksa_temporal.providers.sim.knobs import Knobs, apply_changes
+from eksa_temporal.providers.sim.kubeconfig import cluster_url
+from eksa_temporal.providers.sim.store_api import NotFound
 
 Obj = dict[str, Any]
 _NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")

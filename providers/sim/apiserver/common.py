@@ -10,9 +10,9 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from providers.sim.apiserver.resources import CRD_TYPE, ResourceType
-from providers.sim.apiserver.schema import fill_defaults, prune
-from providers.sim.store_api import Invalid, NotFound, StoreError
+from eksa_temporal.providers.sim.apiserver.resources import CRD_TYPE, ResourceType
+from eksa_temporal.providers.sim.apiserver.schema import fill_defaults, prune
+from eksa_temporal.providers.sim.store_api import Invalid, NotFound, StoreError
 
 Obj = dict[str, Any]
 MAX_ANNOTATIONS_BYTES = 262_144  # as kube-apiserver (why kubectl apply of big CRDs needs --server-side)

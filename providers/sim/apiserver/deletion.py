@@ -12,13 +12,13 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-from providers.sim.apiserver.common import WriteOpts, not_found, now
-from providers.sim.apiserver.resources import CRD_TYPE, NAMESPACE_TYPE, ResourceType
-from providers.sim.apiserver.state import Key, VirtualCluster
-from providers.sim.store_api import Conflict
+from eksa_temporal.providers.sim.apiserver.common import WriteOpts, not_found, now
+from eksa_temporal.providers.sim.apiserver.resources import CRD_TYPE, NAMESPACE_TYPE, ResourceType
+from eksa_temporal.providers.sim.apiserver.state import Key, VirtualCluster
+from eksa_temporal.providers.sim.store_api import Conflict
 
 if TYPE_CHECKING:
-    from providers.sim.apiserver.store import Store
+    from eksa_temporal.providers.sim.apiserver.store import Store
 
 Obj = dict[str, Any]
 FOREGROUND = "foregroundDeletion"

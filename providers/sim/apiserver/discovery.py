@@ -15,8 +15,8 @@ import json
 from collections import defaultdict
 from typing import Any
 
-from providers.sim.apiserver.resources import ResourceType
-from providers.sim.apiserver.state import VirtualCluster
+from eksa_temporal.providers.sim.apiserver.resources import ResourceType
+from eksa_temporal.providers.sim.apiserver.state import VirtualCluster
 
 Obj = dict[str, Any]
 AGGREGATED_CT = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"

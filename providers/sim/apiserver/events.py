@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from providers.sim.store_api import Gone
+from eksa_temporal.providers.sim.store_api import Gone
 
 Obj = dict[str, Any]
 GK = tuple[str, str]

@@ -13,8 +13,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from providers.sim.apiserver.patch import MERGE_KEYS
-from providers.sim.store_api import Conflict
+from eksa_temporal.providers.sim.apiserver.patch import MERGE_KEYS
+from eksa_temporal.providers.sim.store_api import Conflict
 
 Obj = dict[str, Any]
 Path = tuple[str, ...]

@@ -19,17 +19,17 @@ from typing import Any
 
 from aiohttp import web
 
-from providers.sim.apiserver import httputil as h
-from providers.sim.apiserver import tables
-from providers.sim.apiserver.common import WriteOpts, not_found, prune_request
-from providers.sim.apiserver.deletion import delete_typed
-from providers.sim.apiserver.discovery import AGGREGATED_CT, K8S_VERSION, Discovery
-from providers.sim.apiserver.patch import json_patch, merge_patch, strategic_merge
-from providers.sim.apiserver.resources import ResourceType
-from providers.sim.apiserver.state import Entry, VirtualCluster, dumps
-from providers.sim.apiserver.store import Store
-from providers.sim.apiserver.watch import serve_watch
-from providers.sim.store_api import Gone, StoreError
+from eksa_temporal.providers.sim.apiserver import httputil as h
+from eksa_temporal.providers.sim.apiserver import tables
+from eksa_temporal.providers.sim.apiserver.common import WriteOpts, not_found, prune_request
+from eksa_temporal.providers.sim.apiserver.deletion import delete_typed
+from eksa_temporal.providers.sim.apiserver.discovery import AGGREGATED_CT, K8S_VERSION, Discovery
+from eksa_temporal.providers.sim.apiserver.patch import json_patch, merge_patch, strategic_merge
+from eksa_temporal.providers.sim.apiserver.resources import ResourceType
+from eksa_temporal.providers.sim.apiserver.state import Entry, VirtualCluster, dumps
+from eksa_temporal.providers.sim.apiserver.store import Store
+from eksa_temporal.providers.sim.apiserver.watch import serve_watch
+from eksa_temporal.providers.sim.store_api import Gone, StoreError
 
 log = logging.getLogger(__name__)
 Obj = dict[str, Any]

@@ -11,8 +11,8 @@ from typing import Any
 import yaml
 from aiohttp import web
 
-from providers.sim.apiserver import protobuf
-from providers.sim.store_api import StoreError
+from eksa_temporal.providers.sim.apiserver import protobuf
+from eksa_temporal.providers.sim.store_api import StoreError
 
 Obj = dict[str, Any]
 JSON_CT = "application/json"

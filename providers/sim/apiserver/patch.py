@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from providers.sim.store_api import StoreError
+from eksa_temporal.providers.sim.store_api import StoreError
 
 Obj = dict[str, Any]
 

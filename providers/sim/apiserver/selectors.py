@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from providers.sim.store_api import StoreError
+from eksa_temporal.providers.sim.store_api import StoreError
 
 Obj = dict[str, Any]
 Predicate = Callable[[Obj], bool]

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from providers.sim.apiserver.resources import BUILTIN, BUILTIN_BY_GK, ResourceType
+from eksa_temporal.providers.sim.apiserver.resources import BUILTIN, BUILTIN_BY_GK, ResourceType
 
 Obj = dict[str, Any]
 GK = tuple[str, str]

@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from eksa_temporal.files import private_sqlite
-from providers.sim.apiserver import fields
-from providers.sim.apiserver.common import (
+from eksa_temporal.providers.sim.apiserver import fields
+from eksa_temporal.providers.sim.apiserver.common import (
     BadRequest,
     Forbidden,
     WriteOpts,
@@ -32,11 +32,11 @@ from providers.sim.apiserver.common import (
     now,
     validate_object,
 )
-from providers.sim.apiserver.deletion import delete_typed, remove, watch_dangling
-from providers.sim.apiserver.events import Event, EventHub
-from providers.sim.apiserver.patch import merge_patch as _merge
-from providers.sim.apiserver.persist import Database
-from providers.sim.apiserver.resources import (
+from eksa_temporal.providers.sim.apiserver.deletion import delete_typed, remove, watch_dangling
+from eksa_temporal.providers.sim.apiserver.events import Event, EventHub
+from eksa_temporal.providers.sim.apiserver.patch import merge_patch as _merge
+from eksa_temporal.providers.sim.apiserver.persist import Database
+from eksa_temporal.providers.sim.apiserver.resources import (
     CRD_TYPE,
     NAMESPACE_TYPE,
     ResourceType,
@@ -44,9 +44,9 @@ from providers.sim.apiserver.resources import (
     from_crd,
     split_api_version,
 )
-from providers.sim.apiserver.selectors import field_predicate, label_predicate
-from providers.sim.apiserver.state import Entry, Key, VirtualCluster, clone, dumps
-from providers.sim.store_api import (
+from eksa_temporal.providers.sim.apiserver.selectors import field_predicate, label_predicate
+from eksa_temporal.providers.sim.apiserver.state import Entry, Key, VirtualCluster, clone, dumps
+from eksa_temporal.providers.sim.store_api import (
     AlreadyExists,
     Conflict,
     Invalid,
@@ -127,7 +127,7 @@ class Store:
 
     def kubeconfig(self, name: str) -> str:
         """The kubeconfig text of an existing virtual cluster (NotFound otherwise)."""
-        from providers.sim.kubeconfig import build_kubeconfig
+        from eksa_temporal.providers.sim.kubeconfig import build_kubeconfig
 
         vc = self.vc(name)
         if self.base_url is None:

@@ -22,9 +22,9 @@ from typing import Any
 
 from aiohttp import web
 
-from providers.sim.apiserver import jsonpath, printers
-from providers.sim.apiserver.resources import ResourceType
-from providers.sim.store_api import StoreError
+from eksa_temporal.providers.sim.apiserver import jsonpath, printers
+from eksa_temporal.providers.sim.apiserver.resources import ResourceType
+from eksa_temporal.providers.sim.store_api import StoreError
 
 Obj = dict[str, Any]
 GROUP = "meta.k8s.io"

@@ -18,16 +18,16 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from providers.sim.apiserver import httputil as h
-from providers.sim.apiserver import tables
-from providers.sim.apiserver.events import Event, Subscriber
-from providers.sim.apiserver.resources import ResourceType
-from providers.sim.apiserver.selectors import field_predicate, label_predicate
-from providers.sim.apiserver.state import VirtualCluster, dumps
-from providers.sim.store_api import Gone
+from eksa_temporal.providers.sim.apiserver import httputil as h
+from eksa_temporal.providers.sim.apiserver import tables
+from eksa_temporal.providers.sim.apiserver.events import Event, Subscriber
+from eksa_temporal.providers.sim.apiserver.resources import ResourceType
+from eksa_temporal.providers.sim.apiserver.selectors import field_predicate, label_predicate
+from eksa_temporal.providers.sim.apiserver.state import VirtualCluster, dumps
+from eksa_temporal.providers.sim.store_api import Gone
 
 if TYPE_CHECKING:
-    from providers.sim.apiserver.store import Store
+    from eksa_temporal.providers.sim.apiserver.store import Store
 
 Obj = dict[str, Any]
 MAX_TIMEOUT = 3600.0

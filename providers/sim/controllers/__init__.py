@@ -16,8 +16,8 @@ import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
-from providers.sim.knobs import Knobs
-from providers.sim.store_api import ObjectStore
+from eksa_temporal.providers.sim.knobs import Knobs
+from eksa_temporal.providers.sim.store_api import ObjectStore
 
 
 async def run_controllers(
@@ -25,6 +25,6 @@ async def run_controllers(
 ) -> None:
     """Reconcile until ``stop`` is set: every watched object once at start (resume after a
     crash), then on store events. ``knobs`` is read at each use (run-time changes apply)."""
-    from providers.sim.controllers.manager import Manager
+    from eksa_temporal.providers.sim.controllers.manager import Manager
 
     await Manager(store, state_dir, knobs).run(stop)

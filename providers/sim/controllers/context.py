@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from providers.sim.components import CONTROLLERS
-from providers.sim.controllers import objects as o
-from providers.sim.controllers.inventory import Inventory
-from providers.sim.knobs import Knobs
-from providers.sim.store_api import AlreadyExists, NotFound, ObjectStore
+from eksa_temporal.providers.sim.components import CONTROLLERS
+from eksa_temporal.providers.sim.controllers import objects as o
+from eksa_temporal.providers.sim.controllers.inventory import Inventory
+from eksa_temporal.providers.sim.knobs import Knobs
+from eksa_temporal.providers.sim.store_api import AlreadyExists, NotFound, ObjectStore
 
 Obj = dict[str, Any]
 

@@ -19,14 +19,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from providers.sim.components import CONTROLLERS, KIND_PROVIDER
-from providers.sim.controllers import objects as o
-from providers.sim.controllers.context import Ctx
-from providers.sim.controllers.inventory import Inventory
-from providers.sim.controllers.queue import WorkQueue
-from providers.sim.controllers.reconcilers import RECONCILERS, WATCHED
-from providers.sim.knobs import Knobs
-from providers.sim.store_api import ObjectStore, StoreError, WatchEvent
+from eksa_temporal.providers.sim.components import CONTROLLERS, KIND_PROVIDER
+from eksa_temporal.providers.sim.controllers import objects as o
+from eksa_temporal.providers.sim.controllers.context import Ctx
+from eksa_temporal.providers.sim.controllers.inventory import Inventory
+from eksa_temporal.providers.sim.controllers.queue import WorkQueue
+from eksa_temporal.providers.sim.controllers.reconcilers import RECONCILERS, WATCHED
+from eksa_temporal.providers.sim.knobs import Knobs
+from eksa_temporal.providers.sim.store_api import ObjectStore, StoreError, WatchEvent
 
 log = logging.getLogger(__name__)
 

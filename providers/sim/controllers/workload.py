@@ -22,9 +22,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from providers.sim.controllers import objects as o
-from providers.sim.controllers.context import Ctx
-from providers.sim.store_api import AlreadyExists, NotFound, StoreError
+from eksa_temporal.providers.sim.controllers import objects as o
+from eksa_temporal.providers.sim.controllers.context import Ctx
+from eksa_temporal.providers.sim.store_api import AlreadyExists, NotFound, StoreError
 
 SECRET_TYPE = "cluster.x-k8s.io/secret"
 CERT_SECRETS = ("ca", "etcd", "proxy", "sa")

@@ -7,18 +7,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from providers.sim.controllers import objects as o
-from providers.sim.controllers.context import Ctx
-from providers.sim.controllers.reconcilers.bootstrap import reconcile_kubeadmconfig
-from providers.sim.controllers.reconcilers.certmanager import reconcile_certificate
-from providers.sim.controllers.reconcilers.cluster import reconcile_cluster
-from providers.sim.controllers.reconcilers.controlplane import reconcile_kcp
-from providers.sim.controllers.reconcilers.deployment import reconcile_deployment
-from providers.sim.controllers.reconcilers.infra import reconcile_simcluster, reconcile_simmachine
-from providers.sim.controllers.reconcilers.machine import reconcile_machine
-from providers.sim.controllers.reconcilers.machinedeployment import reconcile_machinedeployment
-from providers.sim.controllers.reconcilers.machineset import reconcile_machineset
-from providers.sim.controllers.reconcilers.vsphere import (
+from eksa_temporal.providers.sim.controllers import objects as o
+from eksa_temporal.providers.sim.controllers.context import Ctx
+from eksa_temporal.providers.sim.controllers.reconcilers.bootstrap import reconcile_kubeadmconfig
+from eksa_temporal.providers.sim.controllers.reconcilers.certmanager import reconcile_certificate
+from eksa_temporal.providers.sim.controllers.reconcilers.cluster import reconcile_cluster
+from eksa_temporal.providers.sim.controllers.reconcilers.controlplane import reconcile_kcp
+from eksa_temporal.providers.sim.controllers.reconcilers.deployment import reconcile_deployment
+from eksa_temporal.providers.sim.controllers.reconcilers.infra import (
+    reconcile_simcluster,
+    reconcile_simmachine,
+)
+from eksa_temporal.providers.sim.controllers.reconcilers.machine import reconcile_machine
+from eksa_temporal.providers.sim.controllers.reconcilers.machinedeployment import (
+    reconcile_machinedeployment,
+)
+from eksa_temporal.providers.sim.controllers.reconcilers.machineset import reconcile_machineset
+from eksa_temporal.providers.sim.controllers.reconcilers.vsphere import (
     reconcile_vspherecluster,
     reconcile_vspheremachine,
 )

@@ -14,8 +14,8 @@ from typing import Any
 
 import yaml
 
-from providers.sim.controllers import objects as o
-from providers.sim.controllers.context import Ctx
+from eksa_temporal.providers.sim.controllers import objects as o
+from eksa_temporal.providers.sim.controllers.context import Ctx
 
 
 def reconcile_kubeadmconfig(ctx: Ctx, kc: o.Obj) -> float | None:

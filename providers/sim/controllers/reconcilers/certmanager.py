@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import base64
 
-from providers.sim.controllers import objects as o
-from providers.sim.controllers import workload as w
-from providers.sim.controllers.context import Ctx
+from eksa_temporal.providers.sim.controllers import objects as o
+from eksa_temporal.providers.sim.controllers import workload as w
+from eksa_temporal.providers.sim.controllers.context import Ctx
 
 
 def reconcile_certificate(ctx: Ctx, cert: o.Obj) -> float | None:

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from providers.sim.controllers import objects as o
-from providers.sim.controllers.context import Ctx
-from providers.sim.controllers.workload import CERT_SECRETS
+from eksa_temporal.providers.sim.controllers import objects as o
+from eksa_temporal.providers.sim.controllers.context import Ctx
+from eksa_temporal.providers.sim.controllers.workload import CERT_SECRETS
 
 CLUSTER_FINALIZER = "cluster.cluster.x-k8s.io"
 

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from providers.sim.controllers import objects as o
-from providers.sim.controllers import workload as w
-from providers.sim.controllers.context import Ctx
-from providers.sim.controllers.reconcilers import machines as ms
+from eksa_temporal.providers.sim.controllers import objects as o
+from eksa_temporal.providers.sim.controllers import workload as w
+from eksa_temporal.providers.sim.controllers.context import Ctx
+from eksa_temporal.providers.sim.controllers.reconcilers import machines as ms
 
 KCP_FINALIZER = "kubeadm.controlplane.cluster.x-k8s.io"
 # our record of the kubeadmConfigSpec a machine was made from (KCP compares the

@@ -10,8 +10,8 @@ from __future__ import annotations
 import calendar
 import time
 
-from providers.sim.controllers import objects as o
-from providers.sim.controllers.context import Ctx
+from eksa_temporal.providers.sim.controllers import objects as o
+from eksa_temporal.providers.sim.controllers.context import Ctx
 
 
 def _parse(stamp: str | None) -> float | None:

@@ -28,10 +28,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from eksa_temporal.ownership import OWNER_LABEL
-from providers.sim.controllers import objects as o
-from providers.sim.controllers import workload as w
-from providers.sim.controllers.context import Ctx
-from providers.sim.controllers.inventory import DELETED, FAILED, PROVISIONING, MachineRecord
+from eksa_temporal.providers.sim.controllers import objects as o
+from eksa_temporal.providers.sim.controllers import workload as w
+from eksa_temporal.providers.sim.controllers.context import Ctx
+from eksa_temporal.providers.sim.controllers.inventory import (
+    DELETED,
+    FAILED,
+    PROVISIONING,
+    MachineRecord,
+)
 
 # (ctx, infrastructure cluster) -> (reason, message) when it cannot be ready yet, or None
 ClusterCheck = Callable[[Ctx, o.Obj], "tuple[str, str] | None"]

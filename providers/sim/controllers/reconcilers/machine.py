@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from providers.sim.controllers import objects as o
-from providers.sim.controllers import workload as w
-from providers.sim.controllers.context import Ctx
+from eksa_temporal.providers.sim.controllers import objects as o
+from eksa_temporal.providers.sim.controllers import workload as w
+from eksa_temporal.providers.sim.controllers.context import Ctx
 
 MACHINE_FINALIZER = "machine.cluster.x-k8s.io"
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from providers.sim.controllers import objects as o
-from providers.sim.controllers.context import Ctx
-from providers.sim.controllers.reconcilers.machines import adopt_templates
+from eksa_temporal.providers.sim.controllers import objects as o
+from eksa_temporal.providers.sim.controllers.context import Ctx
+from eksa_temporal.providers.sim.controllers.reconcilers.machines import adopt_templates
 
 
 def template_hash(md: o.Obj) -> str:

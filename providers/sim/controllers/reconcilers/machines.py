@@ -10,8 +10,8 @@ import secrets
 import string
 from typing import Any
 
-from providers.sim.controllers import objects as o
-from providers.sim.controllers.context import Ctx
+from eksa_temporal.providers.sim.controllers import objects as o
+from eksa_temporal.providers.sim.controllers.context import Ctx
 
 _ALPHABET = string.ascii_lowercase + string.digits
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from providers.sim.controllers import objects as o
-from providers.sim.controllers.context import Ctx
-from providers.sim.controllers.reconcilers import machines as ms
+from eksa_temporal.providers.sim.controllers import objects as o
+from eksa_temporal.providers.sim.controllers.context import Ctx
+from eksa_temporal.providers.sim.controllers.reconcilers import machines as ms
 
 
 def set_machines(ctx: Ctx, mset: o.Obj) -> list[o.Obj]:

@@ -27,14 +27,17 @@ has its finalizer destroys its VM, wherever the deletion comes from.
 
 from __future__ import annotations
 
-from providers.sim.controllers import objects as o
-from providers.sim.controllers.context import Ctx
-from providers.sim.controllers.reconcilers.infra import (
+from eksa_temporal.providers.sim.controllers import objects as o
+from eksa_temporal.providers.sim.controllers.context import Ctx
+from eksa_temporal.providers.sim.controllers.reconcilers.infra import (
     InfraKind,
     reconcile_infra_cluster,
     reconcile_infra_machine,
 )
-from providers.sim.controllers.reconcilers.vsphere_vms import deprovision_vm, provision_vm
+from eksa_temporal.providers.sim.controllers.reconcilers.vsphere_vms import (
+    deprovision_vm,
+    provision_vm,
+)
 
 IDENTITY_KIND = "VSphereClusterIdentity"
 CREDENTIAL_KEYS = ("username", "password")

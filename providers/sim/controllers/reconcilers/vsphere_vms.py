@@ -25,10 +25,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from providers.sim.controllers import objects as o
-from providers.sim.controllers.context import Ctx
-from providers.sim.controllers.inventory import MachineRecord
-from providers.sim.controllers.reconcilers.infra import Step, owner_of
+from eksa_temporal.providers.sim.controllers import objects as o
+from eksa_temporal.providers.sim.controllers.context import Ctx
+from eksa_temporal.providers.sim.controllers.inventory import MachineRecord
+from eksa_temporal.providers.sim.controllers.reconcilers.infra import Step, owner_of
 
 log = logging.getLogger(__name__)
 
@@ -107,15 +107,15 @@ def _permanent(exc: BaseException) -> bool:
 
 # jobs (worker threads) ---------------------------------------------------------------
 def _session(spec: VMSpec, creds: tuple[str, str]) -> Any:
-    from providers.vsphere.credentials import Credentials
-    from providers.vsphere.session import Target, vcenter_session
+    from eksa_temporal.providers.vsphere.credentials import Credentials
+    from eksa_temporal.providers.vsphere.session import Target, vcenter_session
 
     login = Credentials(username=creds[0], password=creds[1])  # type: ignore[arg-type]
     return vcenter_session(Target(server=spec.server, thumbprint=spec.thumbprint), login)
 
 
 def _views(spec: VMSpec) -> tuple[Any, Any]:
-    from providers.vsphere.view import ClusterView, GroupView, MachineView
+    from eksa_temporal.providers.vsphere.view import ClusterView, GroupView, MachineView
 
     machine = MachineView(
         name=spec.name, datastore=spec.datastore, folder=spec.folder,
@@ -132,7 +132,7 @@ def _views(spec: VMSpec) -> tuple[Any, Any]:
 
 def clone_job(spec: VMSpec, creds: tuple[str, str]) -> str:
     """Clone (or find) the VM; returns its BIOS UUID."""
-    from providers.vsphere.machines import clone_machine
+    from eksa_temporal.providers.vsphere.machines import clone_machine
 
     view, machine = _views(spec)
     with _session(spec, creds) as session:
@@ -146,8 +146,8 @@ def destroy_job(spec: VMSpec, creds: tuple[str, str], uuid: str) -> None:
     machine in its folder when it carries the machine's owner identity."""
     from pyVmomi import vim
 
-    from providers.vsphere.cleanup import destroy_vm, is_owned
-    from providers.vsphere.inventory import find_datacenter, resolve
+    from eksa_temporal.providers.vsphere.cleanup import destroy_vm, is_owned
+    from eksa_temporal.providers.vsphere.inventory import find_datacenter, resolve
 
     with _session(spec, creds) as session:
         dc = find_datacenter(session.content, spec.datacenter)

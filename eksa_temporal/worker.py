@@ -1,0 +1,127 @@
+"""The lifecycle worker: polls the task queue with the three lifecycle workflows and every
+activity (sync activities run on a ThreadPoolExecutor), and shuts down gracefully on SIGTERM
+or Ctrl-C. ``python worker.py`` is the same as ``eksa-temporal worker``.
+
+Connection settings come from the standard Temporal env/profile config
+(``eksa_temporal.client.connect``); the task queue from ``EKSA_TEMPORAL_TASK_QUEUE``; the
+simulated infrastructure's state from ``EKSA_TEMPORAL_STATE_DIR``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from eksa_temporal import config, logs
+from eksa_temporal.workflows.create import CreateClusterWorkflow
+from eksa_temporal.workflows.delete import DeleteClusterWorkflow
+from eksa_temporal.workflows.upgrade import UpgradeClusterWorkflow
+
+WORKFLOWS: list[type] = [CreateClusterWorkflow, UpgradeClusterWorkflow, DeleteClusterWorkflow]
+MAX_CONCURRENT_ACTIVITIES = 64
+# workflows kept in the worker's cache (sticky execution); 0 makes every workflow task go
+# through the normal queue, so a replacement worker takes over a crashed one's workflows
+# without waiting for the sticky timeout (used by the crash tests)
+MAX_CACHED_ENV = "EKSA_TEMPORAL_MAX_CACHED_WORKFLOWS"
+
+log = logs.get_logger("worker")
+
+
+def default_activities(sim_state_dir: Path | None = None) -> list[Callable[..., Any]]:
+    """Every real activity, built with its clients (providers from ``providers.registry``)."""
+    from eksa_temporal.activities.catalog import worker_activities
+    from eksa_temporal.providers.registry import Registry
+
+    return list(worker_activities(Registry(sim_state_dir)))
+
+
+def build_worker(
+    client: Client,
+    *,
+    task_queue: str | None = None,
+    activities: Sequence[Callable[..., Any]] | None = None,
+    executor: ThreadPoolExecutor | None = None,
+    max_concurrent_activities: int = MAX_CONCURRENT_ACTIVITIES,
+    max_cached_workflows: int | None = None,
+) -> Worker:
+    """A worker for the lifecycle workflows; ``activities`` defaults to the real ones, sync
+    activities run on ``executor`` (a new pool of ``max_concurrent_activities`` threads if
+    none is given)."""
+    if executor is None:
+        executor = ThreadPoolExecutor(max_workers=max_concurrent_activities, thread_name_prefix="activity")
+    return Worker(
+        client,
+        task_queue=task_queue or config.task_queue(),
+        workflows=WORKFLOWS,
+        activities=list(activities) if activities is not None else default_activities(),
+        activity_executor=executor,
+        max_concurrent_activities=max_concurrent_activities,
+        graceful_shutdown_timeout=timedelta(seconds=10),
+        max_cached_workflows=max_cached_workflows if max_cached_workflows is not None else int(os.environ.get(MAX_CACHED_ENV, "1000")),
+    )
+
+
+async def serve(
+    *,
+    task_queue: str | None = None,
+    sim_state_dir: Path | None = None,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Run the worker until SIGTERM/SIGINT (or ``stop``), then shut down gracefully. Every
+    activity is built before connecting: a worker missing some refuses to start."""
+    from eksa_temporal.client import connect
+
+    activities = default_activities(sim_state_dir)
+    client = await connect()
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    queue = task_queue or config.task_queue()
+    with ThreadPoolExecutor(max_workers=MAX_CONCURRENT_ACTIVITIES, thread_name_prefix="activity") as pool:
+        worker = build_worker(
+            client, task_queue=queue, activities=activities, executor=pool
+        )
+        async with worker:
+            log.info("worker polling", task_queue=queue, pid=os.getpid())
+            print(f"worker polling task queue {queue} (pid {os.getpid()})", file=sys.stderr, flush=True)
+            await stop.wait()
+            log.info("worker shutting down")
+    log.info("worker stopped")
+
+
+def main() -> int:
+    from eksa_temporal.activities.catalog import ActivityModuleError
+    from eksa_temporal.client import LifecycleError
+    from eksa_temporal.files import PRIVATE_UMASK
+
+    os.umask(PRIVATE_UMASK)  # kubeconfigs, backups and bundles it writes are owner-only
+    logs.configure()
+    try:
+        asyncio.run(serve())
+    except KeyboardInterrupt:
+        return 130
+    except (ActivityModuleError, LifecycleError) as exc:  # one line saying what to fix
+        print(f"Error: worker not started: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:
+        print(f"Error: worker stopped: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
