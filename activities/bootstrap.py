@@ -24,11 +24,8 @@ from temporalio import activity
 from eksa_temporal.activities import steps
 from eksa_temporal.activities.common import (
     CAPI_V1,
-    CLUSTER_EXISTS,
     EKSA_SYSTEM,
-    PREFLIGHT_FAILED,
     log,
-    permanent,
 )
 from eksa_temporal.activities.models import (
     BootstrapInput,
@@ -37,6 +34,7 @@ from eksa_temporal.activities.models import (
     DeleteBootstrapResult,
 )
 from eksa_temporal.activities.ownership import CLUSTER_LABEL, OWNER_LABEL, Owner, run_owner
+from eksa_temporal.errors import ClusterExists, PreflightFailed
 from eksa_temporal.kube.client import Kube, UnknownKind, kube_for
 from eksa_temporal.providers.registry import Registry
 
@@ -100,12 +98,8 @@ class BootstrapActivities:
         labels = boot.labels(name)
         existed = labels is not None
         if existed and not made_for_this_cluster(labels, owner):
-            raise permanent(
-                f"bootstrap cluster {name} exists and was not made by an operation of cluster "
-                f"{inp.namespace}/{inp.cluster_name}",
-                f"delete bootstrap cluster {name} if it is no longer used, or choose another cluster name",
-                CLUSTER_EXISTS,
-            )
+            raise ClusterExists(f"bootstrap cluster {name} exists and was not made by an operation of cluster "
+                f"{inp.namespace}/{inp.cluster_name}", fix=f"delete bootstrap cluster {name} if it is no longer used, or choose another cluster name")
         path = boot.create(name, inp.bootstrap_kubeconfig_path, owner.cluster_labels())
         created_ns = ensure_namespace(kube_for(path), EKSA_SYSTEM)
         if existed and not created_ns:
@@ -136,11 +130,7 @@ class BootstrapActivities:
         path = boot.create(name, inp.bootstrap_kubeconfig_path)  # (re)writes its kubeconfig only
         held = unmoved_clusters(kube_for(path))
         if held:
-            raise permanent(
-                f"bootstrap cluster {name} still holds provisioned CAPI cluster(s) {', '.join(held)}",
-                "move them to the new cluster (capi-management-move) or delete them first",
-                PREFLIGHT_FAILED,
-            )
+            raise PreflightFailed(f"bootstrap cluster {name} still holds provisioned CAPI cluster(s) {', '.join(held)}", fix="move them to the new cluster (capi-management-move) or delete them first")
         boot.delete(name)
         _remove(inp.bootstrap_kubeconfig_path)
         return DeleteBootstrapResult(changed=True, message=f"{name} deleted")

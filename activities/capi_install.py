@@ -20,11 +20,8 @@ from temporalio import activity
 from eksa_temporal import config
 from eksa_temporal.activities import steps
 from eksa_temporal.activities.common import (
-    BAD_COMPONENTS,
-    NOT_FOUND,
     heartbeat,
     log,
-    permanent,
     resume,
 )
 from eksa_temporal.activities.models import (
@@ -33,6 +30,7 @@ from eksa_temporal.activities.models import (
     InstallCapiResult,
     ProviderInstall,
 )
+from eksa_temporal.errors import InvalidComponents, NotFound
 from eksa_temporal.kube.client import Kube, condition_true, kube_for
 from eksa_temporal.providers.capi.fetch import ComponentError, provider_manifests
 from eksa_temporal.providers.capi.release import (
@@ -118,9 +116,7 @@ class CapiInstaller:
                 release, cache_dir=self.cache_dir, components_dir=self.components_dir
             )
         except ComponentError as exc:
-            raise permanent(
-                str(exc), "fix the release manifest or the components folder", BAD_COMPONENTS
-            ) from exc
+            raise InvalidComponents(str(exc), fix="fix the release manifest or the components folder") from exc
         deployments = _kind(docs, "Deployment")
         recorded = self.recorded_version(release)
         if release.type == "CertManager":
@@ -234,18 +230,12 @@ class CapiInstallActivities:
 
     def install(self, inp: InstallCapiInput, target: str) -> InstallCapiResult:
         if not Path(target).exists():
-            raise permanent(
-                f"kubeconfig {target} does not exist",
-                "run the step that creates the cluster first",
-                NOT_FOUND,
-            )
+            raise NotFound(f"kubeconfig {target} does not exist", fix="run the step that creates the cluster first")
         infra = self.registry.provider(inp.provider).infrastructure_component()
         try:
             plan = self.release.plan(infra.name)
         except KeyError as exc:
-            raise permanent(
-                str(exc), "add the provider to the release manifest", BAD_COMPONENTS
-            ) from exc
+            raise InvalidComponents(str(exc), fix="add the provider to the release manifest") from exc
         if served_by_sim(target, self.registry.sim_state_dir):
             plan = sim_standins(plan)  # e.g. the sim's CAPV stand-in, not the published one
         progress = resume(InstallCapiProgress) or InstallCapiProgress()

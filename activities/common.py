@@ -2,8 +2,8 @@
 the spec from the step input, heartbeat progress with resume, secret-safe file writes and
 the CAPI API versions the lifecycle reads.
 
-Permanent problems raise ``ApplicationError(non_retryable=True)`` with one of the types the
-workflows list as non-retryable; anything else is raised as is and retried by Temporal.
+Permanent problems raise one of the classes of ``eksa_temporal.errors``; anything else is
+raised as is and retried by Temporal.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
 
 from eksa_temporal.activities.models import ClusterStepInput
+from eksa_temporal.errors import InvalidSpec, NotFound, PermanentError
 from eksa_temporal.files import private_dir, write_private
 from eksa_temporal.logs import get_logger
 from eksa_temporal.spec import ClusterSpec, Finding, check_spec_text
@@ -27,28 +27,13 @@ CAPI_V1 = "cluster.x-k8s.io/v1beta1"
 KCP_V1 = "controlplane.cluster.x-k8s.io/v1beta1"
 EKSA_SYSTEM = "eksa-system"
 
-# ApplicationError types the workflows treat as permanent (workflows.runner.NON_RETRYABLE)
-INVALID_SPEC = "InvalidSpec"
-BAD_CREDENTIALS = "BadCredentials"
-PREFLIGHT_FAILED = "PreflightFailed"
-IMMUTABLE_FIELD = "ImmutableFieldChanged"
-UNSUPPORTED_UPGRADE = "UnsupportedUpgrade"
-CLUSTER_EXISTS = "ClusterExists"
-NOT_FOUND = "NotFound"
-BAD_COMPONENTS = "InvalidComponents"  # checksum mismatch, missing manifest
-
 M = TypeVar("M", bound=BaseModel)
 
 
-def permanent(message: str, remediation: str, type_: str) -> ApplicationError:
-    """A non-retryable error: ``what failed (fix: what to do)``."""
-    text = f"{message} (fix: {remediation})" if remediation else message
-    return ApplicationError(text, type=type_, non_retryable=True)
-
-
-def findings_error(findings: list[Finding], type_: str, what: str) -> ApplicationError:
+def findings_error(findings: list[Finding], error: type[PermanentError], what: str) -> PermanentError:
+    """``error`` listing the findings, each with its own remediation."""
     lines = "; ".join(f.line() for f in findings)
-    return ApplicationError(f"{what}: {lines}", type=type_, non_retryable=True)
+    return error(f"{what}: {lines}")
 
 
 def load_spec(inp: ClusterStepInput) -> ClusterSpec:
@@ -56,7 +41,7 @@ def load_spec(inp: ClusterStepInput) -> ClusterSpec:
     spec, findings = check_spec_text(inp.spec_yaml, source=f"{inp.cluster_name} spec")
     errors = [f for f in findings if f.is_error]
     if spec is None or errors:
-        raise findings_error(errors or findings, INVALID_SPEC, "the cluster spec is invalid")
+        raise findings_error(errors or findings, InvalidSpec, "the cluster spec is invalid")
     return spec
 
 
@@ -127,11 +112,7 @@ def capi_cluster_kubeconfig(inp: ClusterStepInput) -> str:
         return str(inp.bootstrap_kubeconfig_path)
     if inp.kubeconfig_path.exists():
         return str(inp.kubeconfig_path)
-    raise permanent(
-        f"no cluster holds the CAPI objects of {inp.cluster_name}",
-        "pass --kubeconfig of the management cluster",
-        NOT_FOUND,
-    )
+    raise NotFound(f"no cluster holds the CAPI objects of {inp.cluster_name}", fix="pass --kubeconfig of the management cluster")
 
 
 def short(obj: dict[str, Any]) -> str:

@@ -17,11 +17,9 @@ from temporalio import activity
 from eksa_temporal.activities import steps
 from eksa_temporal.activities.common import (
     EKSA_SYSTEM,
-    NOT_FOUND,
     capi_cluster_kubeconfig,
     load_spec,
     log,
-    permanent,
 )
 from eksa_temporal.activities.models import (
     WriteClusterConfigInput,
@@ -29,6 +27,7 @@ from eksa_temporal.activities.models import (
     WriteKubeconfigInput,
     WriteKubeconfigResult,
 )
+from eksa_temporal.errors import NotFound
 from eksa_temporal.files import write_private
 from eksa_temporal.kube.client import Kube, kube_for
 
@@ -64,11 +63,7 @@ class KubeconfigActivities:
             kube_for(source), inp.cluster_name, [EKSA_SYSTEM, inp.namespace]
         )
         if text is None:
-            raise permanent(
-                f"secret {inp.cluster_name}-kubeconfig does not exist on {source}",
-                "run workload-cluster-init first; the CAPI controllers create this secret",
-                NOT_FOUND,
-            )
+            raise NotFound(f"secret {inp.cluster_name}-kubeconfig does not exist on {source}", fix="run workload-cluster-init first; the CAPI controllers create this secret")
         changed = write_private(inp.kubeconfig_path, text)
         if not changed:
             log.info("kubeconfig already written; no-op", path=str(inp.kubeconfig_path))

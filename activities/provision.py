@@ -26,14 +26,10 @@ from temporalio import activity
 from eksa_temporal.activities import steps
 from eksa_temporal.activities.common import (
     CAPI_V1,
-    INVALID_SPEC,
     KCP_V1,
-    NOT_FOUND,
-    PREFLIGHT_FAILED,
     heartbeat,
     load_spec,
     log,
-    permanent,
     resume,
 )
 from eksa_temporal.activities.kubeconfig import write_cluster_kubeconfig
@@ -44,6 +40,7 @@ from eksa_temporal.activities.ownership import (
     OWNER_WORKFLOW_ANNOTATION,
     run_owner,
 )
+from eksa_temporal.errors import InvalidSpec, NotFound, PreflightFailed
 from eksa_temporal.kube.client import Kube, Obj, condition, condition_true, kube_for
 from eksa_temporal.providers.base import RenderContext
 from eksa_temporal.providers.registry import Registry
@@ -123,11 +120,7 @@ class Plan:
             if o["kind"] == "Cluster" and o["apiVersion"].startswith("cluster.x-k8s.io/")
         ]
         if len(clusters) != 1:
-            raise permanent(
-                "the provider rendered no single CAPI Cluster",
-                "report this provider bug",
-                PREFLIGHT_FAILED,
-            )
+            raise PreflightFailed("the provider rendered no single CAPI Cluster", fix="report this provider bug")
         self.cluster = clusters[0]
         self.name = self.cluster["metadata"]["name"]
         self.namespace = self.cluster["metadata"].get("namespace") or "default"
@@ -164,11 +157,7 @@ class ProvisionActivities:
     def create_workload_cluster(self, inp: ProvisionInput) -> ProvisionResult:
         """Apply the CAPI objects on the management cluster and wait until the cluster is up."""
         if not inp.management_kubeconfig:
-            raise permanent(
-                f"{inp.cluster_name} is a workload cluster but no management kubeconfig was given",
-                "pass --kubeconfig <management cluster kubeconfig>",
-                NOT_FOUND,
-            )
+            raise NotFound(f"{inp.cluster_name} is a workload cluster but no management kubeconfig was given", fix="pass --kubeconfig <management cluster kubeconfig>")
         return self.provision(inp, inp.management_kubeconfig, upgrade=False)
 
     @activity.defn(name=steps.UPGRADE_CLUSTER)
@@ -183,7 +172,7 @@ class ProvisionActivities:
         try:  # the proxy password comes from the cluster folder, never from the input
             spec = proxy.resolve(load_spec(inp), inp.dir)
         except proxy.ProxyCredentialsError as exc:
-            raise permanent(str(exc), "", INVALID_SPEC) from None
+            raise InvalidSpec(str(exc)) from None
         provider = self.registry.provider(spec.provider or inp.provider)
         kube = kube_for(target)
         ctx = RenderContext()

@@ -28,13 +28,11 @@ from temporalio import activity
 from eksa_temporal.activities import steps
 from eksa_temporal.activities.common import (
     CAPI_V1,
-    NOT_FOUND,
     heartbeat,
     load_spec,
     log,
     owned_by_another_run,
     owner_marker,
-    permanent,
 )
 from eksa_temporal.activities.models import (
     CleanupInput,
@@ -45,6 +43,7 @@ from eksa_temporal.activities.models import (
     DeleteProgress,
 )
 from eksa_temporal.activities.ownership import OWNER_LABEL, run_owner
+from eksa_temporal.errors import NotFound
 from eksa_temporal.kube.client import Kube, Obj, kube_for
 from eksa_temporal.ownership import is_owner_id
 from eksa_temporal.providers.base import Ownership
@@ -160,18 +159,12 @@ class TeardownActivities:
     def delete_workload_cluster(self, inp: DeleteClusterInput) -> DeleteClusterResult:
         """Delete a workload cluster's CAPI Cluster on its management cluster and wait."""
         if not inp.management_kubeconfig:
-            raise permanent(
-                f"no management kubeconfig given for workload cluster {inp.cluster_name}",
-                "pass --kubeconfig <management cluster kubeconfig>",
-                NOT_FOUND,
-            )
+            raise NotFound(f"no management kubeconfig given for workload cluster {inp.cluster_name}", fix="pass --kubeconfig <management cluster kubeconfig>")
         return self._delete(inp, inp.management_kubeconfig)
 
     def _delete(self, inp: DeleteClusterInput, target: str) -> DeleteClusterResult:
         if not Path(target).exists():
-            raise permanent(
-                f"kubeconfig {target} does not exist", "pass the right --kubeconfig", NOT_FOUND
-            )
+            raise NotFound(f"kubeconfig {target} does not exist", fix="pass the right --kubeconfig")
         kube = kube_for(target)
         ns = find_cluster(kube, inp.cluster_name, [*NAMESPACES, inp.namespace])
         if ns is None:

@@ -21,25 +21,16 @@ from pathlib import Path
 
 import yaml
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
 
 from eksa_temporal.activities import steps
 from eksa_temporal.activities.common import (
-    BAD_CREDENTIALS,
     CAPI_V1,
-    CLUSTER_EXISTS,
     EKSA_SYSTEM,
-    IMMUTABLE_FIELD,
-    INVALID_SPEC,
-    NOT_FOUND,
-    PREFLIGHT_FAILED,
-    UNSUPPORTED_UPGRADE,
     claim,
     current_run,
     findings_error,
     load_spec,
     log,
-    permanent,
 )
 from eksa_temporal.activities.existing import find_existing_cluster
 from eksa_temporal.activities.models import ValidateInput, ValidateResult
@@ -50,6 +41,16 @@ from eksa_temporal.activities.upgrade_rules import (
     baseline_from_capi,
     baseline_of_spec,
     upgrade_findings,
+)
+from eksa_temporal.errors import (
+    BadCredentials,
+    ClusterExists,
+    ImmutableFieldChanged,
+    InvalidSpec,
+    NotFound,
+    PermanentError,
+    PreflightFailed,
+    UnsupportedUpgrade,
 )
 from eksa_temporal.kube.client import Kube, Obj, kube_for
 from eksa_temporal.providers.base import PreflightOptions, Provider
@@ -65,7 +66,7 @@ class ValidateActivities:
         try:
             return self.registry.provider(spec.provider or inp.provider)
         except UnknownProvider as exc:
-            raise permanent(str(exc), "use a supported datacenterRef kind", INVALID_SPEC) from exc
+            raise InvalidSpec(str(exc), fix="use a supported datacenterRef kind") from exc
 
     def _common(
         self,
@@ -82,22 +83,22 @@ class ValidateActivities:
         passed = ["spec"]
         provider = self._provider(spec, inp)
         creds = provider.validate_credentials(spec)
-        self._raise_on(creds, BAD_CREDENTIALS, "credentials check failed")
+        self._raise_on(creds, BadCredentials, "credentials check failed")
         warnings += [f.line() for f in creds if not f.is_error]
         passed.append("credentials")
         if before_preflight is not None:
             passed.append(before_preflight(spec, provider))
         pre = provider.preflight(spec, PreflightOptions(skip_ip_check=skip_ip_check))
-        self._raise_on(pre, PREFLIGHT_FAILED, "preflight checks failed")
+        self._raise_on(pre, PreflightFailed, "preflight checks failed")
         warnings += [f.line() for f in pre if not f.is_error]
         passed.append("preflight")
         return spec, passed, warnings
 
     @staticmethod
-    def _raise_on(findings: list[Finding], type_: str, what: str) -> None:
+    def _raise_on(findings: list[Finding], error: type[PermanentError], what: str) -> None:
         errors = [f for f in findings if f.is_error]
         if errors:
-            raise findings_error(errors, type_, what)
+            raise findings_error(errors, error, what)
 
     def _refuser(self, inp: ValidateInput) -> Callable[[ClusterSpec, Provider], str]:
         """The existence check of a create: ``ClusterExists`` unless the cluster is nowhere
@@ -116,7 +117,7 @@ class ValidateActivities:
             if found is not None:
                 line = found.line(spec.namespace or inp.namespace, inp.cluster_name)
                 log.warning("create refused: the cluster exists", cluster=inp.cluster_name, where=found.where)
-                raise ApplicationError(line, type=CLUSTER_EXISTS, non_retryable=True)
+                raise ClusterExists(line)
             return "not-exists"
 
         return refuse_existing
@@ -134,11 +135,7 @@ class ValidateActivities:
     def setup_validate_create(self, inp: ValidateInput) -> ValidateResult:
         """Validate a workload cluster create on an existing management cluster."""
         if not inp.management_kubeconfig or not Path(inp.management_kubeconfig).exists():
-            raise permanent(
-                f"management kubeconfig {inp.management_kubeconfig or '(none)'} not found",
-                "pass --kubeconfig <management cluster kubeconfig>",
-                NOT_FOUND,
-            )
+            raise NotFound(f"management kubeconfig {inp.management_kubeconfig or '(none)'} not found", fix="pass --kubeconfig <management cluster kubeconfig>")
         _, passed, warnings = self._common(
             inp, skip_ip_check=inp.skip_ip_check, before_preflight=self._refuser(inp)
         )
@@ -165,8 +162,8 @@ class ValidateActivities:
             log.warning("upgrade checked against the local cluster config", cluster=inp.cluster_name)
         problems = upgrade_findings(current, desired)
         immutable = [f for f in problems if f.check == IMMUTABLE]
-        self._raise_on(immutable, IMMUTABLE_FIELD, "immutable fields changed")
-        self._raise_on(problems, UNSUPPORTED_UPGRADE, "unsupported upgrade")
+        self._raise_on(immutable, ImmutableFieldChanged, "immutable fields changed")
+        self._raise_on(problems, UnsupportedUpgrade, "unsupported upgrade")
         log.info(
             "upgrade validated",
             current=current.kubernetes_version,
@@ -179,18 +176,12 @@ class ValidateActivities:
     def _local_baseline(inp: ValidateInput) -> Baseline:
         current_path = inp.cluster_config_path
         if not current_path.exists():
-            raise permanent(
-                f"cluster {inp.cluster_name} is not found on its management cluster and "
-                f"{current_path} does not exist: its current spec is unknown",
-                "pass --kubeconfig of the management cluster, or run upgrade from the folder "
-                "holding <cluster>/<cluster>-eks-a-cluster.kubeconfig",
-                NOT_FOUND,
-            )
+            raise NotFound(f"cluster {inp.cluster_name} is not found on its management cluster and "
+                f"{current_path} does not exist: its current spec is unknown", fix="pass --kubeconfig of the management cluster, or run upgrade from the folder "
+                "holding <cluster>/<cluster>-eks-a-cluster.kubeconfig")
         current, findings = check_spec_text(current_path.read_text(), source=str(current_path))
         if current is None:
-            raise findings_error(
-                [f for f in findings if f.is_error], INVALID_SPEC, f"{current_path} is invalid"
-            )
+            raise findings_error([f for f in findings if f.is_error], InvalidSpec, f"{current_path} is invalid")
         return baseline_of_spec(current, f"local file {current_path.name}")
 
     @staticmethod
@@ -226,13 +217,9 @@ class ValidateActivities:
         """Validate a delete: spec and credentials (the cluster may already be half gone)."""
         spec = load_spec(inp)
         creds = self._provider(spec, inp).validate_credentials(spec)
-        self._raise_on(creds, BAD_CREDENTIALS, "credentials check failed")
+        self._raise_on(creds, BadCredentials, "credentials check failed")
         if not spec.is_self_managed and not inp.management_kubeconfig:
-            raise permanent(
-                f"{inp.cluster_name} is a workload cluster; its management cluster is needed",
-                "pass --kubeconfig <management cluster kubeconfig>",
-                NOT_FOUND,
-            )
+            raise NotFound(f"{inp.cluster_name} is a workload cluster; its management cluster is needed", fix="pass --kubeconfig <management cluster kubeconfig>")
         return ValidateResult(changed=False, passed=["spec", "credentials"])
 
 

@@ -12,7 +12,6 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from eksa_temporal.activities import steps
@@ -21,6 +20,7 @@ with workflow.unsafe.imports_passed_through():
         SupportBundleInput,
         SupportBundleResult,
     )
+    from eksa_temporal.errors import InvalidSpec
     from eksa_temporal.workflows.facts import ClusterFacts, SpecError, cluster_facts
     from eksa_temporal.workflows.models import (
         OperationInput,
@@ -46,11 +46,7 @@ class LifecycleWorkflow:
         try:
             self.facts = cluster_facts(inp.spec_yaml)
         except SpecError as exc:
-            raise ApplicationError(
-                f"{exc} (fix: pass a spec made by `eksa-temporal generate clusterconfig`)",
-                type="InvalidSpec",
-                non_retryable=True,
-            ) from exc
+            raise InvalidSpec(str(exc), fix="pass a spec made by `eksa-temporal generate clusterconfig`") from exc
         self.op = Operation(operation, self.facts, inp.timeouts, plan(self.facts))
         self.op.announce()
 

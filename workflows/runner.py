@@ -22,6 +22,7 @@ from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_
 
 with workflow.unsafe.imports_passed_through():
     from eksa_temporal.activities import steps
+    from eksa_temporal.errors import NON_RETRYABLE, ClusterExists
     from eksa_temporal.workflows.details import render_details
     from eksa_temporal.workflows.facts import ClusterFacts
     from eksa_temporal.workflows.models import (
@@ -40,18 +41,6 @@ EKSA_PROVIDER = SearchAttributeKey.for_keyword("EksaProvider")
 EKSA_PHASE = SearchAttributeKey.for_keyword("EksaPhase")
 SEARCH_ATTRIBUTES = (EKSA_CLUSTER, EKSA_OPERATION, EKSA_PROVIDER, EKSA_PHASE)
 
-# ApplicationError types raised by activities for permanent problems: no retry, fail fast.
-NON_RETRYABLE = [
-    "InvalidSpec",
-    "BadCredentials",
-    "PreflightFailed",
-    "ImmutableFieldChanged",
-    "UnsupportedUpgrade",
-    "ClusterExists",
-    "NotFound",
-    "InvalidComponents",
-]
-
 # Steps that wait on infrastructure: long start-to-close, heartbeats.
 LONG_STEPS = frozenset(
     {
@@ -69,9 +58,6 @@ LONG_STEPS = frozenset(
         steps.CLEANUP_INFRASTRUCTURE,
     }
 )
-
-
-CLUSTER_EXISTS = "ClusterExists"
 
 
 class StepFailed(Exception):
@@ -295,7 +281,7 @@ class Operation:
             self.progress.error = line
             # a create refused because the cluster exists must not write into (or read
             # through) the existing cluster's folder: nothing of its own exists to diagnose
-            if diagnose is not None and not failed.message.startswith(f"{CLUSTER_EXISTS}:"):
+            if diagnose is not None and not failed.message.startswith(f"{ClusterExists.__name__}:"):
                 await diagnose()
             if compensate is not None and not keep_on_failure and self.side_effects:
                 self.set_phase(Phase.COMPENSATING)

@@ -35,14 +35,13 @@ from eksa_temporal.activities.move.models import (
     RestoreResult,
 )
 from eksa_temporal.activities.teardown import deleted_before
+from eksa_temporal.errors import MoveAborted, MovePreconditionFailed
 from eksa_temporal.kube import move as engine
 from eksa_temporal.logs import get_logger
 
 log = get_logger("activities.move")
 T = TypeVar("T")
 
-PRECONDITION_FAILED = "MovePreconditionFailed"
-MOVE_ABORTED = "MoveAborted"
 MOVE_TRANSIENT = "MoveTransient"
 
 
@@ -69,15 +68,9 @@ def _guard(what: str, fn: Callable[[], T]) -> T:
     try:
         return fn()
     except engine.PreconditionFailed as exc:
-        raise ApplicationError(
-            f"{what}: {exc}", type=PRECONDITION_FAILED, non_retryable=True
-        ) from exc
+        raise MovePreconditionFailed(f"{what}: {exc}") from exc
     except engine.MoveAborted as exc:
-        raise ApplicationError(
-            f"{what}: {exc} (fix: resolve the cause, then run the operation again)",
-            type=MOVE_ABORTED,
-            non_retryable=True,
-        ) from exc
+        raise MoveAborted(f"{what}: {exc}") from exc
     except (engine.TransientError, engine.JournalConflict) as exc:
         raise ApplicationError(f"{what}: {exc}", type=MOVE_TRANSIENT) from exc
 
@@ -86,9 +79,7 @@ def _first(*paths: str | None) -> str:
     for p in paths:
         if p:
             return p
-    raise ApplicationError(
-        "no kubeconfig path for the move", type=PRECONDITION_FAILED, non_retryable=True
-    )
+    raise MovePreconditionFailed("no kubeconfig path for the move")
 
 
 def _result(r: engine.MoveResult) -> MoveStepResult:
@@ -184,11 +175,9 @@ class MoveActivities:
                 changed=False, message=f"{inp.cluster_name} already deleted", already_moved=True
             )
         if not Path(source).exists():
-            raise ApplicationError(
+            raise MovePreconditionFailed(
                 f"{steps.CAPI_MOVE_TO_BOOTSTRAP}: kubeconfig {source} of {inp.cluster_name} does not exist "
                 "(fix: run delete from the folder holding <cluster>/<cluster>-eks-a-cluster.kubeconfig)",
-                type=PRECONDITION_FAILED,
-                non_retryable=True,
             )
         return self._move(steps.CAPI_MOVE_TO_BOOTSTRAP, inp, source, target)
 
@@ -213,12 +202,10 @@ class MoveActivities:
             # e.g. the bootstrap cluster is already deleted: only a finished move is possible
             if not _guard(steps.CAPI_MOVE_ABORT, lambda: engine.move_recorded(target, options)):
                 return MoveStepResult(changed=False, message="no move to undo", settled="none")
-            raise ApplicationError(
+            raise MovePreconditionFailed(
                 f"{steps.CAPI_MOVE_ABORT}: {target} records an unfinished move of {inp.cluster_name} "
                 f"but the source kubeconfig {source} is gone (fix: restore it, then run "
                 "`eksa-temporal move` to finish or undo the move)",
-                type=PRECONDITION_FAILED,
-                non_retryable=True,
             )
         hb = Heartbeat(self.heartbeat_interval)
         hb("settling", 0, 0)
@@ -284,11 +271,9 @@ class MoveActivities:
             if not (p.is_file() and (p.suffix in (".yaml", ".yml") or p.name.startswith(".")))
         ]
         if strays:
-            raise ApplicationError(
+            raise MovePreconditionFailed(
                 f"{steps.REMOVE_CAPI_BACKUP}: {directory} holds more than a backup ({', '.join(sorted(strays)[:3])}) "
                 "(fix: move those files away, then retry)",
-                type=PRECONDITION_FAILED,
-                non_retryable=True,
             )
         shutil.rmtree(directory)
         return RemoveBackupResult(changed=True, message=f"removed {directory}")
