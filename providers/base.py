@@ -1,21 +1,48 @@
-"""The ``Provider`` protocol: what the lifecycle needs from an infrastructure provider,
-organised by phase (validate credentials, preflight, render CAPI objects, prepare
-infrastructure, clean up) - nothing more.
+"""The ``Provider`` base class: what the lifecycle needs from an infrastructure provider,
+organised by phase, with every optional phase a hook that does nothing by default.
 
-Activities call these methods; providers never import activities or workflows. Methods are
-blocking (pyvmomi, paramiko, HTTP clients): activities run them on a thread pool. Secrets
-are resolved inside the provider from references (environment variables, files), never
-passed in.
+Required of each provider: ``name``, the datacenterRef kind(s) that select it
+(``datacenter_kinds``), ``infrastructure_component()`` and ``render_capi_objects()``.
+Hooks (no-op defaults): credentials check, preflight, existence check, bootstrap-cluster
+options, work on the bootstrap cluster before Cluster API is installed, the components
+to install, preparing infrastructure, work after the workload cluster is initialised and
+after the management move, upgrade validation, the credentials Secret, cleanup, and the
+provider's static spec rules. ``hooks()`` names the step hooks a provider overrides; the
+runbook adds a step only for those.
+
+Providers never import activities or workflows, nor each other. Methods block (pyvmomi,
+paramiko, HTTP clients); activities run them on a thread pool. Secrets are resolved
+inside the provider from references (environment variables, files), never passed in.
+Providers are found through the ``eksa_temporal.providers`` entry-point group
+(``eksa_temporal.providers.registry``); each entry point's value is a factory taking a
+``ProviderContext``.
 """
 
 from __future__ import annotations
 
-from typing import Any, Protocol, runtime_checkable
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from eksa_temporal.ownership import OWNER_LABEL, is_owner_id
+from eksa_temporal.spec.base import KubeObject
+from eksa_temporal.spec.clusterspec import ClusterSpec
 from eksa_temporal.spec.findings import Finding
+from eksa_temporal.spec.plugins import KindDefaults, SpecPlugin
+from eksa_temporal.spec.provider_checks import ObjectRule
+from eksa_temporal.spec.rules_util import Collector
+
+# A provider's static spec rule: the whole spec in, findings out (never raises on a
+# decodable spec; ``validate_spec`` guards it anyway).
+SpecRule = Callable[[ClusterSpec], list[Finding]]
+
+# The step hooks: a provider overriding one gets the matching runbook step.
+STEP_HOOKS: frozenset[str] = frozenset(
+    {"prepare_bootstrap_cluster", "after_workload_init", "after_move"}
+)
 
 
 class PreflightOptions(BaseModel):
@@ -30,6 +57,20 @@ class RenderContext(BaseModel):
     namespace: str = "eksa-system"
     # name of the Kubernetes Secret (in ``namespace``) holding provider credentials, if any
     credentials_secret: str | None = None
+
+
+class BootstrapOptions(BaseModel):
+    """How a provider wants its bootstrap ("kind") cluster made; empty by default."""
+
+    model_config = ConfigDict(frozen=True)
+    # kind node image (``kind create cluster --image``); "" = the bootstrapper's default
+    node_image: str = ""
+    # extra labels for the bootstrap cluster (beside the owner identity)
+    labels: dict[str, str] = {}
+    # environment for the bootstrap cluster's container runtime (e.g. proxy settings)
+    env: dict[str, str] = {}
+    # registry mirror endpoint for the bootstrap cluster's images, if any
+    registry_mirror: str = ""
 
 
 class Ownership(BaseModel):
@@ -72,42 +113,143 @@ class ComponentRef(BaseModel):
     version: str
 
 
-@runtime_checkable
-class Provider(Protocol):
-    """One infrastructure provider. ``spec`` is an ``eksa_temporal.spec.ClusterSpec``."""
+@dataclass(frozen=True)
+class ProviderContext:
+    """What a provider factory may use from the process that builds it."""
 
-    name: str
+    # where the simulated infrastructure keeps its state (tests point at their own)
+    sim_state_dir: Path
+    # the simulated infrastructure's admin client, built once per process on first use
+    sim_client: Callable[[], Any] = field(default=lambda: None)
 
+
+class Provider:
+    """One infrastructure provider. Subclasses set ``name`` and ``datacenter_kinds`` and
+    implement ``infrastructure_component`` and ``render_capi_objects``; every other method
+    is a hook whose default does nothing."""
+
+    name: ClassVar[str] = ""
+    # the datacenterRef kind(s) that select this provider, e.g. ("VSphereDatacenterConfig",)
+    datacenter_kinds: ClassVar[tuple[str, ...]] = ()
+    # whether the provider can create clusters (False: spec rules and defaults only)
+    can_create: ClassVar[bool] = True
+    # spec models the provider contributes (kinds the built-in spec does not know)
+    datacenter_model: ClassVar[type[KubeObject] | None] = None
+    machine_model: ClassVar[type[KubeObject] | None] = None
+    # whether the Cluster must set controlPlaneConfiguration.endpoint.host
+    endpoint_required: ClassVar[bool] = True
+
+    # -- required ---------------------------------------------------------------------------
     def infrastructure_component(self) -> ComponentRef:
         """Which infrastructure provider ``install-capi`` must install (clusterctl name)."""
-        ...
+        raise NotImplementedError(f"provider {self.name!r} has no infrastructure component")
 
-    def validate_credentials(self, spec: Any) -> list[Finding]:
+    def render_capi_objects(self, spec: ClusterSpec, ctx: RenderContext) -> list[dict[str, Any]]:
+        """The CAPI objects for the cluster (Cluster, control plane, machine templates,
+        MachineDeployments, provider cluster) as Kubernetes manifests."""
+        raise NotImplementedError(f"provider {self.name!r} cannot render Cluster API objects")
+
+    # -- validation hooks ---------------------------------------------------------------------
+    def spec_rules(self) -> list[SpecRule]:
+        """The provider's static spec rules (run by ``validate_spec`` when given)."""
+        return []
+
+    def object_rules(self) -> tuple[ObjectRule[Any], ...]:
+        """Rules of single objects of the provider's kinds (also for a manifest without a
+        Cluster)."""
+        return ()
+
+    def spec_defaults(self) -> dict[str, KindDefaults]:
+        """Defaults per kind, applied to each document of that kind before decoding."""
+        return {}
+
+    def spec_plugin(self) -> SpecPlugin:
+        """Everything the provider adds to the spec layer (``eksa_temporal.spec.plugins``)."""
+        rules = self.spec_rules()
+
+        def provider_rules(spec: ClusterSpec, c: Collector) -> list[Finding]:
+            found: list[Finding] = []
+            for rule in rules:
+                found += rule(spec)
+            return found
+
+        return SpecPlugin(
+            provider=self.name,
+            datacenter=self.datacenter_model,
+            machine=self.machine_model,
+            rules=provider_rules if rules else None,
+            object_rules=self.object_rules(),
+            defaults=self.spec_defaults(),
+            endpoint_required=self.endpoint_required,
+        )
+
+    def validate_credentials(self, spec: ClusterSpec) -> list[Finding]:
         """Resolve credentials from their references and log in; change nothing."""
-        ...
+        return []
 
-    def preflight(self, spec: Any, options: PreflightOptions) -> list[Finding]:
+    def preflight(self, spec: ClusterSpec, options: PreflightOptions) -> list[Finding]:
         """Every provider check against the real infrastructure; change nothing."""
-        ...
+        return []
 
-    def find_existing(self, spec: Any, owner: str = "") -> str | None:
+    def find_existing(self, spec: ClusterSpec, owner: str = "") -> str | None:
         """Preflight, read-only: where infrastructure of a cluster named ``spec.name``
         already exists (one line: what was found, where), or None. What carries the owner
         identity ``owner`` (``eksa_temporal.ownership.owner_id`` of the asking create run)
         is that run's own and not reported; ``owner=""`` reports everything."""
-        ...
+        return None
 
-    def render_capi_objects(self, spec: Any, ctx: RenderContext) -> list[dict[str, Any]]:
-        """The CAPI objects for the cluster (Cluster, control plane, machine templates,
-        MachineDeployments, provider cluster) as Kubernetes manifests."""
-        ...
+    def validate_upgrade(self, old_spec: ClusterSpec, new_spec: ClusterSpec) -> list[Finding]:
+        """Provider rules for changing ``old_spec`` into ``new_spec`` (immutable fields ...)."""
+        return []
 
-    def prepare_infrastructure(self, spec: Any) -> list[str]:
+    # -- bootstrap cluster ------------------------------------------------------------------
+    def bootstrap_options(self, spec: ClusterSpec) -> BootstrapOptions:
+        """How the bootstrap cluster should be made for ``spec``."""
+        return BootstrapOptions()
+
+    def bootstrapper(self) -> Any:
+        """This provider's own bootstrap-cluster backend (a ``providers.bootstrap.Bootstrapper``),
+        or None for the default one."""
+        return None
+
+    def prepare_bootstrap_cluster(self, spec: ClusterSpec, bootstrap_kubeconfig: str) -> list[str]:
+        """Work on the bootstrap cluster before Cluster API is installed; returns what was done."""
+        return []
+
+    # -- components and rendering -----------------------------------------------------------------
+    def components(self, spec: ClusterSpec) -> list[ComponentRef]:
+        """The infrastructure components to install for ``spec``."""
+        return [self.infrastructure_component()]
+
+    def credentials_secret(self, spec: ClusterSpec, ctx: RenderContext) -> dict[str, Any] | None:
+        """The Kubernetes Secret (manifest) holding the provider's credentials, named
+        ``ctx.credentials_secret``, or None when the provider needs none."""
+        return None
+
+    def prepare_infrastructure(self, spec: ClusterSpec) -> list[str]:
         """Idempotently create what must exist before machines (templates, folders);
         returns what was created (empty when everything existed)."""
-        ...
+        return []
 
-    def cleanup(self, spec: Any, ownership: Ownership) -> CleanupResult:
+    # -- after the cluster exists -------------------------------------------------------------------
+    def after_workload_init(self, spec: ClusterSpec, kubeconfig: str) -> list[str]:
+        """Work on the new workload cluster once its kubeconfig is written."""
+        return []
+
+    def after_move(self, spec: ClusterSpec, kubeconfig: str) -> list[str]:
+        """Work on the cluster after Cluster API was moved into it."""
+        return []
+
+    def cleanup(self, spec: ClusterSpec, ownership: Ownership) -> CleanupResult:
         """Remove the cluster's infrastructure (leaked VMs, machines ...) that carries
         ``ownership``'s owner identity - nothing else, whatever its name."""
-        ...
+        return CleanupResult()
+
+    # -- introspection -----------------------------------------------------------------------------
+    def hooks(self) -> frozenset[str]:
+        """The step hooks (``STEP_HOOKS``) this provider overrides."""
+        return frozenset(
+            hook
+            for hook in STEP_HOOKS
+            if getattr(type(self), hook, None) is not getattr(Provider, hook)
+        )

@@ -9,19 +9,35 @@ multi-document spec back out so that it loads back equal.
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidatorFunctionWrapHandler, WrapValidator
 
 from eksa_temporal.spec.base import KubeObject
 from eksa_temporal.spec.cluster import Cluster, WorkerNodeGroupConfiguration
 from eksa_temporal.spec.identity import FluxConfig, GitOpsConfig
-from eksa_temporal.spec.kinds import DatacenterConfig, IdentityProviderConfig, MachineConfig
+from eksa_temporal.spec.kinds import (
+    PLUGIN_KINDS,
+    DatacenterConfig,
+    IdentityProviderConfig,
+    MachineConfig,
+)
 from eksa_temporal.spec.snow import SnowIPPool
 from eksa_temporal.spec.tinkerbell import TinkerbellTemplateConfig
 
 M = TypeVar("M", bound=KubeObject)
+
+
+def _plugin_object(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    """An object of a kind a provider plug-in contributed is kept as it is (the built-in
+    unions do not list it); everything else is validated as usual."""
+    if isinstance(value, KubeObject) and value.kind in PLUGIN_KINDS:
+        return value
+    return handler(value)
+
+
+_Extensible = WrapValidator(_plugin_object)
 
 
 def object_document(obj: KubeObject) -> dict[str, Any]:
@@ -42,8 +58,8 @@ class ClusterSpec(BaseModel):
 
     cluster: Cluster
     provider: str = ""
-    datacenter: DatacenterConfig | None = None
-    machine_configs: dict[str, MachineConfig] = Field(default_factory=dict)
+    datacenter: Annotated[DatacenterConfig | None, _Extensible] = None
+    machine_configs: dict[str, Annotated[MachineConfig, _Extensible]] = Field(default_factory=dict)
     identity_providers: list[IdentityProviderConfig] = Field(default_factory=list)
     gitops: GitOpsConfig | None = None
     flux: FluxConfig | None = None

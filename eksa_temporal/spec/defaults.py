@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from eksa_temporal.spec.base import DEFAULT_NAMESPACE
+from eksa_temporal.spec.plugins import kind_defaults
 
 Doc = dict[str, Any]
 
@@ -136,6 +137,8 @@ def apply_defaults(docs: list[Doc]) -> None:
     for doc in docs:
         _set_namespace(doc)
         kind = doc.get("kind")
+        for contributed in kind_defaults(str(kind)):
+            contributed(doc)
         if kind == "Cluster":
             _cluster_defaults(doc)
         elif kind == "VSphereMachineConfig":

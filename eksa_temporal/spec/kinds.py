@@ -2,7 +2,8 @@
 belongs to which provider, and which machine-config kind each provider uses.
 
 Used by the loader (kind -> model), the validator (reference kinds must match the provider)
-and the generator.
+and the generator. Provider plug-ins add their kinds at run time
+(``eksa_temporal.spec.plugins.register``), so the tables are extended in place.
 """
 
 from __future__ import annotations
@@ -82,7 +83,9 @@ MACHINE_KIND: Final[dict[ProviderName, str | None]] = {
     "snow": "SnowMachineConfig",
     "sim": "SimMachineConfig",
 }
-MACHINE_KINDS: Final[frozenset[str]] = frozenset(k for k in MACHINE_KIND.values() if k)
+MACHINE_KINDS: Final[set[str]] = {k for k in MACHINE_KIND.values() if k}
+# kinds contributed by provider plug-ins (``eksa_temporal.spec.plugins.register``)
+PLUGIN_KINDS: Final[set[str]] = set()
 IDENTITY_KINDS: Final[frozenset[str]] = frozenset({"OIDCConfig", "AWSIamConfig"})
 GITOPS_KINDS: Final[frozenset[str]] = frozenset({"GitOpsConfig", "FluxConfig"})
 

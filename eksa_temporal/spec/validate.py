@@ -17,6 +17,7 @@ from eksa_temporal.spec.base import KubeObject
 from eksa_temporal.spec.clusterspec import ClusterSpec
 from eksa_temporal.spec.findings import Finding
 from eksa_temporal.spec.identity import AWSIamConfig, FluxConfig, GitOpsConfig, OIDCConfig
+from eksa_temporal.spec.plugins import plugins
 from eksa_temporal.spec.provider_checks import ObjectRule, object_findings
 from eksa_temporal.spec.validate_cloudstack import CLOUDSTACK_OBJECTS
 from eksa_temporal.spec.validate_cluster import validate_cluster
@@ -82,7 +83,8 @@ def validate_objects_alone(objects: list[KubeObject]) -> list[Finding]:
     Cluster is already an error): every other problem is still shown. Never raises."""
     findings: list[Finding] = []
     for obj in objects:
-        findings += _guarded(obj.kind, partial(object_findings, obj, _OBJECT_RULES))
+        rules = _OBJECT_RULES + tuple(r for p in plugins() for r in p.object_rules)
+        findings += _guarded(obj.kind, partial(object_findings, obj, rules))
     return findings
 
 

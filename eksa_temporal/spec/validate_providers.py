@@ -1,7 +1,8 @@
 """Provider-specific static rules (no infrastructure calls): what each provider's first
 checks in EKS-A reject. This module dispatches to one module per provider
 (``validate_vsphere``, ``validate_tinkerbell``, ``validate_cloudstack``, ``validate_snow``,
-``validate_providers_more`` for Nutanix and our ``sim``) and holds the cross-provider rules
+``validate_providers_more`` for Nutanix and our ``sim``, and the rules a provider plug-in
+registered through ``eksa_temporal.spec.plugins``) and holds the cross-provider rules
 (control-plane endpoint, InPlace upgrades, registry mirror and Bottlerocket). Called by
 ``eksa_temporal.spec.validate.validate_spec``.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 from eksa_temporal.spec.clusterspec import ClusterSpec
 from eksa_temporal.spec.findings import Finding
+from eksa_temporal.spec.plugins import ProviderRule, plugin
 from eksa_temporal.spec.rules_util import Collector, shown
 from eksa_temporal.spec.validate_cloudstack import cloudstack_rules
 from eksa_temporal.spec.validate_providers_more import nutanix_rules, sim_rules
@@ -45,7 +47,7 @@ def _registry_mirror_os(spec: ClusterSpec, c: Collector) -> None:
 
 def validate_provider(spec: ClusterSpec) -> list[Finding]:
     c = Collector(check=f"{spec.provider or 'provider'}-static")
-    rules = {
+    rules: dict[str, ProviderRule] = {
         "vsphere": vsphere_rules,
         "tinkerbell": tinkerbell_rules,
         "cloudstack": cloudstack_rules,
@@ -54,7 +56,10 @@ def validate_provider(spec: ClusterSpec) -> list[Finding]:
         "sim": sim_rules,
     }
     rule = rules.get(spec.provider)
-    if spec.provider not in ("", "docker", "sim"):
+    contributed = None if rule is not None else plugin(spec.provider)
+    if contributed is not None:
+        rule = contributed.rules
+    if contributed.endpoint_required if contributed else spec.provider not in ("", "docker", "sim"):
         _endpoint_required(c, spec)
     if (
         spec.provider == "docker"

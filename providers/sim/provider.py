@@ -1,4 +1,5 @@
-"""The ``sim`` provider: the ``Provider`` protocol for the simulated infrastructure.
+"""The ``sim`` provider: the ``Provider`` for the simulated infrastructure, through the
+simulator's public API (``eksa_temporal.simulator.api``).
 
 Credentials are the sim's admin token - ``EKSA_SIM_ADMIN_TOKEN`` or ``DIR/admin-token``
 (``DIR`` = ``SimDatacenterConfig.spec.stateDir`` or the default sim state dir) - checked
@@ -21,12 +22,13 @@ from eksa_temporal.providers.base import (
     ComponentRef,
     Ownership,
     PreflightOptions,
+    Provider,
+    ProviderContext,
     RenderContext,
 )
 from eksa_temporal.providers.sim import existing
-from eksa_temporal.providers.sim.client import SimClient, SimError, SimNotRunning
-from eksa_temporal.providers.sim.components import SIM_VERSION
 from eksa_temporal.providers.sim.render import render
+from eksa_temporal.simulator.api import SIM_VERSION, SimClient, SimError, SimNotRunning
 from eksa_temporal.spec.findings import Finding, Severity
 
 TOKEN_ENV = "EKSA_SIM_ADMIN_TOKEN"
@@ -44,10 +46,12 @@ class _TokenClient(SimClient):
         return self.__token
 
 
-class SimProvider:
+class SimProvider(Provider):
     """Simulated infrastructure (``eksa-temporal sim serve``)."""
 
     name = "sim"
+    datacenter_kinds = ("SimDatacenterConfig",)
+    endpoint_required = False
 
     def __init__(self, sim: SimClient | Path | None = None, *, timeout: float = 10.0) -> None:
         """``sim``: the admin client (the registry passes its own), or a state dir."""
@@ -179,6 +183,11 @@ class SimProvider:
             else:
                 kept.append(f"virtual cluster {spec.name} (not made by this operation)")
         return CleanupResult(removed=removed, kept=kept)
+
+
+def make_provider(ctx: ProviderContext) -> SimProvider:
+    """The ``sim`` entry point: a provider for the registry's sim state directory."""
+    return SimProvider(ctx.sim_state_dir)
 
 
 def _unreachable(state_dir: Path) -> Finding:

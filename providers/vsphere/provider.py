@@ -22,6 +22,8 @@ from eksa_temporal.providers.base import (
     ComponentRef,
     Ownership,
     PreflightOptions,
+    Provider,
+    ProviderContext,
     RenderContext,
 )
 from eksa_temporal.providers.vsphere import existing
@@ -50,10 +52,11 @@ def _error_finding(exc: VSphereError, check: str) -> Finding:
     )
 
 
-class VSphereProvider:
+class VSphereProvider(Provider):
     """vSphere through vCenter; see the module docstring."""
 
     name = "vsphere"
+    datacenter_kinds = ("VSphereDatacenterConfig",)
 
     def __init__(
         self,
@@ -171,3 +174,8 @@ class VSphereProvider:
         with self._session(view) as session:
             removed, kept = cleanup_vms(session, view.datacenter, ownership.owner, on_removed)
         return CleanupResult(removed=removed, kept=kept)
+
+
+def make_provider(ctx: ProviderContext) -> VSphereProvider:
+    """The ``vsphere`` entry point (options from the environment)."""
+    return VSphereProvider()
