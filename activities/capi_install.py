@@ -32,16 +32,11 @@ from eksa_temporal.activities.models import (
 )
 from eksa_temporal.errors import InvalidComponents, NotFound
 from eksa_temporal.kube.client import Kube, condition_true, kube_for
+from eksa_temporal.providers.capi.components import inventory_crd
 from eksa_temporal.providers.capi.fetch import ComponentError, provider_manifests
-from eksa_temporal.providers.capi.release import (
-    DEFAULT_RELEASE,
-    ProviderRelease,
-    Release,
-    sim_standins,
-)
+from eksa_temporal.providers.capi.release import DEFAULT_RELEASE, ProviderRelease, Release
+from eksa_temporal.providers.capi.source import ComponentSource, configured_source
 from eksa_temporal.providers.registry import Registry
-from eksa_temporal.providers.sim import components as sim_components
-from eksa_temporal.providers.sim.kubeconfig import served_by_sim
 
 CRD_V1 = "apiextensions.k8s.io/v1"
 INVENTORY_V1 = "clusterctl.cluster.x-k8s.io/v1alpha3"
@@ -93,7 +88,7 @@ class CapiInstaller:
 
     def ensure_inventory_crd(self) -> None:
         if self.kube.get(CRD_V1, "CustomResourceDefinition", INVENTORY_CRD) is None:
-            self.kube.apply([sim_components.inventory_crd()])
+            self.kube.apply([inventory_crd()])
         self.wait_crd(INVENTORY_CRD)
 
     def recorded_version(self, release: ProviderRelease) -> str | None:
@@ -211,9 +206,11 @@ class CapiInstallActivities:
         *,
         release: Release = DEFAULT_RELEASE,
         cache_dir: Path | None = None,
+        source: ComponentSource | None = None,
     ) -> None:
         self.registry = registry
         self.release = release
+        self.source = source or configured_source()
         self.cache_dir = cache_dir or config.state_dir() / "components-cache"
 
     @activity.defn(name=steps.INSTALL_CAPI_BOOTSTRAP)
@@ -236,15 +233,13 @@ class CapiInstallActivities:
             plan = self.release.plan(infra.name)
         except KeyError as exc:
             raise InvalidComponents(str(exc), fix="add the provider to the release manifest") from exc
-        if served_by_sim(target, self.registry.sim_state_dir):
-            plan = sim_standins(plan)  # e.g. the sim's CAPV stand-in, not the published one
         progress = resume(InstallCapiProgress) or InstallCapiProgress()
         if progress.done:
             log.info("resuming install-capi", done=progress.done)
         installer = CapiInstaller(
             kube_for(target),
             cache_dir=self.cache_dir,
-            components_dir=inp.components_dir,
+            components_dir=self.source.folder(inp.components_dir),
             deployment_wait_seconds=inp.deployment_wait_seconds,
             progress=progress,
         )

@@ -37,7 +37,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from eksa_temporal.activities import steps as s
 from eksa_temporal.client import LifecycleClient
 from eksa_temporal.devserver import Child, TemporalDevServer, free_port, start_sim, start_worker
-from eksa_temporal.providers.sim.client import SimClient
+from eksa_temporal.simulator.api import SimClient
 from eksa_temporal.spec import generate_cluster_config
 from eksa_temporal.workflows.create import MANAGEMENT_PLAN
 from eksa_temporal.workflows.models import CreateClusterInput, Timeouts

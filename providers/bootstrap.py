@@ -49,7 +49,7 @@ class SimBootstrapper:
     """Bootstrap clusters as virtual clusters of ``eksa-temporal sim serve``."""
 
     def __init__(self, sim_client: Any) -> None:
-        self.sim = sim_client  # providers.sim.client.SimClient
+        self.sim = sim_client  # simulator.api.SimClient
 
     def exists(self, name: str) -> bool:
         return name in _names(self.sim.clusters())

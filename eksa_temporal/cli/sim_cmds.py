@@ -16,9 +16,7 @@ import click
 from eksa_temporal import config
 from eksa_temporal.cli.errors import CliError
 from eksa_temporal.files import private_dir
-from eksa_temporal.providers.sim.client import SimClient, SimError
-from eksa_temporal.providers.sim.knobs import Knobs
-from eksa_temporal.providers.sim.kubeconfig import write_kubeconfig
+from eksa_temporal.simulator.api import Knobs, SimClient, SimError, write_kubeconfig
 
 _STATE_DIR = click.option(
     "--state-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -70,7 +68,7 @@ def serve_cmd(state_dir: Path | None, listen: str, seed: int | None, boot_second
     Example:
       eksa-temporal sim serve --state-dir /tmp/sim --listen 127.0.0.1:6480 --seed 7
     """
-    from eksa_temporal.providers.sim.server import serve
+    from eksa_temporal.simulator.api import serve
 
     directory = _dir(state_dir)
     private_dir(directory)  # tokens and Secrets: owner-only

@@ -2,7 +2,7 @@
 infrastructure's knobs (boot time, failure rates, API latency, ...) to rehearse failures.
 
 Values are typed and checked here, before anything is sent, with the same rule the admin
-API applies (``providers.sim.knobs.changes_problem``): an unknown knob or a bad value ends
+API applies (``simulator.api.changes_problem``): an unknown knob or a bad value ends
 the command with one line and exit code 2. Registered under the ``sim`` group by
 ``eksa_temporal.cli.sim_cmds``.
 """
@@ -17,8 +17,7 @@ import click
 
 from eksa_temporal import config
 from eksa_temporal.cli.errors import CliError
-from eksa_temporal.providers.sim.client import SimClient, SimError
-from eksa_temporal.providers.sim.knobs import KNOB_NAMES, Knobs, changes_problem
+from eksa_temporal.simulator.api import KNOB_NAMES, Knobs, SimClient, SimError, changes_problem
 
 
 def parse_settings(settings: tuple[str, ...]) -> dict[str, str]:

@@ -2,8 +2,9 @@
 and where each provider's component files come from, with their sha256.
 
 This is the ONE place versions and checksums live (like EKS-A's bundle manifest). The
-embedded default serves core, kubeadm bootstrap/control plane, cert-manager and the sim
-infrastructure provider from the package data in ``providers.sim.components`` (no network).
+embedded default serves core, kubeadm bootstrap/control plane and cert-manager from the
+package data in ``providers.capi.components`` and the sim infrastructure provider from the
+simulator's package data (no network).
 Entries downloaded over HTTP(S) must carry a sha256; ``release_from_file`` loads a custom
 manifest (same shape, YAML/JSON) for other installations.
 """
@@ -15,7 +16,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from eksa_temporal.providers.sim import components as sim_components
+from eksa_temporal.providers.capi.components import CORE, ProviderComponent
 
 # clusterctl inventory types, in install order
 ORDER = (
@@ -71,27 +72,31 @@ class Release(BaseModel):
         return sorted(chosen, key=lambda p: ORDER.index(p.type))
 
 
-def _sim_entry(name: str) -> ProviderRelease:
-    comp = sim_components.provider(name)
+def _embedded(comp: ProviderComponent) -> ProviderRelease:
     label = "cert-manager" if comp.name == "cert-manager" else comp.inventory_name
     return ProviderRelease(
         name=label,
         type=comp.type,
         version=comp.version,
         namespace=comp.namespace,
-        files=[ComponentFile(url=f"package://providers.sim.components/{comp.file}")],
+        files=[ComponentFile(url=comp.url)],
     )
 
 
+SIM_VERSION = "v0.1.0"
 CAPV_VERSION = "v1.13.1"
 
 DEFAULT_RELEASE = Release(
     providers=[
-        _sim_entry("cert-manager"),
-        _sim_entry("cluster-api"),
-        _sim_entry("kubeadm-bootstrap"),
-        _sim_entry("kubeadm-control-plane"),
-        _sim_entry("sim"),
+        *(_embedded(comp) for comp in CORE),
+        # the simulated infrastructure's own provider, shipped with the simulator
+        ProviderRelease(
+            name="infrastructure-sim",
+            type="InfrastructureProvider",
+            version=SIM_VERSION,
+            namespace="capsim-system",
+            files=[ComponentFile(url="package://eksa_temporal.simulator.components/sim.yaml")],
+        ),
         # Published CAPV components. Its sha256 is pinned when a release of this product
         # is cut (downloads refuse unpinned files); air-gapped installs pass a components
         # folder instead.
@@ -111,25 +116,6 @@ DEFAULT_RELEASE = Release(
         ),
     ]
 )
-
-
-def sim_standins(plan: list[ProviderRelease]) -> list[ProviderRelease]:
-    """``plan`` for a virtual cluster of the simulated infrastructure: an infrastructure
-    provider that the sim plays (``providers.sim.components.STANDINS``, e.g. vSphere) comes
-    from the sim's package data at the same version, since no sim cluster could run the
-    published controllers. Every other provider is unchanged."""
-    out: list[ProviderRelease] = []
-    for p in plan:
-        comp = (
-            sim_components.standin(p.provider_name)
-            if p.type == "InfrastructureProvider"
-            else None
-        )
-        if comp is not None:
-            url = f"package://providers.sim.components/{comp.file}"
-            p = p.model_copy(update={"files": [ComponentFile(url=url)]})
-        out.append(p)
-    return out
 
 
 def release_from_file(path: str | Path) -> Release:

@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from eksa_temporal.providers.proxy import proxy_commands, proxy_files
-from eksa_temporal.providers.sim.controllers.objects import (
+from eksa_temporal.simulator.api import (
     BOOTSTRAP_V,
     CLUSTER_NAME_LABEL,
     CLUSTER_V,

@@ -17,7 +17,7 @@ from eksa_temporal.activities.models import BootstrapInput, InstallCapiInput
 from eksa_temporal.kube.client import Kube, condition_true, kube_for
 from eksa_temporal.providers.capi.release import DEFAULT_RELEASE
 from eksa_temporal.providers.registry import Registry
-from eksa_temporal.providers.sim import components as sim_components
+from eksa_temporal.simulator import components as sim_components
 from tests.activities.conftest import common
 from tests.conftest import shared_path
 

@@ -32,7 +32,7 @@ from eksa_temporal.activities.validate import ValidateActivities
 from eksa_temporal.kube.client import WaitTimeout, kube_for
 from eksa_temporal.ownership import OWNER_LABEL, owner_id
 from eksa_temporal.providers.registry import Registry
-from eksa_temporal.providers.sim.controllers.inventory import Inventory
+from eksa_temporal.simulator.controllers.inventory import Inventory
 from tests.activities.conftest import common
 from tests.support.sim import running_sim
 

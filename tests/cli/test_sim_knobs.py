@@ -14,7 +14,7 @@ import pytest
 
 from eksa_temporal.cli import sim_cmds
 from eksa_temporal.cli.main import main
-from eksa_temporal.providers.sim.knobs import KNOB_NAMES, Knobs
+from eksa_temporal.simulator.knobs import KNOB_NAMES, Knobs
 from tests.support.sim import EKSA, SimServer, running_sim
 
 
@@ -90,7 +90,7 @@ def test_a_bad_setting_is_one_line_with_exit_code_2_and_changes_nothing(
 
 
 def test_the_admin_api_refuses_an_unknown_knob_naming_the_known_ones(sim: SimServer) -> None:
-    from eksa_temporal.providers.sim.client import SimError
+    from eksa_temporal.simulator.client import SimError
 
     with pytest.raises(SimError, match=r"HTTP 422: unknown knob 'nope' \(known knobs: seed, ") as err:
         sim.client.set_knobs(nope=1)

@@ -24,8 +24,8 @@ import yaml
 from eksa_temporal.kube.move import api as mapi
 from eksa_temporal.kube.move.api import ApiError, MoveApi, ResourceType
 from eksa_temporal.kube.move.model import BOOKKEEPING_ANNOTATIONS
-from eksa_temporal.providers.sim import components
-from eksa_temporal.providers.sim.client import SimClient
+from eksa_temporal.simulator import components
+from eksa_temporal.simulator.api import SimClient
 from tests.support import histories
 
 Obj = dict[str, Any]

@@ -17,7 +17,7 @@ import yaml
 
 from eksa_temporal.kube.move import RequestStats, api_for
 from tests.move import support
-from tests.sim_controllers import process
+from tests.simulator.controllers import process
 from tests.support.sim import running_sim
 
 CLUSTER = "w1"

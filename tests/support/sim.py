@@ -28,8 +28,7 @@ from typing import Any
 
 import pytest
 
-from eksa_temporal.providers.sim.client import SimClient, SimError
-from eksa_temporal.providers.sim.kubeconfig import write_kubeconfig
+from eksa_temporal.simulator.api import SimClient, SimError, write_kubeconfig
 
 EKSA = Path(sys.executable).parent / "eksa-temporal"
 READY_TIMEOUT = 60.0  # generous: the CLI imports slowly on a loaded 2-core machine

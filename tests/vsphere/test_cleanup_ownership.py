@@ -22,11 +22,11 @@ from eksa_temporal.activities.teardown import TeardownActivities
 from eksa_temporal.ownership import owner_id
 from eksa_temporal.providers.base import Ownership
 from eksa_temporal.providers.registry import Registry
-from eksa_temporal.providers.sim.client import SimNotRunning
 from eksa_temporal.providers.vsphere import VSphereProvider
 from eksa_temporal.providers.vsphere.inventory import inventory_path, vm_properties
 from eksa_temporal.providers.vsphere.machines import clone_machine
 from eksa_temporal.providers.vsphere.view import cluster_view
+from eksa_temporal.simulator.api import SimNotRunning
 
 from .conftest import open_session
 from .specs import SimInfo, documents, spec

@@ -8,11 +8,11 @@ from contextlib import suppress
 from typing import Any
 
 from eksa_temporal.providers.base import RenderContext
-from eksa_temporal.providers.sim import components
-from eksa_temporal.providers.sim.apiserver.store import Store
-from eksa_temporal.providers.sim.store_api import AlreadyExists
 from eksa_temporal.providers.vsphere.credentials import PASSWORD_ENV, USERNAME_ENV
 from eksa_temporal.providers.vsphere.provider import VSphereProvider
+from eksa_temporal.simulator import components
+from eksa_temporal.simulator.apiserver.store import Store
+from eksa_temporal.simulator.store_api import AlreadyExists
 from tests.vsphere import specs
 
 Obj = dict[str, Any]

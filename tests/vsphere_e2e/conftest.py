@@ -20,7 +20,9 @@ from temporalio.testing import WorkflowEnvironment
 
 from eksa_temporal import config
 from eksa_temporal.devserver import Child, spawn
+from eksa_temporal.providers.capi.source import SOURCE_ENV
 from eksa_temporal.providers.vsphere.credentials import PASSWORD_ENV, USERNAME_ENV
+from eksa_temporal.simulator.api import components_repository
 from tests.support.sim import SimServer, running_sim
 from tests.vsphere.conftest import inventory, vcsim  # noqa: F401 - session fixtures
 from tests.workflows.conftest import anyio_backend, temporal_env  # noqa: F401 - session fixtures
@@ -52,6 +54,8 @@ class Env:
             "TEMPORAL_ADDRESS": self.address,
             config.STATE_DIR_ENV: str(self.root),
             config.TASK_QUEUE_ENV: task_queue,
+            # the sim plays CAPV: install its stand-in (from the sim's local repository)
+            SOURCE_ENV: str(components_repository(self.sim.state_dir)),
         } | extra
 
 

@@ -27,7 +27,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from eksa_temporal.activities import steps as s
 from eksa_temporal.client import LifecycleClient
-from eksa_temporal.providers.sim.controllers.inventory import Inventory
+from eksa_temporal.simulator.controllers.inventory import Inventory
 from eksa_temporal.workflows.create import MANAGEMENT_PLAN
 from eksa_temporal.workflows.models import CreateClusterInput
 from tests.e2e.cancel import (
@@ -40,7 +40,7 @@ from tests.e2e.cancel import (
     paused_objects,
     virtual_clusters,
 )
-from tests.sim_controllers import harness as h
+from tests.simulator.controllers import harness as h
 from tests.vsphere import specs
 from tests.vsphere_e2e import capv
 from tests.vsphere_e2e.capv import INFRA_V, NS

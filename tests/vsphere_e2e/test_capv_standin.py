@@ -10,10 +10,10 @@ import json
 import uuid
 from pathlib import Path
 
-from eksa_temporal.providers.sim.apiserver.store import Store
-from eksa_temporal.providers.sim.controllers.inventory import Inventory
-from eksa_temporal.providers.sim.knobs import Knobs
-from tests.sim_controllers import harness as h
+from eksa_temporal.simulator.apiserver.store import Store
+from eksa_temporal.simulator.controllers.inventory import Inventory
+from eksa_temporal.simulator.knobs import Knobs
+from tests.simulator.controllers import harness as h
 from tests.vsphere import specs
 from tests.vsphere_e2e import capv
 from tests.vsphere_e2e.capv import ENDPOINT, INFRA_V, NS, PASSWORD

@@ -1,17 +1,18 @@
 """The ``vsphere`` stand-in component (CAPV played by the sim) and how install-CAPI picks
-it: only for targets that are virtual clusters of the sim, at CAPV's version."""
+it: from the component source chosen by configuration (the sim's clusterctl local
+repository), at CAPV's version; the embedded default keeps the published CAPV."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import yaml
 
 from eksa_temporal.providers.capi.fetch import provider_manifests
-from eksa_temporal.providers.capi.release import DEFAULT_RELEASE, sim_standins
-from eksa_temporal.providers.sim import components
-from eksa_temporal.providers.sim.kubeconfig import build_kubeconfig, served_by_sim, write_kubeconfig
+from eksa_temporal.providers.capi.release import DEFAULT_RELEASE
+from eksa_temporal.providers.capi.source import SOURCE_ENV, ComponentSource, configured_source
+from eksa_temporal.simulator import components
+from eksa_temporal.simulator.api import components_repository
 from tests.conftest import shared_path
 from tests.vsphere_e2e import capv
 
@@ -52,28 +53,25 @@ def test_the_standin_runs_capv_controller_manager_in_capv_system() -> None:
     assert "vsphere" not in components.versions()  # not part of the sim's own set
 
 
-def test_a_sim_target_gets_the_standin_in_place_of_the_published_capv(tmp_path: Path) -> None:
+def test_the_sims_repository_serves_the_standin_in_place_of_the_published_capv(tmp_path: Path) -> None:
     plan = DEFAULT_RELEASE.plan("vsphere")
-    swapped = sim_standins(plan)
-    assert [p.name for p in swapped] == [p.name for p in plan]
-    infra = next(p for p in swapped if p.name == "infrastructure-vsphere")
     published = next(p for p in plan if p.name == "infrastructure-vsphere")
     assert published.files[0].url.startswith("https://github.com/")
-    assert infra.version == published.version == "v1.13.1" and infra.namespace == "capv-system"
-    assert [f.url for f in infra.files] == ["package://providers.sim.components/vsphere.yaml"]
-    assert [p for p in swapped if p.name != infra.name] == [p for p in plan if p.name != infra.name]
-    docs, origin = provider_manifests(infra, cache_dir=tmp_path / "cache")
-    assert origin == "release" and any(d["metadata"]["name"] == "capv-controller-manager" for d in docs)
-    assert sim_standins(DEFAULT_RELEASE.plan("sim")) == DEFAULT_RELEASE.plan("sim")
+    assert published.version == "v1.13.1" and published.namespace == "capv-system"
+    repo = components.write_repository(components_repository(tmp_path / "sim"))
+    assert repo == tmp_path / "sim" / "components"
+    assert (repo / "infrastructure-vsphere" / "v1.13.1" / "infrastructure-components.yaml").is_file()
+    source = configured_source({SOURCE_ENV: str(repo)})
+    assert source == ComponentSource(repo) and source.folder(None) == str(repo)
+    docs, origin = provider_manifests(published, cache_dir=tmp_path / "cache", components_dir=source.folder(None))
+    assert origin == str(repo / "infrastructure-vsphere" / "v1.13.1")
+    assert docs == components.manifests("vsphere")
+    for core in (p for p in plan if p.type != "InfrastructureProvider"):  # not in the repository
+        assert provider_manifests(core, cache_dir=tmp_path / "cache", components_dir=str(repo))[1] == "release"
 
 
-def test_only_kubeconfigs_of_the_sims_own_virtual_clusters_count_as_sim_targets(tmp_path: Path) -> None:
-    state = tmp_path / "sim"
-    state.mkdir()
-    (state / "server.json").write_text(json.dumps({"url": "https://127.0.0.1:6480", "pid": 1}))
-    ours = write_kubeconfig(tmp_path / "ours", build_kubeconfig("https://127.0.0.1:6480", "mgmt", "t" * 20))
-    other = write_kubeconfig(tmp_path / "other", build_kubeconfig("https://127.0.0.1:7000", "mgmt", "t" * 20))
-    assert served_by_sim(ours, state)
-    assert not served_by_sim(other, state)
-    assert not served_by_sim(tmp_path / "missing", state)
-    assert not served_by_sim(ours, tmp_path / "no-sim-here")
+def test_the_component_source_is_embedded_unless_configured(tmp_path: Path) -> None:
+    assert configured_source({}) == configured_source({SOURCE_ENV: "embedded"}) == ComponentSource()
+    assert ComponentSource().folder(None) is None and ComponentSource().name == "embedded"
+    own = str(tmp_path / "operation")
+    assert ComponentSource(tmp_path).folder(own) == own  # an operation's folder comes first

@@ -1,0 +1,137 @@
+"""``SimClient``: the Python client of the simulated infrastructure's admin API.
+
+Finds the running ``sim serve`` process through ``DIR/server.json`` and authenticates with
+``DIR/admin-token``. Synchronous (urllib), so CLI commands, activities and tests can use it
+without an event loop. Raises ``SimNotRunning`` when no server answers for the state dir.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from eksa_temporal import config
+from eksa_temporal.simulator.apiserver.tls import client_context
+from eksa_temporal.simulator.knobs import Knobs
+
+
+class SimError(Exception):
+    """The admin API answered with an error."""
+
+    def __init__(self, message: str, status: int = 0) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class SimNotRunning(SimError):
+    """No simulated infrastructure server runs for this state dir."""
+
+
+class SimClient:
+    """Admin API of the ``sim serve`` process owning ``state_dir`` (default:
+    ``eksa_temporal.config.sim_state_dir()``)."""
+
+    def __init__(self, state_dir: Path | None = None, *, timeout: float = 10.0) -> None:
+        self.state_dir = Path(state_dir) if state_dir is not None else config.sim_state_dir()
+        self.timeout = timeout
+
+    # ---- discovery of the server -------------------------------------------------------
+    def server_info(self) -> dict[str, Any]:
+        path = self.state_dir / "server.json"
+        try:
+            info: dict[str, Any] = json.loads(path.read_text())
+        except (OSError, ValueError):
+            raise SimNotRunning(
+                f"no simulated infrastructure server runs for {self.state_dir} "
+                f"(start one with: eksa-temporal sim serve --state-dir {self.state_dir})") from None
+        return info
+
+    @property
+    def url(self) -> str:
+        return str(self.server_info()["url"])
+
+    def _token(self) -> str:
+        try:
+            return (self.state_dir / "admin-token").read_text().strip()
+        except OSError:
+            raise SimNotRunning(f"no admin token in {self.state_dir}") from None
+
+    def _request(self, method: str, path: str, body: Any = None) -> tuple[int, bytes]:
+        url = self.url + path
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(url, data=data, method=method, headers={
+            "Authorization": f"Bearer {self._token()}", "Content-Type": "application/json"})
+        try:
+            ctx = client_context(self.state_dir) if url.startswith("https:") else None
+            with urllib.request.urlopen(req, timeout=self.timeout, context=ctx) as resp:
+                return int(resp.status), resp.read()
+        except urllib.error.HTTPError as exc:
+            payload = exc.read()
+            try:
+                message = json.loads(payload).get("message", "")
+            except ValueError:
+                message = payload.decode(errors="replace")
+            raise SimError(f"{method} {path}: HTTP {exc.code}: {message}", exc.code) from None
+        except (urllib.error.URLError, OSError) as exc:
+            raise SimNotRunning(
+                f"the simulated infrastructure server at {url} does not answer ({exc}); "
+                f"start one with: eksa-temporal sim serve --state-dir {self.state_dir}") from None
+
+    def _json(self, method: str, path: str, body: Any = None) -> Any:
+        return json.loads(self._request(method, path, body)[1])
+
+    # ---- API --------------------------------------------------------------------------
+    def healthy(self) -> bool:
+        try:
+            return self._request("GET", "/healthz")[0] == 200
+        except SimError:
+            return False
+
+    def wait_until_ready(self, timeout: float = 30.0) -> bool:
+        """Poll (bounded by ``timeout``) until the server answers; True when it does."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.healthy():
+                return True
+            time.sleep(0.1)
+        return False
+
+    def clusters(self) -> list[dict[str, Any]]:
+        """``[{"name", "url", "labels"}]`` of every virtual cluster."""
+        return list(self._json("GET", "/sim/clusters")["clusters"])
+
+    def create_cluster(self, name: str, labels: dict[str, str] | None = None) -> dict[str, Any]:
+        """Create (idempotent; ``labels`` are set at creation only):
+        ``{"name", "url", "labels", "kubeconfig", "created"}``."""
+        body: dict[str, Any] = {"name": name}
+        if labels:
+            body["labels"] = labels
+        result: dict[str, Any] = self._json("POST", "/sim/clusters", body)
+        return result
+
+    def delete_cluster(self, name: str) -> None:
+        self._request("DELETE", f"/sim/clusters/{name}")
+
+    def kubeconfig(self, name: str) -> str:
+        return self._request("GET", f"/sim/clusters/{name}/kubeconfig")[1].decode()
+
+    def machines(self) -> list[dict[str, Any]]:
+        return list(self._json("GET", "/sim/machines")["machines"])
+
+    def delete_machine(self, machine_id: str) -> bool:
+        """Mark machine ``machine_id`` deleted; False when it was already gone (idempotent)."""
+        return bool(self._json("DELETE", f"/sim/machines/{machine_id}")["deleted"])
+
+    def knobs(self) -> Knobs:
+        """The live knobs."""
+        return Knobs.model_validate(self._json("GET", "/sim/knobs"))
+
+    def set_knobs(self, **changes: Any) -> Knobs:
+        """Change some knobs (the others keep their values); the knobs now in effect. An
+        unknown knob or a bad value raises ``SimError`` (status 422) naming the knob, and
+        changes nothing."""
+        return Knobs.model_validate(self._json("PUT", "/sim/knobs", changes))

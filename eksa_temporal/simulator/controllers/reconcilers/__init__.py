@@ -1,0 +1,61 @@
+"""The simulated controllers, one function per kind: ``reconcile(ctx, obj) -> requeue
+seconds | None``. ``WATCHED`` maps each kind to the API version the controllers read it at
+(the v1beta1 contract EKS-A's templates use); ``RECONCILERS`` maps it to its function.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from eksa_temporal.simulator.controllers import objects as o
+from eksa_temporal.simulator.controllers.context import Ctx
+from eksa_temporal.simulator.controllers.reconcilers.bootstrap import reconcile_kubeadmconfig
+from eksa_temporal.simulator.controllers.reconcilers.certmanager import reconcile_certificate
+from eksa_temporal.simulator.controllers.reconcilers.cluster import reconcile_cluster
+from eksa_temporal.simulator.controllers.reconcilers.controlplane import reconcile_kcp
+from eksa_temporal.simulator.controllers.reconcilers.deployment import reconcile_deployment
+from eksa_temporal.simulator.controllers.reconcilers.infra import (
+    reconcile_simcluster,
+    reconcile_simmachine,
+)
+from eksa_temporal.simulator.controllers.reconcilers.machine import reconcile_machine
+from eksa_temporal.simulator.controllers.reconcilers.machinedeployment import (
+    reconcile_machinedeployment,
+)
+from eksa_temporal.simulator.controllers.reconcilers.machineset import reconcile_machineset
+from eksa_temporal.simulator.controllers.reconcilers.vsphere import (
+    reconcile_vspherecluster,
+    reconcile_vspheremachine,
+)
+
+Reconciler = Callable[[Ctx, o.Obj], float | None]
+
+WATCHED: dict[str, str] = {
+    "Deployment": "apps/v1",
+    "Certificate": "cert-manager.io/v1",
+    "Cluster": o.CLUSTER_V,
+    "SimCluster": o.INFRA_V,
+    "KubeadmControlPlane": o.CONTROLPLANE_V,
+    "MachineDeployment": o.CLUSTER_V,
+    "MachineSet": o.CLUSTER_V,
+    "Machine": o.CLUSTER_V,
+    "KubeadmConfig": o.BOOTSTRAP_V,
+    "SimMachine": o.INFRA_V,
+    "VSphereCluster": o.INFRA_V,
+    "VSphereMachine": o.INFRA_V,
+}
+
+RECONCILERS: dict[str, Reconciler] = {
+    "Deployment": reconcile_deployment,
+    "Certificate": reconcile_certificate,
+    "Cluster": reconcile_cluster,
+    "SimCluster": reconcile_simcluster,
+    "KubeadmControlPlane": reconcile_kcp,
+    "MachineDeployment": reconcile_machinedeployment,
+    "MachineSet": reconcile_machineset,
+    "Machine": reconcile_machine,
+    "KubeadmConfig": reconcile_kubeadmconfig,
+    "SimMachine": reconcile_simmachine,
+    "VSphereCluster": reconcile_vspherecluster,
+    "VSphereMachine": reconcile_vspheremachine,
+}
