@@ -31,7 +31,7 @@ from eksa_temporal.ownership import OWNER_LABEL, is_owner_id
 from eksa_temporal.spec.base import KubeObject
 from eksa_temporal.spec.clusterspec import ClusterSpec
 from eksa_temporal.spec.findings import Finding
-from eksa_temporal.spec.plugins import KindDefaults, SpecPlugin
+from eksa_temporal.spec.plugins import KindDefaults, ProviderRule, SpecPlugin
 from eksa_temporal.spec.provider_checks import ObjectRule
 from eksa_temporal.spec.rules_util import Collector
 
@@ -163,9 +163,12 @@ class Provider:
         """Defaults per kind, applied to each document of that kind before decoding."""
         return {}
 
-    def spec_plugin(self) -> SpecPlugin:
-        """Everything the provider adds to the spec layer (``eksa_temporal.spec.plugins``)."""
+    def static_rule(self) -> ProviderRule | None:
+        """The provider's static rules as one function over the spec and the provider
+        check's collector (``<provider>-static``); by default the ``spec_rules()`` in turn."""
         rules = self.spec_rules()
+        if not rules:
+            return None
 
         def provider_rules(spec: ClusterSpec, c: Collector) -> list[Finding]:
             found: list[Finding] = []
@@ -173,11 +176,15 @@ class Provider:
                 found += rule(spec)
             return found
 
+        return provider_rules
+
+    def spec_plugin(self) -> SpecPlugin:
+        """Everything the provider adds to the spec layer (``eksa_temporal.spec.plugins``)."""
         return SpecPlugin(
             provider=self.name,
             datacenter=self.datacenter_model,
             machine=self.machine_model,
-            rules=provider_rules if rules else None,
+            rules=self.static_rule(),
             object_rules=self.object_rules(),
             defaults=self.spec_defaults(),
             endpoint_required=self.endpoint_required,

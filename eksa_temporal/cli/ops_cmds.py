@@ -52,7 +52,10 @@ def _run(factory: Callable[[LifecycleClient], Awaitable[T]]) -> T:
 
 
 def _check_spec(path: Path) -> str:
+    from eksa_temporal.providers.registry import load_spec_plugins
+
     text = path.read_text(encoding="utf-8")
+    load_spec_plugins()  # kinds and rules of every installed provider
     _spec, findings = check_spec_text(text, source=str(path))
     errors = [f for f in findings if f.is_error]
     if errors:
@@ -334,10 +337,11 @@ def preflight(spec: Path, skip_ip_check: bool) -> int:
     from eksa_temporal.providers.base import PreflightOptions
     from eksa_temporal.providers.registry import Registry, UnknownProvider
 
+    registry = Registry()  # also registers every provider's spec kinds and rules
     loaded, findings = check_spec_text(spec.read_text(encoding="utf-8"), source=str(spec))
     if loaded is not None:
         try:
-            provider = Registry().provider(loaded.provider)
+            provider = registry.provider(loaded.provider)
         except UnknownProvider as exc:
             raise CliError(str(exc), 2) from exc
         findings = findings + provider.validate_credentials(loaded)

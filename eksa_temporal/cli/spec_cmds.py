@@ -63,8 +63,11 @@ def validate_cmd(filename: str, output: str) -> int:
       eksa-temporal validate -f demo.yaml
       eksa-temporal generate clusterconfig demo -p sim | eksa-temporal validate -f -
     """
+    from eksa_temporal.providers.registry import load_spec_plugins
+
     text = _read(filename)
     source = "<stdin>" if filename == "-" else filename
+    load_spec_plugins()  # kinds and rules of every installed provider
     spec, findings = check_spec_text(text, source)
     valid = not errors(findings)
     if output == "json":

@@ -1,7 +1,7 @@
 """``validate_spec``: every static rule over a loaded ``ClusterSpec``, as findings.
 
 Runs the Cluster content rules, reference and namespace rules, identity-provider and GitOps
-object rules, and the provider's static rules. Never raises: an unexpected failure inside a
+object rules, and the provider's static rules (registered by the provider, ``eksa_temporal.spec.plugins``). Never raises: an unexpected failure inside a
 rule becomes an error finding naming the rule. Called by the CLI's ``validate`` and by the
 workflows' ``setup-validate`` step. ``validate_objects_alone`` checks the objects of a manifest
 that has no Cluster. The rule list is in ``RULES.md`` beside this file.
@@ -19,14 +19,9 @@ from eksa_temporal.spec.findings import Finding
 from eksa_temporal.spec.identity import AWSIamConfig, FluxConfig, GitOpsConfig, OIDCConfig
 from eksa_temporal.spec.plugins import plugins
 from eksa_temporal.spec.provider_checks import ObjectRule, object_findings
-from eksa_temporal.spec.validate_cloudstack import CLOUDSTACK_OBJECTS
 from eksa_temporal.spec.validate_cluster import validate_cluster
 from eksa_temporal.spec.validate_objects import aws_iam, flux, gitops, namespaces, oidc, references
 from eksa_temporal.spec.validate_providers import validate_provider
-from eksa_temporal.spec.validate_providers_more import NUTANIX_OBJECTS
-from eksa_temporal.spec.validate_snow import snow_objects
-from eksa_temporal.spec.validate_tinkerbell import tinkerbell_objects
-from eksa_temporal.spec.validate_vsphere import VSPHERE_OBJECTS
 
 
 def _rules(spec: ClusterSpec) -> list[tuple[str, Callable[[], list[Finding]]]]:
@@ -48,17 +43,13 @@ def _rules(spec: ClusterSpec) -> list[tuple[str, Callable[[], list[Finding]]]]:
     return rules
 
 
-# The rules of each object kind that has rules of its own, for an object without a Cluster.
+# The rules of each object kind that has rules of its own, for an object without a Cluster
+# (providers' kinds: the object rules they registered through ``eksa_temporal.spec.plugins``).
 _OBJECT_RULES: tuple[ObjectRule[Any], ...] = (
     ObjectRule(OIDCConfig, oidc),
     ObjectRule(AWSIamConfig, aws_iam),
     ObjectRule(GitOpsConfig, gitops),
     ObjectRule(FluxConfig, flux),
-    *VSPHERE_OBJECTS,
-    *tinkerbell_objects(None),
-    *CLOUDSTACK_OBJECTS,
-    *NUTANIX_OBJECTS,
-    *snow_objects(None),
 )
 
 

@@ -1,8 +1,8 @@
 """Provider-specific static rules (no infrastructure calls): what each provider's first
-checks in EKS-A reject. This module dispatches to one module per provider
-(``validate_vsphere``, ``validate_tinkerbell``, ``validate_cloudstack``, ``validate_snow``,
-``validate_providers_more`` for Nutanix and our ``sim``, and the rules a provider plug-in
-registered through ``eksa_temporal.spec.plugins``) and holds the cross-provider rules
+checks in EKS-A reject. Each provider's own rules live in its folder
+(``eksa_temporal.providers.<p>.spec_rules``) and reach this module through
+``eksa_temporal.spec.plugins`` (registered by whoever discovers the providers); our ``sim``
+kinds' rules are in ``validate_providers_more``. This module holds the cross-provider rules
 (control-plane endpoint, InPlace upgrades, registry mirror and Bottlerocket). Called by
 ``eksa_temporal.spec.validate.validate_spec``.
 """
@@ -13,11 +13,7 @@ from eksa_temporal.spec.clusterspec import ClusterSpec
 from eksa_temporal.spec.findings import Finding
 from eksa_temporal.spec.plugins import ProviderRule, plugin
 from eksa_temporal.spec.rules_util import Collector, shown
-from eksa_temporal.spec.validate_cloudstack import cloudstack_rules
-from eksa_temporal.spec.validate_providers_more import nutanix_rules, sim_rules
-from eksa_temporal.spec.validate_snow import snow_rules
-from eksa_temporal.spec.validate_tinkerbell import tinkerbell_rules
-from eksa_temporal.spec.validate_vsphere import vsphere_rules
+from eksa_temporal.spec.validate_providers_more import sim_rules
 
 
 def _endpoint_required(c: Collector, spec: ClusterSpec) -> None:
@@ -47,14 +43,7 @@ def _registry_mirror_os(spec: ClusterSpec, c: Collector) -> None:
 
 def validate_provider(spec: ClusterSpec) -> list[Finding]:
     c = Collector(check=f"{spec.provider or 'provider'}-static")
-    rules: dict[str, ProviderRule] = {
-        "vsphere": vsphere_rules,
-        "tinkerbell": tinkerbell_rules,
-        "cloudstack": cloudstack_rules,
-        "nutanix": nutanix_rules,
-        "snow": snow_rules,
-        "sim": sim_rules,
-    }
+    rules: dict[str, ProviderRule] = {"sim": sim_rules}
     rule = rules.get(spec.provider)
     contributed = None if rule is not None else plugin(spec.provider)
     if contributed is not None:

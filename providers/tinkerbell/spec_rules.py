@@ -2,7 +2,7 @@
 tinkerbellIP, hook ISO only with isoBoot) and ``validateTinkerbellMachineConfig``
 (hardwareSelector or hardwareAffinity, OS family, image URL, host OS settings; not the
 users list, which the CLI fills in), plus
-template references. Called by ``eksa_temporal.spec.validate_providers.validate_provider``.
+template references. Registered with the spec layer by the provider (``spec_plugin``).
 """
 
 from __future__ import annotations

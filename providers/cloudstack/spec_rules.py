@@ -1,8 +1,8 @@
 """CloudStack static rules: EKS-A's ``CloudStackDatacenterConfig.Validate`` (after its
 defaulting of the legacy ``zones`` form into availability zones) and
 ``validateCloudStackMachineConfig`` (compute offering, template, disk offering, restricted
-custom details, symlinks, affinity). Called by
-``eksa_temporal.spec.validate_providers.validate_provider``.
+custom details, symlinks, affinity). Registered with the spec
+layer by the provider (``spec_plugin``).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Snow static rules: EKS-A's ``SnowDatacenterConfig.Validate``,
 ``validateSnowMachineConfig`` (instance type, network connector, devices, OS family, direct
-network interfaces, volumes, host OS settings) and ``validateSnowIPPool``. Called by
-``eksa_temporal.spec.validate_providers.validate_provider``.
+network interfaces, volumes, host OS settings) and ``validateSnowIPPool``. Registered with the spec
+layer by the provider (``spec_plugin``).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 network under ``/<datacenter>/network``, failure domains), ``validateVSphereMachineConfig``
 (datastore, resource pool, OS family, Bottlerocket user, host OS settings) and the static
 parts of the vSphere provider validator (one osFamily with external etcd, worker failure
-domains). Called by ``eksa_temporal.spec.validate_providers.validate_provider``.
+domains). Registered with the spec layer by the provider (``spec_plugin``).
 """
 
 from __future__ import annotations

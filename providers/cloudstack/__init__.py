@@ -1,0 +1,1 @@
+"""The cloudstack provider (Apache CloudStack): spec rules only in this build."""

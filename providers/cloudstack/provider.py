@@ -1,0 +1,41 @@
+"""``CloudStackProvider``: the cloudstack provider (Apache CloudStack). This build holds its spec rules
+(``spec_rules``) - a spec selecting it validates - but it cannot create clusters: its
+preflight says so before anything is changed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eksa_temporal.providers.base import PreflightOptions, Provider, ProviderContext
+from eksa_temporal.providers.cloudstack.spec_rules import CLOUDSTACK_OBJECTS, cloudstack_rules
+from eksa_temporal.spec.clusterspec import ClusterSpec
+from eksa_temporal.spec.findings import Finding
+from eksa_temporal.spec.plugins import ProviderRule
+from eksa_temporal.spec.provider_checks import ObjectRule
+
+
+class CloudStackProvider(Provider):
+    name = "cloudstack"
+    datacenter_kinds = ("CloudStackDatacenterConfig",)
+    can_create = False
+
+    def static_rule(self) -> ProviderRule | None:
+        return cloudstack_rules
+
+    def object_rules(self) -> tuple[ObjectRule[Any], ...]:
+        return tuple(CLOUDSTACK_OBJECTS)
+
+    def preflight(self, spec: ClusterSpec, options: PreflightOptions) -> list[Finding]:
+        return [
+            Finding(
+                path="Cluster.spec.datacenterRef.kind",
+                message="the cloudstack provider cannot create or change clusters in this build (spec rules only)",
+                remediation="use a provider that can create clusters (sim, vsphere)",
+                check="cloudstack-supported",
+            )
+        ]
+
+
+def make_provider(ctx: ProviderContext) -> CloudStackProvider:
+    """The ``cloudstack`` entry point."""
+    return CloudStackProvider()

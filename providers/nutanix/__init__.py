@@ -1,0 +1,1 @@
+"""The nutanix provider (Nutanix Prism Central): spec rules only in this build."""

@@ -1,0 +1,41 @@
+"""``NutanixProvider``: the nutanix provider (Nutanix Prism Central). This build holds its spec rules
+(``spec_rules``) - a spec selecting it validates - but it cannot create clusters: its
+preflight says so before anything is changed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eksa_temporal.providers.base import PreflightOptions, Provider, ProviderContext
+from eksa_temporal.providers.nutanix.spec_rules import NUTANIX_OBJECTS, nutanix_rules
+from eksa_temporal.spec.clusterspec import ClusterSpec
+from eksa_temporal.spec.findings import Finding
+from eksa_temporal.spec.plugins import ProviderRule
+from eksa_temporal.spec.provider_checks import ObjectRule
+
+
+class NutanixProvider(Provider):
+    name = "nutanix"
+    datacenter_kinds = ("NutanixDatacenterConfig",)
+    can_create = False
+
+    def static_rule(self) -> ProviderRule | None:
+        return nutanix_rules
+
+    def object_rules(self) -> tuple[ObjectRule[Any], ...]:
+        return tuple(NUTANIX_OBJECTS)
+
+    def preflight(self, spec: ClusterSpec, options: PreflightOptions) -> list[Finding]:
+        return [
+            Finding(
+                path="Cluster.spec.datacenterRef.kind",
+                message="the nutanix provider cannot create or change clusters in this build (spec rules only)",
+                remediation="use a provider that can create clusters (sim, vsphere)",
+                check="nutanix-supported",
+            )
+        ]
+
+
+def make_provider(ctx: ProviderContext) -> NutanixProvider:
+    """The ``nutanix`` entry point."""
+    return NutanixProvider()

@@ -1,0 +1,1 @@
+"""The snow provider (AWS Snow devices): spec rules only in this build."""

@@ -1,0 +1,41 @@
+"""``SnowProvider``: the snow provider (AWS Snow devices). This build holds its spec rules
+(``spec_rules``) - a spec selecting it validates - but it cannot create clusters: its
+preflight says so before anything is changed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eksa_temporal.providers.base import PreflightOptions, Provider, ProviderContext
+from eksa_temporal.providers.snow.spec_rules import snow_objects, snow_rules
+from eksa_temporal.spec.clusterspec import ClusterSpec
+from eksa_temporal.spec.findings import Finding
+from eksa_temporal.spec.plugins import ProviderRule
+from eksa_temporal.spec.provider_checks import ObjectRule
+
+
+class SnowProvider(Provider):
+    name = "snow"
+    datacenter_kinds = ("SnowDatacenterConfig",)
+    can_create = False
+
+    def static_rule(self) -> ProviderRule | None:
+        return snow_rules
+
+    def object_rules(self) -> tuple[ObjectRule[Any], ...]:
+        return tuple(snow_objects(None))
+
+    def preflight(self, spec: ClusterSpec, options: PreflightOptions) -> list[Finding]:
+        return [
+            Finding(
+                path="Cluster.spec.datacenterRef.kind",
+                message="the snow provider cannot create or change clusters in this build (spec rules only)",
+                remediation="use a provider that can create clusters (sim, vsphere)",
+                check="snow-supported",
+            )
+        ]
+
+
+def make_provider(ctx: ProviderContext) -> SnowProvider:
+    """The ``snow`` entry point."""
+    return SnowProvider()

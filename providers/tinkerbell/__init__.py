@@ -1,0 +1,1 @@
+"""The tinkerbell provider (bare metal through Tinkerbell): spec rules only in this build."""

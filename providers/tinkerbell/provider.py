@@ -1,0 +1,41 @@
+"""``TinkerbellProvider``: the tinkerbell provider (bare metal through Tinkerbell). This build holds its spec rules
+(``spec_rules``) - a spec selecting it validates - but it cannot create clusters: its
+preflight says so before anything is changed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eksa_temporal.providers.base import PreflightOptions, Provider, ProviderContext
+from eksa_temporal.providers.tinkerbell.spec_rules import tinkerbell_objects, tinkerbell_rules
+from eksa_temporal.spec.clusterspec import ClusterSpec
+from eksa_temporal.spec.findings import Finding
+from eksa_temporal.spec.plugins import ProviderRule
+from eksa_temporal.spec.provider_checks import ObjectRule
+
+
+class TinkerbellProvider(Provider):
+    name = "tinkerbell"
+    datacenter_kinds = ("TinkerbellDatacenterConfig",)
+    can_create = False
+
+    def static_rule(self) -> ProviderRule | None:
+        return tinkerbell_rules
+
+    def object_rules(self) -> tuple[ObjectRule[Any], ...]:
+        return tuple(tinkerbell_objects(None))
+
+    def preflight(self, spec: ClusterSpec, options: PreflightOptions) -> list[Finding]:
+        return [
+            Finding(
+                path="Cluster.spec.datacenterRef.kind",
+                message="the tinkerbell provider cannot create or change clusters in this build (spec rules only)",
+                remediation="use a provider that can create clusters (sim, vsphere)",
+                check="tinkerbell-supported",
+            )
+        ]
+
+
+def make_provider(ctx: ProviderContext) -> TinkerbellProvider:
+    """The ``tinkerbell`` entry point."""
+    return TinkerbellProvider()
