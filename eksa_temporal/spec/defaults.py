@@ -17,7 +17,7 @@ from eksa_temporal.spec.plugins import kind_defaults
 Doc = dict[str, Any]
 
 
-def _dict(parent: Any, key: str) -> Doc | None:
+def dict_at(parent: Any, key: str) -> Doc | None:
     if isinstance(parent, dict):
         value = parent.get(key)
         if isinstance(value, dict):
@@ -34,7 +34,7 @@ def _set_namespace(doc: Doc) -> None:
 
 
 def _cluster_defaults(doc: Doc) -> None:
-    spec = _dict(doc, "spec")
+    spec = dict_at(doc, "spec")
     if spec is None:
         return
     workers = spec.get("workerNodeGroupConfigurations")
@@ -49,36 +49,18 @@ def _cluster_defaults(doc: Doc) -> None:
                 group["count"] = autoscaling.get("minCount", 0)
             else:
                 group["count"] = 1
-    network = _dict(spec, "clusterNetwork")
+    network = dict_at(spec, "clusterNetwork")
     if network is not None and network.get("cniConfig") is None:
         cni = network.get("cni")
         if cni in ("cilium", "cilium-enterprise", "kindnetd"):
             network["cniConfig"] = {"kindnetd" if cni == "kindnetd" else "cilium": {}}
             del network["cni"]
-    mirror = _dict(spec, "registryMirrorConfiguration")
+    mirror = dict_at(spec, "registryMirrorConfiguration")
     if mirror is not None and mirror.get("endpoint") and not mirror.get("port"):
         mirror["port"] = "443"
 
 
-def _vsphere_machine_defaults(doc: Doc) -> None:
-    spec = doc.get("spec")
-    if spec is None:
-        spec = doc["spec"] = {}
-    if not isinstance(spec, dict):
-        return
-    for key, value in (("memoryMiB", 8192), ("numCPUs", 2), ("diskGiB", 25)):
-        current = spec.get(key)
-        if current is None or (type(current) is int and current <= 0):
-            spec[key] = value
-    memory = spec.get("memoryMiB")
-    if type(memory) is int and memory < 2048:
-        spec["memoryMiB"] = 2048  # EKS-A raises a smaller size to its minimum
-    if not spec.get("osFamily"):
-        spec["osFamily"] = "bottlerocket"
-    _default_user_name(spec, "ec2-user" if spec.get("osFamily") == "bottlerocket" else "capv")
-
-
-def _default_user_name(spec: Doc, name: str) -> None:
+def default_user_name(spec: Doc, name: str) -> None:
     """EKS-A's ``SetUserDefaults`` (CLI): the first user gets a default name when unnamed."""
     users = spec.get("users")
     if not users:
@@ -87,25 +69,8 @@ def _default_user_name(spec: Doc, name: str) -> None:
         users[0]["name"] = name
 
 
-def _nutanix_machine_defaults(doc: Doc) -> None:
-    """EKS-A's ``setNutanixMachineConfigDefaults``: user ``eksa`` and OS family ubuntu."""
-    spec = _dict(doc, "spec")
-    if spec is None:
-        return
-    users = spec.get("users")
-    if not users:
-        spec["users"] = [{"name": "eksa", "sshAuthorizedKeys": [""]}]
-    elif isinstance(users, list) and isinstance(users[0], dict):
-        if not users[0].get("name"):
-            users[0]["name"] = "eksa"
-        if not users[0].get("sshAuthorizedKeys"):
-            users[0]["sshAuthorizedKeys"] = [""]
-    if not spec.get("osFamily"):
-        spec["osFamily"] = "ubuntu"
-
-
 def _gitops_defaults(doc: Doc, cluster_config_path: str) -> None:
-    github = _dict(_dict(_dict(doc, "spec"), "flux"), "github")
+    github = dict_at(dict_at(dict_at(doc, "spec"), "flux"), "github")
     if github is None:
         return
     github.setdefault("fluxSystemNamespace", "flux-system")
@@ -114,7 +79,7 @@ def _gitops_defaults(doc: Doc, cluster_config_path: str) -> None:
 
 
 def _flux_defaults(doc: Doc, cluster_config_path: str) -> None:
-    spec = _dict(doc, "spec")
+    spec = dict_at(doc, "spec")
     if spec is None:
         return
     spec.setdefault("systemNamespace", "flux-system")
@@ -125,8 +90,8 @@ def _flux_defaults(doc: Doc, cluster_config_path: str) -> None:
 def _config_path(cluster: Doc | None) -> str:
     if cluster is None:
         return "clusters"
-    name = _dict(cluster, "metadata") or {}
-    managed_by = _dict(_dict(cluster, "spec"), "managementCluster") or {}
+    name = dict_at(cluster, "metadata") or {}
+    managed_by = dict_at(dict_at(cluster, "spec"), "managementCluster") or {}
     owner = managed_by.get("name") or name.get("name") or ""
     return f"clusters/{owner}"
 
@@ -141,23 +106,11 @@ def apply_defaults(docs: list[Doc]) -> None:
             contributed(doc)
         if kind == "Cluster":
             _cluster_defaults(doc)
-        elif kind == "VSphereMachineConfig":
-            _vsphere_machine_defaults(doc)
-        elif kind == "NutanixMachineConfig":
-            _nutanix_machine_defaults(doc)
-        elif kind == "CloudStackMachineConfig":
-            spec = _dict(doc, "spec")
-            if spec is not None:
-                _default_user_name(spec, "capc")
-        elif kind == "TinkerbellMachineConfig":
-            spec = _dict(doc, "spec")
-            if spec is not None and not spec.get("osFamily"):
-                spec["osFamily"] = "bottlerocket"  # EKS-A's setTinkerbellMachineConfigDefaults
         elif kind == "GitOpsConfig":
             _gitops_defaults(doc, _config_path(cluster))
         elif kind == "FluxConfig":
             _flux_defaults(doc, _config_path(cluster))
         elif kind == "AWSIamConfig":
-            spec = _dict(doc, "spec")
+            spec = dict_at(doc, "spec")
             if spec is not None and not spec.get("partition"):
                 spec["partition"] = "aws"

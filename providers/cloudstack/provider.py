@@ -7,10 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 from eksa_temporal.providers.base import PreflightOptions, Provider, ProviderContext
+from eksa_temporal.providers.cloudstack.spec_defaults import machine_defaults
 from eksa_temporal.providers.cloudstack.spec_rules import CLOUDSTACK_OBJECTS, cloudstack_rules
 from eksa_temporal.spec.clusterspec import ClusterSpec
 from eksa_temporal.spec.findings import Finding
-from eksa_temporal.spec.plugins import ProviderRule
+from eksa_temporal.spec.plugins import KindDefaults, ProviderRule
 from eksa_temporal.spec.provider_checks import ObjectRule
 
 
@@ -21,6 +22,9 @@ class CloudStackProvider(Provider):
 
     def static_rule(self) -> ProviderRule | None:
         return cloudstack_rules
+
+    def spec_defaults(self) -> dict[str, KindDefaults]:
+        return {"CloudStackMachineConfig": machine_defaults}
 
     def object_rules(self) -> tuple[ObjectRule[Any], ...]:
         return tuple(CLOUDSTACK_OBJECTS)

@@ -34,10 +34,11 @@ from eksa_temporal.providers.vsphere.ova import import_ova
 from eksa_temporal.providers.vsphere.preflight import Checker
 from eksa_temporal.providers.vsphere.render import RenderOptions, credentials_secret, render
 from eksa_temporal.providers.vsphere.session import Session, Target, vcenter_session
+from eksa_temporal.providers.vsphere.spec_defaults import machine_defaults
 from eksa_temporal.providers.vsphere.spec_rules import VSPHERE_OBJECTS, vsphere_rules
 from eksa_temporal.providers.vsphere.view import ClusterView, cluster_view
 from eksa_temporal.spec.findings import Finding
-from eksa_temporal.spec.plugins import ProviderRule
+from eksa_temporal.spec.plugins import KindDefaults, ProviderRule
 from eksa_temporal.spec.provider_checks import ObjectRule
 
 log = get_logger(__name__)
@@ -63,6 +64,9 @@ class VSphereProvider(Provider):
 
     def static_rule(self) -> ProviderRule | None:
         return vsphere_rules
+
+    def spec_defaults(self) -> dict[str, KindDefaults]:
+        return {"VSphereMachineConfig": machine_defaults}
 
     def object_rules(self) -> tuple[ObjectRule[Any], ...]:
         return VSPHERE_OBJECTS

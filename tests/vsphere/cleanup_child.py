@@ -9,12 +9,14 @@ import time
 
 from eksa_temporal.logs import configure
 from eksa_temporal.providers.base import Ownership
+from eksa_temporal.providers.registry import load_spec_plugins
 from eksa_temporal.providers.vsphere import VSphereProvider
 from eksa_temporal.spec.load import load_spec
 
 
 def main() -> None:
     configure(json_output=True)  # logs to stderr; stdout carries only removed paths
+    load_spec_plugins()
     spec = load_spec(sys.stdin.read()).spec
     assert spec is not None
 

@@ -4,24 +4,19 @@ with per-test overrides of the datacenter and machine configs, loaded with ``loa
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
 from typing import Any
 
 import yaml
 
+from eksa_temporal.providers.registry import load_spec_plugins
 from eksa_temporal.spec.clusterspec import ClusterSpec
 from eksa_temporal.spec.load import load_spec
+from tests.support.vcsim import SimInfo as SimInfo  # where the specs point
+
+load_spec_plugins()  # the vSphere kinds' defaults and rules, as the CLI and worker register them
 
 API = "anywhere.eks.amazonaws.com/v1alpha1"
 TEMPLATE = "/DC0/vm/Templates/ubuntu-1-28"
-
-
-@dataclass(frozen=True)
-class SimInfo:
-    server: str  # host:port
-    thumbprint: str
-    user: str
-    password: str
 
 
 def machine(name: str, **spec: Any) -> dict[str, Any]:
