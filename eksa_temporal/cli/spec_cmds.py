@@ -114,6 +114,9 @@ def clusterconfig_cmd(name: str, provider: str) -> int:
     Example:
       eksa-temporal generate clusterconfig demo -p vsphere > demo.yaml
     """
+    from eksa_temporal.providers.registry import load_spec_plugins
+
+    load_spec_plugins()  # each provider's example values live in its folder
     try:
         text = generate_cluster_config(name, provider)
     except ValueError as exc:

@@ -3,8 +3,9 @@
 
 Kubernetes 1.31, one control-plane node (three on vSphere), one worker group ``md-0`` with
 one node, Cilium, pods 192.168.0.0/16, services 10.96.0.0/12, and the provider's datacenter
-and machine configs with placeholder values to edit. Called by the CLI's
-``generate clusterconfig`` and by tests that need a spec.
+and machine configs with placeholder values to edit (a provider's example values come
+from its folder, registered through ``eksa_temporal.spec.plugins``; docker and sim are
+built in). Called by the CLI's ``generate clusterconfig`` and by tests that need a spec.
 """
 
 from __future__ import annotations
@@ -14,89 +15,27 @@ from typing import Any
 import yaml
 
 from eksa_temporal.spec.base import API_VERSION
-from eksa_temporal.spec.kinds import DATACENTER_KIND, MACHINE_KIND, PROVIDERS
+from eksa_temporal.spec.kinds import DATACENTER_KIND, MACHINE_KIND
+from eksa_temporal.spec.plugins import plugin, plugins
 from eksa_temporal.spec.validate_cluster import CLUSTER_NAME, MAX_CLUSTER_NAME
 
 DEFAULT_KUBERNETES_VERSION = "1.31"
-_SSH_KEY = "ssh-ed25519 AAAA...replace-me"
-_USERS = [{"name": "ec2-user", "sshAuthorizedKeys": [_SSH_KEY]}]
+SSH_KEY = "ssh-ed25519 AAAA...replace-me"
 
 
 def _machine_spec(provider: str, role: str) -> dict[str, Any]:
-    if provider == "vsphere":
-        return {
-            "datastore": "/Datacenter/datastore/datastore1",
-            "diskGiB": 25,
-            "folder": "/Datacenter/vm/eksa",
-            "memoryMiB": 8192,
-            "numCPUs": 2,
-            "osFamily": "ubuntu",
-            "resourcePool": "/Datacenter/host/Cluster/Resources",
-            "template": "/Datacenter/vm/Templates/ubuntu-2204-kube-v1-31",
-            "users": [{"name": "capv", "sshAuthorizedKeys": [_SSH_KEY]}],
-        }
-    if provider == "tinkerbell":
-        return {"hardwareSelector": {"type": role}, "osFamily": "ubuntu", "users": _USERS}
-    if provider == "cloudstack":
-        return {
-            "computeOffering": {"name": "m4-large"},
-            "template": {"name": "rhel8-kube-1.31"},
-            "users": [{"name": "capc", "sshAuthorizedKeys": [_SSH_KEY]}],
-        }
-    if provider == "nutanix":
-        return {
-            "vcpusPerSocket": 1,
-            "vcpuSockets": 4,
-            "memorySize": "8Gi",
-            "systemDiskSize": "40Gi",
-            "osFamily": "ubuntu",
-            "image": {"type": "name", "name": "ubuntu-2204-kube-v1-31"},
-            "cluster": {"type": "name", "name": "prism-element"},
-            "subnet": {"type": "name", "name": "prism-subnet"},
-            "users": _USERS,
-        }
-    if provider == "snow":
-        return {
-            "amiID": "",
-            "instanceType": "sbe-c.large",
-            "sshKeyName": "default",
-            "osFamily": "ubuntu",
-            "devices": ["192.168.1.10"],
-            "containersVolume": {"size": 25},
-            "network": {"directNetworkInterfaces": [{"index": 1, "primary": True, "dhcp": True}]},
-        }
+    contributed = plugin(provider)
+    if contributed is not None and contributed.example_machine is not None:
+        return contributed.example_machine(role)
     return {"cpus": 2, "memoryMiB": 4096, "osFamily": "ubuntu"}  # sim
 
 
 def _datacenter_spec(provider: str) -> dict[str, Any]:
+    contributed = plugin(provider)
+    if contributed is not None and contributed.example_datacenter is not None:
+        return contributed.example_datacenter
     specs: dict[str, dict[str, Any]] = {
         "docker": {},
-        "vsphere": {
-            "datacenter": "Datacenter",
-            "network": "/Datacenter/network/VM Network",
-            "server": "vcenter.example.com",
-            "thumbprint": "",
-            "insecure": False,
-        },
-        "tinkerbell": {"tinkerbellIP": "192.168.0.5"},
-        "cloudstack": {
-            "availabilityZones": [
-                {
-                    "name": "az-1",
-                    "credentialsRef": "global",
-                    "domain": "ROOT",
-                    "account": "admin",
-                    "managementApiEndpoint": "https://cloudstack.example.com:8080/client/api",
-                    "zone": {"name": "zone1", "network": {"name": "net1"}},
-                }
-            ]
-        },
-        "nutanix": {
-            "endpoint": "prism.example.com",
-            "port": 9440,
-            "credentialRef": {"kind": "Secret", "name": "nutanix-credentials"},
-        },
-        "snow": {"identityRef": {"kind": "Secret", "name": "snow-credentials"}},
         "sim": {},
     }
     return specs[provider]
@@ -118,13 +57,17 @@ def generate_cluster_config(name: str, provider: str) -> str:
         raise ValueError(
             f"cluster name {name!r} is too long: use at most {MAX_CLUSTER_NAME} characters"
         )
-    if provider not in PROVIDERS:
-        raise ValueError(f"unknown provider {provider!r}; choose one of {', '.join(PROVIDERS)}")
+    contributed = plugin(provider)
+    built_in = provider in ("docker", "sim")
+    if not built_in and (contributed is None or contributed.example_datacenter is None):
+        known = sorted({"docker", "sim"} | {p.provider for p in plugins() if p.example_datacenter is not None})
+        raise ValueError(f"unknown provider {provider!r}; choose one of {', '.join(known)}")
     dc_kind = DATACENTER_KIND[provider]  # type: ignore[index]
-    machine_kind = MACHINE_KIND[provider]  # type: ignore[index]
-    control_plane: dict[str, Any] = {"count": 3 if provider == "vsphere" else 1}
+    machine_kind = MACHINE_KIND.get(provider)  # type: ignore[call-overload]
+    count = contributed.example_control_plane_count if contributed and not built_in else 1
+    control_plane: dict[str, Any] = {"count": count}
     worker: dict[str, Any] = {"name": "md-0", "count": 1}
-    if provider not in ("docker", "sim"):
+    if not built_in and (contributed is None or contributed.endpoint_required):
         control_plane["endpoint"] = {"host": "10.0.0.10"}
     machines: list[dict[str, Any]] = []
     if machine_kind is not None:

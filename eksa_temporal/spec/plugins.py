@@ -49,6 +49,11 @@ class SpecPlugin:
     defaults: dict[str, KindDefaults] = field(default_factory=dict)
     # whether the Cluster must set controlPlaneConfiguration.endpoint.host
     endpoint_required: bool = True
+    # ``generate clusterconfig``: the datacenter config's spec (None: the provider has no
+    # example), each machine config's spec by role ("cp", "worker"), control-plane nodes
+    example_datacenter: dict[str, Any] | None = None
+    example_machine: Callable[[str], dict[str, Any]] | None = None
+    example_control_plane_count: int = 1
 
 
 _lock = threading.Lock()

@@ -4,13 +4,15 @@ preflight says so before anything is changed."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from eksa_temporal.providers.base import PreflightOptions, Provider, ProviderContext
+from eksa_temporal.providers.snow import spec_example
 from eksa_temporal.providers.snow.spec_rules import snow_objects, snow_rules
 from eksa_temporal.spec.clusterspec import ClusterSpec
 from eksa_temporal.spec.findings import Finding
-from eksa_temporal.spec.plugins import ProviderRule
+from eksa_temporal.spec.plugins import ProviderRule, SpecPlugin
 from eksa_temporal.spec.provider_checks import ObjectRule
 
 
@@ -21,6 +23,14 @@ class SnowProvider(Provider):
 
     def static_rule(self) -> ProviderRule | None:
         return snow_rules
+
+    def spec_plugin(self) -> SpecPlugin:
+        return replace(
+            super().spec_plugin(),
+            example_datacenter=spec_example.DATACENTER,
+            example_machine=spec_example.machine,
+            example_control_plane_count=spec_example.CONTROL_PLANE_COUNT,
+        )
 
     def object_rules(self) -> tuple[ObjectRule[Any], ...]:
         return tuple(snow_objects(None))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from eksa_temporal.logs import get_logger
@@ -26,7 +27,7 @@ from eksa_temporal.providers.base import (
     ProviderContext,
     RenderContext,
 )
-from eksa_temporal.providers.vsphere import existing
+from eksa_temporal.providers.vsphere import existing, spec_example
 from eksa_temporal.providers.vsphere.cleanup import cleanup_vms
 from eksa_temporal.providers.vsphere.credentials import credential_findings, resolve_credentials
 from eksa_temporal.providers.vsphere.errors import VSphereError, VSpherePermanentError
@@ -38,7 +39,7 @@ from eksa_temporal.providers.vsphere.spec_defaults import machine_defaults
 from eksa_temporal.providers.vsphere.spec_rules import VSPHERE_OBJECTS, vsphere_rules
 from eksa_temporal.providers.vsphere.view import ClusterView, cluster_view
 from eksa_temporal.spec.findings import Finding
-from eksa_temporal.spec.plugins import KindDefaults, ProviderRule
+from eksa_temporal.spec.plugins import KindDefaults, ProviderRule, SpecPlugin
 from eksa_temporal.spec.provider_checks import ObjectRule
 
 log = get_logger(__name__)
@@ -64,6 +65,14 @@ class VSphereProvider(Provider):
 
     def static_rule(self) -> ProviderRule | None:
         return vsphere_rules
+
+    def spec_plugin(self) -> SpecPlugin:
+        return replace(
+            super().spec_plugin(),
+            example_datacenter=spec_example.DATACENTER,
+            example_machine=spec_example.machine,
+            example_control_plane_count=spec_example.CONTROL_PLANE_COUNT,
+        )
 
     def spec_defaults(self) -> dict[str, KindDefaults]:
         return {"VSphereMachineConfig": machine_defaults}
