@@ -19,9 +19,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from temporalio import activity
-
-from eksa_temporal.activities import steps
 from eksa_temporal.activities.common import (
     CAPI_V1,
     EKSA_SYSTEM,
@@ -34,7 +31,8 @@ from eksa_temporal.activities.models import (
     DeleteBootstrapResult,
 )
 from eksa_temporal.activities.ownership import CLUSTER_LABEL, OWNER_LABEL, Owner, run_owner
-from eksa_temporal.errors import ClusterExists, PreflightFailed
+from eksa_temporal.activities.steps import step
+from eksa_temporal.errors import ClusterExists, InvalidSpec, PreflightFailed
 from eksa_temporal.kube.client import Kube, UnknownKind, kube_for
 from eksa_temporal.providers.registry import Registry
 
@@ -82,14 +80,21 @@ def made_for_this_cluster(labels: dict[str, str] | None, owner: Owner) -> bool:
     if not labels:
         return False
     mine = owner.cluster_labels()
-    return labels.get(OWNER_LABEL) == mine[OWNER_LABEL] or labels.get(CLUSTER_LABEL) == mine[CLUSTER_LABEL]
+    return (
+        labels.get(OWNER_LABEL) == mine[OWNER_LABEL]
+        or labels.get(CLUSTER_LABEL) == mine[CLUSTER_LABEL]
+    )
 
 
 class BootstrapActivities:
     def __init__(self, registry: Registry) -> None:
         self.registry = registry
 
-    @activity.defn(name=steps.BOOTSTRAP_CLUSTER_INIT)
+    @step(
+        "bootstrap-cluster-init",
+        changes="creates the bootstrap (kind) cluster",
+        errors=(InvalidSpec, ClusterExists),
+    )
     def bootstrap_cluster_init(self, inp: BootstrapInput) -> BootstrapResult:
         """Create the bootstrap cluster (idempotent) and namespace eksa-system."""
         boot = self.registry.bootstrapper(inp.provider)
@@ -98,8 +103,11 @@ class BootstrapActivities:
         labels = boot.labels(name)
         existed = labels is not None
         if existed and not made_for_this_cluster(labels, owner):
-            raise ClusterExists(f"bootstrap cluster {name} exists and was not made by an operation of cluster "
-                f"{inp.namespace}/{inp.cluster_name}", fix=f"delete bootstrap cluster {name} if it is no longer used, or choose another cluster name")
+            raise ClusterExists(
+                f"bootstrap cluster {name} exists and was not made by an operation of cluster "
+                f"{inp.namespace}/{inp.cluster_name}",
+                fix=f"delete bootstrap cluster {name} if it is no longer used, or choose another cluster name",
+            )
         path = boot.create(name, inp.bootstrap_kubeconfig_path, owner.cluster_labels())
         created_ns = ensure_namespace(kube_for(path), EKSA_SYSTEM)
         if existed and not created_ns:
@@ -110,7 +118,11 @@ class BootstrapActivities:
             message=f"bootstrap cluster {name} {'exists' if existed else 'created'}",
         )
 
-    @activity.defn(name=steps.DELETE_KIND_CLUSTER)
+    @step(
+        "delete-kind-cluster",
+        changes="deletes the bootstrap cluster (only one this cluster's operations made)",
+        errors=(PreflightFailed,),
+    )
     def delete_kind_cluster(self, inp: DeleteBootstrapInput) -> DeleteBootstrapResult:
         """Delete the bootstrap cluster unless it still holds a provisioned CAPI cluster."""
         boot = self.registry.bootstrapper(inp.provider)
@@ -130,7 +142,10 @@ class BootstrapActivities:
         path = boot.create(name, inp.bootstrap_kubeconfig_path)  # (re)writes its kubeconfig only
         held = unmoved_clusters(kube_for(path))
         if held:
-            raise PreflightFailed(f"bootstrap cluster {name} still holds provisioned CAPI cluster(s) {', '.join(held)}", fix="move them to the new cluster (capi-management-move) or delete them first")
+            raise PreflightFailed(
+                f"bootstrap cluster {name} still holds provisioned CAPI cluster(s) {', '.join(held)}",
+                fix="move them to the new cluster (capi-management-move) or delete them first",
+            )
         boot.delete(name)
         _remove(inp.bootstrap_kubeconfig_path)
         return DeleteBootstrapResult(changed=True, message=f"{name} deleted")

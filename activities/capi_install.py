@@ -15,10 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from temporalio import activity
-
 from eksa_temporal import config
-from eksa_temporal.activities import steps
 from eksa_temporal.activities.common import (
     heartbeat,
     log,
@@ -30,6 +27,7 @@ from eksa_temporal.activities.models import (
     InstallCapiResult,
     ProviderInstall,
 )
+from eksa_temporal.activities.steps import step
 from eksa_temporal.errors import InvalidComponents, NotFound
 from eksa_temporal.kube.client import Kube, condition_true, kube_for
 from eksa_temporal.providers.capi.components import inventory_crd
@@ -111,7 +109,9 @@ class CapiInstaller:
                 release, cache_dir=self.cache_dir, components_dir=self.components_dir
             )
         except ComponentError as exc:
-            raise InvalidComponents(str(exc), fix="fix the release manifest or the components folder") from exc
+            raise InvalidComponents(
+                str(exc), fix="fix the release manifest or the components folder"
+            ) from exc
         deployments = _kind(docs, "Deployment")
         recorded = self.recorded_version(release)
         if release.type == "CertManager":
@@ -213,26 +213,41 @@ class CapiInstallActivities:
         self.source = source or configured_source()
         self.cache_dir = cache_dir or config.state_dir() / "components-cache"
 
-    @activity.defn(name=steps.INSTALL_CAPI_BOOTSTRAP)
-    def install_capi_bootstrap(self, inp: InstallCapiInput) -> InstallCapiResult:
+    @step(
+        "install-capi-components-bootstrap",
+        long=True,
+        changes="installs the Cluster API components in the bootstrap cluster",
+        errors=(InvalidComponents, NotFound),
+    )
+    def install_capi_components_bootstrap(self, inp: InstallCapiInput) -> InstallCapiResult:
         """clusterctl init on the bootstrap cluster."""
         target = inp.bootstrap_kubeconfig or str(inp.bootstrap_kubeconfig_path)
         return self.install(inp, target)
 
-    @activity.defn(name=steps.INSTALL_CAPI_WORKLOAD)
-    def install_capi_workload(self, inp: InstallCapiInput) -> InstallCapiResult:
+    @step(
+        "install-capi-components-workload",
+        long=True,
+        changes="installs the Cluster API components in the new cluster",
+        errors=(InvalidComponents, NotFound),
+    )
+    def install_capi_components_workload(self, inp: InstallCapiInput) -> InstallCapiResult:
         """clusterctl init on the new (to become self-managed) cluster."""
         target = inp.kubeconfig or str(inp.kubeconfig_path)
         return self.install(inp, target)
 
     def install(self, inp: InstallCapiInput, target: str) -> InstallCapiResult:
         if not Path(target).exists():
-            raise NotFound(f"kubeconfig {target} does not exist", fix="run the step that creates the cluster first")
+            raise NotFound(
+                f"kubeconfig {target} does not exist",
+                fix="run the step that creates the cluster first",
+            )
         infra = self.registry.provider(inp.provider).infrastructure_component()
         try:
             plan = self.release.plan(infra.name)
         except KeyError as exc:
-            raise InvalidComponents(str(exc), fix="add the provider to the release manifest") from exc
+            raise InvalidComponents(
+                str(exc), fix="add the provider to the release manifest"
+            ) from exc
         progress = resume(InstallCapiProgress) or InstallCapiProgress()
         if progress.done:
             log.info("resuming install-capi", done=progress.done)

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from eksa_temporal.activities.steps import all_steps
 from eksa_temporal.providers.registry import Registry
 
 # every module holding activities the worker registers
@@ -25,6 +26,7 @@ ACTIVITY_MODULES = (
     "eksa_temporal.activities.kubeconfig",
     "eksa_temporal.activities.teardown",
     "eksa_temporal.activities.diagnostics",
+    "eksa_temporal.activities.hooks",
     "eksa_temporal.activities.move",
 )
 
@@ -49,55 +51,29 @@ def load_activity_modules() -> None:
 def worker_activities(
     registry: Registry | None = None, *, components_cache: Path | None = None
 ) -> list[Callable[..., Any]]:
-    """Bound activity methods of every lifecycle step, the move's included."""
+    """Every step method (``activities.steps.step``) of every activity class, bound to an
+    instance built with its clients; the move's included."""
     load_activity_modules()
     from eksa_temporal.activities.bootstrap import BootstrapActivities
     from eksa_temporal.activities.capi_install import CapiInstallActivities
     from eksa_temporal.activities.diagnostics import DiagnosticsActivities
+    from eksa_temporal.activities.hooks import ProviderHookActivities
     from eksa_temporal.activities.kubeconfig import KubeconfigActivities
+    from eksa_temporal.activities.move import MoveActivities
     from eksa_temporal.activities.provision import ProvisionActivities
     from eksa_temporal.activities.teardown import TeardownActivities
     from eksa_temporal.activities.validate import ValidateActivities
 
     reg = registry or Registry()
-    validate = ValidateActivities(reg)
-    boot = BootstrapActivities(reg)
-    install = CapiInstallActivities(reg, cache_dir=components_cache)
-    provision = ProvisionActivities(reg)
-    kubeconfig = KubeconfigActivities()
-    teardown = TeardownActivities(reg)
-    diagnostics = DiagnosticsActivities(reg)
-    found: list[Callable[..., Any]] = [
-        validate.setup_validate,
-        validate.setup_validate_create,
-        validate.setup_validate_upgrade,
-        validate.setup_validate_delete,
-        boot.bootstrap_cluster_init,
-        boot.delete_kind_cluster,
-        install.install_capi_bootstrap,
-        install.install_capi_workload,
-        provision.workload_cluster_init,
-        provision.create_workload_cluster,
-        provision.upgrade_cluster,
-        kubeconfig.write_kubeconfig,
-        kubeconfig.write_cluster_config,
-        teardown.delete_cluster,
-        teardown.delete_workload_cluster,
-        teardown.cleanup_infrastructure,
-        diagnostics.collect_support_bundle,
+    instances: list[object] = [
+        ValidateActivities(reg),
+        BootstrapActivities(reg),
+        CapiInstallActivities(reg, cache_dir=components_cache),
+        ProvisionActivities(reg),
+        KubeconfigActivities(),
+        TeardownActivities(reg),
+        DiagnosticsActivities(reg),
+        ProviderHookActivities(reg),
+        MoveActivities(),
     ]
-    return found + _move_activities()
-
-
-def _move_activities() -> list[Callable[..., Any]]:
-    """The move's activities (``activities.move.MoveActivities``): every method of it that
-    carries a Temporal activity definition."""
-    from eksa_temporal.activities.move import MoveActivities
-
-    move = MoveActivities()
-    return [
-        getattr(move, name)
-        for name in dir(move)
-        if not name.startswith("_")
-        and hasattr(getattr(move, name), "__temporal_activity_definition")
-    ]
+    return [method for obj in instances for method in all_steps(obj)]

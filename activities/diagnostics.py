@@ -20,11 +20,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from temporalio import activity
 
-from eksa_temporal.activities import steps
 from eksa_temporal.activities.common import log
 from eksa_temporal.activities.models import SupportBundleInput, SupportBundleResult
+from eksa_temporal.activities.steps import step
 from eksa_temporal.files import private_parents
 from eksa_temporal.kube.client import Kube, Obj, kube_for
 from eksa_temporal.providers.registry import Registry
@@ -114,7 +113,7 @@ class DiagnosticsActivities:
     def __init__(self, registry: Registry) -> None:
         self.registry = registry
 
-    @activity.defn(name=steps.COLLECT_DIAGNOSTICS)
+    @step("collect-support-bundle", changes="writes a support bundle into the cluster folder")
     def collect_support_bundle(self, inp: SupportBundleInput) -> SupportBundleResult:
         """Write <c>/support-bundle-<ts>.tar.gz from every reachable cluster."""
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())

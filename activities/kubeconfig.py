@@ -12,9 +12,6 @@ from __future__ import annotations
 import base64
 from pathlib import Path
 
-from temporalio import activity
-
-from eksa_temporal.activities import steps
 from eksa_temporal.activities.common import (
     EKSA_SYSTEM,
     capi_cluster_kubeconfig,
@@ -27,7 +24,8 @@ from eksa_temporal.activities.models import (
     WriteKubeconfigInput,
     WriteKubeconfigResult,
 )
-from eksa_temporal.errors import NotFound
+from eksa_temporal.activities.steps import step
+from eksa_temporal.errors import InvalidSpec, NotFound
 from eksa_temporal.files import write_private
 from eksa_temporal.kube.client import Kube, kube_for
 
@@ -55,7 +53,7 @@ def write_cluster_kubeconfig(kube: Kube, cluster: str, namespace: str, path: Pat
 
 
 class KubeconfigActivities:
-    @activity.defn(name=steps.WRITE_KUBECONFIG)
+    @step("write-kubeconfig", changes="writes <c>/<c>-eks-a-cluster.kubeconfig", errors=(NotFound,))
     def write_kubeconfig(self, inp: WriteKubeconfigInput) -> WriteKubeconfigResult:
         """Write <c>/<c>-eks-a-cluster.kubeconfig from the <c>-kubeconfig Secret."""
         source = capi_cluster_kubeconfig(inp)
@@ -63,13 +61,18 @@ class KubeconfigActivities:
             kube_for(source), inp.cluster_name, [EKSA_SYSTEM, inp.namespace]
         )
         if text is None:
-            raise NotFound(f"secret {inp.cluster_name}-kubeconfig does not exist on {source}", fix="run workload-cluster-init first; the CAPI controllers create this secret")
+            raise NotFound(
+                f"secret {inp.cluster_name}-kubeconfig does not exist on {source}",
+                fix="run workload-cluster-init first; the CAPI controllers create this secret",
+            )
         changed = write_private(inp.kubeconfig_path, text)
         if not changed:
             log.info("kubeconfig already written; no-op", path=str(inp.kubeconfig_path))
         return WriteKubeconfigResult(changed=changed, kubeconfig_path=str(inp.kubeconfig_path))
 
-    @activity.defn(name=steps.WRITE_CLUSTER_CONFIG)
+    @step(
+        "write-cluster-config", changes="writes <c>/<c>-eks-a-cluster.yaml", errors=(InvalidSpec,)
+    )
     def write_cluster_config(self, inp: WriteClusterConfigInput) -> WriteClusterConfigResult:
         """Write <c>/<c>-eks-a-cluster.yaml (the spec with defaults)."""
         text = load_spec(inp).to_yaml()

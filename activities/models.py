@@ -75,6 +75,8 @@ class ValidateInput(ClusterStepInput):
 class ValidateResult(StepResult):
     passed: list[str] = Field(default_factory=list)  # names of checks that passed
     warnings: list[str] = Field(default_factory=list)
+    # the provider's step hooks (``Provider.hooks()``): each adds its step to a create
+    hooks: list[str] = Field(default_factory=list)
 
 
 # ---- bootstrap cluster ----------------------------------------------------------------------
@@ -163,6 +165,17 @@ class WriteClusterConfigInput(ClusterStepInput):
 
 class WriteClusterConfigResult(StepResult):
     cluster_config_path: str = ""
+
+
+# ---- provider hooks -------------------------------------------------------------------------
+
+
+class HookInput(ClusterStepInput):
+    pass
+
+
+class HookResult(StepResult):
+    done: list[str] = Field(default_factory=list)  # what the provider's hook did
 
 
 # ---- delete / cleanup / diagnostics ---------------------------------------------------------

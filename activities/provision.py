@@ -21,9 +21,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from temporalio import activity
-
-from eksa_temporal.activities import steps
 from eksa_temporal.activities.common import (
     CAPI_V1,
     KCP_V1,
@@ -40,6 +37,7 @@ from eksa_temporal.activities.ownership import (
     OWNER_WORKFLOW_ANNOTATION,
     run_owner,
 )
+from eksa_temporal.activities.steps import step
 from eksa_temporal.errors import InvalidSpec, NotFound, PreflightFailed
 from eksa_temporal.kube.client import Kube, Obj, condition, condition_true, kube_for
 from eksa_temporal.providers.base import RenderContext
@@ -120,7 +118,9 @@ class Plan:
             if o["kind"] == "Cluster" and o["apiVersion"].startswith("cluster.x-k8s.io/")
         ]
         if len(clusters) != 1:
-            raise PreflightFailed("the provider rendered no single CAPI Cluster", fix="report this provider bug")
+            raise PreflightFailed(
+                "the provider rendered no single CAPI Cluster", fix="report this provider bug"
+            )
         self.cluster = clusters[0]
         self.name = self.cluster["metadata"]["name"]
         self.namespace = self.cluster["metadata"].get("namespace") or "default"
@@ -147,20 +147,38 @@ class ProvisionActivities:
     def __init__(self, registry: Registry) -> None:
         self.registry = registry
 
-    @activity.defn(name=steps.WORKLOAD_CLUSTER_INIT)
+    @step(
+        "workload-cluster-init",
+        long=True,
+        changes="applies the cluster's CAPI objects in the bootstrap cluster: machines are created",
+        errors=(InvalidSpec, NotFound, PreflightFailed),
+    )
     def workload_cluster_init(self, inp: ProvisionInput) -> ProvisionResult:
         """Apply the CAPI objects on the bootstrap cluster and wait until the cluster is up."""
         target = inp.bootstrap_kubeconfig or str(inp.bootstrap_kubeconfig_path)
         return self.provision(inp, target, upgrade=False)
 
-    @activity.defn(name=steps.CREATE_WORKLOAD_CLUSTER)
+    @step(
+        "create-workload-cluster",
+        long=True,
+        changes="applies the cluster's CAPI objects in its management cluster: machines are created",
+        errors=(InvalidSpec, NotFound, PreflightFailed),
+    )
     def create_workload_cluster(self, inp: ProvisionInput) -> ProvisionResult:
         """Apply the CAPI objects on the management cluster and wait until the cluster is up."""
         if not inp.management_kubeconfig:
-            raise NotFound(f"{inp.cluster_name} is a workload cluster but no management kubeconfig was given", fix="pass --kubeconfig <management cluster kubeconfig>")
+            raise NotFound(
+                f"{inp.cluster_name} is a workload cluster but no management kubeconfig was given",
+                fix="pass --kubeconfig <management cluster kubeconfig>",
+            )
         return self.provision(inp, inp.management_kubeconfig, upgrade=False)
 
-    @activity.defn(name=steps.UPGRADE_CLUSTER)
+    @step(
+        "upgrade-cluster",
+        long=True,
+        changes="applies the new CAPI objects: machines roll out",
+        errors=(InvalidSpec, NotFound, PreflightFailed),
+    )
     def upgrade_cluster(self, inp: ProvisionInput) -> ProvisionResult:
         """Apply the new CAPI objects where the cluster is managed and wait for the rollout."""
         target = inp.management_kubeconfig or inp.kubeconfig or str(inp.kubeconfig_path)

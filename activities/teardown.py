@@ -23,9 +23,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from temporalio import activity
-
-from eksa_temporal.activities import steps
 from eksa_temporal.activities.common import (
     CAPI_V1,
     heartbeat,
@@ -43,6 +40,7 @@ from eksa_temporal.activities.models import (
     DeleteProgress,
 )
 from eksa_temporal.activities.ownership import OWNER_LABEL, run_owner
+from eksa_temporal.activities.steps import step
 from eksa_temporal.errors import NotFound
 from eksa_temporal.kube.client import Kube, Obj, kube_for
 from eksa_temporal.ownership import is_owner_id
@@ -149,17 +147,30 @@ class TeardownActivities:
     def __init__(self, registry: Registry) -> None:
         self.registry = registry
 
-    @activity.defn(name=steps.DELETE_CLUSTER_OBJECTS)
+    @step(
+        "delete-cluster",
+        long=True,
+        changes="deletes the CAPI Cluster: its machines go",
+        errors=(NotFound,),
+    )
     def delete_cluster(self, inp: DeleteClusterInput) -> DeleteClusterResult:
         """Delete the CAPI Cluster where it is now managed (bootstrap or itself) and wait."""
         target = inp.bootstrap_kubeconfig or inp.management_kubeconfig or inp.kubeconfig
         return self._delete(inp, target or str(inp.bootstrap_kubeconfig_path))
 
-    @activity.defn(name=steps.DELETE_WORKLOAD_CLUSTER)
+    @step(
+        "delete-workload-cluster",
+        long=True,
+        changes="deletes the workload cluster from its management cluster: its machines go",
+        errors=(NotFound,),
+    )
     def delete_workload_cluster(self, inp: DeleteClusterInput) -> DeleteClusterResult:
         """Delete a workload cluster's CAPI Cluster on its management cluster and wait."""
         if not inp.management_kubeconfig:
-            raise NotFound(f"no management kubeconfig given for workload cluster {inp.cluster_name}", fix="pass --kubeconfig <management cluster kubeconfig>")
+            raise NotFound(
+                f"no management kubeconfig given for workload cluster {inp.cluster_name}",
+                fix="pass --kubeconfig <management cluster kubeconfig>",
+            )
         return self._delete(inp, inp.management_kubeconfig)
 
     def _delete(self, inp: DeleteClusterInput, target: str) -> DeleteClusterResult:
@@ -194,7 +205,11 @@ class TeardownActivities:
                 "removed leaked infrastructure", cluster=inp.cluster_name, removed=leaked.removed
             )
 
-    @activity.defn(name=steps.CLEANUP_INFRASTRUCTURE)
+    @step(
+        "cleanup-infrastructure",
+        long=True,
+        changes="removes what this run created: bootstrap cluster, applied objects, machines",
+    )
     def cleanup_infrastructure(self, inp: CleanupInput) -> CleanupResult:
         """Compensation: remove the CAPI objects, the bootstrap cluster and leaked machines."""
         removed: list[str] = []
@@ -245,7 +260,9 @@ class TeardownActivities:
             targets.append(inp.management_kubeconfig)
         found = False
         for path in targets:
-            found = self._delete_owned_cluster(inp, ownership, kube_for(path), removed, kept) or found
+            found = (
+                self._delete_owned_cluster(inp, ownership, kube_for(path), removed, kept) or found
+            )
         if not found and inp.kubeconfig_path.exists():
             # after a completed move the cluster manages itself: its Cluster is deleted
             # there, through Cluster API, like anywhere else
@@ -292,7 +309,9 @@ class TeardownActivities:
         try:
             delete_capi_cluster(kube, inp.cluster_name, ns, inp.per_machine_wait_seconds)
         except Exception as exc:  # the cluster's API ends with its control plane machines
-            log.info("cleanup: the cluster's API went away while it was deleted", error=str(exc)[:200])
+            log.info(
+                "cleanup: the cluster's API went away while it was deleted", error=str(exc)[:200]
+            )
         removed.append(what)
 
     def _provider_cleanup(

@@ -20,9 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import yaml
-from temporalio import activity
 
-from eksa_temporal.activities import steps
 from eksa_temporal.activities.common import (
     CAPI_V1,
     EKSA_SYSTEM,
@@ -35,6 +33,7 @@ from eksa_temporal.activities.common import (
 from eksa_temporal.activities.existing import find_existing_cluster
 from eksa_temporal.activities.models import ValidateInput, ValidateResult
 from eksa_temporal.activities.ownership import current_owner
+from eksa_temporal.activities.steps import step
 from eksa_temporal.activities.upgrade_rules import (
     IMMUTABLE,
     Baseline,
@@ -116,26 +115,38 @@ class ValidateActivities:
             )
             if found is not None:
                 line = found.line(spec.namespace or inp.namespace, inp.cluster_name)
-                log.warning("create refused: the cluster exists", cluster=inp.cluster_name, where=found.where)
+                log.warning(
+                    "create refused: the cluster exists",
+                    cluster=inp.cluster_name,
+                    where=found.where,
+                )
                 raise ClusterExists(line)
             return "not-exists"
 
         return refuse_existing
 
-    @activity.defn(name=steps.SETUP_VALIDATE)
+    @step("setup-validate", errors=(InvalidSpec, BadCredentials, ClusterExists, PreflightFailed))
     def setup_validate(self, inp: ValidateInput) -> ValidateResult:
-        """Validate a management (self-managed) cluster create."""
-        _, passed, warnings = self._common(
+        """Validate a management (self-managed) cluster create; the result names the
+        provider's step hooks (``hooks``), the steps this create adds for them."""
+        spec, passed, warnings = self._common(
             inp, skip_ip_check=inp.skip_ip_check, before_preflight=self._refuser(inp)
         )
         claim(inp)
-        return ValidateResult(changed=False, passed=passed, warnings=warnings)
+        hooks = sorted(self._provider(spec, inp).hooks())
+        return ValidateResult(changed=False, passed=passed, warnings=warnings, hooks=hooks)
 
-    @activity.defn(name=steps.SETUP_VALIDATE_CREATE)
+    @step(
+        "setup-validate-create",
+        errors=(InvalidSpec, NotFound, BadCredentials, ClusterExists, PreflightFailed),
+    )
     def setup_validate_create(self, inp: ValidateInput) -> ValidateResult:
         """Validate a workload cluster create on an existing management cluster."""
         if not inp.management_kubeconfig or not Path(inp.management_kubeconfig).exists():
-            raise NotFound(f"management kubeconfig {inp.management_kubeconfig or '(none)'} not found", fix="pass --kubeconfig <management cluster kubeconfig>")
+            raise NotFound(
+                f"management kubeconfig {inp.management_kubeconfig or '(none)'} not found",
+                fix="pass --kubeconfig <management cluster kubeconfig>",
+            )
         _, passed, warnings = self._common(
             inp, skip_ip_check=inp.skip_ip_check, before_preflight=self._refuser(inp)
         )
@@ -146,7 +157,17 @@ class ValidateActivities:
             warnings=warnings,
         )
 
-    @activity.defn(name=steps.SETUP_VALIDATE_UPGRADE)
+    @step(
+        "setup-validate-upgrade",
+        errors=(
+            InvalidSpec,
+            NotFound,
+            BadCredentials,
+            PreflightFailed,
+            ImmutableFieldChanged,
+            UnsupportedUpgrade,
+        ),
+    )
     def setup_validate_upgrade(self, inp: ValidateInput) -> ValidateResult:
         """Validate an upgrade: checks, then the upgrade rules against the RUNNING cluster
         (``_live_baseline``); the written ``<c>-eks-a-cluster.yaml`` only when the live
@@ -159,7 +180,9 @@ class ValidateActivities:
                 f"the running cluster {inp.cluster_name} was not found on its management cluster; "
                 f"the upgrade is checked against {inp.cluster_config_path}, which may be out of date"
             )
-            log.warning("upgrade checked against the local cluster config", cluster=inp.cluster_name)
+            log.warning(
+                "upgrade checked against the local cluster config", cluster=inp.cluster_name
+            )
         problems = upgrade_findings(current, desired)
         immutable = [f for f in problems if f.check == IMMUTABLE]
         self._raise_on(immutable, ImmutableFieldChanged, "immutable fields changed")
@@ -176,12 +199,17 @@ class ValidateActivities:
     def _local_baseline(inp: ValidateInput) -> Baseline:
         current_path = inp.cluster_config_path
         if not current_path.exists():
-            raise NotFound(f"cluster {inp.cluster_name} is not found on its management cluster and "
-                f"{current_path} does not exist: its current spec is unknown", fix="pass --kubeconfig of the management cluster, or run upgrade from the folder "
-                "holding <cluster>/<cluster>-eks-a-cluster.kubeconfig")
+            raise NotFound(
+                f"cluster {inp.cluster_name} is not found on its management cluster and "
+                f"{current_path} does not exist: its current spec is unknown",
+                fix="pass --kubeconfig of the management cluster, or run upgrade from the folder "
+                "holding <cluster>/<cluster>-eks-a-cluster.kubeconfig",
+            )
         current, findings = check_spec_text(current_path.read_text(), source=str(current_path))
         if current is None:
-            raise findings_error([f for f in findings if f.is_error], InvalidSpec, f"{current_path} is invalid")
+            raise findings_error(
+                [f for f in findings if f.is_error], InvalidSpec, f"{current_path} is invalid"
+            )
         return baseline_of_spec(current, f"local file {current_path.name}")
 
     @staticmethod
@@ -212,14 +240,17 @@ class ValidateActivities:
             return baseline_from_capi(cluster, cp)
         return None
 
-    @activity.defn(name=steps.SETUP_VALIDATE_DELETE)
+    @step("setup-validate-delete", errors=(InvalidSpec, NotFound, BadCredentials))
     def setup_validate_delete(self, inp: ValidateInput) -> ValidateResult:
         """Validate a delete: spec and credentials (the cluster may already be half gone)."""
         spec = load_spec(inp)
         creds = self._provider(spec, inp).validate_credentials(spec)
         self._raise_on(creds, BadCredentials, "credentials check failed")
         if not spec.is_self_managed and not inp.management_kubeconfig:
-            raise NotFound(f"{inp.cluster_name} is a workload cluster; its management cluster is needed", fix="pass --kubeconfig <management cluster kubeconfig>")
+            raise NotFound(
+                f"{inp.cluster_name} is a workload cluster; its management cluster is needed",
+                fix="pass --kubeconfig <management cluster kubeconfig>",
+            )
         return ValidateResult(changed=False, passed=["spec", "credentials"])
 
 
@@ -236,7 +267,10 @@ def _eksa_objects(kube: Kube, name: str, namespace: str) -> list[Obj]:
     refs = [spec.get("datacenterRef") or {}]
     refs.append((spec.get("controlPlaneConfiguration") or {}).get("machineGroupRef") or {})
     refs.append((spec.get("externalEtcdConfiguration") or {}).get("machineGroupRef") or {})
-    refs += [(w or {}).get("machineGroupRef") or {} for w in spec.get("workerNodeGroupConfigurations") or []]
+    refs += [
+        (w or {}).get("machineGroupRef") or {}
+        for w in spec.get("workerNodeGroupConfigurations") or []
+    ]
     docs = [cluster]
     seen: set[tuple[str, str]] = set()
     for ref in refs:
@@ -253,4 +287,9 @@ def _eksa_objects(kube: Kube, name: str, namespace: str) -> list[Obj]:
 def _as_spec_doc(obj: Obj) -> Obj:
     meta = obj.get("metadata") or {}
     kept = {k: meta[k] for k in ("name", "namespace") if k in meta}
-    return {"apiVersion": obj.get("apiVersion"), "kind": obj.get("kind"), "metadata": kept, "spec": obj.get("spec") or {}}
+    return {
+        "apiVersion": obj.get("apiVersion"),
+        "kind": obj.get("kind"),
+        "metadata": kept,
+        "spec": obj.get("spec") or {},
+    }

@@ -34,7 +34,6 @@ import itertools
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from eksa_temporal.activities import steps as s
 from eksa_temporal.client import LifecycleClient
 from eksa_temporal.devserver import Child, TemporalDevServer, free_port, start_sim, start_worker
 from eksa_temporal.simulator.api import SimClient
@@ -96,9 +95,9 @@ def direct_create(name: str, workdir: Path, sim_dir: Path) -> float:
         fn = by_name[step]
         model = next(iter(v for k, v in typing.get_type_hints(fn).items() if k != "return"))
         result = fn(model.model_validate(common))
-        if step == s.BOOTSTRAP_CLUSTER_INIT:
+        if step == "bootstrap-cluster-init":
             common["bootstrap_kubeconfig"] = result.bootstrap_kubeconfig
-        if step == s.WRITE_KUBECONFIG:
+        if step == "write-kubeconfig":
             common["kubeconfig"] = result.kubeconfig_path
     return time.perf_counter() - t0
 
@@ -190,7 +189,7 @@ class Bench:
                 handle = client.get_workflow_handle(ref.workflow_id)
                 for _ in range(600):
                     desc = await handle.describe()
-                    if any(pa.activity_type.name == s.WORKLOAD_CLUSTER_INIT for pa in desc.raw_description.pending_activities):
+                    if any(pa.activity_type.name == "workload-cluster-init" for pa in desc.raw_description.pending_activities):
                         break
                     await asyncio.sleep(0.05)
                 worker.kill()

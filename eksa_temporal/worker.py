@@ -23,11 +23,17 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from eksa_temporal import config, logs
-from eksa_temporal.workflows.create import CreateClusterWorkflow
-from eksa_temporal.workflows.delete import DeleteClusterWorkflow
-from eksa_temporal.workflows.upgrade import UpgradeClusterWorkflow
 
-WORKFLOWS: list[type] = [CreateClusterWorkflow, UpgradeClusterWorkflow, DeleteClusterWorkflow]
+
+def lifecycle_workflows() -> list[type]:
+    """The workflow classes (imported on use: their runbooks reference the activity
+    modules, whose import failures ``default_activities`` reports in one line)."""
+    from eksa_temporal.workflows.create import CreateClusterWorkflow
+    from eksa_temporal.workflows.delete import DeleteClusterWorkflow
+    from eksa_temporal.workflows.upgrade import UpgradeClusterWorkflow
+
+    return [CreateClusterWorkflow, UpgradeClusterWorkflow, DeleteClusterWorkflow]
+
 MAX_CONCURRENT_ACTIVITIES = 64
 # workflows kept in the worker's cache (sticky execution); 0 makes every workflow task go
 # through the normal queue, so a replacement worker takes over a crashed one's workflows
@@ -59,11 +65,12 @@ def build_worker(
     none is given)."""
     if executor is None:
         executor = ThreadPoolExecutor(max_workers=max_concurrent_activities, thread_name_prefix="activity")
+    steps = list(activities) if activities is not None else default_activities()
     return Worker(
         client,
         task_queue=task_queue or config.task_queue(),
-        workflows=WORKFLOWS,
-        activities=list(activities) if activities is not None else default_activities(),
+        workflows=lifecycle_workflows(),
+        activities=steps,
         activity_executor=executor,
         max_concurrent_activities=max_concurrent_activities,
         graceful_shutdown_timeout=timedelta(seconds=10),
@@ -101,7 +108,13 @@ async def serve(
 
 
 def main() -> int:
-    from eksa_temporal.activities.catalog import ActivityModuleError
+    from eksa_temporal.activities.catalog import ActivityModuleError, load_activity_modules
+
+    try:  # first: the workflows' runbooks reference the activity modules
+        load_activity_modules()
+    except ActivityModuleError as exc:
+        print(f"Error: worker not started: {exc}", file=sys.stderr)
+        return 1
     from eksa_temporal.client import LifecycleError
     from eksa_temporal.files import PRIVATE_UMASK
 

@@ -14,11 +14,9 @@ from typing import Any, TypeVar
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from eksa_temporal.activities import steps
     from eksa_temporal.activities.models import (
         ClusterStepInput,
         SupportBundleInput,
-        SupportBundleResult,
     )
     from eksa_temporal.errors import InvalidSpec
     from eksa_temporal.workflows.facts import ClusterFacts, SpecError, cluster_facts
@@ -28,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
         OperatorReply,
         OperatorRequest,
     )
+    from eksa_temporal.workflows.plans import DIAGNOSTICS, Step
     from eksa_temporal.workflows.runner import Operation
 
 M = TypeVar("M", bound=ClusterStepInput)
@@ -40,7 +39,7 @@ class LifecycleWorkflow:
     facts: ClusterFacts
     inp: OperationInput
 
-    def begin(self, operation: str, inp: OperationInput, plan: Callable[[ClusterFacts], list[str]]) -> None:
+    def begin(self, operation: str, inp: OperationInput, plan: Callable[[ClusterFacts], list[Step]]) -> None:
         """Read the spec's facts, choose the plan, publish search attributes and details."""
         self.inp = inp
         try:
@@ -80,11 +79,10 @@ class LifecycleWorkflow:
         """Collect a support bundle into ``<c>/support-bundle-<ts>.tar.gz`` (best effort)."""
         stamp = workflow.now().strftime("%Y%m%dT%H%M%SZ")
         await self.op.side_step(
-            steps.COLLECT_DIAGNOSTICS,
+            DIAGNOSTICS,
             self.step_input(
                 SupportBundleInput, bundle_path=f"{self.inp.workdir.rstrip('/')}/support-bundle-{stamp}.tar.gz"
             ),
-            SupportBundleResult,
             attempts=2,
         )
 

@@ -2,8 +2,9 @@
 
 A management (self-managed / standalone) cluster goes through the bootstrap cluster and the
 CAPI move; a workload cluster (``spec.managementCluster`` names another cluster) is applied
-on its management cluster. Each step is one activity named in ``activities.steps``; a
-cancelled or failed create first unwinds an interrupted move (``capi-move-abort``), then
+on its management cluster. The steps are the runbooks of ``workflows.plans``, each run by
+reference to its activity method; a provider's step hooks add their steps to a management
+create when ``setup-validate`` reports them. A cancelled or failed create first unwinds an interrupted move (``capi-move-abort``), then
 removes what it created (``cleanup-infrastructure``), unless ``keep_on_failure``. Started by ``eksa_temporal.client``; registered by ``worker.py``.
 """
 
@@ -13,23 +14,28 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from eksa_temporal.activities import models as am
-    from eksa_temporal.activities import steps as s
+    from eksa_temporal.activities.bootstrap import BootstrapActivities as Bootstrap
+    from eksa_temporal.activities.capi_install import CapiInstallActivities as CapiInstall
+    from eksa_temporal.activities.hooks import ProviderHookActivities as Hooks
+    from eksa_temporal.activities.kubeconfig import KubeconfigActivities as Kubeconfig
+    from eksa_temporal.activities.move import MoveActivities as Move
     from eksa_temporal.activities.move import models as mm
+    from eksa_temporal.activities.provision import ProvisionActivities as Provision
+    from eksa_temporal.activities.teardown import TeardownActivities as Teardown
+    from eksa_temporal.activities.validate import ValidateActivities as Validate
     from eksa_temporal.workflows.base import LifecycleWorkflow
     from eksa_temporal.workflows.models import CREATE, CreateClusterInput, CreateClusterResult
+    from eksa_temporal.workflows.plans import (
+        CREATE_MANAGEMENT,
+        CREATE_WORKLOAD,
+        PLANS,
+        names,
+        with_hooks,
+    )
 
-MANAGEMENT_PLAN = [
-    s.SETUP_VALIDATE,
-    s.BOOTSTRAP_CLUSTER_INIT,
-    s.INSTALL_CAPI_BOOTSTRAP,
-    s.WORKLOAD_CLUSTER_INIT,
-    s.WRITE_KUBECONFIG,
-    s.INSTALL_CAPI_WORKLOAD,
-    s.CAPI_MANAGEMENT_MOVE,
-    s.WRITE_CLUSTER_CONFIG,
-    s.DELETE_KIND_CLUSTER,
-]
-WORKLOAD_PLAN = [s.SETUP_VALIDATE_CREATE, s.CREATE_WORKLOAD_CLUSTER, s.WRITE_CLUSTER_CONFIG]
+# step names of the runbooks (``plans.PLANS``)
+MANAGEMENT_PLAN = names(PLANS[CREATE_MANAGEMENT])
+WORKLOAD_PLAN = names(PLANS[CREATE_WORKLOAD])
 
 
 @workflow.defn(name="CreateClusterWorkflow")
@@ -40,7 +46,7 @@ class CreateClusterWorkflow(LifecycleWorkflow):
 
     @workflow.run
     async def run(self, inp: CreateClusterInput) -> CreateClusterResult:
-        self.begin(CREATE, inp, lambda f: MANAGEMENT_PLAN if f.self_managed else WORKLOAD_PLAN)
+        self.begin(CREATE, inp, lambda f: PLANS[CREATE_MANAGEMENT if f.self_managed else CREATE_WORKLOAD])
         return await self.op.guard(
             self.create_management if self.facts.self_managed else self.create_workload,
             keep_on_failure=inp.keep_on_failure,
@@ -50,32 +56,36 @@ class CreateClusterWorkflow(LifecycleWorkflow):
 
     async def create_management(self) -> CreateClusterResult:
         step, inp = self.op.step, self.step_input
-        await step(s.SETUP_VALIDATE, inp(am.ValidateInput), am.ValidateResult)
-        boot = await step(s.BOOTSTRAP_CLUSTER_INIT, inp(am.BootstrapInput), am.BootstrapResult)
+        valid = await step(Validate.setup_validate, inp(am.ValidateInput))
+        hooks = set(valid.hooks)
+        self.op.replan(with_hooks(PLANS[CREATE_MANAGEMENT], hooks))
+        boot = await step(Bootstrap.bootstrap_cluster_init, inp(am.BootstrapInput))
         self.bootstrap_kubeconfig = boot.bootstrap_kubeconfig
         bootstrap = {"bootstrap_kubeconfig": boot.bootstrap_kubeconfig}
-        await step(s.INSTALL_CAPI_BOOTSTRAP, inp(am.InstallCapiInput, **bootstrap), am.InstallCapiResult)
-        await step(s.WORKLOAD_CLUSTER_INIT, inp(am.ProvisionInput, **bootstrap), am.ProvisionResult)
-        kube = await step(s.WRITE_KUBECONFIG, inp(am.WriteKubeconfigInput, **bootstrap), am.WriteKubeconfigResult)
+        if "prepare_bootstrap_cluster" in hooks:
+            await step(Hooks.prepare_bootstrap_cluster, inp(am.HookInput, **bootstrap))
+        await step(CapiInstall.install_capi_components_bootstrap, inp(am.InstallCapiInput, **bootstrap))
+        await step(Provision.workload_cluster_init, inp(am.ProvisionInput, **bootstrap))
+        kube = await step(Kubeconfig.write_kubeconfig, inp(am.WriteKubeconfigInput, **bootstrap))
         self.kubeconfig = kube.kubeconfig_path
         target = {**bootstrap, "kubeconfig": kube.kubeconfig_path}
-        await step(s.INSTALL_CAPI_WORKLOAD, inp(am.InstallCapiInput, **target), am.InstallCapiResult)
+        if "after_workload_init" in hooks:
+            await step(Hooks.after_workload_init, inp(am.HookInput, **target))
+        await step(CapiInstall.install_capi_components_workload, inp(am.InstallCapiInput, **target))
         self.move_started = True
-        await step(s.CAPI_MANAGEMENT_MOVE, inp(mm.MoveStepInput, **target), mm.MoveStepResult)
-        config = await step(
-            s.WRITE_CLUSTER_CONFIG, inp(am.WriteClusterConfigInput, **target), am.WriteClusterConfigResult
-        )
-        await step(s.DELETE_KIND_CLUSTER, inp(am.DeleteBootstrapInput, **bootstrap), am.DeleteBootstrapResult)
+        await step(Move.capi_management_move, inp(mm.MoveStepInput, **target))
+        if "after_move" in hooks:
+            await step(Hooks.after_move, inp(am.HookInput, **target))
+        config = await step(Kubeconfig.write_cluster_config, inp(am.WriteClusterConfigInput, **target))
+        await step(Bootstrap.delete_kind_cluster, inp(am.DeleteBootstrapInput, **bootstrap))
         return self.result(kube.kubeconfig_path, config)
 
     async def create_workload(self) -> CreateClusterResult:
         step, inp = self.op.step, self.step_input
-        await step(s.SETUP_VALIDATE_CREATE, inp(am.ValidateInput), am.ValidateResult)
-        created = await step(s.CREATE_WORKLOAD_CLUSTER, inp(am.ProvisionInput), am.ProvisionResult)
+        await step(Validate.setup_validate_create, inp(am.ValidateInput))
+        created = await step(Provision.create_workload_cluster, inp(am.ProvisionInput))
         config = await step(
-            s.WRITE_CLUSTER_CONFIG,
-            inp(am.WriteClusterConfigInput, kubeconfig=created.kubeconfig_path),
-            am.WriteClusterConfigResult,
+            Kubeconfig.write_cluster_config, inp(am.WriteClusterConfigInput, kubeconfig=created.kubeconfig_path)
         )
         return self.result(created.kubeconfig_path, config)
 
@@ -87,19 +97,17 @@ class CreateClusterWorkflow(LifecycleWorkflow):
         bootstrap cluster, machines, applied objects."""
         if self.move_started:
             await self.op.side_step(
-                s.CAPI_MOVE_ABORT,
+                Move.capi_move_abort,
                 self.step_input(
                     mm.MoveStepInput,
                     from_kubeconfig=self.bootstrap_kubeconfig,
                     to_kubeconfig=self.kubeconfig,
                 ),
-                mm.MoveStepResult,
                 attempts=self.inp.timeouts.max_attempts,
             )
         await self.op.side_step(
-            s.CLEANUP_INFRASTRUCTURE,
+            Teardown.cleanup_infrastructure,
             self.step_input(am.CleanupInput, bootstrap_kubeconfig=self.bootstrap_kubeconfig),
-            am.CleanupResult,
             attempts=self.inp.timeouts.max_attempts,
         )
 

@@ -13,25 +13,24 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from eksa_temporal.activities import models as am
-    from eksa_temporal.activities import steps as s
+    from eksa_temporal.activities.bootstrap import BootstrapActivities as Bootstrap
+    from eksa_temporal.activities.capi_install import CapiInstallActivities as CapiInstall
+    from eksa_temporal.activities.move import MoveActivities as Move
     from eksa_temporal.activities.move import models as mm
+    from eksa_temporal.activities.teardown import TeardownActivities as Teardown
+    from eksa_temporal.activities.validate import ValidateActivities as Validate
     from eksa_temporal.workflows.base import LifecycleWorkflow
     from eksa_temporal.workflows.facts import ClusterFacts
     from eksa_temporal.workflows.models import DELETE, DeleteClusterInput, DeleteClusterResult
-
-MANAGEMENT_PLAN = [
-    s.SETUP_VALIDATE_DELETE,
-    s.BOOTSTRAP_CLUSTER_INIT,
-    s.INSTALL_CAPI_BOOTSTRAP,
-    s.CAPI_MOVE_TO_BOOTSTRAP,
-    s.DELETE_CLUSTER_OBJECTS,
-    s.DELETE_KIND_CLUSTER,
-]
-WORKLOAD_PLAN = [s.SETUP_VALIDATE_DELETE, s.DELETE_WORKLOAD_CLUSTER]
+    from eksa_temporal.workflows.plans import DELETE_MANAGEMENT, DELETE_WORKLOAD, PLANS, Step, names
 
 
-def plan(facts: ClusterFacts) -> list[str]:
-    return MANAGEMENT_PLAN if facts.self_managed else WORKLOAD_PLAN
+def plan(facts: ClusterFacts) -> list[Step]:
+    return PLANS[DELETE_MANAGEMENT if facts.self_managed else DELETE_WORKLOAD]
+
+# step names of the runbooks (``plans.PLANS``)
+MANAGEMENT_PLAN = names(PLANS[DELETE_MANAGEMENT])
+WORKLOAD_PLAN = names(PLANS[DELETE_WORKLOAD])
 
 
 @workflow.defn(name="DeleteClusterWorkflow")
@@ -51,16 +50,16 @@ class DeleteClusterWorkflow(LifecycleWorkflow):
     async def delete_management(self) -> DeleteClusterResult:
         step, inp = self.op.step, self.step_input
         target = {"kubeconfig": f"{self.inp.workdir.rstrip('/')}/{self.facts.name}-eks-a-cluster.kubeconfig"}
-        await step(s.SETUP_VALIDATE_DELETE, inp(am.ValidateInput, **target), am.ValidateResult)
+        await step(Validate.setup_validate_delete, inp(am.ValidateInput, **target))
         self.bootstrap_started = True
-        boot = await step(s.BOOTSTRAP_CLUSTER_INIT, inp(am.BootstrapInput, **target), am.BootstrapResult)
+        boot = await step(Bootstrap.bootstrap_cluster_init, inp(am.BootstrapInput, **target))
         bootstrap = self.bootstrap = {**target, "bootstrap_kubeconfig": boot.bootstrap_kubeconfig}
-        await step(s.INSTALL_CAPI_BOOTSTRAP, inp(am.InstallCapiInput, **bootstrap), am.InstallCapiResult)
+        await step(CapiInstall.install_capi_components_bootstrap, inp(am.InstallCapiInput, **bootstrap))
         self.move_started = True
-        await step(s.CAPI_MOVE_TO_BOOTSTRAP, inp(mm.MoveStepInput, **bootstrap), mm.MoveStepResult)
+        await step(Move.capi_move_to_bootstrap, inp(mm.MoveStepInput, **bootstrap))
         self.deleting = True
-        await step(s.DELETE_CLUSTER_OBJECTS, inp(am.DeleteClusterInput, **bootstrap), am.DeleteClusterResult)
-        await step(s.DELETE_KIND_CLUSTER, inp(am.DeleteBootstrapInput, **bootstrap), am.DeleteBootstrapResult)
+        await step(Teardown.delete_cluster, inp(am.DeleteClusterInput, **bootstrap))
+        await step(Bootstrap.delete_kind_cluster, inp(am.DeleteBootstrapInput, **bootstrap))
         return self.result()
 
     async def compensate(self) -> None:
@@ -77,11 +76,10 @@ class DeleteClusterWorkflow(LifecycleWorkflow):
         back = False  # the objects live in the bootstrap cluster: move them back
         if self.move_started and paths:
             settled = await self.op.side_step(
-                s.CAPI_MOVE_ABORT,
+                Move.capi_move_abort,
                 self.step_input(
                     mm.MoveStepInput, from_kubeconfig=paths["kubeconfig"], to_kubeconfig=paths["bootstrap_kubeconfig"]
                 ),
-                mm.MoveStepResult,
                 attempts=attempts,
             )
             if settled is None:
@@ -89,19 +87,19 @@ class DeleteClusterWorkflow(LifecycleWorkflow):
             back = settled.settled == "finished"  # past the point of no return, or complete
         if back:
             moved_back = await self.op.side_step(
-                s.CAPI_MANAGEMENT_MOVE, self.step_input(mm.MoveStepInput, **paths), mm.MoveStepResult, attempts=attempts
+                Move.capi_management_move, self.step_input(mm.MoveStepInput, **paths), attempts=attempts
             )
             if moved_back is None:
                 return  # the cluster is still managed from the bootstrap cluster: keep it
         if self.bootstrap_started:
             await self.op.side_step(
-                s.DELETE_KIND_CLUSTER, self.step_input(am.DeleteBootstrapInput, **paths), am.DeleteBootstrapResult, attempts=attempts
+                Bootstrap.delete_kind_cluster, self.step_input(am.DeleteBootstrapInput, **paths), attempts=attempts
             )
 
     async def delete_workload(self) -> DeleteClusterResult:
         step, inp = self.op.step, self.step_input
-        await step(s.SETUP_VALIDATE_DELETE, inp(am.ValidateInput), am.ValidateResult)
-        await step(s.DELETE_WORKLOAD_CLUSTER, inp(am.DeleteClusterInput), am.DeleteClusterResult)
+        await step(Validate.setup_validate_delete, inp(am.ValidateInput))
+        await step(Teardown.delete_workload_cluster, inp(am.DeleteClusterInput))
         return self.result()
 
     def result(self) -> DeleteClusterResult:

@@ -21,7 +21,7 @@ from temporalio.common import RetryPolicy, SearchAttributeKey
 from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_exception
 
 with workflow.unsafe.imports_passed_through():
-    from eksa_temporal.activities import steps
+    from eksa_temporal.activities.steps import StepInfo, step_info
     from eksa_temporal.errors import NON_RETRYABLE, ClusterExists
     from eksa_temporal.workflows.details import render_details
     from eksa_temporal.workflows.facts import ClusterFacts
@@ -34,31 +34,16 @@ with workflow.unsafe.imports_passed_through():
     )
 
 R = TypeVar("R")
+A = TypeVar("A")
+
+# an activity method of a step, unbound: ``ProvisionActivities.workload_cluster_init``
+StepMethod = Callable[[Any, A], R]
 
 EKSA_CLUSTER = SearchAttributeKey.for_keyword("EksaCluster")
 EKSA_OPERATION = SearchAttributeKey.for_keyword("EksaOperation")
 EKSA_PROVIDER = SearchAttributeKey.for_keyword("EksaProvider")
 EKSA_PHASE = SearchAttributeKey.for_keyword("EksaPhase")
 SEARCH_ATTRIBUTES = (EKSA_CLUSTER, EKSA_OPERATION, EKSA_PROVIDER, EKSA_PHASE)
-
-# Steps that wait on infrastructure: long start-to-close, heartbeats.
-LONG_STEPS = frozenset(
-    {
-        steps.INSTALL_CAPI_BOOTSTRAP,
-        steps.WORKLOAD_CLUSTER_INIT,
-        steps.INSTALL_CAPI_WORKLOAD,
-        steps.CAPI_MANAGEMENT_MOVE,
-        steps.CREATE_WORKLOAD_CLUSTER,
-        steps.BACKUP_CAPI_OBJECTS,
-        steps.UPGRADE_CLUSTER,
-        steps.CAPI_MOVE_TO_BOOTSTRAP,
-        steps.CAPI_MOVE_ABORT,
-        steps.DELETE_CLUSTER_OBJECTS,
-        steps.DELETE_WORKLOAD_CLUSTER,
-        steps.CLEANUP_INFRASTRUCTURE,
-    }
-)
-
 
 class StepFailed(Exception):
     """A step failed for good: a permanent error, or the operator chose ``abort``."""
@@ -96,7 +81,9 @@ def _is_permanent(err: ActivityError) -> bool:
 class Operation:
     """State and step execution of one lifecycle operation (one workflow run)."""
 
-    def __init__(self, operation: str, facts: ClusterFacts, timeouts: Timeouts, plan: list[str]) -> None:
+    def __init__(
+        self, operation: str, facts: ClusterFacts, timeouts: Timeouts, plan: list[StepMethod[Any, Any]]
+    ) -> None:
         self.facts = facts
         self.timeouts = timeouts
         self.progress = OperationProgress(
@@ -104,10 +91,16 @@ class Operation:
             cluster=facts.name,
             namespace=facts.namespace,
             provider=facts.provider,
-            steps=[StepProgress(name=name) for name in plan],
+            steps=[StepProgress(name=step_info(m).name) for m in plan],
         )
         self._decision: str | None = None
         self.side_effects = False  # a step beyond validation ran: compensation has work
+
+    def replan(self, plan: list[StepMethod[Any, Any]]) -> None:
+        """The table's steps become ``plan`` (steps already there keep their progress)."""
+        known = {sp.name: sp for sp in self.progress.steps}
+        self.progress.steps = [known.get(step_info(m).name) or StepProgress(name=step_info(m).name) for m in plan]
+        self.publish()
 
     # -- visibility -------------------------------------------------------------------
     def announce(self) -> None:
@@ -155,9 +148,9 @@ class Operation:
         return self.progress.current_step or ""
 
     # -- steps -----------------------------------------------------------------------
-    def _options(self, name: str, max_attempts: int | None = None) -> dict[str, Any]:
+    def _options(self, info: StepInfo, max_attempts: int | None = None) -> dict[str, Any]:
         t = self.timeouts
-        long = name in LONG_STEPS
+        long = info.long
         return {
             "start_to_close_timeout": timedelta(seconds=t.long_step_seconds if long else t.step_seconds),
             "heartbeat_timeout": timedelta(seconds=t.heartbeat_seconds) if long else None,
@@ -169,14 +162,17 @@ class Operation:
                 non_retryable_error_types=NON_RETRYABLE,
             ),
             "cancellation_type": workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-            "summary": name,
+            "summary": info.name,
         }
 
-    async def step(self, name: str, arg: Any, result_type: type[R]) -> R:
-        """Run step ``name``; park for the operator when its retries are exhausted."""
+    async def step(self, method: StepMethod[A, R], arg: A) -> R:
+        """Run the step of activity method ``method`` (its record: name, timeouts); park
+        for the operator when its retries are exhausted."""
+        info = step_info(method)
+        name = info.name
         sp = self._step(name)
         self.progress.current_step = name
-        if name not in (steps.SETUP_VALIDATE, steps.SETUP_VALIDATE_CREATE, steps.SETUP_VALIDATE_UPGRADE, steps.SETUP_VALIDATE_DELETE):
+        if info.side_effects:
             self.side_effects = True
         while True:
             raise_if_cancel_requested()
@@ -186,9 +182,7 @@ class Operation:
             sp.finished_at = None
             self.publish()
             try:
-                result: R = await workflow.execute_activity(
-                    name, arg, result_type=result_type, **self._options(name)
-                )
+                result: R = await workflow.execute_activity_method(method, arg, **self._options(info))
             except ActivityError as err:
                 if is_cancelled_exception(err):
                     sp.state = StepState.CANCELLED
@@ -240,16 +234,17 @@ class Operation:
             self.set_phase(Phase.RUNNING)
         return decision
 
-    async def side_step(self, name: str, arg: Any, result_type: type[R], *, attempts: int = 3) -> R | None:
+    async def side_step(self, method: StepMethod[A, R], arg: A, *, attempts: int = 3) -> R | None:
         """A best-effort step (compensation, diagnostics): recorded, never raises."""
-        sp = self._step(name, compensation=True)
+        info = step_info(method)
+        sp = self._step(info.name, compensation=True)
         sp.state = StepState.RUNNING
         sp.runs += 1
         sp.started_at = workflow.now()
         self.publish()
         try:
-            result: R = await workflow.execute_activity(
-                name, arg, result_type=result_type, **self._options(name, max_attempts=attempts)
+            result: R = await workflow.execute_activity_method(
+                method, arg, **self._options(info, max_attempts=attempts)
             )
         except ActivityError as err:
             sp.state = StepState.FAILED

@@ -16,12 +16,18 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from eksa_temporal.activities import models as am
-    from eksa_temporal.activities import steps as s
+    from eksa_temporal.activities.kubeconfig import KubeconfigActivities as Kubeconfig
+    from eksa_temporal.activities.move import MoveActivities as Move
     from eksa_temporal.activities.move import models as mm
+    from eksa_temporal.activities.provision import ProvisionActivities as Provision
+    from eksa_temporal.activities.validate import ValidateActivities as Validate
     from eksa_temporal.workflows.base import LifecycleWorkflow
     from eksa_temporal.workflows.models import UPGRADE, UpgradeClusterInput, UpgradeClusterResult
+    from eksa_temporal.workflows.plans import PLANS, names
+    from eksa_temporal.workflows.plans import UPGRADE as UPGRADE_PLAN
 
-PLAN = [s.SETUP_VALIDATE_UPGRADE, s.BACKUP_CAPI_OBJECTS, s.UPGRADE_CLUSTER, s.WRITE_CLUSTER_CONFIG, s.REMOVE_CAPI_BACKUP]
+# step names of the runbook (``plans.PLANS``)
+PLAN = names(PLANS[UPGRADE_PLAN])
 
 
 @workflow.defn(name="UpgradeClusterWorkflow")
@@ -31,21 +37,21 @@ class UpgradeClusterWorkflow(LifecycleWorkflow):
 
     @workflow.run
     async def run(self, inp: UpgradeClusterInput) -> UpgradeClusterResult:
-        self.begin(UPGRADE, inp, lambda _: PLAN)
+        self.begin(UPGRADE, inp, lambda _: PLANS[UPGRADE_PLAN])
         return await self.op.guard(self.upgrade, keep_on_failure=False, compensate=self.compensate, diagnose=self.diagnose)
 
     async def upgrade(self) -> UpgradeClusterResult:
         step, inp = self.op.step, self.step_input
         target = {"kubeconfig": self.cluster_kubeconfig()}
-        await step(s.SETUP_VALIDATE_UPGRADE, inp(am.ValidateInput, **target), am.ValidateResult)
+        await step(Validate.setup_validate_upgrade, inp(am.ValidateInput, **target))
         self.backup_started = True
-        await step(s.BACKUP_CAPI_OBJECTS, inp(mm.BackupInput, **target, backup_dir=self.backup_dir()), mm.BackupResult)
+        await step(Move.capi_backup, inp(mm.BackupInput, **target, backup_dir=self.backup_dir()))
         self.backed_up = True
-        await step(s.UPGRADE_CLUSTER, inp(am.ProvisionInput, **target), am.ProvisionResult)
+        await step(Provision.upgrade_cluster, inp(am.ProvisionInput, **target))
         config = await step(
-            s.WRITE_CLUSTER_CONFIG, inp(am.WriteClusterConfigInput, **target), am.WriteClusterConfigResult
+            Kubeconfig.write_cluster_config, inp(am.WriteClusterConfigInput, **target)
         )
-        await step(s.REMOVE_CAPI_BACKUP, inp(mm.RemoveBackupInput, backup_dir=self.backup_dir()), mm.RemoveBackupResult)
+        await step(Move.capi_backup_remove, inp(mm.RemoveBackupInput, backup_dir=self.backup_dir()))
         return UpgradeClusterResult(
             cluster=self.facts.name,
             namespace=self.facts.namespace,
@@ -61,9 +67,8 @@ class UpgradeClusterWorkflow(LifecycleWorkflow):
         (``capi-move-abort`` with the backup folder), so the cluster stays managed."""
         if self.backup_started and not self.backed_up:
             await self.op.side_step(
-                s.CAPI_MOVE_ABORT,
+                Move.capi_move_abort,
                 self.step_input(mm.MoveStepInput, kubeconfig=self.cluster_kubeconfig(), backup_dir=self.backup_dir()),
-                mm.MoveStepResult,
                 attempts=self.inp.timeouts.max_attempts,
             )
 

@@ -22,7 +22,6 @@ from typing import TypeVar
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from eksa_temporal.activities import steps
 from eksa_temporal.activities.move.models import (
     BackupInput,
     BackupResult,
@@ -34,6 +33,7 @@ from eksa_temporal.activities.move.models import (
     RestoreInput,
     RestoreResult,
 )
+from eksa_temporal.activities.steps import step, step_info
 from eksa_temporal.activities.teardown import deleted_before
 from eksa_temporal.errors import MoveAborted, MovePreconditionFailed
 from eksa_temporal.kube import move as engine
@@ -131,7 +131,9 @@ class MoveActivities:
             block_move_timeout=inp.block_move_timeout_seconds,
         )
         hb = Heartbeat(self.heartbeat_interval)
-        if Path(target).exists() and _guard(what, lambda: _mover(source, target, options).done_before()):
+        if Path(target).exists() and _guard(
+            what, lambda: _mover(source, target, options).done_before()
+        ):
             # an earlier run finished this move (the source may be gone since): nothing to do
             log.info("move already done; no-op", step=what, cluster=inp.cluster_name)
             return MoveStepResult(changed=False, message="already moved", already_moved=True)
@@ -146,17 +148,27 @@ class MoveActivities:
         )
         return _result(result)
 
-    @activity.defn(name=steps.CAPI_MANAGEMENT_MOVE)
-    def management_move(self, inp: MoveStepInput) -> MoveStepResult:
+    @step(
+        "capi-management-move",
+        long=True,
+        changes="moves the CAPI objects from the bootstrap cluster into the new cluster",
+        errors=(MovePreconditionFailed, MoveAborted),
+    )
+    def capi_management_move(self, inp: MoveStepInput) -> MoveStepResult:
         """Move the cluster's CAPI objects from the bootstrap cluster to the cluster itself."""
         source = _first(
             inp.from_kubeconfig, inp.bootstrap_kubeconfig, str(inp.bootstrap_kubeconfig_path)
         )
         target = _first(inp.to_kubeconfig, inp.kubeconfig, str(inp.kubeconfig_path))
-        return self._move(steps.CAPI_MANAGEMENT_MOVE, inp, source, target)
+        return self._move(step_info(self.capi_management_move).name, inp, source, target)
 
-    @activity.defn(name=steps.CAPI_MOVE_TO_BOOTSTRAP)
-    def move_to_bootstrap(self, inp: MoveStepInput) -> MoveStepResult:
+    @step(
+        "capi-move-to-bootstrap",
+        long=True,
+        changes="moves the CAPI objects from the cluster into the bootstrap cluster",
+        errors=(MovePreconditionFailed, MoveAborted),
+    )
+    def capi_move_to_bootstrap(self, inp: MoveStepInput) -> MoveStepResult:
         """Move the cluster's CAPI objects back to a bootstrap cluster (before delete).
         After an earlier delete asked for the Cluster's deletion (its marker, see
         ``activities.teardown.deleted_marker``) there is nothing to move: a no-op."""
@@ -166,7 +178,8 @@ class MoveActivities:
         )
         options = engine.MoveOptions(cluster=inp.cluster_name, namespace=inp.capi_namespace)
         if deleted_before(inp) and not _guard(
-            steps.CAPI_MOVE_TO_BOOTSTRAP, lambda: engine.move_recorded(target, options)
+            step_info(self.capi_move_to_bootstrap).name,
+            lambda: engine.move_recorded(target, options),
         ):
             # an earlier delete asked for the Cluster's deletion where it had moved it: the
             # cluster's own API may be gone already, and nothing is left to move
@@ -176,13 +189,18 @@ class MoveActivities:
             )
         if not Path(source).exists():
             raise MovePreconditionFailed(
-                f"{steps.CAPI_MOVE_TO_BOOTSTRAP}: kubeconfig {source} of {inp.cluster_name} does not exist "
+                f"{step_info(self.capi_move_to_bootstrap).name}: kubeconfig {source} of {inp.cluster_name} does not exist "
                 "(fix: run delete from the folder holding <cluster>/<cluster>-eks-a-cluster.kubeconfig)",
             )
-        return self._move(steps.CAPI_MOVE_TO_BOOTSTRAP, inp, source, target)
+        return self._move(step_info(self.capi_move_to_bootstrap).name, inp, source, target)
 
-    @activity.defn(name=steps.CAPI_MOVE_ABORT)
-    def abort_move(self, inp: MoveStepInput) -> MoveStepResult:
+    @step(
+        "capi-move-abort",
+        long=True,
+        changes="undoes or finishes an interrupted move; unpauses an interrupted backup",
+        errors=(MovePreconditionFailed, MoveAborted),
+    )
+    def capi_move_abort(self, inp: MoveStepInput) -> MoveStepResult:
         """Compensation: leave an interrupted move consistent. Before it started deleting
         from its source it is undone (what it created in the target removed, the source
         unpaused); past that point it is finished (objects in the target, unpaused). With
@@ -196,21 +214,25 @@ class MoveActivities:
         target = _first(inp.to_kubeconfig, inp.kubeconfig, str(inp.kubeconfig_path))
         if not Path(target).exists():
             # the journal lives in the target: without it no move can have been recorded
-            return MoveStepResult(changed=False, message="no move to undo (no target cluster)", settled="none")
+            return MoveStepResult(
+                changed=False, message="no move to undo (no target cluster)", settled="none"
+            )
         options = engine.MoveOptions(cluster=inp.cluster_name, namespace=inp.capi_namespace)
         if not Path(source).exists():
             # e.g. the bootstrap cluster is already deleted: only a finished move is possible
-            if not _guard(steps.CAPI_MOVE_ABORT, lambda: engine.move_recorded(target, options)):
+            if not _guard(
+                step_info(self.capi_move_abort).name, lambda: engine.move_recorded(target, options)
+            ):
                 return MoveStepResult(changed=False, message="no move to undo", settled="none")
             raise MovePreconditionFailed(
-                f"{steps.CAPI_MOVE_ABORT}: {target} records an unfinished move of {inp.cluster_name} "
+                f"{step_info(self.capi_move_abort).name}: {target} records an unfinished move of {inp.cluster_name} "
                 f"but the source kubeconfig {source} is gone (fix: restore it, then run "
                 "`eksa-temporal move` to finish or undo the move)",
             )
         hb = Heartbeat(self.heartbeat_interval)
         hb("settling", 0, 0)
         outcome = _guard(
-            steps.CAPI_MOVE_ABORT,
+            step_info(self.capi_move_abort).name,
             lambda: _mover(source, target, options, hb).settle("stopped by cancel or abort"),
         )
         message = {
@@ -229,15 +251,21 @@ class MoveActivities:
         if not (Path(inp.backup_dir) / engine.BACKUP_JOURNAL).exists():
             return MoveStepResult(changed=False, message="no backup under way")
         released = _guard(
-            steps.CAPI_MOVE_ABORT, lambda: engine.release_backup(source, str(inp.backup_dir))
+            step_info(self.capi_move_abort).name,
+            lambda: engine.release_backup(source, str(inp.backup_dir)),
         )
         return MoveStepResult(
             changed=released,
             message="backup stopped: cluster unpaused" if released else "no backup under way",
         )
 
-    @activity.defn(name=steps.BACKUP_CAPI_OBJECTS)
-    def backup(self, inp: BackupInput) -> BackupResult:
+    @step(
+        "capi-backup",
+        long=True,
+        changes="writes the CAPI objects into an owner-only backup folder (paused while copied)",
+        errors=(MovePreconditionFailed, MoveAborted),
+    )
+    def capi_backup(self, inp: BackupInput) -> BackupResult:
         """Write the cluster's CAPI objects to a directory (before an upgrade)."""
         source = _first(
             inp.from_kubeconfig, inp.management_kubeconfig, inp.kubeconfig, str(inp.kubeconfig_path)
@@ -248,7 +276,7 @@ class MoveActivities:
         hb = Heartbeat(self.heartbeat_interval)
         hb("starting", 0, 0)
         r = _guard(
-            steps.BACKUP_CAPI_OBJECTS,
+            step_info(self.capi_backup).name,
             lambda: engine.backup(
                 source, directory, inp.cluster_name, inp.capi_namespace, progress=hb
             ),
@@ -257,8 +285,10 @@ class MoveActivities:
             message=f"saved {r.objects} objects", backup_path=directory, objects=r.objects
         )
 
-    @activity.defn(name=steps.REMOVE_CAPI_BACKUP)
-    def remove_backup(self, inp: RemoveBackupInput) -> RemoveBackupResult:
+    @step(
+        "capi-backup-remove", changes="removes the backup folder", errors=(MovePreconditionFailed,)
+    )
+    def capi_backup_remove(self, inp: RemoveBackupInput) -> RemoveBackupResult:
         """Remove the backup folder after a successful upgrade: it holds copies of the
         cluster's Secrets. Only a folder that looks like a backup (object files, or
         nothing) is removed; a missing folder is a no-op."""
@@ -272,21 +302,26 @@ class MoveActivities:
         ]
         if strays:
             raise MovePreconditionFailed(
-                f"{steps.REMOVE_CAPI_BACKUP}: {directory} holds more than a backup ({', '.join(sorted(strays)[:3])}) "
+                f"{step_info(self.capi_backup_remove).name}: {directory} holds more than a backup ({', '.join(sorted(strays)[:3])}) "
                 "(fix: move those files away, then retry)",
             )
         shutil.rmtree(directory)
         return RemoveBackupResult(changed=True, message=f"removed {directory}")
 
-    @activity.defn(name=steps.RESTORE_CAPI_OBJECTS)
-    def restore(self, inp: RestoreInput) -> RestoreResult:
+    @step(
+        "capi-restore",
+        changes="creates the backed-up CAPI objects in a cluster",
+        errors=(MovePreconditionFailed, MoveAborted),
+    )
+    def capi_restore(self, inp: RestoreInput) -> RestoreResult:
         """Create a backup's objects in the management cluster again, then unpause."""
         target = _first(
             inp.to_kubeconfig, inp.management_kubeconfig, inp.kubeconfig, str(inp.kubeconfig_path)
         )
         hb = Heartbeat(self.heartbeat_interval)
         r = _guard(
-            steps.RESTORE_CAPI_OBJECTS, lambda: engine.restore(target, inp.backup_dir, progress=hb)
+            step_info(self.capi_restore).name,
+            lambda: engine.restore(target, inp.backup_dir, progress=hb),
         )
         return RestoreResult(
             changed=r.created > 0,

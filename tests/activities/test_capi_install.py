@@ -19,7 +19,7 @@ from eksa_temporal.providers.capi.release import DEFAULT_RELEASE
 from eksa_temporal.providers.registry import Registry
 from eksa_temporal.simulator import components as sim_components
 from tests.activities.conftest import common
-from tests.conftest import shared_path
+from tests.support.paths import shared_path
 
 CORE = "v1.10.10"
 
@@ -51,7 +51,7 @@ def test_install_with_the_embedded_components_then_a_second_run_writes_nothing(
 ) -> None:
     fields = bootstrap(registry, cluster_name, tmp_path)
     acts = CapiInstallActivities(registry, cache_dir=tmp_path / "cache")
-    first = acts.install_capi_bootstrap(InstallCapiInput(**fields))
+    first = acts.install_capi_components_bootstrap(InstallCapiInput(**fields))
     assert first.changed
     assert [p.action for p in first.providers] == ["installed"] * 5
 
@@ -79,7 +79,7 @@ def test_install_with_the_embedded_components_then_a_second_run_writes_nothing(
             return _orig(self, *args, **kw)
 
         monkeypatch.setattr(Kube, verb, spy)
-    second = acts.install_capi_bootstrap(InstallCapiInput(**fields))
+    second = acts.install_capi_components_bootstrap(InstallCapiInput(**fields))
     assert not second.changed
     assert [p.action for p in second.providers] == ["already-installed"] * 5
     assert writes == []
@@ -111,7 +111,7 @@ def test_install_from_a_components_folder_applies_the_published_crds(
     folder = components_dir_from_published_crds(tmp_path / "components")
     fields = bootstrap(registry, cluster_name, tmp_path)
     acts = CapiInstallActivities(registry, cache_dir=tmp_path / "cache")
-    result = acts.install_capi_bootstrap(InstallCapiInput(**fields, components_dir=str(folder)))
+    result = acts.install_capi_components_bootstrap(InstallCapiInput(**fields, components_dir=str(folder)))
     assert [p.name for p in result.providers] == [p.name for p in DEFAULT_RELEASE.plan("sim")]
 
     kube = kube_for(fields["bootstrap_kubeconfig"])

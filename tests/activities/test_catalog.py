@@ -14,9 +14,11 @@ from types import ModuleType
 import pytest
 from temporalio import activity
 
-from eksa_temporal.activities import catalog, steps
+from eksa_temporal.activities import catalog
+from eksa_temporal.activities.steps import step_info
 from eksa_temporal.devserver import free_port
 from eksa_temporal.providers.registry import Registry
+from eksa_temporal.workflows.plans import COMPENSATION, DIAGNOSTICS, PLANS, PROVIDER_HOOK_STEPS
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -32,11 +34,10 @@ def _names(fns: list[object]) -> set[str]:
 
 def test_the_catalog_holds_every_step_the_move_steps_included(tmp_path: Path) -> None:
     names = _names(list(catalog.worker_activities(Registry(tmp_path / "sim"))))
-    expected = {
-        value for key, value in vars(steps).items() if key.isupper() and isinstance(value, str)
-    }
+    planned = [*(m for plan in PLANS.values() for m in plan), *(m for c in COMPENSATION.values() for m in c)]
+    expected = {step_info(m).name for m in [*planned, DIAGNOSTICS, *PROVIDER_HOOK_STEPS.values()]}
     assert expected <= names
-    assert {steps.CAPI_MANAGEMENT_MOVE, steps.CAPI_MOVE_TO_BOOTSTRAP, steps.CAPI_MOVE_ABORT} <= names
+    assert {"capi-management-move", "capi-move-to-bootstrap", "capi-move-abort"} <= names
 
 
 def test_an_activity_module_that_fails_to_import_stops_the_catalog(

@@ -55,7 +55,7 @@ def prepared(registry: Registry, name: str, tmp_path: Path) -> dict[str, Any]:
     run.run(ValidateActivities(registry).setup_validate, ValidateInput(**fields))
     boot = run.run(BootstrapActivities(registry).bootstrap_cluster_init, BootstrapInput(**fields))
     fields["bootstrap_kubeconfig"] = boot.bootstrap_kubeconfig
-    CapiInstallActivities(registry, cache_dir=tmp_path / "cache").install_capi_bootstrap(
+    CapiInstallActivities(registry, cache_dir=tmp_path / "cache").install_capi_components_bootstrap(
         InstallCapiInput(**fields)
     )
     return fields

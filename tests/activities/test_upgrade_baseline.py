@@ -86,7 +86,7 @@ def test_without_a_live_cluster_the_local_file_is_the_fallback_with_a_warning(
 
 def test_a_support_bundle_holds_nothing_of_the_backup(registry: Registry, live: dict[str, Any]) -> None:
     workdir = Path(live["workdir"])
-    backup = MoveActivities().backup(BackupInput(**live, backup_dir=str(workdir / "generated" / "capi-backup-t")))
+    backup = MoveActivities().capi_backup(BackupInput(**live, backup_dir=str(workdir / "generated" / "capi-backup-t")))
     secret = kube_for(live["bootstrap_kubeconfig"]).get("v1", "Secret", f"{live['cluster_name']}-kubeconfig", "eksa-system")
     assert secret is not None
     encoded = list((secret.get("data") or {}).values())

@@ -37,7 +37,7 @@ def management(registry: Registry, name: str, tmp_path: Path) -> str:
     """A cluster with CAPI installed to act as management cluster; its kubeconfig path."""
     fields = common(name, tmp_path)
     boot = BootstrapActivities(registry).bootstrap_cluster_init(BootstrapInput(**fields))
-    CapiInstallActivities(registry, cache_dir=tmp_path / "cache").install_capi_bootstrap(
+    CapiInstallActivities(registry, cache_dir=tmp_path / "cache").install_capi_components_bootstrap(
         InstallCapiInput(**fields, bootstrap_kubeconfig=boot.bootstrap_kubeconfig)
     )
     return boot.bootstrap_kubeconfig

@@ -22,7 +22,6 @@ from kubernetes.client import CustomObjectsApi
 from kubernetes.client.rest import ApiException
 from temporalio.client import WorkflowHandle
 
-from eksa_temporal.activities import steps as s
 from eksa_temporal.client import LifecycleClient, LifecycleError
 from eksa_temporal.workflows.models import OperationProgress, StepState, Timeouts
 from tests.support.sim import SimServer
@@ -37,14 +36,14 @@ FAST: dict[str, Any] = {
 }
 LATENCY = {"api_latency_seconds": 0.08}
 STEP_KNOBS: dict[str, dict[str, Any]] = {
-    s.INSTALL_CAPI_BOOTSTRAP: {"deployment_ready_seconds": 1.5},
-    s.INSTALL_CAPI_WORKLOAD: {"deployment_ready_seconds": 1.5},
-    s.WORKLOAD_CLUSTER_INIT: {"boot_seconds": 1.5},
-    s.UPGRADE_CLUSTER: {"boot_seconds": 1.5},
-    s.DELETE_CLUSTER_OBJECTS: LATENCY,
+    "install-capi-components-bootstrap": {"deployment_ready_seconds": 1.5},
+    "install-capi-components-workload": {"deployment_ready_seconds": 1.5},
+    "workload-cluster-init": {"boot_seconds": 1.5},
+    "upgrade-cluster": {"boot_seconds": 1.5},
+    "delete-cluster": LATENCY,
 }
 # steps the sim's knobs cannot slow (no API call, no wait): the cancel may land after them
-UNSLOWABLE = frozenset({s.WRITE_CLUSTER_CONFIG, s.SETUP_VALIDATE, s.REMOVE_CAPI_BACKUP})
+UNSLOWABLE = frozenset({"write-cluster-config", "setup-validate", "capi-backup-remove"})
 
 # cancels reach a running step within 0.8 x heartbeat_seconds; parking takes 2 attempts
 MATRIX = Timeouts(

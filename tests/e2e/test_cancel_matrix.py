@@ -22,7 +22,6 @@ from pathlib import Path
 
 import pytest
 
-from eksa_temporal.activities import steps as s
 from eksa_temporal.workflows import delete, upgrade
 from eksa_temporal.workflows.create import MANAGEMENT_PLAN
 from eksa_temporal.workflows.models import (
@@ -94,13 +93,13 @@ def create_leaves_nothing(stack: Stack, name: str, hit: Hit) -> list[str]:
         problems.append(f"live machines left: {[m['id'] for m in live]}")
     if left := virtual_clusters(stack.sim) & {name, f"{name}-eks-a-cluster"}:
         problems.append(f"virtual clusters left: {sorted(left)}")
-    comp = [c for c in compensation(hit.progress) if c[0] != s.COLLECT_DIAGNOSTICS]
-    if hit.step == s.SETUP_VALIDATE:
+    comp = [c for c in compensation(hit.progress) if c[0] != "collect-support-bundle"]
+    if hit.step == "setup-validate":
         if comp:
             problems.append(f"compensation after a cancelled validation: {comp}")
-    elif (s.CLEANUP_INFRASTRUCTURE, "completed") not in comp or any(st != "completed" for _, st in comp):
+    elif ("cleanup-infrastructure", "completed") not in comp or any(st != "completed" for _, st in comp):
         problems.append(f"compensation did not complete: {comp}")
-    if hit.step == s.CAPI_MANAGEMENT_MOVE and [c for c, _ in comp] != [s.CAPI_MOVE_ABORT, s.CLEANUP_INFRASTRUCTURE]:
+    if hit.step == "capi-management-move" and [c for c, _ in comp] != ["capi-move-abort", "cleanup-infrastructure"]:
         problems.append(f"an interrupted move is not unwound before cleanup: {comp}")
     if Path(stack.workdir(name), f"{name}-eks-a-cluster.kubeconfig").exists():
         problems.append("the kubeconfig of the cancelled cluster is left")
@@ -231,7 +230,7 @@ async def test_a_delete_cancelled_at_any_step_is_unpaused_and_a_re_run_finishes_
         hit = await cancel_during(stack.sim, stack.lc, (await stack.lc.start_delete(inp)).workflow_id, delete.MANAGEMENT_PLAN, step)
         hits.append(hit)
         problems = landed(hit, delete.MANAGEMENT_PLAN) + common(stack, before, paused)
-        if delete.MANAGEMENT_PLAN.index(step) < delete.MANAGEMENT_PLAN.index(s.DELETE_CLUSTER_OBJECTS):
+        if delete.MANAGEMENT_PLAN.index(step) < delete.MANAGEMENT_PLAN.index("delete-cluster"):
             problems += await usable(stack, name) + put_back(stack, name, hit)
         results[step] = problems + await deleted(stack, name)
     report(results, hits)
@@ -240,9 +239,9 @@ async def test_a_delete_cancelled_at_any_step_is_unpaused_and_a_re_run_finishes_
 # a step of each kind per operation: one before the cluster exists or is changed, the move
 # (or backup), the step that changes the machines
 ABORTS = {
-    "create": [s.INSTALL_CAPI_BOOTSTRAP, s.CAPI_MANAGEMENT_MOVE],
-    "upgrade": [s.BACKUP_CAPI_OBJECTS, s.UPGRADE_CLUSTER],
-    "delete": [s.CAPI_MOVE_TO_BOOTSTRAP, s.DELETE_CLUSTER_OBJECTS],
+    "create": ["install-capi-components-bootstrap", "capi-management-move"],
+    "upgrade": ["capi-backup", "upgrade-cluster"],
+    "delete": ["capi-move-to-bootstrap", "delete-cluster"],
 }
 
 

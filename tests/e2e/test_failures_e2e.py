@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from eksa_temporal.activities import steps as s
 from eksa_temporal.client import LifecycleError
 from eksa_temporal.workflows.models import CreateClusterInput, Timeouts, UpgradeClusterInput
 
@@ -41,7 +40,7 @@ async def test_cancel_mid_create_leaves_nothing_behind(stack: Stack) -> None:
     handle = stack.client.get_workflow_handle(ref.workflow_id)
 
     async def machines_booting() -> bool:
-        return s.WORKLOAD_CLUSTER_INIT in (await step_events(handle))["running"] and bool(live_machines(stack.sim, "gone"))
+        return "workload-cluster-init" in (await step_events(handle))["running"] and bool(live_machines(stack.sim, "gone"))
 
     await until(machines_booting)
     await stack.lc.cancel(ref.workflow_id)
@@ -51,7 +50,7 @@ async def test_cancel_mid_create_leaves_nothing_behind(stack: Stack) -> None:
     assert sim_clusters(stack) == before  # the bootstrap cluster is gone too
     status = await stack.lc.status(ref.workflow_id)
     assert status.state == "cancelled"
-    assert status.progress is not None and [c.name for c in status.progress.compensation] == [s.CLEANUP_INFRASTRUCTURE]
+    assert status.progress is not None and [c.name for c in status.progress.compensation] == ["cleanup-infrastructure"]
 
 
 async def test_parked_step_is_retried_by_the_operator_after_the_faults_stop(stack: Stack) -> None:
@@ -107,6 +106,6 @@ async def test_upgrade_changing_an_immutable_field_is_refused_before_any_change(
         await stack.lc.wait(ref.workflow_id)
     status = await stack.lc.status(ref.workflow_id)
     assert status.progress is not None
-    assert [(p.name, p.runs) for p in status.progress.steps if p.runs] == [(s.SETUP_VALIDATE_UPGRADE, 1)]
+    assert [(p.name, p.runs) for p in status.progress.steps if p.runs] == [("setup-validate-upgrade", 1)]
     assert len(live_machines(stack.sim, "imm")) == 2
     assert created.kubeconfig_path

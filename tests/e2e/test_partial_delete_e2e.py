@@ -52,7 +52,7 @@ def partial_delete(registry: Registry, name: str, workdir: str, *, stop_while_de
     boot = env.run(BootstrapActivities(registry).bootstrap_cluster_init, BootstrapInput(**fields))
     fields["bootstrap_kubeconfig"] = boot.bootstrap_kubeconfig
     env.run(CapiInstallActivities(registry).install_capi_bootstrap, InstallCapiInput(**fields))
-    env.run(MoveActivities().move_to_bootstrap, MoveStepInput(**fields))
+    env.run(MoveActivities().capi_move_to_bootstrap, MoveStepInput(**fields))
     inp = DeleteClusterInput(**fields, control_plane_wait_seconds=60)
     if not stop_while_deleting:
         env.run(TeardownActivities(registry).delete_cluster, inp)

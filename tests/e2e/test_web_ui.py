@@ -12,12 +12,10 @@ import pytest
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from eksa_temporal.activities import steps as s
 from eksa_temporal.client import LifecycleClient
 from eksa_temporal.devserver import TemporalDevServer, free_port
 from eksa_temporal.worker import build_worker
 from eksa_temporal.workflows.models import CreateClusterInput
-from tests.workflows.conftest import anyio_backend  # noqa: F401 - session fixture
 from tests.workflows.fakes import FakeInfra, spec_yaml
 
 pytestmark = pytest.mark.anyio
@@ -41,12 +39,12 @@ async def test_workflow_page_shows_step_names_and_live_details(ui_server: Tempor
 
     client = await Client.connect(ui_server.address, data_converter=pydantic_data_converter)
     infra = FakeInfra()
-    release = infra.block(s.WORKLOAD_CLUSTER_INIT)
+    release = infra.block("workload-cluster-init")
     queue = f"ui-{uuid.uuid4()}"
     async with build_worker(client, task_queue=queue, activities=infra.activities()):
         lc = LifecycleClient(client, task_queue=queue)
         ref = await lc.start_create(CreateClusterInput(spec_yaml=spec_yaml("uidemo"), workdir=str(tmp_path / "uidemo")))
-        await infra.started[s.WORKLOAD_CLUSTER_INIT].wait()
+        await infra.started["workload-cluster-init"].wait()
         async with async_playwright() as p:
             browser = await p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
             try:
@@ -68,7 +66,7 @@ async def test_workflow_page_shows_step_names_and_live_details(ui_server: Tempor
                 await browser.close()
         release.set()
         await lc.wait(ref.workflow_id)
-    for step in (s.SETUP_VALIDATE, s.BOOTSTRAP_CLUSTER_INIT, s.INSTALL_CAPI_BOOTSTRAP):
+    for step in ("setup-validate", "bootstrap-cluster-init", "install-capi-components-bootstrap"):
         assert f"{step} • {step}" in timeline
     assert "workload-cluster-init • workload-cluster-init" in timeline
     assert "create management cluster default/uidemo (sim)" in metadata  # static summary

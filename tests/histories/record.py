@@ -17,10 +17,6 @@ import sys
 import uuid
 from pathlib import Path
 
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
-
-from eksa_temporal.activities import steps as s
 from eksa_temporal.client import LifecycleClient, OperationRef
 from eksa_temporal.worker import build_worker
 from eksa_temporal.workflows.models import (
@@ -29,7 +25,7 @@ from eksa_temporal.workflows.models import (
     Timeouts,
     UpgradeClusterInput,
 )
-from tests.workflows.conftest import search_attribute_args
+from tests.support.temporal import start_dev_server
 from tests.workflows.fakes import FakeInfra, spec_yaml
 
 HERE = Path(__file__).parent
@@ -53,11 +49,7 @@ async def _until_started(lc: LifecycleClient, infra: FakeInfra, step: str, wf_id
 
 
 async def record() -> None:
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=str(Path(sys.executable).parent / "temporal"),
-        data_converter=pydantic_data_converter,
-        dev_server_extra_args=search_attribute_args(),
-    )
+    env = await start_dev_server()
     try:
         infra = FakeInfra()
         queue = f"record-{uuid.uuid4()}"
@@ -84,47 +76,47 @@ async def record() -> None:
             await started("delete-management", await lc.start_delete(inp(DeleteClusterInput, "h-mgmt")))  # type: ignore[arg-type]
             await lc.wait(runs["delete-management"])
 
-            infra.transient[s.CAPI_MANAGEMENT_MOVE] = 2
+            infra.transient["capi-management-move"] = 2
             await started("create-retried", await lc.start_create(inp(CreateClusterInput, "h-retry")))  # type: ignore[arg-type]
             await _until_parked(lc, runs["create-retried"])
             await lc.retry(runs["create-retried"])
             await lc.wait(runs["create-retried"])
 
-            infra.transient[s.WORKLOAD_CLUSTER_INIT] = 99
+            infra.transient["workload-cluster-init"] = 99
             await started("create-aborted", await lc.start_create(inp(CreateClusterInput, "h-abort")))  # type: ignore[arg-type]
             await _until_parked(lc, runs["create-aborted"])
             await lc.abort(runs["create-aborted"])
             infra.transient.clear()
 
-            infra.block(s.WORKLOAD_CLUSTER_INIT)
+            infra.block("workload-cluster-init")
             await started("create-cancelled", await lc.start_create(inp(CreateClusterInput, "h-cancel")))  # type: ignore[arg-type]
-            await infra.started[s.WORKLOAD_CLUSTER_INIT].wait()
+            await infra.started["workload-cluster-init"].wait()
             await lc.cancel(runs["create-cancelled"])
             for label in ("create-aborted", "create-cancelled"):
                 with contextlib.suppress(Exception):
                     await lc.wait(runs[label])
 
             infra.blocked.clear()
-            infra.block(s.CAPI_MANAGEMENT_MOVE)
+            infra.block("capi-management-move")
             await started("create-cancelled-moving", await lc.start_create(inp(CreateClusterInput, "h-cmove")))  # type: ignore[arg-type]
-            await _until_started(lc, infra, s.CAPI_MANAGEMENT_MOVE, runs["create-cancelled-moving"])
+            await _until_started(lc, infra, "capi-management-move", runs["create-cancelled-moving"])
             await lc.cancel(runs["create-cancelled-moving"])
             with contextlib.suppress(Exception):
                 await lc.wait(runs["create-cancelled-moving"])
             infra.blocked.clear()
 
-            infra.results[s.CAPI_MOVE_ABORT] = {"settled": "finished"}
-            infra.block(s.CAPI_MOVE_TO_BOOTSTRAP)
+            infra.results["capi-move-abort"] = {"settled": "finished"}
+            infra.block("capi-move-to-bootstrap")
             await started("delete-cancelled", await lc.start_delete(inp(DeleteClusterInput, "h-dmove")))  # type: ignore[arg-type]
-            await _until_started(lc, infra, s.CAPI_MOVE_TO_BOOTSTRAP, runs["delete-cancelled"])
+            await _until_started(lc, infra, "capi-move-to-bootstrap", runs["delete-cancelled"])
             await lc.cancel(runs["delete-cancelled"])
             with contextlib.suppress(Exception):
                 await lc.wait(runs["delete-cancelled"])
             infra.blocked.clear()
 
-            infra.block(s.BACKUP_CAPI_OBJECTS)
+            infra.block("capi-backup")
             await started("upgrade-cancelled", await lc.start_upgrade(inp(UpgradeClusterInput, "h-ubackup")))  # type: ignore[arg-type]
-            await _until_started(lc, infra, s.BACKUP_CAPI_OBJECTS, runs["upgrade-cancelled"])
+            await _until_started(lc, infra, "capi-backup", runs["upgrade-cancelled"])
             await lc.cancel(runs["upgrade-cancelled"])
             with contextlib.suppress(Exception):
                 await lc.wait(runs["upgrade-cancelled"])

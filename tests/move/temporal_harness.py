@@ -22,7 +22,6 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from eksa_temporal.activities import steps
     from eksa_temporal.activities.move.models import MoveStepInput, MoveStepResult
 
 
@@ -31,7 +30,7 @@ class MoveTestWorkflow:
     @workflow.run
     async def run(self, inp: MoveStepInput) -> MoveStepResult:
         return await workflow.execute_activity(
-            steps.CAPI_MANAGEMENT_MOVE,
+            "capi-management-move",
             inp,
             result_type=MoveStepResult,
             start_to_close_timeout=timedelta(seconds=120),
@@ -39,7 +38,7 @@ class MoveTestWorkflow:
             retry_policy=RetryPolicy(
                 initial_interval=timedelta(milliseconds=200), maximum_attempts=5
             ),
-            summary=steps.CAPI_MANAGEMENT_MOVE,
+            summary="capi-management-move",
         )
 
 

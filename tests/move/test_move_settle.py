@@ -27,7 +27,7 @@ from eksa_temporal.kube import move as engine
 from eksa_temporal.kube.move import api as mapi
 from eksa_temporal.kube.move.directory import JOURNAL_FILE
 from tests.move import support
-from tests.move.conftest import Pair
+from tests.move.support import Pair
 from tests.move.test_move_compensation import CLUSTER, crash, source_untouched
 
 
@@ -56,17 +56,17 @@ def test_a_move_killed_before_deleting_is_undone(pair: Pair, tmp_path: Path, at:
     before = support.snapshot(pair.src, pair.namespace)
     crash(pair, at)
     assert paused(pair.src, pair.namespace)  # what a cancelled move leaves without compensation
-    result = MoveActivities().abort_move(abort_input(pair, tmp_path))
+    result = MoveActivities().capi_move_abort(abort_input(pair, tmp_path))
     assert (result.settled, result.changed) == ("undone", True)
     source_untouched(pair, before)  # unpaused, unchanged; nothing in the target, no journal
-    again = MoveActivities().abort_move(abort_input(pair, tmp_path))
+    again = MoveActivities().capi_move_abort(abort_input(pair, tmp_path))
     assert (again.settled, again.changed) == ("none", False)
 
 
 def test_a_move_killed_while_deleting_is_finished(pair: Pair, tmp_path: Path) -> None:
     support.GraphBuilder(pair.src, pair.namespace).cluster(CLUSTER, machines=2)
     crash(pair, "delete:2")
-    result = MoveActivities().abort_move(abort_input(pair, tmp_path))
+    result = MoveActivities().capi_move_abort(abort_input(pair, tmp_path))
     assert result.settled == "finished"
     assert pair.src.get(support.TYPES["Cluster"], pair.namespace, CLUSTER) is None
     assert pair.dst.get(support.TYPES["Cluster"], pair.namespace, CLUSTER) is not None
@@ -77,7 +77,7 @@ def test_a_move_killed_while_deleting_is_finished(pair: Pair, tmp_path: Path) ->
 def test_without_a_move_abort_changes_nothing(pair: Pair, tmp_path: Path) -> None:
     support.GraphBuilder(pair.src, pair.namespace).cluster(CLUSTER, machines=1)
     before = support.snapshot(pair.src, pair.namespace)
-    result = MoveActivities().abort_move(abort_input(pair, tmp_path))
+    result = MoveActivities().capi_move_abort(abort_input(pair, tmp_path))
     assert (result.settled, result.changed) == ("none", False)
     source_untouched(pair, before)
 
@@ -102,21 +102,21 @@ def test_an_interrupted_backup_is_released_and_the_backup_is_private_and_removab
     # the state a backup killed after its pause leaves: cluster paused, journal in the folder
     pair.src.merge_patch(support.TYPES["Cluster"], pair.namespace, CLUSTER, {"spec": {"paused": True}})
     shutil.copy(saved_journal, backup_dir / JOURNAL_FILE)
-    released = MoveActivities().abort_move(abort_input(pair, tmp_path, backup_dir=str(backup_dir)))
+    released = MoveActivities().capi_move_abort(abort_input(pair, tmp_path, backup_dir=str(backup_dir)))
     assert released.changed and not paused(pair.src, pair.namespace)
     assert not (backup_dir / JOURNAL_FILE).exists()
-    assert not MoveActivities().abort_move(abort_input(pair, tmp_path, backup_dir=str(backup_dir))).changed
+    assert not MoveActivities().capi_move_abort(abort_input(pair, tmp_path, backup_dir=str(backup_dir))).changed
 
-    removed = MoveActivities().remove_backup(RemoveBackupInput(cluster_name=CLUSTER, workdir=str(tmp_path), backup_dir=str(backup_dir)))
+    removed = MoveActivities().capi_backup_remove(RemoveBackupInput(cluster_name=CLUSTER, workdir=str(tmp_path), backup_dir=str(backup_dir)))
     assert removed.changed and not backup_dir.exists()
-    assert not MoveActivities().remove_backup(RemoveBackupInput(cluster_name=CLUSTER, workdir=str(tmp_path), backup_dir=str(backup_dir))).changed
+    assert not MoveActivities().capi_backup_remove(RemoveBackupInput(cluster_name=CLUSTER, workdir=str(tmp_path), backup_dir=str(backup_dir))).changed
 
 
 def test_backup_removal_refuses_a_folder_holding_more_than_a_backup(tmp_path: Path) -> None:
     folder = tmp_path / "not-a-backup"
     (folder / "projects").mkdir(parents=True)
     with pytest.raises(ApplicationError, match="holds more than a backup"):
-        MoveActivities().remove_backup(RemoveBackupInput(cluster_name=CLUSTER, workdir=str(tmp_path), backup_dir=str(folder)))
+        MoveActivities().capi_backup_remove(RemoveBackupInput(cluster_name=CLUSTER, workdir=str(tmp_path), backup_dir=str(folder)))
     assert (folder / "projects").exists()
 
 

@@ -12,10 +12,13 @@ from typing import Any
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from eksa_temporal.activities import steps
+from eksa_temporal.activities.steps import step_info
 from eksa_temporal.spec import generate_cluster_config
+from eksa_temporal.workflows.plans import COMPENSATION, DIAGNOSTICS, PLANS, PROVIDER_HOOK_STEPS
 
-ALL_STEPS = sorted(v for k, v in vars(steps).items() if k.isupper() and isinstance(v, str))
+ALL_STEPS = sorted(
+    {step_info(m).name for plan in [*PLANS.values(), *COMPENSATION.values(), [DIAGNOSTICS], list(PROVIDER_HOOK_STEPS.values())] for m in plan}
+)
 
 
 def spec_yaml(name: str = "demo", management: str | None = None) -> str:
@@ -65,7 +68,7 @@ class FakeInfra:
                 "kubeconfig_path": f"{workdir}/{c}-eks-a-cluster.kubeconfig",
                 "cluster_config_path": f"{workdir}/{c}-eks-a-cluster.yaml",
                 "bundle_path": inp.get("bundle_path") or "",
-                "removed": ["machine/a"] if name in (steps.CLEANUP_INFRASTRUCTURE, steps.DELETE_WORKLOAD_CLUSTER) else [],
+                "removed": ["machine/a"] if name in ("cleanup-infrastructure", "delete-workload-cluster") else [],
                 **self.results.get(name, {}),
             }
 

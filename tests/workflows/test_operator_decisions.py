@@ -8,7 +8,6 @@ import asyncio
 
 import pytest
 
-from eksa_temporal.activities import steps as s
 from eksa_temporal.client import LifecycleClient, LifecycleError
 from eksa_temporal.workflows.models import CreateClusterInput, Phase, StepState, Timeouts
 
@@ -31,41 +30,41 @@ async def wait_for_phase(lc: LifecycleClient, wf_id: str, phase: str, limit: flo
 
 
 async def test_exhausted_retries_park_the_step_and_retry_runs_it_again(lifecycle: LifecycleClient, infra: FakeInfra) -> None:
-    infra.transient[s.CAPI_MANAGEMENT_MOVE] = 2  # both attempts fail; the operator's retry succeeds
+    infra.transient["capi-management-move"] = 2  # both attempts fail; the operator's retry succeeds
     ref = await lifecycle.start_create(create_input("parked"))
     await wait_for_phase(lifecycle, ref.workflow_id, "awaiting-operator")
     status = await lifecycle.status(ref.workflow_id)
     assert status.state == "awaiting-operator"
     assert status.progress is not None
-    parked = next(p for p in status.progress.steps if p.name == s.CAPI_MANAGEMENT_MOVE)
+    parked = next(p for p in status.progress.steps if p.name == "capi-management-move")
     assert parked.state == StepState.AWAITING_OPERATOR
     assert parked.last_error == "RuntimeError: capi-management-move: connection refused"
     reply = await lifecycle.retry(ref.workflow_id, "network fixed")
-    assert reply.step == s.CAPI_MANAGEMENT_MOVE
+    assert reply.step == "capi-management-move"
     await lifecycle.wait(ref.workflow_id)
-    assert infra.names().count(s.CAPI_MANAGEMENT_MOVE) == 3
-    assert s.CLEANUP_INFRASTRUCTURE not in infra.names()
+    assert infra.names().count("capi-management-move") == 3
+    assert "cleanup-infrastructure" not in infra.names()
 
 
 async def test_abort_of_a_parked_step_compensates_and_fails(lifecycle: LifecycleClient, infra: FakeInfra) -> None:
-    infra.transient[s.WORKLOAD_CLUSTER_INIT] = 99
+    infra.transient["workload-cluster-init"] = 99
     ref = await lifecycle.start_create(create_input("aborted"))
     await wait_for_phase(lifecycle, ref.workflow_id, "awaiting-operator")
     await lifecycle.abort(ref.workflow_id, "giving up")
     with pytest.raises(LifecycleError, match="step workload-cluster-init aborted by the operator"):
         await lifecycle.wait(ref.workflow_id)
     names = infra.names()
-    assert names[-2:] == [s.COLLECT_DIAGNOSTICS, s.CLEANUP_INFRASTRUCTURE]
-    cleanup = dict(infra.calls)[s.CLEANUP_INFRASTRUCTURE]
+    assert names[-2:] == ["collect-support-bundle", "cleanup-infrastructure"]
+    cleanup = dict(infra.calls)["cleanup-infrastructure"]
     assert cleanup["bootstrap_kubeconfig"] == "/tmp/out/aborted/generated/aborted.kind.kubeconfig"
     status = await lifecycle.status(ref.workflow_id)
     assert (status.state, status.phase) == ("failed", Phase.FAILED)
 
 
 async def test_retry_is_refused_when_nothing_is_parked(lifecycle: LifecycleClient, infra: FakeInfra) -> None:
-    release = infra.block(s.WORKLOAD_CLUSTER_INIT)
+    release = infra.block("workload-cluster-init")
     ref = await lifecycle.start_create(create_input("notparked"))
-    await infra.started[s.WORKLOAD_CLUSTER_INIT].wait()
+    await infra.started["workload-cluster-init"].wait()
     with pytest.raises(LifecycleError, match="retry refused: create of notparked is running, not awaiting"):
         await lifecycle.retry(ref.workflow_id)
     release.set()
@@ -75,13 +74,13 @@ async def test_retry_is_refused_when_nothing_is_parked(lifecycle: LifecycleClien
 async def test_permanent_error_fails_fast_with_the_remediation_and_a_support_bundle(
     lifecycle: LifecycleClient, infra: FakeInfra
 ) -> None:
-    infra.permanent[s.SETUP_VALIDATE] = "PreflightFailed"
+    infra.permanent["setup-validate"] = "PreflightFailed"
     ref = await lifecycle.start_create(create_input("badspec"))
     with pytest.raises(LifecycleError) as failed:
         await lifecycle.wait(ref.workflow_id)
     assert "step setup-validate failed: PreflightFailed: setup-validate cannot work (fix: change the spec)" in str(failed.value)
-    assert infra.names() == [s.SETUP_VALIDATE, s.COLLECT_DIAGNOSTICS]  # one attempt, nothing to clean up
-    bundle = dict(infra.calls)[s.COLLECT_DIAGNOSTICS]["bundle_path"]
+    assert infra.names() == ["setup-validate", "collect-support-bundle"]  # one attempt, nothing to clean up
+    bundle = dict(infra.calls)["collect-support-bundle"]["bundle_path"]
     assert bundle.startswith("/tmp/out/badspec/support-bundle-") and bundle.endswith(".tar.gz")
 
 
@@ -89,22 +88,22 @@ async def test_a_create_refused_because_the_cluster_exists_writes_no_support_bun
     lifecycle: LifecycleClient, infra: FakeInfra
 ) -> None:
     # the folder is the existing cluster's: a bundle there would change what this run does not own
-    infra.permanent[s.SETUP_VALIDATE] = "ClusterExists"
+    infra.permanent["setup-validate"] = "ClusterExists"
     ref = await lifecycle.start_create(create_input("taken"))
     with pytest.raises(LifecycleError) as failed:
         await lifecycle.wait(ref.workflow_id)
     assert "ClusterExists" in str(failed.value)
-    assert infra.names() == [s.SETUP_VALIDATE]
+    assert infra.names() == ["setup-validate"]
 
 
 async def test_cancel_mid_create_runs_compensation(lifecycle: LifecycleClient, infra: FakeInfra) -> None:
-    infra.block(s.WORKLOAD_CLUSTER_INIT)
+    infra.block("workload-cluster-init")
     ref = await lifecycle.start_create(create_input("cancelme"))
-    await infra.started[s.WORKLOAD_CLUSTER_INIT].wait()
+    await infra.started["workload-cluster-init"].wait()
     await lifecycle.cancel("cancelme")
     with pytest.raises(LifecycleError):
         await lifecycle.wait(ref.workflow_id)
-    assert infra.names()[-1] == s.CLEANUP_INFRASTRUCTURE
+    assert infra.names()[-1] == "cleanup-infrastructure"
     status = await lifecycle.status(ref.workflow_id)
     assert status.state == "cancelled"
     assert status.progress is not None
@@ -112,10 +111,10 @@ async def test_cancel_mid_create_runs_compensation(lifecycle: LifecycleClient, i
 
 
 async def test_keep_on_failure_leaves_everything_for_inspection(lifecycle: LifecycleClient, infra: FakeInfra) -> None:
-    infra.block(s.WORKLOAD_CLUSTER_INIT)
+    infra.block("workload-cluster-init")
     ref = await lifecycle.start_create(create_input("keepme", keep_on_failure=True))
-    await infra.started[s.WORKLOAD_CLUSTER_INIT].wait()
+    await infra.started["workload-cluster-init"].wait()
     await lifecycle.cancel(ref.workflow_id)
     with pytest.raises(LifecycleError):
         await lifecycle.wait(ref.workflow_id)
-    assert s.CLEANUP_INFRASTRUCTURE not in infra.names()
+    assert "cleanup-infrastructure" not in infra.names()

@@ -11,7 +11,6 @@ import anyio
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from eksa_temporal.activities import steps as s
 from eksa_temporal.cli.main import main
 from eksa_temporal.client import LifecycleClient
 
@@ -61,7 +60,7 @@ async def test_cli_starts_reports_and_refuses_a_busy_cluster(
     monkeypatch.setenv("EKSA_TEMPORAL_TASK_QUEUE", lifecycle.task_queue)
     monkeypatch.chdir(tmp_path)
     (tmp_path / "clidemo.yaml").write_text(spec_yaml("clidemo"))
-    release = infra.block(s.WORKLOAD_CLUSTER_INIT)
+    release = infra.block("workload-cluster-init")
 
     async def cli(*argv: str) -> int:
         return await anyio.to_thread.run_sync(main, list(argv))
@@ -70,7 +69,7 @@ async def test_cli_starts_reports_and_refuses_a_busy_cluster(
     out = capsys.readouterr().out
     assert "started create of clidemo: eksa/default/clidemo" in out
     assert "http://127.0.0.1:8233/namespaces/default/workflows/eksa%2Fdefault%2Fclidemo" in out
-    await infra.started[s.WORKLOAD_CLUSTER_INIT].wait()
+    await infra.started["workload-cluster-init"].wait()
     assert infra.calls[0][1]["workdir"] == str(tmp_path / "clidemo")
 
     assert await cli("start", "upgrade-cluster", "-f", "clidemo.yaml") == 1
@@ -80,7 +79,7 @@ async def test_cli_starts_reports_and_refuses_a_busy_cluster(
     assert await cli("status", "clidemo", "--output", "json") == 0
     status = json.loads(capsys.readouterr().out)
     assert status["state"] == "running"
-    assert status["pending"][0]["step"] == s.WORKLOAD_CLUSTER_INIT
+    assert status["pending"][0]["step"] == "workload-cluster-init"
     assert status["pending"][0]["heartbeat"] == {"machines_ready": 0, "machines_total": 2}
 
     release.set()

@@ -13,8 +13,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from eksa_temporal.activities import models as am
-from eksa_temporal.activities import steps as s
-from eksa_temporal.worker import WORKFLOWS
+from eksa_temporal.worker import lifecycle_workflows
 from eksa_temporal.workflows.create import CreateClusterWorkflow
 from eksa_temporal.workflows.models import CreateClusterInput, CreateClusterResult
 
@@ -32,7 +31,7 @@ def test_histories_cover_every_workflow() -> None:
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
 async def test_stored_history_replays_without_nondeterminism(path: Path) -> None:
-    replayer = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter)
+    replayer = Replayer(workflows=lifecycle_workflows(), data_converter=pydantic_data_converter)
     history = WorkflowHistory.from_json(f"replay-{path.stem}", path.read_text())
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is None, f"{path.name}: {result.replay_failure}"
@@ -49,14 +48,14 @@ class SwappedCreate(CreateClusterWorkflow):
 
     async def create_management(self) -> CreateClusterResult:
         step, inp = self.op.step, self.step_input
-        await step(s.SETUP_VALIDATE, inp(am.ValidateInput), am.ValidateResult)
-        boot = await step(s.BOOTSTRAP_CLUSTER_INIT, inp(am.BootstrapInput), am.BootstrapResult)
+        await step("setup-validate", inp(am.ValidateInput), am.ValidateResult)
+        boot = await step("bootstrap-cluster-init", inp(am.BootstrapInput), am.BootstrapResult)
         self.bootstrap_kubeconfig = boot.bootstrap_kubeconfig
         bootstrap = {"bootstrap_kubeconfig": boot.bootstrap_kubeconfig}
-        await step(s.INSTALL_CAPI_BOOTSTRAP, inp(am.InstallCapiInput, **bootstrap), am.InstallCapiResult)
-        await step(s.WORKLOAD_CLUSTER_INIT, inp(am.ProvisionInput, **bootstrap), am.ProvisionResult)
-        await step(s.INSTALL_CAPI_WORKLOAD, inp(am.InstallCapiInput, **bootstrap), am.InstallCapiResult)
-        await step(s.WRITE_KUBECONFIG, inp(am.WriteKubeconfigInput, **bootstrap), am.WriteKubeconfigResult)
+        await step("install-capi-components-bootstrap", inp(am.InstallCapiInput, **bootstrap), am.InstallCapiResult)
+        await step("workload-cluster-init", inp(am.ProvisionInput, **bootstrap), am.ProvisionResult)
+        await step("install-capi-components-workload", inp(am.InstallCapiInput, **bootstrap), am.InstallCapiResult)
+        await step("write-kubeconfig", inp(am.WriteKubeconfigInput, **bootstrap), am.WriteKubeconfigResult)
         raise AssertionError("replay must fail before this point")
 
 

@@ -7,7 +7,6 @@ import json
 
 import pytest
 
-from eksa_temporal.activities import steps as s
 from eksa_temporal.client import LifecycleClient, OperationAlreadyRunning
 from eksa_temporal.workflows.create import MANAGEMENT_PLAN, WORKLOAD_PLAN
 from eksa_temporal.workflows.delete import MANAGEMENT_PLAN as DELETE_MANAGEMENT_PLAN
@@ -44,7 +43,7 @@ async def test_management_create_runs_the_runbook_in_order(lifecycle: LifecycleC
     assert status.progress is not None
     assert [p.state for p in status.progress.steps] == [StepState.COMPLETED] * len(MANAGEMENT_PLAN)
     # the new cluster's steps receive the bootstrap kubeconfig the bootstrap step returned
-    install = dict(infra.calls)[s.INSTALL_CAPI_BOOTSTRAP]
+    install = dict(infra.calls)["install-capi-components-bootstrap"]
     assert install["bootstrap_kubeconfig"] == "/tmp/out/mgmt1/generated/mgmt1.kind.kubeconfig"
 
 
@@ -53,14 +52,14 @@ async def test_workload_create_applies_on_the_management_cluster(lifecycle: Life
     ref = await lifecycle.start_create(inp)
     await lifecycle.wait(ref.workflow_id)
     assert infra.names() == WORKLOAD_PLAN
-    assert dict(infra.calls)[s.CREATE_WORKLOAD_CLUSTER]["management_kubeconfig"].endswith("mgmt1-eks-a-cluster.kubeconfig")
+    assert dict(infra.calls)["create-workload-cluster"]["management_kubeconfig"].endswith("mgmt1-eks-a-cluster.kubeconfig")
 
 
 async def test_upgrade_and_delete_follow_their_plans(lifecycle: LifecycleClient, infra: FakeInfra) -> None:
     up = UpgradeClusterInput(spec_yaml=spec_yaml("mgmt2"), workdir="/tmp/out/mgmt2", timeouts=FAST)
     await lifecycle.wait((await lifecycle.start_upgrade(up)).workflow_id)
     assert infra.names() == UPGRADE_PLAN
-    assert dict(infra.calls)[s.UPGRADE_CLUSTER]["kubeconfig"] == "/tmp/out/mgmt2/mgmt2-eks-a-cluster.kubeconfig"
+    assert dict(infra.calls)["upgrade-cluster"]["kubeconfig"] == "/tmp/out/mgmt2/mgmt2-eks-a-cluster.kubeconfig"
     infra.calls.clear()
     rm = DeleteClusterInput(spec_yaml=spec_yaml("mgmt2"), workdir="/tmp/out/mgmt2", timeouts=FAST)
     await lifecycle.wait((await lifecycle.start_delete(rm)).workflow_id)
@@ -77,9 +76,9 @@ async def test_operations_are_searchable_by_cluster(lifecycle: LifecycleClient, 
 
 
 async def test_a_second_operation_on_a_busy_cluster_is_refused(lifecycle: LifecycleClient, infra: FakeInfra) -> None:
-    release = infra.block(s.WORKLOAD_CLUSTER_INIT)
+    release = infra.block("workload-cluster-init")
     ref = await lifecycle.start_create(create_input("busy"))
-    await infra.started[s.WORKLOAD_CLUSTER_INIT].wait()
+    await infra.started["workload-cluster-init"].wait()
     up = UpgradeClusterInput(spec_yaml=spec_yaml("busy"), workdir="/tmp/out/busy", timeouts=FAST)
     with pytest.raises(OperationAlreadyRunning) as refused:
         await lifecycle.start_upgrade(up)
@@ -96,4 +95,4 @@ async def test_progress_serialises_for_the_cli(lifecycle: LifecycleClient, infra
     await lifecycle.wait(ref.workflow_id)
     data = json.loads((await lifecycle.status(ref.workflow_id)).model_dump_json())
     assert data["state"] == "completed"
-    assert data["progress"]["steps"][0]["name"] == s.SETUP_VALIDATE
+    assert data["progress"]["steps"][0]["name"] == "setup-validate"
