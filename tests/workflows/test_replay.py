@@ -13,6 +13,11 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from eksa_temporal.activities import models as am
+from eksa_temporal.activities.bootstrap import BootstrapActivities
+from eksa_temporal.activities.capi_install import CapiInstallActivities
+from eksa_temporal.activities.kubeconfig import KubeconfigActivities
+from eksa_temporal.activities.provision import ProvisionActivities
+from eksa_temporal.activities.validate import ValidateActivities
 from eksa_temporal.worker import lifecycle_workflows
 from eksa_temporal.workflows.create import CreateClusterWorkflow
 from eksa_temporal.workflows.models import CreateClusterInput, CreateClusterResult
@@ -48,14 +53,14 @@ class SwappedCreate(CreateClusterWorkflow):
 
     async def create_management(self) -> CreateClusterResult:
         step, inp = self.op.step, self.step_input
-        await step("setup-validate", inp(am.ValidateInput), am.ValidateResult)
-        boot = await step("bootstrap-cluster-init", inp(am.BootstrapInput), am.BootstrapResult)
+        await step(ValidateActivities.setup_validate, inp(am.ValidateInput))
+        boot = await step(BootstrapActivities.bootstrap_cluster_init, inp(am.BootstrapInput))
         self.bootstrap_kubeconfig = boot.bootstrap_kubeconfig
         bootstrap = {"bootstrap_kubeconfig": boot.bootstrap_kubeconfig}
-        await step("install-capi-components-bootstrap", inp(am.InstallCapiInput, **bootstrap), am.InstallCapiResult)
-        await step("workload-cluster-init", inp(am.ProvisionInput, **bootstrap), am.ProvisionResult)
-        await step("install-capi-components-workload", inp(am.InstallCapiInput, **bootstrap), am.InstallCapiResult)
-        await step("write-kubeconfig", inp(am.WriteKubeconfigInput, **bootstrap), am.WriteKubeconfigResult)
+        await step(CapiInstallActivities.install_capi_components_bootstrap, inp(am.InstallCapiInput, **bootstrap))
+        await step(ProvisionActivities.workload_cluster_init, inp(am.ProvisionInput, **bootstrap))
+        await step(CapiInstallActivities.install_capi_components_workload, inp(am.InstallCapiInput, **bootstrap))
+        await step(KubeconfigActivities.write_kubeconfig, inp(am.WriteKubeconfigInput, **bootstrap))
         raise AssertionError("replay must fail before this point")
 
 
