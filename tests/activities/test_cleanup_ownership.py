@@ -55,7 +55,7 @@ def prepare(registry: Registry, env: ActivityEnvironment, name: str, tmp_path: P
     boot = env.run(BootstrapActivities(registry).bootstrap_cluster_init, BootstrapInput(**fields))
     fields["bootstrap_kubeconfig"] = boot.bootstrap_kubeconfig
     env.run(
-        CapiInstallActivities(registry, cache_dir=tmp_path / "cache").install_capi_bootstrap,
+        CapiInstallActivities(registry, cache_dir=tmp_path / "cache").install_capi_components_bootstrap,
         InstallCapiInput(**fields),
     )
     return fields

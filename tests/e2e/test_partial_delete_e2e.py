@@ -51,7 +51,7 @@ def partial_delete(registry: Registry, name: str, workdir: str, *, stop_while_de
     env.run(ValidateActivities(registry).setup_validate_delete, ValidateInput(**fields))
     boot = env.run(BootstrapActivities(registry).bootstrap_cluster_init, BootstrapInput(**fields))
     fields["bootstrap_kubeconfig"] = boot.bootstrap_kubeconfig
-    env.run(CapiInstallActivities(registry).install_capi_bootstrap, InstallCapiInput(**fields))
+    env.run(CapiInstallActivities(registry).install_capi_components_bootstrap, InstallCapiInput(**fields))
     env.run(MoveActivities().capi_move_to_bootstrap, MoveStepInput(**fields))
     inp = DeleteClusterInput(**fields, control_plane_wait_seconds=60)
     if not stop_while_deleting:

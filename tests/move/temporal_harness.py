@@ -68,7 +68,7 @@ async def _worker(address: str, task_queue: str) -> None:
     acts = MoveActivities(heartbeat_interval=0.3)
     with ThreadPoolExecutor(max_workers=4) as pool:
         worker = Worker(
-            client, task_queue=task_queue, activities=[acts.management_move], activity_executor=pool
+            client, task_queue=task_queue, activities=[acts.capi_management_move], activity_executor=pool
         )
         print("worker ready", flush=True)
         await worker.run()

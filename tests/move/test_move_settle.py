@@ -127,7 +127,7 @@ def test_the_backup_activity_heartbeats_and_writes_into_the_folder_it_is_given(p
     env = ActivityEnvironment()
     env.on_heartbeat = lambda *d: beats.append(MoveProgress.model_validate(d[0]))
     out = env.run(
-        MoveActivities(heartbeat_interval=0).backup,
+        MoveActivities(heartbeat_interval=0).capi_backup,
         BackupInput(cluster_name=CLUSTER, workdir=str(tmp_path), from_kubeconfig=pair.src_kubeconfig, backup_dir=str(folder)),
     )
     assert out.backup_path == str(folder) and out.objects > 0
