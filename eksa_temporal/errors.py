@@ -27,7 +27,9 @@ class PermanentError(ApplicationError):
 
 
 class InvalidSpec(PermanentError):
-    remediation = "correct the cluster spec (`eksa-temporal validate -f <spec>` lists every problem)"
+    remediation = (
+        "correct the cluster spec (`eksa-temporal validate -f <spec>` lists every problem)"
+    )
 
 
 class BadCredentials(PermanentError):
@@ -39,7 +41,9 @@ class PreflightFailed(PermanentError):
 
 
 class ImmutableFieldChanged(PermanentError):
-    remediation = "keep immutable fields as they are in the running cluster, or create a new cluster"
+    remediation = (
+        "keep immutable fields as they are in the running cluster, or create a new cluster"
+    )
 
 
 class UnsupportedUpgrade(PermanentError):
@@ -47,7 +51,9 @@ class UnsupportedUpgrade(PermanentError):
 
 
 class ClusterExists(PermanentError):
-    remediation = "change the cluster with `eksa-temporal start upgrade-cluster`, or delete it first"
+    remediation = (
+        "change the cluster with `eksa-temporal start upgrade-cluster`, or delete it first"
+    )
 
 
 class NotFound(PermanentError):
