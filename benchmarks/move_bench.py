@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from eksa_temporal.kube.move import MoveOptions, Mover, RequestStats, api_for
 from eksa_temporal.kube.move.api import MoveApi
 from tests.move import support
+from tests.support.sim import SimServer, running_sim
 
 Obj = dict[str, Any]
 
@@ -59,8 +60,8 @@ def build(api: MoveApi, namespace: str, cluster: str, objects: int, parallelism:
     return len(base) + 4 * machines
 
 
-def bench(sim: support.Sim, size: int, parallelism: int) -> dict[str, Any]:
-    ka, kb = sim.kubeconfig(f"bsrc{size}"), sim.kubeconfig(f"bdst{size}")
+def bench(sim: SimServer, size: int, parallelism: int) -> dict[str, Any]:
+    ka, kb = str(sim.kubeconfig(f"bsrc{size}")), str(sim.kubeconfig(f"bdst{size}"))
     src, dst = api_for(ka), api_for(kb)
     support.install_capi(src)
     support.install_capi(dst)
@@ -98,7 +99,7 @@ def main() -> int:
     sizes = [int(s) for s in args.sizes.split(",")]
     with (
         tempfile.TemporaryDirectory(prefix="move-bench-") as tmp,
-        support.sim_server(Path(tmp) / "sim") as sim,
+        running_sim(Path(tmp) / "sim", support.SIM_ARGS) as sim,
     ):
         print(
             f"{'objects':>8} {'move s':>8} {'obj/s':>8} {'req/obj':>8}  requests by verb (setup s)"

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests import conftest as root
-from tests.vsphere import conftest as vsphere
+from tests.support import paths as root
+from tests.support import vcsim as vsphere
 
 
 @pytest.fixture(autouse=True)
@@ -37,7 +37,7 @@ def without_go(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 def test_a_missing_tool_skips_on_a_developer_machine(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     without_go(monkeypatch, tmp_path)
     with pytest.raises(pytest.skip.Exception, match="govmomi"):
-        vsphere._build()
+        vsphere.build()
     monkeypatch.setenv("CI", "false")
     with pytest.raises(pytest.skip.Exception):
         root.tool_missing("kubectl is not installed")
@@ -49,7 +49,7 @@ def test_a_missing_tool_fails_where_every_tool_is_required(
 ) -> None:
     monkeypatch.setenv(var, value)
     without_go(monkeypatch, tmp_path)
-    built = outcome(vsphere._build)
+    built = outcome(vsphere.build)
     assert isinstance(built, pytest.fail.Exception) and "govmomi" in str(built) and "EKSA_REQUIRE_ALL=1" in str(built)
     kubectl = outcome(lambda: root.tool_missing("kubectl is not installed"))
     assert isinstance(kubectl, pytest.fail.Exception) and "kubectl is not installed" in str(kubectl)

@@ -18,7 +18,6 @@ from temporalio.testing import WorkflowEnvironment
 from eksa_temporal.client import LifecycleClient
 from eksa_temporal.worker import build_worker, default_activities
 from tests.support.sim import SimServer, running_sim
-from tests.workflows.conftest import anyio_backend, temporal_env  # noqa: F401 - session fixtures
 
 SIM_ARGS = ("--boot-seconds", "0.2", "--seed", "7")
 
@@ -43,7 +42,7 @@ def sim(tmp_path: Path) -> Iterator[SimServer]:
 
 
 @pytest.fixture
-async def stack(temporal_env: WorkflowEnvironment, sim: SimServer, tmp_path: Path) -> AsyncIterator[Stack]:  # noqa: F811
+async def stack(temporal_env: WorkflowEnvironment, sim: SimServer, tmp_path: Path) -> AsyncIterator[Stack]:
     queue = f"e2e-{uuid.uuid4()}"
     with ThreadPoolExecutor(max_workers=16) as pool:
         worker = build_worker(

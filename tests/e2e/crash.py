@@ -20,8 +20,7 @@ from temporalio.client import WorkflowHandle
 from eksa_temporal import config
 from eksa_temporal.devserver import Child, spawn
 from eksa_temporal.worker import MAX_CACHED_ENV
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.support.paths import REPO
 
 
 @dataclass

@@ -1,8 +1,8 @@
-"""Helpers of the move tests and the benchmark: a sim server process of our own, CAPI
-installed into a virtual cluster (CRDs + clusterctl inventory), a hand-built CAPI object
-graph whose status is set through the status subresource (a provisioned cluster), and
-snapshots that compare source and target objects minus server-set fields and move
-bookkeeping."""
+"""Helpers of the move tests and the benchmark: ``SIM_ARGS`` for the sim server they run
+(``tests.support.sim.running_sim``: API only, no controllers), CAPI installed into a
+virtual cluster (CRDs + clusterctl inventory), a hand-built CAPI object graph whose status
+is set through the status subresource (a provisioned cluster), and snapshots that compare
+source and target objects minus server-set fields and move bookkeeping."""
 
 from __future__ import annotations
 
@@ -12,9 +12,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
-import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,17 +22,16 @@ from eksa_temporal.kube.move import api as mapi
 from eksa_temporal.kube.move.api import ApiError, MoveApi, ResourceType
 from eksa_temporal.kube.move.model import BOOKKEEPING_ANNOTATIONS
 from eksa_temporal.simulator import components
-from eksa_temporal.simulator.api import SimClient
 from tests.support import histories
+from tests.support.paths import SHARED
+from tests.support.sim import SimServer
 
 Obj = dict[str, Any]
-REPO = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
+SIM_ARGS = ("--no-controllers",)
 CAPI = "cluster.x-k8s.io/v1beta1"
 INFRA = "infrastructure.cluster.x-k8s.io/v1beta1"
 BOOT = "bootstrap.cluster.x-k8s.io/v1beta1"
 KCP = "controlplane.cluster.x-k8s.io/v1beta1"
-SHARED = Path(os.environ.get("EKSA_SHARED_DIR", REPO.parent / "shared"))
 REAL_INVENTORY_CRD = (
     SHARED / "capi-crds/cluster-api-v1.10.10/clusterctl/clusterctl.cluster.x-k8s.io_providers.yaml"
 )
@@ -46,46 +42,15 @@ MACHINE_SECRET_DATA = base64.b64encode(b"machine-bootstrap-data-8d3b61f0").decod
 
 
 @dataclass
-class Sim:
-    state_dir: Path
-    proc: subprocess.Popen[bytes]
+class Pair:
+    """Two virtual clusters of one sim, CAPI installed in both (the ``pair`` fixture)."""
 
-    @property
-    def client(self) -> SimClient:
-        return SimClient(self.state_dir)
-
-    def kubeconfig(self, name: str) -> str:
-        """Create the virtual cluster (idempotent) and write its kubeconfig file."""
-        info = self.client.create_cluster(name)
-        path = self.state_dir / f"{name}.kubeconfig"
-        path.write_text(info["kubeconfig"])
-        return str(path)
-
-
-@contextlib.contextmanager
-def sim_server(state_dir: Path, *, controllers: bool = False, timeout: float = 20) -> Iterator[Sim]:
-    """A ``sim serve`` process in its own process group; stopped (by pid) on exit."""
-    state_dir.mkdir(parents=True, exist_ok=True)
-    args = [str(BIN / "eksa-temporal"), "sim", "serve", "--state-dir", str(state_dir)]
-    if not controllers:
-        args.append("--no-controllers")
-    log = open(state_dir / "sim.log", "wb")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=REPO
-    )
-    try:
-        deadline = time.monotonic() + timeout
-        client = SimClient(state_dir)
-        while not ((state_dir / "server.json").exists() and client.healthy()):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(
-                    f"sim serve did not start: {(state_dir / 'sim.log').read_text()[-2000:]}"
-                )
-            time.sleep(0.1)
-        yield Sim(state_dir, proc)
-    finally:
-        stop(proc)
-        log.close()
+    sim: SimServer
+    src_kubeconfig: str
+    dst_kubeconfig: str
+    src: MoveApi
+    dst: MoveApi
+    namespace: str = "eksa-system"
 
 
 def stop(proc: subprocess.Popen[bytes], timeout: float = 10) -> None:
@@ -356,7 +321,7 @@ def snapshot(api: MoveApi, namespace: str) -> dict[tuple[str, str], Obj]:
     return out
 
 
-def secret_values(sim: Sim, api: MoveApi, namespace: str, *kubeconfigs: str) -> dict[str, str]:
+def secret_values(sim: SimServer, api: MoveApi, namespace: str, *kubeconfigs: str) -> dict[str, str]:
     """The values a move must never copy out of the clusters, read from their sources: the
     data of every Secret in ``namespace`` (as stored and decoded), the bearer tokens of
     ``kubeconfigs`` and the sim's admin token."""

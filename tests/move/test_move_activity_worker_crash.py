@@ -13,15 +13,15 @@ import time
 import uuid
 from pathlib import Path
 
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from eksa_temporal.activities.move.models import MoveStepInput, MoveStepResult
 from tests.move import support
-from tests.move.conftest import Pair
+from tests.move.support import Pair
 from tests.move.temporal_harness import MoveTestWorkflow
 from tests.support.histories import assert_no_secrets, decoded_history
+from tests.support.paths import REPO
+from tests.support.temporal import start_dev_server
 
 CLUSTER = "demo"
 
@@ -34,7 +34,7 @@ def start_worker(
         env["EKSA_MOVE_CRASH_AT"] = crash_at
     return subprocess.Popen(
         [sys.executable, "-m", "tests.move.temporal_harness", address, task_queue],
-        cwd=support.REPO,
+        cwd=REPO,
         env=env,
         stdout=log.open("wb"),
         stderr=subprocess.STDOUT,
@@ -67,11 +67,7 @@ def test_move_activity_killed_mid_create_resumes_on_a_new_worker(
     )
 
     async def scenario() -> tuple[MoveStepResult, int | None]:
-        env = await WorkflowEnvironment.start_local(
-            dev_server_existing_path=str(temporal_cli),
-            ui=False,
-            data_converter=pydantic_data_converter,
-        )
+        env = await start_dev_server(temporal_cli)
         workers: list[subprocess.Popen[bytes]] = []
         try:
             address = env.client.service_client.config.target_host

@@ -10,7 +10,7 @@ import pytest
 
 from eksa_temporal.cli.main import main
 from tests.move import support
-from tests.move.conftest import Pair
+from tests.move.support import Pair
 
 
 def test_the_move_command_moves_a_cluster_and_a_rerun_has_nothing_to_do(

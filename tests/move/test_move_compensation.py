@@ -19,7 +19,8 @@ from eksa_temporal.kube.move import MoveAborted, MoveOptions, Mover, Preconditio
 from eksa_temporal.kube.move import api as mapi
 from eksa_temporal.kube.move.model import BLOCK_MOVE_ANNOTATION
 from tests.move import support
-from tests.move.conftest import Pair
+from tests.move.support import Pair
+from tests.support.paths import REPO
 
 CLUSTER = "demo"
 
@@ -146,7 +147,7 @@ def crash(pair: Pair, at: str) -> None:
         capture_output=True,
         text=True,
         timeout=90,
-        cwd=support.REPO,
+        cwd=REPO,
     )
     assert done.returncode == -9, done.stderr[-2000:]
 

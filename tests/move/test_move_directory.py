@@ -17,7 +17,7 @@ from eksa_temporal.kube.move.directory import JOURNAL_FILE
 from eksa_temporal.kube.move.journal import FileJournal
 from eksa_temporal.kube.move.model import MoveJournal, Node, Phase
 from tests.move import support
-from tests.move.conftest import Pair
+from tests.move.support import Pair
 
 CLUSTER = "demo"
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from eksa_temporal.kube.move import MoveOptions, Mover, RequestStats, api_for
 from tests.move import support
-from tests.move.conftest import Pair
+from tests.move.support import Pair
 
 CLUSTER = "demo"
 

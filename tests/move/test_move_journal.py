@@ -11,7 +11,7 @@ from eksa_temporal.kube.move import api as mapi
 from eksa_temporal.kube.move import journal as jmod
 from eksa_temporal.kube.move.journal import JOURNAL_LABEL, ConfigMapJournal
 from eksa_temporal.kube.move.model import MoveJournal, Node, OwnerEdge, Phase
-from tests.move.conftest import Pair
+from tests.move.support import Pair
 
 
 def big_journal(n: int) -> MoveJournal:

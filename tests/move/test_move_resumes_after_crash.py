@@ -16,8 +16,9 @@ import pytest
 from eksa_temporal.kube.move import api as mapi
 from eksa_temporal.kube.move.journal import ConfigMapJournal, journal_name
 from tests.move import support
-from tests.move.conftest import Pair
+from tests.move.support import Pair
 from tests.support.histories import assert_no_secrets
+from tests.support.paths import REPO
 
 RUNNER = Path(__file__).with_name("crash_runner.py")
 CLUSTER = "demo"
@@ -63,7 +64,7 @@ def run(pair: Pair, crash_at: str | None) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         timeout=90,
-        cwd=support.REPO,
+        cwd=REPO,
     )
 
 

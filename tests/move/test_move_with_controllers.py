@@ -18,6 +18,7 @@ import yaml
 from eksa_temporal.kube.move import RequestStats, api_for
 from tests.move import support
 from tests.simulator.controllers import process
+from tests.support.paths import REPO
 from tests.support.sim import running_sim
 
 CLUSTER = "w1"
@@ -34,7 +35,7 @@ def move(src: Path, dst: Path, crash_at: str | None) -> subprocess.CompletedProc
         capture_output=True,
         text=True,
         timeout=120,
-        cwd=support.REPO,
+        cwd=REPO,
     )
 
 

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from eksa_temporal.cli.main import cli, main
 from eksa_temporal.spec import generate_cluster_config
-from tests.conftest import BIN
+from tests.support.paths import BIN
 
 SCRIPT = BIN / "eksa-temporal"
 

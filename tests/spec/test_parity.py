@@ -8,7 +8,7 @@ import csv
 import pytest
 
 from eksa_temporal.spec import check_spec_text, errors
-from tests.conftest import shared_path
+from tests.support.paths import shared_path
 
 # For invalid files: a text that an error finding (path + message) must contain.
 EXPECTED_REASON = {

@@ -19,7 +19,7 @@ from eksa_temporal.spec import (
     load_spec,
     validate_spec,
 )
-from tests.conftest import SHARED
+from tests.support.paths import SHARED
 
 SEEDS = [list(yaml.safe_load_all(generate_cluster_config("demo", p))) for p in PROVIDERS]
 _files = SHARED / "eksa-specs" / "files"

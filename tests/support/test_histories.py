@@ -50,7 +50,6 @@ from tests.support.histories import (
     kubeconfig_tokens,
     secret_data_values,
 )
-from tests.workflows.conftest import anyio_backend, temporal_env  # noqa: F401 - session fixtures
 
 RUN = uuid.uuid4().hex[:8]
 # one marker per payload kind; none is a prefix of another
@@ -162,7 +161,7 @@ class LeakyWorkflow:
 
 
 @pytest.mark.anyio
-async def test_a_secret_in_any_kind_of_payload_is_found(temporal_env: WorkflowEnvironment) -> None:  # noqa: F811
+async def test_a_secret_in_any_kind_of_payload_is_found(temporal_env: WorkflowEnvironment) -> None:
     client = temporal_env.client
     queue = f"histories-{uuid.uuid4()}"
     async with Worker(

@@ -20,8 +20,9 @@ from eksa_temporal.providers.vsphere.inventory import inventory_path, vm_propert
 from eksa_temporal.providers.vsphere.session import Session
 from eksa_temporal.providers.vsphere.tags import TagClient
 from eksa_temporal.providers.vsphere.tasks import wait_task
+from tests.support.paths import REPO
+from tests.support.vcsim import clone_vm, open_session
 
-from .conftest import REPO, clone_vm, open_session
 from .specs import SimInfo, documents, spec
 
 SOURCE = "DC0/vm/DC0_C0_RP0_VM0"

@@ -27,8 +27,8 @@ from eksa_temporal.providers.vsphere.inventory import inventory_path, vm_propert
 from eksa_temporal.providers.vsphere.machines import clone_machine
 from eksa_temporal.providers.vsphere.view import cluster_view
 from eksa_temporal.simulator.api import SimNotRunning
+from tests.support.vcsim import open_session
 
-from .conftest import open_session
 from .specs import SimInfo, documents, spec
 
 

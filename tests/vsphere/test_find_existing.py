@@ -11,8 +11,8 @@ from eksa_temporal.providers.vsphere.cleanup import mark_owned
 from eksa_temporal.providers.vsphere.existing import CLUSTER_TAG_CATEGORY, machine_name_pattern
 from eksa_temporal.providers.vsphere.tags import TagClient
 from eksa_temporal.providers.vsphere.view import cluster_view
+from tests.support.vcsim import clone_vm, open_session
 
-from .conftest import clone_vm, open_session
 from .specs import SimInfo, spec
 
 SOURCE = "DC0/vm/DC0_C0_RP0_VM0"

@@ -186,7 +186,7 @@ def test_all_problems_are_reported_together(inventory: SimInfo, vsphere_env: Sim
 def test_tag_checks_are_skipped_with_a_warning_without_tagging_api(
     vcsim: SimInfo, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from .conftest import clone_vm, open_session, run_vcsim
+    from tests.support.vcsim import clone_vm, open_session, run_vcsim
 
     with run_vcsim(tmp_path, "-rest=false") as bare:
         monkeypatch.setenv("EKSA_VSPHERE_USERNAME", bare.user)

@@ -15,8 +15,8 @@ from eksa_temporal.providers.vsphere.errors import VSpherePermanentError
 from eksa_temporal.providers.vsphere.inventory import vm_properties
 from eksa_temporal.providers.vsphere.ova import import_owner
 from eksa_temporal.spec.findings import errors
+from tests.support.vcsim import clone_vm, open_session
 
-from .conftest import clone_vm, open_session
 from .ova_fixture import write_ova
 from .specs import SimInfo, spec
 

@@ -13,7 +13,7 @@ import yaml
 
 from eksa_temporal.providers.base import RenderContext
 from eksa_temporal.providers.vsphere import VSphereProvider
-from tests.conftest import shared_path
+from tests.support.paths import shared_path
 
 from .crd_schema import crd_schema, problems
 from .specs import SimInfo, spec

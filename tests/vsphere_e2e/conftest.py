@@ -1,6 +1,6 @@
-"""Fixtures of the vSphere end-to-end tests: the govmomi vCenter simulator with the specs'
-inventory (``tests/vsphere/conftest.py``), the session-wide Temporal dev server
-(``tests/workflows/conftest.py``), a ``sim serve`` process per test (``tests.support.sim``)
+"""Fixtures of the vSphere end-to-end tests, on top of the shared ``inventory`` (vcsim with
+the specs' inventory) and ``temporal_env`` (the session-wide Temporal dev server) of
+``tests.support.fixtures``: a ``sim serve`` process per test (``tests.support.sim``)
 and ``start_worker``: a real ``eksa-temporal worker`` subprocess on a fresh task queue whose
 environment - and only its - holds the vSphere credentials. Every process is started in its
 own process group and stopped by its PID."""
@@ -8,7 +8,6 @@ own process group and stopped by its PID."""
 from __future__ import annotations
 
 import os
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -23,11 +22,9 @@ from eksa_temporal.devserver import Child, spawn
 from eksa_temporal.providers.capi.source import SOURCE_ENV
 from eksa_temporal.providers.vsphere.credentials import PASSWORD_ENV, USERNAME_ENV
 from eksa_temporal.simulator.api import components_repository
+from tests.support.paths import EKSA
 from tests.support.sim import SimServer, running_sim
-from tests.vsphere.conftest import inventory, vcsim  # noqa: F401 - session fixtures
-from tests.workflows.conftest import anyio_backend, temporal_env  # noqa: F401 - session fixtures
 
-EKSA = Path(sys.executable).parent / "eksa-temporal"
 SIM_ARGS = ("--boot-seconds", "0.2", "--seed", "7")
 WORKER_READY_SECONDS = 30.0
 
@@ -60,7 +57,7 @@ class Env:
 
 
 @pytest.fixture
-def e2e(temporal_env: WorkflowEnvironment, tmp_path: Path) -> Iterator[Env]:  # noqa: F811
+def e2e(temporal_env: WorkflowEnvironment, tmp_path: Path) -> Iterator[Env]:
     root = tmp_path / "state"
     with running_sim(config.sim_state_dir(root), SIM_ARGS) as sim:
         yield Env(root, sim, temporal_env.client.service_client.config.target_host)

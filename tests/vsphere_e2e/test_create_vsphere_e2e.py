@@ -16,8 +16,8 @@ import yaml
 from temporalio.testing import WorkflowEnvironment
 
 from tests.support.histories import DecodedHistory, assert_no_secrets, decoded_history
+from tests.support.vcsim import open_session
 from tests.vsphere import specs
-from tests.vsphere.conftest import open_session
 from tests.vsphere_e2e.conftest import EKSA, Env
 
 pytestmark = pytest.mark.anyio

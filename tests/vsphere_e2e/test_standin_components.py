@@ -13,7 +13,7 @@ from eksa_temporal.providers.capi.release import DEFAULT_RELEASE
 from eksa_temporal.providers.capi.source import SOURCE_ENV, ComponentSource, configured_source
 from eksa_temporal.simulator import components
 from eksa_temporal.simulator.api import components_repository
-from tests.conftest import shared_path
+from tests.support.paths import shared_path
 from tests.vsphere_e2e import capv
 
 CAPV_DIR = "cluster-api-provider-vsphere-v1.13.1"

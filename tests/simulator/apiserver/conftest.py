@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import tool_missing
+from tests.support.paths import tool_missing
 from tests.support.sim import SimServer, running_sim, sim_server  # noqa: F401
 
 _names = itertools.count()

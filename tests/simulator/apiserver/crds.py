@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from tests.conftest import shared_path
+from tests.support.paths import shared_path
 
 WIDGET_CRD: dict[str, Any] = {
     "apiVersion": "apiextensions.k8s.io/v1",

@@ -19,7 +19,7 @@ from eksa_temporal.providers.sim.provider import SimProvider
 from eksa_temporal.simulator import components
 from eksa_temporal.spec.generate import generate_cluster_config
 from eksa_temporal.spec.load import load_spec
-from tests.conftest import shared_path
+from tests.support.paths import shared_path
 from tests.support.sim import SimServer
 
 KUBECTL = "/usr/bin/kubectl"

@@ -1,11 +1,12 @@
-"""Fixtures for the vSphere provider's tests: a real govmomi vCenter simulator.
+"""The govmomi vCenter simulator (vcsim) the vSphere tests run against.
 
-``vcsim`` builds ``tests/vsphere/vcsim/main.go`` once into ``tests/.cache/vcsim/`` (Go in
-GOPATH mode against the Debian govmomi sources; skipped when Go or those sources are
-absent, failed instead in CI: ``tests.conftest.tool_missing``), starts it on 127.0.0.1
-with a free port, TMPDIR under the cache and its own process group, requires the login ``SIM_USER`` / ``SIM_PASSWORD``, and kills the group at
-the end of the session. ``inventory`` adds what the specs reference (folders, a tagged
-template, an untagged one). ``vsphere_env`` puts the credentials into the environment.
+``build()`` builds ``tests/vsphere/vcsim/main.go`` once into ``tests/.cache/vcsim/`` (Go in
+GOPATH mode against the Debian govmomi sources; when Go or those sources are absent the
+calling test is skipped, or failed in CI: ``tests.support.paths.tool_missing``).
+``run_vcsim(tmpdir, *args)`` starts it on 127.0.0.1 with a free port, TMPDIR ``tmpdir`` and
+its own process group, requiring the login ``SIM_USER`` / ``SIM_PASSWORD``, and kills the
+group on exit. ``add_inventory`` adds what the specs reference (folders, a tagged template,
+an untagged one); ``open_session`` and ``clone_vm`` set up and inspect the inventory.
 """
 
 from __future__ import annotations
@@ -17,30 +18,38 @@ import signal
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pytest
 from pyVmomi import vim as _vim
 
-from eksa_temporal.providers.vsphere.credentials import PASSWORD_ENV, USERNAME_ENV, Credentials
+from eksa_temporal.providers.vsphere.credentials import Credentials
 from eksa_temporal.providers.vsphere.ova import ensure_folder
 from eksa_temporal.providers.vsphere.session import Session, Target, vcenter_session
 from eksa_temporal.providers.vsphere.tags import TagClient
 from eksa_temporal.providers.vsphere.tasks import wait_task
-from tests.conftest import tool_missing
+from tests.support.paths import CACHE as TEST_CACHE
+from tests.support.paths import REPO, tool_missing
 
-from .specs import SimInfo
-
-REPO = Path(__file__).resolve().parents[2]
-CACHE = REPO / "tests" / ".cache" / "vcsim"
+CACHE = TEST_CACHE / "vcsim"
 GOCODE = Path("/usr/share/gocode")
 vim: Any = _vim
 SIM_USER = "eksa-admin@vsphere.local"
 SIM_PASSWORD = "Sim-Pa55word-9f3c1"  # distinctive, so tests can grep logs and objects for it
 
 
-def _build() -> Path:
+@dataclass(frozen=True)
+class SimInfo:
+    """Where a running vcsim answers and its login."""
+
+    server: str  # host:port
+    thumbprint: str
+    user: str
+    password: str
+
+
+def build() -> Path:
     binary = CACHE / "vcsim"
     source = REPO / "tests" / "vsphere" / "vcsim" / "main.go"
     if binary.exists() and binary.stat().st_mtime >= source.stat().st_mtime:
@@ -70,7 +79,7 @@ def _build() -> Path:
 @contextmanager
 def run_vcsim(tmpdir: Path, *args: str) -> Iterator[SimInfo]:
     """Start the simulator (own process group, TMPDIR ``tmpdir``); kill it on exit."""
-    binary = _build()
+    binary = build()
     env = os.environ | {
         "TMPDIR": str(tmpdir),
         "VCSIM_USERNAME": SIM_USER,
@@ -103,19 +112,6 @@ def run_vcsim(tmpdir: Path, *args: str) -> Iterator[SimInfo]:
         log.close()
 
 
-@pytest.fixture(scope="session")
-def vcsim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimInfo]:
-    with run_vcsim(tmp_path_factory.mktemp("vcsim-tmp")) as sim:
-        yield sim
-
-
-@pytest.fixture
-def vsphere_env(vcsim: SimInfo, monkeypatch: pytest.MonkeyPatch) -> SimInfo:
-    monkeypatch.setenv(USERNAME_ENV, vcsim.user)
-    monkeypatch.setenv(PASSWORD_ENV, vcsim.password)
-    return vcsim
-
-
 def open_session(sim: SimInfo) -> Any:
     """A session on the simulator for test set-up and assertions."""
     creds = Credentials(username=sim.user, password=sim.password)  # type: ignore[arg-type]
@@ -138,8 +134,7 @@ def clone_vm(
     return vm
 
 
-@pytest.fixture(scope="session")
-def inventory(vcsim: SimInfo) -> SimInfo:
+def add_inventory(vcsim: SimInfo) -> SimInfo:
     """Folders ``eksa`` and ``other``, template ``Templates/ubuntu-1-28`` tagged
     ``os:ubuntu`` + ``eksdRelease:kubernetes-1-28-eks-5``, ``Templates/untagged``."""
     with open_session(vcsim) as session:
