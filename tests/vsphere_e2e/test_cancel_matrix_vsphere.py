@@ -25,7 +25,6 @@ import pytest
 import yaml
 from temporalio.testing import WorkflowEnvironment
 
-from eksa_temporal.activities import steps as s
 from eksa_temporal.client import LifecycleClient
 from eksa_temporal.simulator.controllers.inventory import Inventory
 from eksa_temporal.workflows.create import MANAGEMENT_PLAN
@@ -106,7 +105,7 @@ def test_the_capv_standin_leaves_paused_vspheremachines_alone_even_when_deleted(
 # -- cancels of a vSphere create on vcsim -------------------------------------------------
 # every step from the first VM on: before the move the CAPI objects (and the VMs' owners)
 # live in the bootstrap cluster, during it in both, after it in the new cluster itself
-VSPHERE_STEPS = MANAGEMENT_PLAN[MANAGEMENT_PLAN.index(s.WORKLOAD_CLUSTER_INIT):]
+VSPHERE_STEPS = MANAGEMENT_PLAN[MANAGEMENT_PLAN.index("workload-cluster-init"):]
 
 
 async def cleanup_removed(client: Any, wf_id: str) -> list[str]:
@@ -118,7 +117,7 @@ async def cleanup_removed(client: Any, wf_id: str) -> list[str]:
             scheduled[ev.event_id] = ev.activity_task_scheduled_event_attributes.activity_type.name
         elif ev.HasField("activity_task_completed_event_attributes"):
             attrs = ev.activity_task_completed_event_attributes
-            if scheduled.get(attrs.scheduled_event_id) == s.CLEANUP_INFRASTRUCTURE:
+            if scheduled.get(attrs.scheduled_event_id) == "cleanup-infrastructure":
                 for payload in attrs.result.payloads:
                     removed += list(json.loads(payload.data).get("removed") or [])
     return removed
@@ -142,9 +141,9 @@ async def test_a_vsphere_create_cancelled_at_any_step_is_unwound_through_cluster
         nxt = MANAGEMENT_PLAN[min(MANAGEMENT_PLAN.index(step) + 1, len(MANAGEMENT_PLAN) - 1)]
         if where != f"cancelled during {step}" and not (step in UNSLOWABLE and where == f"cancelled during {nxt}"):
             problems.append(f"cancel landed {where!r}")
-        comp = [c for c in compensation(hit.progress) if c[0] != s.COLLECT_DIAGNOSTICS]
-        moved = MANAGEMENT_PLAN.index(step) >= MANAGEMENT_PLAN.index(s.CAPI_MANAGEMENT_MOVE)
-        want = [s.CAPI_MOVE_ABORT, s.CLEANUP_INFRASTRUCTURE] if moved else [s.CLEANUP_INFRASTRUCTURE]
+        comp = [c for c in compensation(hit.progress) if c[0] != "collect-support-bundle"]
+        moved = MANAGEMENT_PLAN.index(step) >= MANAGEMENT_PLAN.index("capi-management-move")
+        want = ["capi-move-abort", "cleanup-infrastructure"] if moved else ["cleanup-infrastructure"]
         if comp != [(c, "completed") for c in want]:
             problems.append(f"compensation {comp}, expected {want} completed")
         if vms := cluster_vms(inventory, name):
