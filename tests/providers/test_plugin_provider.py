@@ -86,6 +86,12 @@ class ToyProvider(SimProvider):
             out.write(f"prepare {spec.name} {spec.datacenter.spec.region} pid={os.getpid()}\\n")
         return []
 
+    def after_workload_init(self, spec: Any, kubeconfig: str) -> list[str]:
+        # a hook the runbook runs as its own step only because this provider has it
+        with Path(os.environ["TOY_JOURNAL"]).open("a") as out:
+            out.write(f"after-workload-init {spec.name} {Path(kubeconfig).name}\\n")
+        return []
+
     def cleanup(self, spec: Any, ownership: Any) -> Any:
         with Path(os.environ["TOY_JOURNAL"]).open("a") as out:
             out.write(f"cleanup {spec.name}\\n")
@@ -203,12 +209,20 @@ async def test_create_and_delete_end_to_end_through_a_plugin_provider(
         try:
             lc = LifecycleClient(temporal_env.client, task_queue=queue, registry=Registry(sim.state_dir))
             workdir = str(root / "out" / "toy1")
-            created = await lc.wait((await lc.start_create(CreateClusterInput(spec_yaml=toy_spec("toy1"), workdir=workdir, timeouts=timeouts))).workflow_id)
+            created_id = (await lc.start_create(CreateClusterInput(spec_yaml=toy_spec("toy1"), workdir=workdir, timeouts=timeouts))).workflow_id
+            created = await lc.wait(created_id)
             assert isinstance(created, CreateClusterResult)
             assert len(live_machines(sim, "toy1")) == 2
             assert "ToyDatacenterConfig" in Path(f"{workdir}/toy1-eks-a-cluster.yaml").read_text()
             assert journal.read_text().startswith("prepare toy1 toy-1 pid=")  # the worker ran the plug-in
             assert f"pid={worker.pid}" in journal.read_text()
+            # the provider's hook ran as the step after write-kubeconfig, and only then
+            assert "after-workload-init toy1 toy1-eks-a-cluster.kubeconfig" in journal.read_text()
+            progress = (await lc.status(created_id)).progress
+            assert progress is not None
+            names = [s.name for s in progress.steps]
+            assert names.index("after-workload-init") == names.index("write-kubeconfig") + 1, names
+            assert "prepare-bootstrap-cluster" not in names and "after-move" not in names, names
 
             await lc.wait((await lc.start_delete(DeleteClusterInput(spec_yaml=toy_spec("toy1"), workdir=workdir, timeouts=timeouts))).workflow_id)
             assert live_machines(sim, "toy1") == []
