@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 class ClusterStepInput(BaseModel):
     """Fields every step receives."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     cluster_name: str
     namespace: str = "default"
