@@ -60,24 +60,29 @@ class CreateClusterWorkflow(LifecycleWorkflow):
         hooks = set(valid.hooks)
         self.op.replan(with_hooks(PLANS[CREATE_MANAGEMENT], hooks))
         boot = await step(Bootstrap.bootstrap_cluster_init, inp(am.BootstrapInput))
-        self.bootstrap_kubeconfig = boot.bootstrap_kubeconfig
-        bootstrap = {"bootstrap_kubeconfig": boot.bootstrap_kubeconfig}
+        # the two clusters a step may target, named at every call
+        kind = self.bootstrap_kubeconfig = boot.bootstrap_kubeconfig
         if "prepare_bootstrap_cluster" in hooks:
-            await step(Hooks.prepare_bootstrap_cluster, inp(am.HookInput, **bootstrap))
-        await step(CapiInstall.install_capi_components_bootstrap, inp(am.InstallCapiInput, **bootstrap))
-        await step(Provision.workload_cluster_init, inp(am.ProvisionInput, **bootstrap))
-        kube = await step(Kubeconfig.write_kubeconfig, inp(am.WriteKubeconfigInput, **bootstrap))
-        self.kubeconfig = kube.kubeconfig_path
-        target = {**bootstrap, "kubeconfig": kube.kubeconfig_path}
+            await step(Hooks.prepare_bootstrap_cluster, inp(am.HookInput, bootstrap_kubeconfig=kind))
+        await step(CapiInstall.install_capi_components_bootstrap, inp(am.InstallCapiInput, bootstrap_kubeconfig=kind))
+        await step(Provision.workload_cluster_init, inp(am.ProvisionInput, bootstrap_kubeconfig=kind))
+        kube = await step(Kubeconfig.write_kubeconfig, inp(am.WriteKubeconfigInput, bootstrap_kubeconfig=kind))
+        new = self.kubeconfig = kube.kubeconfig_path
         if "after_workload_init" in hooks:
-            await step(Hooks.after_workload_init, inp(am.HookInput, **target))
-        await step(CapiInstall.install_capi_components_workload, inp(am.InstallCapiInput, **target))
+            await step(Hooks.after_workload_init, inp(am.HookInput, bootstrap_kubeconfig=kind, kubeconfig=new))
+        await step(
+            CapiInstall.install_capi_components_workload,
+            inp(am.InstallCapiInput, bootstrap_kubeconfig=kind, kubeconfig=new),
+        )
         self.move_started = True
-        await step(Move.capi_management_move, inp(mm.MoveStepInput, **target))
+        await step(Move.capi_management_move, inp(mm.MoveStepInput, bootstrap_kubeconfig=kind, kubeconfig=new))
         if "after_move" in hooks:
-            await step(Hooks.after_move, inp(am.HookInput, **target))
-        config = await step(Kubeconfig.write_cluster_config, inp(am.WriteClusterConfigInput, **target))
-        await step(Bootstrap.delete_kind_cluster, inp(am.DeleteBootstrapInput, **bootstrap))
+            await step(Hooks.after_move, inp(am.HookInput, bootstrap_kubeconfig=kind, kubeconfig=new))
+        config = await step(
+            Kubeconfig.write_cluster_config,
+            inp(am.WriteClusterConfigInput, bootstrap_kubeconfig=kind, kubeconfig=new),
+        )
+        await step(Bootstrap.delete_kind_cluster, inp(am.DeleteBootstrapInput, bootstrap_kubeconfig=kind))
         return self.result(kube.kubeconfig_path, config)
 
     async def create_workload(self) -> CreateClusterResult:
