@@ -42,15 +42,13 @@ class UpgradeClusterWorkflow(LifecycleWorkflow):
 
     async def upgrade(self) -> UpgradeClusterResult:
         step, inp = self.op.step, self.step_input
-        target = {"kubeconfig": self.cluster_kubeconfig()}
-        await step(Validate.setup_validate_upgrade, inp(am.ValidateInput, **target))
+        cluster = self.cluster_kubeconfig()  # every step targets the cluster itself
+        await step(Validate.setup_validate_upgrade, inp(am.ValidateInput, kubeconfig=cluster))
         self.backup_started = True
-        await step(Move.capi_backup, inp(mm.BackupInput, **target, backup_dir=self.backup_dir()))
+        await step(Move.capi_backup, inp(mm.BackupInput, kubeconfig=cluster, backup_dir=self.backup_dir()))
         self.backed_up = True
-        await step(Provision.upgrade_cluster, inp(am.ProvisionInput, **target))
-        config = await step(
-            Kubeconfig.write_cluster_config, inp(am.WriteClusterConfigInput, **target)
-        )
+        await step(Provision.upgrade_cluster, inp(am.ProvisionInput, kubeconfig=cluster))
+        config = await step(Kubeconfig.write_cluster_config, inp(am.WriteClusterConfigInput, kubeconfig=cluster))
         await step(Move.capi_backup_remove, inp(mm.RemoveBackupInput, backup_dir=self.backup_dir()))
         return UpgradeClusterResult(
             cluster=self.facts.name,
