@@ -49,17 +49,21 @@ class DeleteClusterWorkflow(LifecycleWorkflow):
 
     async def delete_management(self) -> DeleteClusterResult:
         step, inp = self.op.step, self.step_input
-        target = {"kubeconfig": f"{self.inp.workdir.rstrip('/')}/{self.facts.name}-eks-a-cluster.kubeconfig"}
-        await step(Validate.setup_validate_delete, inp(am.ValidateInput, **target))
+        cluster = f"{self.inp.workdir.rstrip('/')}/{self.facts.name}-eks-a-cluster.kubeconfig"
+        await step(Validate.setup_validate_delete, inp(am.ValidateInput, kubeconfig=cluster))
         self.bootstrap_started = True
-        boot = await step(Bootstrap.bootstrap_cluster_init, inp(am.BootstrapInput, **target))
-        bootstrap = self.bootstrap = {**target, "bootstrap_kubeconfig": boot.bootstrap_kubeconfig}
-        await step(CapiInstall.install_capi_components_bootstrap, inp(am.InstallCapiInput, **bootstrap))
+        boot = await step(Bootstrap.bootstrap_cluster_init, inp(am.BootstrapInput, kubeconfig=cluster))
+        kind = boot.bootstrap_kubeconfig
+        self.bootstrap = {"kubeconfig": cluster, "bootstrap_kubeconfig": kind}  # for compensation
+        await step(
+            CapiInstall.install_capi_components_bootstrap,
+            inp(am.InstallCapiInput, kubeconfig=cluster, bootstrap_kubeconfig=kind),
+        )
         self.move_started = True
-        await step(Move.capi_move_to_bootstrap, inp(mm.MoveStepInput, **bootstrap))
+        await step(Move.capi_move_to_bootstrap, inp(mm.MoveStepInput, kubeconfig=cluster, bootstrap_kubeconfig=kind))
         self.deleting = True
-        await step(Teardown.delete_cluster, inp(am.DeleteClusterInput, **bootstrap))
-        await step(Bootstrap.delete_kind_cluster, inp(am.DeleteBootstrapInput, **bootstrap))
+        await step(Teardown.delete_cluster, inp(am.DeleteClusterInput, kubeconfig=cluster, bootstrap_kubeconfig=kind))
+        await step(Bootstrap.delete_kind_cluster, inp(am.DeleteBootstrapInput, kubeconfig=cluster, bootstrap_kubeconfig=kind))
         return self.result()
 
     async def compensate(self) -> None:
