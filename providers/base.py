@@ -195,8 +195,19 @@ class Provider:
         return []
 
     def preflight(self, spec: ClusterSpec, options: PreflightOptions) -> list[Finding]:
-        """Every provider check against the real infrastructure; change nothing."""
-        return []
+        """Every provider check against the real infrastructure; change nothing. A provider
+        that cannot create clusters (``can_create = False``: spec rules only) refuses here,
+        before anything is changed."""
+        if self.can_create:
+            return []
+        return [
+            Finding(
+                path="Cluster.spec.datacenterRef.kind",
+                message=f"the {self.name} provider cannot create or change clusters in this build (spec rules only)",
+                remediation="use a provider that can create clusters (sim, vsphere)",
+                check=f"{self.name}-supported",
+            )
+        ]
 
     def find_existing(self, spec: ClusterSpec, owner: str = "") -> str | None:
         """Preflight, read-only: where infrastructure of a cluster named ``spec.name``

@@ -7,12 +7,10 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from eksa_temporal.providers.base import PreflightOptions, Provider, ProviderContext
+from eksa_temporal.providers.base import Provider, ProviderContext
 from eksa_temporal.providers.nutanix import spec_example
 from eksa_temporal.providers.nutanix.spec_defaults import machine_defaults
 from eksa_temporal.providers.nutanix.spec_rules import NUTANIX_OBJECTS, nutanix_rules
-from eksa_temporal.spec.clusterspec import ClusterSpec
-from eksa_temporal.spec.findings import Finding
 from eksa_temporal.spec.plugins import KindDefaults, ProviderRule, SpecPlugin
 from eksa_temporal.spec.provider_checks import ObjectRule
 
@@ -39,15 +37,6 @@ class NutanixProvider(Provider):
     def object_rules(self) -> tuple[ObjectRule[Any], ...]:
         return tuple(NUTANIX_OBJECTS)
 
-    def preflight(self, spec: ClusterSpec, options: PreflightOptions) -> list[Finding]:
-        return [
-            Finding(
-                path="Cluster.spec.datacenterRef.kind",
-                message="the nutanix provider cannot create or change clusters in this build (spec rules only)",
-                remediation="use a provider that can create clusters (sim, vsphere)",
-                check="nutanix-supported",
-            )
-        ]
 
 
 def make_provider(ctx: ProviderContext) -> NutanixProvider:

@@ -7,11 +7,9 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from eksa_temporal.providers.base import PreflightOptions, Provider, ProviderContext
+from eksa_temporal.providers.base import Provider, ProviderContext
 from eksa_temporal.providers.snow import spec_example
 from eksa_temporal.providers.snow.spec_rules import snow_objects, snow_rules
-from eksa_temporal.spec.clusterspec import ClusterSpec
-from eksa_temporal.spec.findings import Finding
 from eksa_temporal.spec.plugins import ProviderRule, SpecPlugin
 from eksa_temporal.spec.provider_checks import ObjectRule
 
@@ -35,15 +33,6 @@ class SnowProvider(Provider):
     def object_rules(self) -> tuple[ObjectRule[Any], ...]:
         return tuple(snow_objects(None))
 
-    def preflight(self, spec: ClusterSpec, options: PreflightOptions) -> list[Finding]:
-        return [
-            Finding(
-                path="Cluster.spec.datacenterRef.kind",
-                message="the snow provider cannot create or change clusters in this build (spec rules only)",
-                remediation="use a provider that can create clusters (sim, vsphere)",
-                check="snow-supported",
-            )
-        ]
 
 
 def make_provider(ctx: ProviderContext) -> SnowProvider:
