@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, field_validator
@@ -133,6 +134,8 @@ class Provider:
     datacenter_kinds: ClassVar[tuple[str, ...]] = ()
     # whether the provider can create clusters (False: spec rules and defaults only)
     can_create: ClassVar[bool] = True
+    # the module holding the provider's ``generate clusterconfig`` example values, if any
+    spec_example: ClassVar[ModuleType | None] = None
     # spec models the provider contributes (kinds the built-in spec does not know)
     datacenter_model: ClassVar[type[KubeObject] | None] = None
     machine_model: ClassVar[type[KubeObject] | None] = None
@@ -179,7 +182,10 @@ class Provider:
         return provider_rules
 
     def spec_plugin(self) -> SpecPlugin:
-        """Everything the provider adds to the spec layer (``eksa_temporal.spec.plugins``)."""
+        """Everything the provider adds to the spec layer (``eksa_temporal.spec.plugins``),
+        with the ``generate clusterconfig`` example values of its ``spec_example`` module
+        (``DATACENTER``, ``machine(name)``, ``CONTROL_PLANE_COUNT``) when it has one."""
+        example = self.spec_example
         return SpecPlugin(
             provider=self.name,
             datacenter=self.datacenter_model,
@@ -188,6 +194,9 @@ class Provider:
             object_rules=self.object_rules(),
             defaults=self.spec_defaults(),
             endpoint_required=self.endpoint_required,
+            example_datacenter=example.DATACENTER if example else None,
+            example_machine=example.machine if example else None,
+            example_control_plane_count=example.CONTROL_PLANE_COUNT if example else 1,
         )
 
     def validate_credentials(self, spec: ClusterSpec) -> list[Finding]:

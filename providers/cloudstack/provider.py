@@ -4,32 +4,25 @@ preflight says so before anything is changed."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-from typing import Any
+from types import ModuleType
+from typing import Any, ClassVar
 
 from eksa_temporal.providers.base import Provider, ProviderContext
 from eksa_temporal.providers.cloudstack import spec_example
 from eksa_temporal.providers.cloudstack.spec_defaults import machine_defaults
 from eksa_temporal.providers.cloudstack.spec_rules import CLOUDSTACK_OBJECTS, cloudstack_rules
-from eksa_temporal.spec.plugins import KindDefaults, ProviderRule, SpecPlugin
+from eksa_temporal.spec.plugins import KindDefaults, ProviderRule
 from eksa_temporal.spec.provider_checks import ObjectRule
 
 
 class CloudStackProvider(Provider):
     name = "cloudstack"
     datacenter_kinds = ("CloudStackDatacenterConfig",)
+    spec_example: ClassVar[ModuleType | None] = spec_example
     can_create = False
 
     def static_rule(self) -> ProviderRule | None:
         return cloudstack_rules
-
-    def spec_plugin(self) -> SpecPlugin:
-        return replace(
-            super().spec_plugin(),
-            example_datacenter=spec_example.DATACENTER,
-            example_machine=spec_example.machine,
-            example_control_plane_count=spec_example.CONTROL_PLANE_COUNT,
-        )
 
     def spec_defaults(self) -> dict[str, KindDefaults]:
         return {"CloudStackMachineConfig": machine_defaults}

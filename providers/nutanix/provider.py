@@ -4,32 +4,25 @@ preflight says so before anything is changed."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-from typing import Any
+from types import ModuleType
+from typing import Any, ClassVar
 
 from eksa_temporal.providers.base import Provider, ProviderContext
 from eksa_temporal.providers.nutanix import spec_example
 from eksa_temporal.providers.nutanix.spec_defaults import machine_defaults
 from eksa_temporal.providers.nutanix.spec_rules import NUTANIX_OBJECTS, nutanix_rules
-from eksa_temporal.spec.plugins import KindDefaults, ProviderRule, SpecPlugin
+from eksa_temporal.spec.plugins import KindDefaults, ProviderRule
 from eksa_temporal.spec.provider_checks import ObjectRule
 
 
 class NutanixProvider(Provider):
     name = "nutanix"
     datacenter_kinds = ("NutanixDatacenterConfig",)
+    spec_example: ClassVar[ModuleType | None] = spec_example
     can_create = False
 
     def static_rule(self) -> ProviderRule | None:
         return nutanix_rules
-
-    def spec_plugin(self) -> SpecPlugin:
-        return replace(
-            super().spec_plugin(),
-            example_datacenter=spec_example.DATACENTER,
-            example_machine=spec_example.machine,
-            example_control_plane_count=spec_example.CONTROL_PLANE_COUNT,
-        )
 
     def spec_defaults(self) -> dict[str, KindDefaults]:
         return {"NutanixMachineConfig": machine_defaults}

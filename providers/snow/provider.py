@@ -4,31 +4,24 @@ preflight says so before anything is changed."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-from typing import Any
+from types import ModuleType
+from typing import Any, ClassVar
 
 from eksa_temporal.providers.base import Provider, ProviderContext
 from eksa_temporal.providers.snow import spec_example
 from eksa_temporal.providers.snow.spec_rules import snow_objects, snow_rules
-from eksa_temporal.spec.plugins import ProviderRule, SpecPlugin
+from eksa_temporal.spec.plugins import ProviderRule
 from eksa_temporal.spec.provider_checks import ObjectRule
 
 
 class SnowProvider(Provider):
     name = "snow"
     datacenter_kinds = ("SnowDatacenterConfig",)
+    spec_example: ClassVar[ModuleType | None] = spec_example
     can_create = False
 
     def static_rule(self) -> ProviderRule | None:
         return snow_rules
-
-    def spec_plugin(self) -> SpecPlugin:
-        return replace(
-            super().spec_plugin(),
-            example_datacenter=spec_example.DATACENTER,
-            example_machine=spec_example.machine,
-            example_control_plane_count=spec_example.CONTROL_PLANE_COUNT,
-        )
 
     def object_rules(self) -> tuple[ObjectRule[Any], ...]:
         return tuple(snow_objects(None))

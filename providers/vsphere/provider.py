@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import replace
-from typing import Any
+from types import ModuleType
+from typing import Any, ClassVar
 
 from eksa_temporal.logs import get_logger
 from eksa_temporal.providers.base import (
@@ -39,7 +39,7 @@ from eksa_temporal.providers.vsphere.spec_defaults import machine_defaults
 from eksa_temporal.providers.vsphere.spec_rules import VSPHERE_OBJECTS, vsphere_rules
 from eksa_temporal.providers.vsphere.view import ClusterView, cluster_view
 from eksa_temporal.spec.findings import Finding
-from eksa_temporal.spec.plugins import KindDefaults, ProviderRule, SpecPlugin
+from eksa_temporal.spec.plugins import KindDefaults, ProviderRule
 from eksa_temporal.spec.provider_checks import ObjectRule
 
 log = get_logger(__name__)
@@ -62,17 +62,10 @@ class VSphereProvider(Provider):
 
     name = "vsphere"
     datacenter_kinds = ("VSphereDatacenterConfig",)
+    spec_example: ClassVar[ModuleType | None] = spec_example
 
     def static_rule(self) -> ProviderRule | None:
         return vsphere_rules
-
-    def spec_plugin(self) -> SpecPlugin:
-        return replace(
-            super().spec_plugin(),
-            example_datacenter=spec_example.DATACENTER,
-            example_machine=spec_example.machine,
-            example_control_plane_count=spec_example.CONTROL_PLANE_COUNT,
-        )
 
     def spec_defaults(self) -> dict[str, KindDefaults]:
         return {"VSphereMachineConfig": machine_defaults}
