@@ -113,7 +113,7 @@ def provider_manifests(
     folder = local_folder(components_dir, release)
     texts: list[str] = []
     if folder is not None:
-        texts = [p.read_text() for p in sorted(folder.glob("*.y*ml"))]
+        texts = [p.read_text() for p in sorted(folder.glob("*.y*ml")) if p.name != "metadata.yaml"]
         origin = str(folder)
     else:
         texts = [fetch_file(ref, cache_dir).decode() for ref in release.files]
