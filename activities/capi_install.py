@@ -2,12 +2,17 @@
 init`` on the bootstrap cluster or on the new cluster.
 
 Order as clusterctl: the inventory CRD (``providers.clusterctl.cluster.x-k8s.io``), then
-cert-manager (probed first, installed only when missing), core, kubeadm bootstrap, kubeadm
-control plane and the spec's infrastructure provider. Facts first: a provider recorded in the
-inventory at the same version whose controllers are Available is skipped (a second run makes
-no API writes). Otherwise its CRDs are server-side applied and awaited (Established), then
-the rest, then every controller Deployment is watched until Available, and the provider is
-recorded in the inventory. Progress is heartbeated after each provider.
+cert-manager (probed first, installed only when missing) and its readiness probe (a test
+Issuer and Certificate in ``cert-manager-test`` must become Ready, as clusterctl checks),
+core, kubeadm bootstrap, kubeadm control plane and the spec's infrastructure provider; on
+the new (management) cluster also EKS Anywhere's own CRDs, as EKS-A installs them. Facts
+first: a provider recorded in the inventory at the same version whose controllers are
+Available is skipped (a second run makes no API writes). Otherwise its CRDs are
+server-side applied and awaited (Established), then the rest, then every controller
+Deployment is watched until Available, and the provider is recorded in the inventory.
+Variables are substituted from the worker's environment and the provider's credentials
+(``Provider.component_variables``, resolved here and never logged). Progress is
+heartbeated after each provider; each file's sha256 is shown in the result.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from typing import Any
 from eksa_temporal import config
 from eksa_temporal.activities.common import (
     heartbeat,
+    load_spec,
     log,
     resume,
 )
@@ -41,6 +47,35 @@ INVENTORY_V1 = "clusterctl.cluster.x-k8s.io/v1alpha3"
 INVENTORY_CRD = "providers.clusterctl.cluster.x-k8s.io"
 CERT_MANAGER_PROBE_CRD = "certificates.cert-manager.io"
 CRD_WAIT_SECONDS = 60.0
+CERT_MANAGER_V1 = "cert-manager.io/v1"
+PROBE_NAMESPACE = "cert-manager-test"
+
+
+EKSA_TYPE = "EksaComponents"
+
+
+def _probe_objects() -> list[dict[str, Any]]:
+    """The objects of clusterctl's cert-manager readiness probe."""
+    meta = {"namespace": PROBE_NAMESPACE}
+    return [
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": PROBE_NAMESPACE}},
+        {
+            "apiVersion": CERT_MANAGER_V1,
+            "kind": "Issuer",
+            "metadata": {"name": "test-selfsigned", **meta},
+            "spec": {"selfSigned": {}},
+        },
+        {
+            "apiVersion": CERT_MANAGER_V1,
+            "kind": "Certificate",
+            "metadata": {"name": "selfsigned-cert", **meta},
+            "spec": {
+                "dnsNames": ["cert-manager-test.example.com"],
+                "secretName": "selfsigned-cert-tls",
+                "issuerRef": {"name": "test-selfsigned"},
+            },
+        },
+    ]
 
 
 def _kind(objs: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
@@ -59,10 +94,14 @@ class CapiInstaller:
         components_dir: str | None,
         deployment_wait_seconds: float,
         progress: InstallCapiProgress,
+        embedded: bool = False,
+        values: dict[str, str] | None = None,
     ) -> None:
         self.kube = kube
         self.cache_dir = cache_dir
         self.components_dir = components_dir
+        self.embedded = embedded
+        self.values = values or {}
         self.deployment_wait = deployment_wait_seconds
         self.progress = progress
 
@@ -105,32 +144,50 @@ class CapiInstaller:
 
     def install(self, release: ProviderRelease) -> ProviderInstall:
         try:
-            docs, origin = provider_manifests(
-                release, cache_dir=self.cache_dir, components_dir=self.components_dir
+            fetched = provider_manifests(
+                release,
+                cache_dir=self.cache_dir,
+                components_dir=self.components_dir,
+                embedded=self.embedded,
+                values=self.values,
             )
         except ComponentError as exc:
             raise InvalidComponents(
-                str(exc), fix="fix the release manifest or the components folder"
+                str(exc), fix="fix the release bundle, the components folder or the variables"
             ) from exc
+        docs = fetched.docs
+        if release.type == EKSA_TYPE:
+            docs = _kind(docs, "CustomResourceDefinition")  # EKS-A's CRDs, not its controller
         deployments = _kind(docs, "Deployment")
         recorded = self.recorded_version(release)
+        done = ProviderInstall(
+            name=release.name,
+            version=release.version,
+            action="already-installed",
+            source=fetched.origin,
+            checksums=fetched.checksums,
+        )
         if release.type == "CertManager":
             served = self.kube.get(CRD_V1, "CustomResourceDefinition", CERT_MANAGER_PROBE_CRD)
             if served is not None and self.deployments_available(deployments):
                 log.info("cert-manager already installed; no-op", cluster=self.kube.label)
-                return ProviderInstall(
-                    name=release.name, version=release.version, action="already-installed"
-                )
+                return done
+        elif release.type == EKSA_TYPE:
+            if all(self.crd_established(c["metadata"]["name"]) for c in docs):
+                log.info("EKS-A CRDs already installed; no-op", version=release.version)
+                return done
         elif recorded == release.version and self.deployments_available(deployments):
             log.info(
                 "provider already installed; no-op", provider=release.name, version=release.version
             )
-            return ProviderInstall(
-                name=release.name, version=release.version, action="already-installed"
-            )
+            return done
 
         log.info(
-            "installing provider", provider=release.name, version=release.version, source=origin
+            "installing provider",
+            provider=release.name,
+            version=release.version,
+            source=fetched.origin,
+            checksums=fetched.checksums,
         )
         crds = _kind(docs, "CustomResourceDefinition")
         first = _kind(docs, "Namespace") + crds
@@ -142,9 +199,33 @@ class CapiInstaller:
             self.kube.apply(rest)
         for dep in deployments:
             self.wait_deployment(dep)
+        if release.type == "CertManager":
+            self.probe_cert_manager()
         self.record(release)
         action = "installed" if not recorded else "upgraded"
-        return ProviderInstall(name=release.name, version=release.version, action=action)
+        return done.model_copy(update={"action": action})
+
+    def crd_established(self, name: str) -> bool:
+        return condition_true(self.kube.get(CRD_V1, "CustomResourceDefinition", name), "Established")
+
+    def probe_cert_manager(self) -> None:
+        """clusterctl's cert-manager readiness check: a self-signed Issuer and a Certificate in
+        namespace ``cert-manager-test`` must become Ready (cert-manager's webhook and
+        controllers answer); the test objects are removed afterwards."""
+        self.progress = self.progress.model_copy(update={"phase": "cert-manager readiness probe"})
+        heartbeat(self.progress)
+        self.kube.apply(_probe_objects())
+        self.kube.wait_for(
+            CERT_MANAGER_V1,
+            "Certificate",
+            "selfsigned-cert",
+            PROBE_NAMESPACE,
+            lambda o: condition_true(o, "Ready"),
+            timeout=self.deployment_wait,
+            on_progress=lambda _o: heartbeat(self.progress),
+            description="cert-manager readiness probe: Certificate cert-manager-test/selfsigned-cert Ready",
+        )
+        self.kube.delete("v1", "Namespace", PROBE_NAMESPACE)
 
     def wait_crd(self, name: str) -> None:
         self.kube.wait_for(
@@ -174,8 +255,8 @@ class CapiInstaller:
 
     def record(self, release: ProviderRelease) -> None:
         """The clusterctl inventory entry (``Provider``) of an installed provider."""
-        if release.type == "CertManager":
-            return  # clusterctl tracks cert-manager by its own version annotation, not here
+        if release.type in ("CertManager", EKSA_TYPE):
+            return  # clusterctl tracks cert-manager by its own version annotation; EKS-A is no provider
         self.kube.apply(
             [
                 {
@@ -233,15 +314,18 @@ class CapiInstallActivities:
     def install_capi_components_workload(self, inp: InstallCapiInput) -> InstallCapiResult:
         """clusterctl init on the new (to become self-managed) cluster."""
         target = inp.kubeconfig or str(inp.kubeconfig_path)
-        return self.install(inp, target)
+        return self.install(inp, target, management=True)
 
-    def install(self, inp: InstallCapiInput, target: str) -> InstallCapiResult:
+    def install(
+        self, inp: InstallCapiInput, target: str, *, management: bool = False
+    ) -> InstallCapiResult:
         if not Path(target).exists():
             raise NotFound(
                 f"kubeconfig {target} does not exist",
                 fix="run the step that creates the cluster first",
             )
-        infra = self.registry.provider(inp.provider).infrastructure_component()
+        provider = self.registry.provider(inp.provider)
+        infra = provider.infrastructure_component()
         try:
             plan = self.release.plan(infra.name)
         except KeyError as exc:
@@ -257,7 +341,11 @@ class CapiInstallActivities:
             components_dir=self.source.folder(inp.components_dir),
             deployment_wait_seconds=inp.deployment_wait_seconds,
             progress=progress,
+            embedded=self.source.embedded_for(inp.provider),
+            values=provider.component_variables(load_spec(inp) if inp.spec_yaml else None),
         )
+        if management and self.release.eksa is not None:
+            plan = [*plan, self.release.eksa]
         installed = installer.run(plan)
         changed = any(p.action != "already-installed" for p in installed)
         if not changed:

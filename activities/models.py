@@ -111,6 +111,10 @@ class ProviderInstall(BaseModel):
     name: str
     version: str
     action: str  # "installed" | "already-installed" | "upgraded"
+    # where the manifests came from (a local repository folder, "release" or "embedded")
+    source: str = ""
+    # "<file> sha256:<hex>" of each file read (recorded on first download when unpinned)
+    checksums: list[str] = Field(default_factory=list)
 
 
 class InstallCapiProgress(BaseModel):

@@ -248,6 +248,12 @@ class Provider:
         """The infrastructure components to install for ``spec``."""
         return [self.infrastructure_component()]
 
+    def component_variables(self, spec: ClusterSpec | None) -> dict[str, str]:
+        """Values for the provider's component manifest variables (clusterctl's
+        ``${VSPHERE_USERNAME}`` ...), credentials resolved from their references. Used inside
+        the install activity only: never logged, never returned."""
+        return {}
+
     def credentials_secret(self, spec: ClusterSpec, ctx: RenderContext) -> dict[str, Any] | None:
         """The Kubernetes Secret (manifest) holding the provider's credentials, named
         ``ctx.credentials_secret``, or None when the provider needs none."""

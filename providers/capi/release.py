@@ -1,12 +1,8 @@
-"""The pinned release manifest: which clusterctl providers (and versions) make up "CAPI",
-and where each provider's component files come from, with their sha256.
-
-This is the ONE place versions and checksums live (like EKS-A's bundle manifest). The
-embedded default serves core, kubeadm bootstrap/control plane and cert-manager from the
-package data in ``providers.capi.components`` and the sim infrastructure provider from the
-simulator's package data (no network).
-Entries downloaded over HTTP(S) must carry a sha256; ``release_from_file`` loads a custom
-manifest (same shape, YAML/JSON) for other installations.
+"""The Cluster API release this build installs: which clusterctl providers (and versions)
+make up "CAPI", where each provider's component files come from, and EKS Anywhere's CRDs -
+all read from the release bundle (``eksa_temporal.bundle``, the one place versions, URLs
+and checksums live). ``release_from_file`` loads another release (same shape as the
+bundle's ``components``/``eksa``, YAML/JSON).
 """
 
 from __future__ import annotations
@@ -14,9 +10,21 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
-from eksa_temporal.providers.capi.components import CORE, ProviderComponent
+from eksa_temporal.bundle import Bundle, ComponentFile, ProviderRelease, load_bundle
+
+__all__ = [
+    "CAPV_VERSION",
+    "DEFAULT_RELEASE",
+    "ORDER",
+    "SIM_VERSION",
+    "ComponentFile",
+    "ProviderRelease",
+    "Release",
+    "release_from_bundle",
+    "release_from_file",
+]
 
 # clusterctl inventory types, in install order
 ORDER = (
@@ -28,37 +36,11 @@ ORDER = (
 )
 
 
-class ComponentFile(BaseModel):
-    """One component file: ``url`` is ``https://...``, ``file://...`` or
-    ``package://<python package>/<file>`` (data shipped with this product)."""
-
-    model_config = ConfigDict(frozen=True)
-    url: str
-    sha256: str = ""
-
-
-class ProviderRelease(BaseModel):
-    """One clusterctl provider at one version."""
-
-    model_config = ConfigDict(frozen=True)
-    name: str  # clusterctl label: cluster-api, bootstrap-kubeadm, infrastructure-sim, ...
-    type: str  # CertManager | CoreProvider | BootstrapProvider | ...
-    version: str
-    namespace: str
-    files: list[ComponentFile] = Field(default_factory=list)
-
-    @property
-    def provider_name(self) -> str:
-        """The short provider name clusterctl records (``kubeadm``, ``sim``, ``cluster-api``)."""
-        for prefix in ("bootstrap-", "control-plane-", "infrastructure-"):
-            if self.name.startswith(prefix):
-                return self.name.removeprefix(prefix)
-        return self.name
-
-
 class Release(BaseModel):
     model_config = ConfigDict(frozen=True)
     providers: list[ProviderRelease]
+    # EKS Anywhere's own CRDs, installed in management clusters
+    eksa: ProviderRelease | None = None
 
     def plan(self, infrastructure: str) -> list[ProviderRelease]:
         """What ``clusterctl init --infrastructure <infrastructure>`` installs, in order."""
@@ -71,53 +53,20 @@ class Release(BaseModel):
             raise KeyError(f"{infra} is not in the release manifest (known: {', '.join(known)})")
         return sorted(chosen, key=lambda p: ORDER.index(p.type))
 
-
-def _embedded(comp: ProviderComponent) -> ProviderRelease:
-    label = "cert-manager" if comp.name == "cert-manager" else comp.inventory_name
-    return ProviderRelease(
-        name=label,
-        type=comp.type,
-        version=comp.version,
-        namespace=comp.namespace,
-        files=[ComponentFile(url=comp.url)],
-    )
+    def version(self, name: str) -> str:
+        """The version of provider ``name`` (clusterctl label)."""
+        return next(p.version for p in self.providers if p.name == name)
 
 
-SIM_VERSION = "v0.1.0"
-CAPV_VERSION = "v1.13.1"
-
-DEFAULT_RELEASE = Release(
-    providers=[
-        *(_embedded(comp) for comp in CORE),
-        # the simulated infrastructure's own provider, shipped with the simulator
-        ProviderRelease(
-            name="infrastructure-sim",
-            type="InfrastructureProvider",
-            version=SIM_VERSION,
-            namespace="capsim-system",
-            files=[ComponentFile(url="package://eksa_temporal.simulator.components/sim.yaml")],
-        ),
-        # Published CAPV components. Its sha256 is pinned when a release of this product
-        # is cut (downloads refuse unpinned files); air-gapped installs pass a components
-        # folder instead.
-        ProviderRelease(
-            name="infrastructure-vsphere",
-            type="InfrastructureProvider",
-            version=CAPV_VERSION,
-            namespace="capv-system",
-            files=[
-                ComponentFile(
-                    url=(
-                        "https://github.com/kubernetes-sigs/cluster-api-provider-vsphere/"
-                        f"releases/download/{CAPV_VERSION}/infrastructure-components.yaml"
-                    )
-                )
-            ],
-        ),
-    ]
-)
+def release_from_bundle(bundle: Bundle) -> Release:
+    return Release(providers=bundle.components, eksa=bundle.eksa)
 
 
 def release_from_file(path: str | Path) -> Release:
-    """A custom release manifest (YAML or JSON of ``Release``)."""
+    """A custom release (YAML or JSON with ``providers`` and optionally ``eksa``)."""
     return Release.model_validate(yaml.safe_load(Path(path).read_text()))
+
+
+DEFAULT_RELEASE = release_from_bundle(load_bundle())
+SIM_VERSION = DEFAULT_RELEASE.version("infrastructure-sim")
+CAPV_VERSION = DEFAULT_RELEASE.version("infrastructure-vsphere")

@@ -27,6 +27,7 @@ from eksa_temporal.providers.base import (
     ProviderContext,
     RenderContext,
 )
+from eksa_temporal.providers.capi.release import DEFAULT_RELEASE
 from eksa_temporal.providers.vsphere import existing, spec_example
 from eksa_temporal.providers.vsphere.cleanup import cleanup_vms
 from eksa_temporal.providers.vsphere.credentials import credential_findings, resolve_credentials
@@ -44,7 +45,6 @@ from eksa_temporal.spec.provider_checks import ObjectRule
 
 log = get_logger(__name__)
 OVA_ENV = "EKSA_VSPHERE_TEMPLATE_OVA"
-CAPV_VERSION = "v1.13.1"
 
 
 def _error_finding(exc: VSphereError, check: str) -> Finding:
@@ -110,7 +110,7 @@ class VSphereProvider(Provider):
 
     # -- Provider protocol -------------------------------------------------------------
     def infrastructure_component(self) -> ComponentRef:
-        return ComponentRef(name="vsphere", version=CAPV_VERSION)
+        return ComponentRef(name="vsphere", version=DEFAULT_RELEASE.version("infrastructure-vsphere"))
 
     def validate_credentials(self, spec: Any) -> list[Finding]:
         missing = credential_findings(self._source())
@@ -149,6 +149,11 @@ class VSphereProvider(Provider):
 
     def render_capi_objects(self, spec: Any, ctx: RenderContext) -> list[dict[str, Any]]:
         return render(cluster_view(spec), ctx.namespace, ctx.credentials_secret, self._render)
+
+    def component_variables(self, spec: Any) -> dict[str, str]:
+        """CAPV's manifest variables: the vCenter credentials (its manager's default identity)."""
+        creds = resolve_credentials(self._source())
+        return {"VSPHERE_USERNAME": creds.username, "VSPHERE_PASSWORD": creds.password.get_secret_value()}
 
     def credentials_secret(self, spec: Any, ctx: RenderContext) -> dict[str, Any]:
         """The credentials Secret (holds the password): build it inside the apply activity

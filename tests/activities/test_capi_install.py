@@ -128,3 +128,57 @@ def test_install_from_a_components_folder_applies_the_published_crds(
     assert condition_true(
         kube.get("apps/v1", "Deployment", "capi-controller-manager", "capi-system"), "Available"
     )
+
+
+def test_the_upstream_components_install_as_clusterctl_installs_them(
+    registry: Registry, cluster_name: str, tmp_path: Path, upstream_components: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The published manifests as they are (RBAC, webhooks, Services, cert-manager Issuer and
+    Certificate): cert-manager's readiness probe passes, every controller is Available, the
+    inventory records each provider, and the new management cluster gets EKS-A's CRDs."""
+    fields = bootstrap(registry, cluster_name, tmp_path)
+    fields["kubeconfig"] = fields["bootstrap_kubeconfig"]  # install "workload" into the same cluster
+    applied: list[str] = []
+    original = Kube.apply
+
+    def spy(self: Kube, objs: Any, *args: Any, **kw: Any) -> Any:
+        applied.extend(f"{o['kind']}/{o['metadata']['name']}" for o in objs)
+        return original(self, objs, *args, **kw)
+
+    monkeypatch.setattr(Kube, "apply", spy)
+    acts = CapiInstallActivities(registry, cache_dir=tmp_path / "cache")
+    result = acts.install_capi_components_workload(
+        InstallCapiInput(**fields, components_dir=str(upstream_components))
+    )
+    assert [(p.name, p.action) for p in result.providers] == [
+        ("cert-manager", "installed"),
+        ("cluster-api", "installed"),
+        ("bootstrap-kubeadm", "installed"),
+        ("control-plane-kubeadm", "installed"),
+        ("infrastructure-sim", "installed"),
+        ("eks-anywhere", "installed"),
+    ]
+    core = result.providers[1]
+    assert core.source == str(upstream_components / "cluster-api" / CORE)
+    assert core.checksums and core.checksums[0].startswith("core-components.yaml sha256:")
+    # clusterctl's cert-manager readiness probe ran (and was cleaned up)
+    assert "Certificate/selfsigned-cert" in applied and "Issuer/test-selfsigned" in applied
+    kube = kube_for(fields["bootstrap_kubeconfig"])
+    for kind, name in (
+        ("ValidatingWebhookConfiguration", "capi-validating-webhook-configuration"),
+        ("MutatingWebhookConfiguration", "capi-kubeadm-control-plane-mutating-webhook-configuration"),
+    ):
+        assert kube.get("admissionregistration.k8s.io/v1", kind, name) is not None, name
+    assert kube.get("rbac.authorization.k8s.io/v1", "ClusterRole", "capi-manager-role") is not None
+    assert kube.get("cert-manager.io/v1", "Certificate", "capi-serving-cert", "capi-system") is not None
+    eksa_crd = kube.get("apiextensions.k8s.io/v1", "CustomResourceDefinition", "clusters.anywhere.eks.amazonaws.com")
+    assert condition_true(eksa_crd, "Established")
+    providers, _ = kube.list_objects(INVENTORY_V1, "Provider")
+    assert {p["metadata"]["name"] for p in providers} == {
+        "cluster-api", "bootstrap-kubeadm", "control-plane-kubeadm", "infrastructure-sim",
+    }
+    again = acts.install_capi_components_workload(
+        InstallCapiInput(**fields, components_dir=str(upstream_components))
+    )
+    assert {p.action for p in again.providers} == {"already-installed"}

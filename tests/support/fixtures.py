@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
+from tests.support.components import upstream_components  # noqa: F401  (fixture)
 from tests.support.temporal import TEMPORAL_CLI, start_dev_server
 
 if TYPE_CHECKING:

@@ -63,15 +63,20 @@ def test_the_sims_repository_serves_the_standin_in_place_of_the_published_capv(t
     assert (repo / "infrastructure-vsphere" / "v1.13.1" / "infrastructure-components.yaml").is_file()
     source = configured_source({SOURCE_ENV: str(repo)})
     assert source == ComponentSource(repo) and source.folder(None) == str(repo)
-    docs, origin = provider_manifests(published, cache_dir=tmp_path / "cache", components_dir=source.folder(None))
-    assert origin == str(repo / "infrastructure-vsphere" / "v1.13.1")
-    assert docs == components.manifests("vsphere")
+    fetched = provider_manifests(published, cache_dir=tmp_path / "cache", components_dir=source.folder(None))
+    assert fetched.origin == str(repo / "infrastructure-vsphere" / "v1.13.1")
+    assert fetched.docs == components.manifests("vsphere")
     for core in (p for p in plan if p.type != "InfrastructureProvider"):  # not in the repository
-        assert provider_manifests(core, cache_dir=tmp_path / "cache", components_dir=str(repo))[1] == "release"
+        found = provider_manifests(core, cache_dir=tmp_path / "cache", components_dir=str(repo), embedded=True)
+        assert found.origin == "embedded"
 
 
-def test_the_component_source_is_embedded_unless_configured(tmp_path: Path) -> None:
-    assert configured_source({}) == configured_source({SOURCE_ENV: "embedded"}) == ComponentSource()
-    assert ComponentSource().folder(None) is None and ComponentSource().name == "embedded"
+def test_the_component_source_is_auto_unless_configured(tmp_path: Path) -> None:
+    assert configured_source({}) == configured_source({SOURCE_ENV: "auto"}) == ComponentSource()
+    assert ComponentSource().folder(None) is None and ComponentSource().name == "auto"
+    # auto: the embedded stand-ins for the simulated infrastructure only, downloads otherwise
+    assert ComponentSource().embedded_for("sim") and not ComponentSource().embedded_for("docker")
+    assert configured_source({SOURCE_ENV: "embedded"}).embedded_for("vsphere")
+    assert not configured_source({SOURCE_ENV: "release"}).embedded_for("sim")
     own = str(tmp_path / "operation")
     assert ComponentSource(tmp_path).folder(own) == own  # an operation's folder comes first

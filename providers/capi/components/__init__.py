@@ -26,8 +26,16 @@ from typing import Any
 
 import yaml
 
-CAPI_VERSION = "v1.10.10"
-CERT_MANAGER_VERSION = "v1.17.2"
+from eksa_temporal.bundle import load_bundle
+
+
+def _bundle_version(name: str) -> str:
+    return next(p.version for p in load_bundle().components if p.name == name)
+
+
+# the versions these stand-ins play, from the release bundle
+CAPI_VERSION = _bundle_version("cluster-api")
+CERT_MANAGER_VERSION = _bundle_version("cert-manager")
 PACKAGE = __name__
 
 _INVENTORY_NAMES = {
