@@ -4,8 +4,8 @@
 Kubernetes 1.31, one control-plane node (three on vSphere), one worker group ``md-0`` with
 one node, Cilium, pods 192.168.0.0/16, services 10.96.0.0/12, and the provider's datacenter
 and machine configs with placeholder values to edit (a provider's example values come
-from its folder, registered through ``eksa_temporal.spec.plugins``; docker and sim are
-built in). Called by the CLI's ``generate clusterconfig`` and by tests that need a spec.
+from its folder, registered through ``eksa_temporal.spec.plugins``; sim is built in).
+Called by the CLI's ``generate clusterconfig`` and by tests that need a spec.
 """
 
 from __future__ import annotations
@@ -34,11 +34,7 @@ def _datacenter_spec(provider: str) -> dict[str, Any]:
     contributed = plugin(provider)
     if contributed is not None and contributed.example_datacenter is not None:
         return contributed.example_datacenter
-    specs: dict[str, dict[str, Any]] = {
-        "docker": {},
-        "sim": {},
-    }
-    return specs[provider]
+    return {}  # sim
 
 
 def _doc(kind: str, name: str, spec: dict[str, Any]) -> dict[str, Any]:
@@ -58,9 +54,9 @@ def generate_cluster_config(name: str, provider: str) -> str:
             f"cluster name {name!r} is too long: use at most {MAX_CLUSTER_NAME} characters"
         )
     contributed = plugin(provider)
-    built_in = provider in ("docker", "sim")
+    built_in = provider == "sim"
     if not built_in and (contributed is None or contributed.example_datacenter is None):
-        known = sorted({"docker", "sim"} | {p.provider for p in plugins() if p.example_datacenter is not None})
+        known = sorted({"sim"} | {p.provider for p in plugins() if p.example_datacenter is not None})
         raise ValueError(f"unknown provider {provider!r}; choose one of {', '.join(known)}")
     dc_kind = DATACENTER_KIND[provider]  # type: ignore[index]
     machine_kind = MACHINE_KIND.get(provider)  # type: ignore[call-overload]

@@ -1,0 +1,153 @@
+"""Pieces of the kubeadm-based Cluster API objects every renderer builds the same way, as
+EKS-A's templates write them: the Cluster API v1beta1 group versions, template-name
+hashes, node registration (CRI socket, kubelet arguments, node labels, taints), the
+kubelet configuration patch file, and the containerd registry-mirror configuration
+(``registryMirrorConfiguration``: ``hosts.toml`` per mirrored registry, the CA file and
+the ``config_append.toml`` that points containerd at them).
+
+Each function takes plain values or the EKS-A ``Cluster`` object (``ClusterSpec.cluster``)
+and returns dicts ready for a manifest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+import yaml
+
+CLUSTER_V = "cluster.x-k8s.io/v1beta1"
+BOOTSTRAP_V = "bootstrap.cluster.x-k8s.io/v1beta1"
+CONTROLPLANE_V = "controlplane.cluster.x-k8s.io/v1beta1"
+INFRA_V = "infrastructure.cluster.x-k8s.io/v1beta1"
+ETCD_V = "etcdcluster.cluster.x-k8s.io/v1beta1"
+CLUSTER_NAME_LABEL = "cluster.x-k8s.io/cluster-name"
+CONTROL_PLANE_ROLE = "node-role.kubernetes.io/control-plane"
+CRI_SOCKET = "/var/run/containerd/containerd.sock"
+EVICTION_HARD = "nodefs.available<0%,nodefs.inodesFree<0%,imagefs.available<0%"
+KUBELET_PATCH_FILE = "/etc/kubernetes/patches/kubeletconfiguration0+strategic.yaml"
+CERTS_DIR = "/etc/containerd/certs.d"
+CONFIG_APPEND = "/etc/containerd/config_append.toml"
+# EKS-A mirrors this registry when the mirror names no OCI namespaces
+DEFAULT_MIRRORED_REGISTRY = "public.ecr.aws"
+MIRROR_COMMANDS = [
+    f"cat {CONFIG_APPEND} >> /etc/containerd/config.toml",
+    "systemctl daemon-reload",
+    "systemctl restart containerd",
+]
+
+Obj = dict[str, Any]
+
+
+def template_hash(value: Any, length: int = 8) -> str:
+    """A stable hex digest of a JSON-able value: the suffix of an immutable template's
+    name, so a changed template gets a new name and unchanged input the same one."""
+    blob = json.dumps(value, sort_keys=True, separators=(",", ":")).encode()
+    return hashlib.sha256(blob).hexdigest()[:length]
+
+
+def ref(api_version: str, kind: str, name: str) -> dict[str, str]:
+    return {"apiVersion": api_version, "kind": kind, "name": name}
+
+
+def taints(values: Any) -> list[Obj]:
+    """EKS-A taints (``key``, ``value``, ``effect``) as kubeadm taints."""
+    out = []
+    for t in values or []:
+        taint: Obj = {"key": str(t.key), "effect": str(t.effect)}
+        if t.value is not None:
+            taint["value"] = str(t.value)
+        out.append(taint)
+    return out
+
+
+def node_labels(labels: Any) -> dict[str, str]:
+    """The kubelet's ``node-labels`` argument for ``labels`` (none when empty)."""
+    if not labels:
+        return {}
+    return {"node-labels": ",".join(f"{k}={v}" for k, v in sorted(labels.items()))}
+
+
+def kubelet_files(kubelet_configuration: Any) -> list[Obj]:
+    """The kubelet configuration patch file EKS-A writes when one is configured."""
+    if not kubelet_configuration:
+        return []
+    return [{
+        "path": KUBELET_PATCH_FILE,
+        "owner": "root:root",
+        "permissions": "0644",
+        "content": yaml.safe_dump(kubelet_configuration, sort_keys=True),
+    }]
+
+
+# -- registry mirror ---------------------------------------------------------------------
+def mirror_base(cluster: Any) -> str:
+    """``host:port`` of the cluster's registry mirror ("" without one; port 443 unless set)."""
+    conf = cluster.spec.registry_mirror_configuration
+    if conf is None or not conf.endpoint:
+        return ""
+    return f"{conf.endpoint}:{conf.port or '443'}"
+
+
+def mirrored_registries(cluster: Any) -> dict[str, str]:
+    """Registry -> mirror API endpoint, as EKS-A's containerd configuration maps them: each
+    OCI namespace's registry to ``<base>/v2/<namespace>``, else ``public.ecr.aws`` to the
+    mirror itself."""
+    base = mirror_base(cluster)
+    if not base:
+        return {}
+    conf = cluster.spec.registry_mirror_configuration
+    out: dict[str, str] = {}
+    for ns in conf.oci_namespaces or []:
+        out[str(ns.registry)] = f"{base}/v2/{ns.namespace}" if ns.namespace else base
+    return out or {DEFAULT_MIRRORED_REGISTRY: base}
+
+
+def _hosts_toml(server: str, host: str, ca: bool, skip_verify: bool, base: str) -> str:
+    text = (
+        f'server = "https://{server}"\n\n'
+        f'[host."https://{host}"]\n'
+        '  capabilities = ["pull", "resolve"]\n'
+        "  override_path = true\n"
+    )
+    if ca:
+        text += f'  ca = "{CERTS_DIR}/{base}/ca.crt"\n'
+    if skip_verify:
+        text += "  skip_verify = true\n"
+    return text
+
+
+def mirror_files(cluster: Any) -> list[Obj]:
+    """The containerd files of the registry mirror (none without one)."""
+    base = mirror_base(cluster)
+    if not base:
+        return []
+    conf = cluster.spec.registry_mirror_configuration
+    ca = bool(conf.ca_cert_content)
+    skip = bool(conf.insecure_skip_verify)
+    files: list[Obj] = []
+    if ca:
+        files.append({"content": str(conf.ca_cert_content), "owner": "root:root", "path": f"{CERTS_DIR}/{base}/ca.crt"})
+    files.append({
+        "content": '[plugins."io.containerd.grpc.v1.cri".registry]\n  config_path = "/etc/containerd/certs.d"\n',
+        "owner": "root:root",
+        "path": CONFIG_APPEND,
+    })
+    files.append({
+        "content": _hosts_toml(base, base, ca, skip, base),
+        "owner": "root:root",
+        "path": f"{CERTS_DIR}/{base}/hosts.toml",
+    })
+    for registry, endpoint in sorted(mirrored_registries(cluster).items()):
+        files.append({
+            "content": _hosts_toml(registry, endpoint, ca, skip, base),
+            "owner": "root:root",
+            "path": f"{CERTS_DIR}/{registry}/hosts.toml",
+        })
+    return files
+
+
+def mirror_commands(cluster: Any) -> list[str]:
+    """``preKubeadmCommands`` that load the mirror configuration (none without a mirror)."""
+    return list(MIRROR_COMMANDS) if mirror_base(cluster) else []
