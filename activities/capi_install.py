@@ -159,6 +159,12 @@ class CapiInstaller:
         if release.type == EKSA_TYPE:
             docs = _kind(docs, "CustomResourceDefinition")  # EKS-A's CRDs, not its controller
         deployments = _kind(docs, "Deployment")
+        if release.type == "CertManager" and not deployments:
+            raise InvalidComponents(
+                f"the cert-manager manifests from {fetched.origin} hold no controller "
+                "Deployments (CRDs only), so nothing would issue the webhook certificates",
+                fix=f"put cert-manager's published cert-manager.yaml ({release.version}) in that folder",
+            )
         recorded = self.recorded_version(release)
         done = ProviderInstall(
             name=release.name,

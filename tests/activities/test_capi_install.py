@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import yaml
+from temporalio.exceptions import ApplicationError
 
 from eksa_temporal.activities.bootstrap import BootstrapActivities
 from eksa_temporal.activities.capi_install import INVENTORY_V1, CapiInstallActivities
@@ -182,3 +183,18 @@ def test_the_upstream_components_install_as_clusterctl_installs_them(
         InstallCapiInput(**fields, components_dir=str(upstream_components))
     )
     assert {p.action for p in again.providers} == {"already-installed"}
+
+
+def test_a_cert_manager_folder_without_controllers_is_refused_before_any_write(
+    registry: Registry, cluster_name: str, tmp_path: Path
+) -> None:
+    """The shared folder's cert-manager holds CRDs only: installing from it as it is would
+    leave nothing to issue the webhook certificates; one line says what to put there."""
+    fields = bootstrap(registry, cluster_name, tmp_path)
+    shared = shared_path("upstream-components")
+    acts = CapiInstallActivities(registry, cache_dir=tmp_path / "cache")
+    with pytest.raises(ApplicationError, match="hold no controller Deployments") as info:
+        acts.install_capi_components_bootstrap(InstallCapiInput(**fields, components_dir=str(shared)))
+    assert info.value.non_retryable and "cert-manager.yaml (v1.19.1)" in str(info.value)
+    kube = kube_for(fields["bootstrap_kubeconfig"])
+    assert kube.get("apiextensions.k8s.io/v1", "CustomResourceDefinition", "certificates.cert-manager.io") is None
