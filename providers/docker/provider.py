@@ -44,7 +44,7 @@ from eksa_temporal.providers.docker.containers import (
     labels_of,
     server_major,
 )
-from eksa_temporal.providers.docker.render import DOCKER_SOCKET_MOUNT, render
+from eksa_temporal.providers.docker.render import DOCKER_SOCKET_MOUNT, kind_node_image, render
 from eksa_temporal.providers.kubeadm import mirror_base
 from eksa_temporal.providers.proxy import no_proxy
 from eksa_temporal.spec.findings import Finding, Severity
@@ -131,6 +131,7 @@ class DockerProvider(Provider):
         findings = self.validate_credentials(spec)
         if any(f.check == "docker-reachable" for f in findings):
             return findings
+        findings += self._node_image_findings(spec)
         where = self.find_existing(spec)
         if where is not None:
             findings.append(
@@ -141,6 +142,28 @@ class DockerProvider(Provider):
                     check="docker-existing-containers",
                 )
             )
+        return findings
+
+    def _node_image_findings(self, spec: Any) -> list[Finding]:
+        """Every Kubernetes version of the spec has a kind node image in the bundle."""
+        wanted = {"spec.kubernetesVersion": spec.kubernetes_version}
+        for i, group in enumerate(spec.cluster.workers):
+            if group.kubernetes_version:
+                wanted[f"spec.workerNodeGroupConfigurations[{i}].kubernetesVersion"] = str(group.kubernetes_version)
+        lookup = self._node_image or kind_node_image
+        findings: list[Finding] = []
+        for path, version in wanted.items():
+            try:
+                lookup(version)
+            except KeyError as exc:  # BundleError: the bundle lists no image for it
+                findings.append(
+                    Finding(
+                        path=path,
+                        message=f"no kind node image for Kubernetes {version}: {exc}",
+                        remediation="use a Kubernetes version the release bundle lists (or point EKSA_BUNDLE at one that does)",
+                        check="docker-node-image",
+                    )
+                )
         return findings
 
     def find_existing(self, spec: Any, owner: str = "") -> str | None:

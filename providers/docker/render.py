@@ -19,9 +19,9 @@ every object when it is applied.
 from __future__ import annotations
 
 import copy
-import importlib
 from typing import Any
 
+from eksa_temporal.bundle import load_bundle
 from eksa_temporal.providers.kubeadm import (
     BOOTSTRAP_V,
     CLUSTER_NAME_LABEL,
@@ -55,8 +55,7 @@ LOAD_BALANCER_IMAGE = "kindest/haproxy:v20230606-42a2262b"
 def kind_node_image(kubernetes_version: str) -> str:
     """The kind node image of an EKS-A ``kubernetesVersion`` (``"1.33"``), from the release
     bundle (``eksa_temporal.bundle``)."""
-    bundle = importlib.import_module("eksa_temporal.bundle")
-    return str(bundle.load_bundle().kind_node_image(f"v{kubernetes_version.strip().removeprefix('v')}"))
+    return load_bundle().kind_node_image(f"v{kubernetes_version.strip().removeprefix('v')}")
 
 
 def image_version(image: str) -> str:
