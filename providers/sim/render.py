@@ -14,8 +14,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-import yaml
-
+from eksa_temporal.providers.kubeadm import CRI_SOCKET, EVICTION_HARD, kubelet_files, node_labels
+from eksa_temporal.providers.kubeadm import taints as kubeadm_taints
 from eksa_temporal.providers.proxy import proxy_commands, proxy_files
 from eksa_temporal.simulator.api import (
     BOOTSTRAP_V,
@@ -39,8 +39,7 @@ KUBERNETES_RELEASES = {
     "1.33": "v1.33.1",
 }
 IMAGE_REPOSITORY = "public.ecr.aws/eks-distro/kubernetes"
-CRI_SOCKET = "/var/run/containerd/containerd.sock"
-EVICTION = {"eviction-hard": "nodefs.available<0%,nodefs.inodesFree<0%,imagefs.available<0%"}
+EVICTION = {"eviction-hard": EVICTION_HARD}
 
 
 def capi_version(eksa_version: str) -> str:
@@ -126,33 +125,9 @@ def _users(machine_config: Any) -> list[Obj]:
     ]
 
 
-def _taints(taints: Any) -> list[Obj]:
-    out = []
-    for t in taints or []:
-        taint: Obj = {"key": str(t.key), "effect": str(t.effect)}
-        if t.value is not None:
-            taint["value"] = str(t.value)
-        out.append(taint)
-    return out
-
-
 def _node_registration(labels: Any, taints: Any) -> Obj:
-    args = dict(EVICTION)
-    if labels:
-        args["node-labels"] = ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
-    return {"criSocket": CRI_SOCKET, "kubeletExtraArgs": args, "taints": _taints(taints)}
-
-
-def _kubelet_files(kubelet_configuration: Any) -> list[Obj]:
-    """EKS-A writes a kubelet configuration patch file when one is configured."""
-    if not kubelet_configuration:
-        return []
-    return [{
-        "path": "/etc/kubernetes/patches/kubeletconfiguration0+strategic.yaml",
-        "owner": "root:root",
-        "permissions": "0644",
-        "content": yaml.safe_dump(kubelet_configuration, sort_keys=True),
-    }]
+    args = {**EVICTION, **node_labels(labels)}
+    return {"criSocket": CRI_SOCKET, "kubeletExtraArgs": args, "taints": kubeadm_taints(taints)}
 
 
 def control_plane(spec: Any, namespace: str, version: str, cp_conf: Any, template_name: str) -> Obj:
@@ -181,7 +156,7 @@ def control_plane(spec: Any, namespace: str, version: str, cp_conf: Any, templat
             },
             "initConfiguration": {"nodeRegistration": reg},
             "joinConfiguration": {"nodeRegistration": copy.deepcopy(reg)},
-            "files": _kubelet_files(cp_conf.kubelet_configuration) + proxy_files(spec.cluster),
+            "files": kubelet_files(cp_conf.kubelet_configuration) + proxy_files(spec.cluster),
             "preKubeadmCommands": proxy_commands(spec.cluster),
             "users": _users(spec.control_plane_machine_config),
         },
@@ -208,7 +183,7 @@ def workers(spec: Any, namespace: str, group: Any, machine_config: Any) -> list[
         "joinConfiguration": {
             "nodeRegistration": _node_registration(group.labels, group.taints)
         },
-        "files": _kubelet_files(group.kubelet_configuration) + proxy_files(spec.cluster),
+        "files": kubelet_files(group.kubelet_configuration) + proxy_files(spec.cluster),
         "users": _users(machine_config),
     }
     if proxy_commands(spec.cluster):  # only then: unchanged specs keep their template names
