@@ -7,6 +7,8 @@
   converter), shut down at the end.
 - ``sim_server``: a real ``eksa-temporal sim serve`` process with a fresh state dir per test
   (``tests.support.sim``), stopped at the end of the test.
+- ``standins``: the ``kind`` and ``docker`` stand-ins on PATH, playing on ``sim_server``
+  (``tests.support.standins``).
 - ``vcsim`` (session): the govmomi vCenter simulator (``tests.support.vcsim``);
   ``inventory`` (session): the same with what the vSphere specs reference;
   ``vsphere_env``: the simulator's login in the test's environment.
@@ -25,6 +27,7 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from tests.support.components import upstream_components  # noqa: F401  (fixture)
+from tests.support.standins import standins  # noqa: F401  (fixture)
 from tests.support.temporal import TEMPORAL_CLI, start_dev_server
 
 if TYPE_CHECKING:
