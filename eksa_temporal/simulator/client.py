@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -119,11 +120,20 @@ class SimClient:
     def kubeconfig(self, name: str) -> str:
         return self._request("GET", f"/sim/clusters/{name}/kubeconfig")[1].decode()
 
-    def machines(self) -> list[dict[str, Any]]:
-        return list(self._json("GET", "/sim/machines")["machines"])
+    def machines(self, labels: dict[str, str] | None = None) -> list[dict[str, Any]]:
+        """Every machine of the inventory, oldest first (those carrying all ``labels``):
+        ``{"id", "provider_id", "cluster", "machine", "name", "labels", "owner", "state",
+        "exists", ...}``; ``name`` is the VM's or container's name, ``labels`` its labels
+        (CAPD's containers: ``io.x-k8s.kind.cluster``, ``io.x-k8s.kind.role``, and the owner
+        label)."""
+        query = "&".join(
+            "label=" + urllib.parse.quote(f"{k}={v}", safe="") for k, v in (labels or {}).items()
+        )
+        return list(self._json("GET", "/sim/machines" + (f"?{query}" if query else ""))["machines"])
 
     def delete_machine(self, machine_id: str) -> bool:
-        """Mark machine ``machine_id`` deleted; False when it was already gone (idempotent)."""
+        """Mark machine ``machine_id`` deleted, as a terminated VM or ``docker rm -f``; False
+        when it was already gone (idempotent)."""
         return bool(self._json("DELETE", f"/sim/machines/{machine_id}")["deleted"])
 
     def knobs(self) -> Knobs:

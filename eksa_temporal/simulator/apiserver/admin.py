@@ -2,8 +2,11 @@
 
 ``GET/POST /sim/clusters`` (a cluster may be created with ``labels``, listed with them),
 ``DELETE /sim/clusters/NAME``, ``GET /sim/clusters/NAME/kubeconfig``, ``GET /sim/machines``
-(the controllers' machine inventory), ``DELETE /sim/machines/ID`` (mark one machine deleted)
-and ``GET/PUT /sim/knobs``.
+(the controllers' machine inventory: ``id``, ``provider_id``, ``cluster``, ``machine``,
+``name`` - the VM's or container's name -, ``labels``, ``owner``, ``state``, ``exists``, times;
+``?label=KEY=VALUE``, repeatable, keeps the machines carrying every such label, as
+``docker ps --filter label=...``), ``DELETE /sim/machines/ID`` (mark one machine deleted:
+a terminated VM, a ``docker rm -f``) and ``GET/PUT /sim/knobs``.
 Also the fault injection of virtual-cluster requests driven by the knobs (seeded RNG).
 Used by ``apiserver.app``; the Python client is ``simulator.client.SimClient``.
 """
@@ -167,7 +170,12 @@ class AdminAPI:
     async def list_machines(self, request: web.Request) -> web.Response:
         if denied := self._denied(request):
             return denied
-        return web.json_response({"machines": self.machines()}, dumps=lambda o: json.dumps(o, default=str))
+        wanted = [f.partition("=") for f in request.query.getall("label", [])]
+        machines = [
+            m for m in self.machines()
+            if all((m.get("labels") or {}).get(k) == v for k, _, v in wanted)
+        ]
+        return web.json_response({"machines": machines}, dumps=lambda o: json.dumps(o, default=str))
 
     async def delete_machine(self, request: web.Request) -> web.Response:
         """Mark machine ``id`` deleted in the inventory (what a cloud's "terminate" is)."""

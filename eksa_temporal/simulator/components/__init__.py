@@ -11,6 +11,7 @@ clusterctl provider       namespace                            controller Deploy
 ========================  ==================================  =============================================
 sim (infrastructure)      capsim-system                        capsim-controller-manager
 vsphere (stand-in)        capv-system                          capv-controller-manager
+docker (played)           capd-system                          capd-controller-manager
 ========================  ==================================  =============================================
 
 ``STANDINS`` are components of real infrastructure providers that the simulator plays (only
@@ -19,6 +20,11 @@ not part of the simulator's own set (``PROVIDERS``); the server publishes them a
 clusterctl local repository (``write_repository``) that the installer's component source can
 be pointed at. Their Deployment names are the real providers' ones, so the published CRDs
 plus this Deployment (a components folder) work too.
+
+``PLAYED`` are real providers whose published components are applied as they are (only
+``docker``, CAPD, today, reconciled by ``controllers/reconcilers/docker.py``): the sim only
+plays their controllers, gated on the published controller Deployment, and ships no
+manifests for them (``manifests`` refuses them, ``write_repository`` leaves them out).
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from typing import Any
 
 from eksa_temporal.files import write_private
 from eksa_temporal.providers.capi.components import (
+    CAPI_VERSION,
     CORE,
     ProviderComponent,
     component_manifests,
@@ -39,6 +46,7 @@ from eksa_temporal.providers.capi.release import CAPV_VERSION, SIM_VERSION
 __all__ = [
     "CONTROLLERS",
     "KIND_PROVIDER",
+    "PLAYED",
     "PROVIDERS",
     "REPOSITORY_DIR",
     "SIM_VERSION",
@@ -67,11 +75,22 @@ STANDINS: tuple[ProviderComponent, ...] = (
     ),
 )
 
-CONTROLLERS: dict[str, ProviderComponent] = {p.name: p for p in PROVIDERS + STANDINS}
+CAPD_VERSION = CAPI_VERSION  # CAPD is released with Cluster API
+
+PLAYED: tuple[ProviderComponent, ...] = (
+    ProviderComponent(
+        "docker", "InfrastructureProvider", CAPD_VERSION, "capd-system",
+        ("capd-controller-manager",), "", __name__,
+    ),
+)
+
+CONTROLLERS: dict[str, ProviderComponent] = {p.name: p for p in PROVIDERS + STANDINS + PLAYED}
 
 # which provider's controller reconciles a kind (the simulated controllers' gate)
 KIND_PROVIDER: dict[str, str] = {
     "Certificate": "cert-manager",
+    "Issuer": "cert-manager",
+    "ClusterIssuer": "cert-manager",
     "Cluster": "cluster-api",
     "Machine": "cluster-api",
     "MachineSet": "cluster-api",
@@ -82,6 +101,8 @@ KIND_PROVIDER: dict[str, str] = {
     "SimMachine": "sim",
     "VSphereCluster": "vsphere",
     "VSphereMachine": "vsphere",
+    "DockerCluster": "docker",
+    "DockerMachine": "docker",
 }
 
 REPOSITORY_DIR = "components"  # in the server's state dir
@@ -103,8 +124,12 @@ def versions() -> dict[str, str]:
 
 def manifests(name: str, *, crds: bool = True) -> list[dict[str, Any]]:
     """The manifests of one provider, in apply order (Namespace, CRDs, Deployments).
-    ``crds=False`` leaves the CRDs out (when the published ones are applied instead)."""
-    return component_manifests(provider(name), crds=crds)
+    ``crds=False`` leaves the CRDs out (when the published ones are applied instead).
+    A ``PLAYED`` provider has none here (ValueError): its published components are used."""
+    comp = provider(name)
+    if not comp.file:
+        raise ValueError(f"the sim ships no manifests for {name!r}: apply its published components")
+    return component_manifests(comp, crds=crds)
 
 
 def standin(infrastructure: str) -> ProviderComponent | None:

@@ -9,18 +9,23 @@ one. A row is keyed by ``owner_key`` (the SimMachine that asked for it) and by
 has a new UID but keeps ``spec.providerID``, which is how it is adopted. A row also keeps
 ``owner``: the owner identity label (``eksa_temporal.ownership.OWNER_LABEL``) of the CAPI
 Cluster the machine was provisioned for, as a cloud keeps a VM's tags; cleanup removes
-machines by that value, never by cluster name. The admin API (``GET /sim/machines``,
+machines by that value, never by cluster name. A row also has the ``name`` the
+infrastructure knows the machine by (a VM's name, a container's name) and ``labels`` (JSON;
+the owner label, and the labels CAPD puts on its containers), as ``docker ps`` shows them.
+State dirs from before a column existed are migrated when opened (the column is added
+with its default). The admin API (``GET /sim/machines``,
 ``DELETE /sim/machines/ID``) reads and changes it through ``Inventory``.
 """
 
 from __future__ import annotations
 
 import builtins
+import json
 import random
 import sqlite3
 import time
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -48,17 +53,32 @@ CREATE TABLE IF NOT EXISTS machines (
     deleted_at REAL,
     fail INTEGER NOT NULL DEFAULT 0,
     failure TEXT,
-    owner TEXT NOT NULL DEFAULT ''
+    owner TEXT NOT NULL DEFAULT '',
+    name TEXT NOT NULL DEFAULT '',
+    labels TEXT NOT NULL DEFAULT '{}'
 );
 CREATE INDEX IF NOT EXISTS machines_owner ON machines(owner_key);
 CREATE INDEX IF NOT EXISTS machines_cluster ON machines(cluster);
 """
 
 
-def provider_id_for(cluster: str, machine_id: str, scheme: str = "sim") -> str:
-    """The provider ID of a machine: ``sim://<cluster>/<id>`` for sim machines, and
-    ``<scheme>://<id>`` for the providers the sim stands in for (``vsphere://<uuid>``)."""
-    return f"sim://{cluster}/{machine_id}" if scheme == "sim" else f"{scheme}://{machine_id}"
+# columns added after the first release: name -> SQL type with default (migrated in place)
+_ADDED_COLUMNS = {
+    "owner": "TEXT NOT NULL DEFAULT ''",
+    "name": "TEXT NOT NULL DEFAULT ''",
+    "labels": "TEXT NOT NULL DEFAULT '{}'",
+}
+
+
+def provider_id_for(cluster: str, machine_id: str, scheme: str = "sim", name: str = "") -> str:
+    """The provider ID of a machine: ``sim://<cluster>/<id>`` for sim machines,
+    ``docker:////<name>`` for CAPD's containers (named, not numbered) and ``<scheme>://<id>``
+    for the other providers the sim stands in for (``vsphere://<uuid>``)."""
+    if scheme == "sim":
+        return f"sim://{cluster}/{machine_id}"
+    if scheme == "docker":
+        return f"docker:////{name}"
+    return f"{scheme}://{machine_id}"
 
 
 @dataclass(frozen=True)
@@ -79,6 +99,8 @@ class MachineRecord:
     failure: str | None
     seq: int
     owner: str = ""
+    name: str = ""
+    labels: dict[str, str] = field(default_factory=dict)
 
     @property
     def exists(self) -> bool:
@@ -103,8 +125,9 @@ class Inventory:
         self._db.execute("PRAGMA synchronous=NORMAL")
         with _transaction(self._db):
             columns = {row[1] for row in self._db.execute("PRAGMA table_info(machines)")}
-            if columns and "owner" not in columns:  # a machines.db from before owners
-                self._db.execute("ALTER TABLE machines ADD COLUMN owner TEXT NOT NULL DEFAULT ''")
+            for column, decl in _ADDED_COLUMNS.items():
+                if columns and column not in columns:  # a machines.db from before the column
+                    self._db.execute(f"ALTER TABLE machines ADD COLUMN {column} {decl}")
         self._db.executescript(_SCHEMA)
 
     def close(self) -> None:
@@ -154,13 +177,22 @@ class Inventory:
         failure_rate: float,
         scheme: str = "sim",
         owner: str = "",
+        name: str = "",
+        labels: dict[str, str] | None = None,
     ) -> MachineRecord:
         """Record provisioning intent for ``owner_key`` (idempotent: an existing row for the
         owner is returned unchanged). Boot time and failure are drawn from a generator
         seeded by ``seed`` and the machine's sequence number, so a run is reproducible.
         ``scheme`` shapes the provider ID (``provider_id_for``); other schemes than ``sim``
         get a full UUID as machine id, as a vSphere VM's BIOS UUID. ``owner`` is the owner
-        identity the machine is tagged with (empty: untagged)."""
+        identity the machine is tagged with (empty: untagged). ``name`` is the name the
+        infrastructure knows the machine by (default: ``machine``) and ``labels`` its labels.
+
+        With scheme ``docker`` the provider ID is made of the name, as CAPD's container
+        names are: a machine of that name that is gone (deleted, failed) is retired (its
+        provider ID gets a ``#<seq>`` suffix) so the name can be used again, and one that
+        still exists is taken over by ``owner_key`` (CAPD reuses a container it finds by
+        name), keeping its boot state."""
         with _transaction(self._db):
             existing = self.by_owner(owner_key)
             if existing is not None:
@@ -170,14 +202,35 @@ class Inventory:
             jitter = rng.uniform(0, jitter_seconds) if jitter_seconds else 0.0
             fail = rng.random() < failure_rate
             now = time.time()
-            machine_id = uuid.uuid4().hex[:10] if scheme == "sim" else str(uuid.uuid4())
+            name = name or machine
+            if scheme == "sim":
+                machine_id = uuid.uuid4().hex[:10]
+            elif scheme == "docker":
+                machine_id = uuid.uuid4().hex + uuid.uuid4().hex  # a container ID's 64 hex digits
+            else:
+                machine_id = str(uuid.uuid4())
+            provider_id = provider_id_for(cluster, machine_id, scheme, name)
+            same = self._db.execute(
+                "SELECT * FROM machines WHERE provider_id = ?", (provider_id,)
+            ).fetchone()
+            if same is not None:
+                if same["state"] in (PROVISIONING, RUNNING):
+                    self._db.execute(
+                        "UPDATE machines SET owner_key = ? WHERE seq = ?", (owner_key, same["seq"])
+                    )
+                    return _record(same, owner_key=owner_key)
+                self._db.execute(
+                    "UPDATE machines SET provider_id = ? WHERE seq = ?",
+                    (f"{provider_id}#{same['seq']}", same["seq"]),
+                )
             self._db.execute(
                 "INSERT INTO machines (seq, id, provider_id, cluster, machine, owner_key, state,"
-                " created_at, boot_at, fail, owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " created_at, boot_at, fail, owner, name, labels)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     seq,
                     machine_id,
-                    provider_id_for(cluster, machine_id, scheme),
+                    provider_id,
                     cluster,
                     machine,
                     owner_key,
@@ -186,6 +239,8 @@ class Inventory:
                     now + boot_seconds + jitter,
                     int(fail),
                     owner,
+                    name,
+                    json.dumps(labels or {}, sort_keys=True),
                 ),
             )
         record = self.by_owner(owner_key)
@@ -236,13 +291,21 @@ class _transaction:
         self._db.execute("COMMIT" if exc_type is None else "ROLLBACK")
 
 
-def _record(row: sqlite3.Row) -> MachineRecord:
+def _labels(text: str | None) -> dict[str, str]:
+    try:
+        value = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
+
+
+def _record(row: sqlite3.Row, *, owner_key: str | None = None) -> MachineRecord:
     return MachineRecord(
         id=row["id"],
         provider_id=row["provider_id"],
         cluster=row["cluster"],
         machine=row["machine"],
-        owner_key=row["owner_key"],
+        owner_key=owner_key if owner_key is not None else row["owner_key"],
         state=row["state"],
         created_at=row["created_at"],
         boot_at=row["boot_at"],
@@ -252,4 +315,6 @@ def _record(row: sqlite3.Row) -> MachineRecord:
         failure=row["failure"],
         seq=row["seq"],
         owner=row["owner"] or "",
+        name=row["name"] or row["machine"],
+        labels=_labels(row["labels"]),
     )

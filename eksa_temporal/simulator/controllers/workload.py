@@ -276,16 +276,22 @@ def _node_status(node_name: str, ip: str, version: str) -> dict[str, Any]:
 
 
 def find_node(ctx: Ctx, workload: str, node_name: str, provider_id: str) -> o.Obj | None:
-    """The Node of a machine: by name, checked against the provider ID."""
+    """The Node of a machine: by name, checked against the provider ID, else the Node
+    carrying the provider ID (as Cluster API finds Nodes; CAPD's are named after their
+    container)."""
     if workload not in ctx.store.clusters():
         return None
     try:
         node = ctx.store.get(workload, "v1", "Node", None, node_name)
     except NotFound:
-        return None
+        node = None
     if node is not None and o.spec(node).get("providerID") == provider_id:
         return node
-    return None
+    try:
+        nodes = ctx.store.list(workload, "v1", "Node", None)
+    except NotFound:
+        return None
+    return next((n for n in nodes if o.spec(n).get("providerID") == provider_id), None)
 
 
 def delete_node(ctx: Ctx, workload: str, node_name: str) -> None:

@@ -10,10 +10,17 @@ from collections.abc import Callable
 from eksa_temporal.simulator.controllers import objects as o
 from eksa_temporal.simulator.controllers.context import Ctx
 from eksa_temporal.simulator.controllers.reconcilers.bootstrap import reconcile_kubeadmconfig
-from eksa_temporal.simulator.controllers.reconcilers.certmanager import reconcile_certificate
+from eksa_temporal.simulator.controllers.reconcilers.certmanager import (
+    reconcile_certificate,
+    reconcile_issuer,
+)
 from eksa_temporal.simulator.controllers.reconcilers.cluster import reconcile_cluster
 from eksa_temporal.simulator.controllers.reconcilers.controlplane import reconcile_kcp
 from eksa_temporal.simulator.controllers.reconcilers.deployment import reconcile_deployment
+from eksa_temporal.simulator.controllers.reconcilers.docker import (
+    reconcile_dockercluster,
+    reconcile_dockermachine,
+)
 from eksa_temporal.simulator.controllers.reconcilers.infra import (
     reconcile_simcluster,
     reconcile_simmachine,
@@ -33,6 +40,8 @@ Reconciler = Callable[[Ctx, o.Obj], float | None]
 WATCHED: dict[str, str] = {
     "Deployment": "apps/v1",
     "Certificate": "cert-manager.io/v1",
+    "Issuer": "cert-manager.io/v1",
+    "ClusterIssuer": "cert-manager.io/v1",
     "Cluster": o.CLUSTER_V,
     "SimCluster": o.INFRA_V,
     "KubeadmControlPlane": o.CONTROLPLANE_V,
@@ -43,11 +52,15 @@ WATCHED: dict[str, str] = {
     "SimMachine": o.INFRA_V,
     "VSphereCluster": o.INFRA_V,
     "VSphereMachine": o.INFRA_V,
+    "DockerCluster": o.INFRA_V,
+    "DockerMachine": o.INFRA_V,
 }
 
 RECONCILERS: dict[str, Reconciler] = {
     "Deployment": reconcile_deployment,
     "Certificate": reconcile_certificate,
+    "Issuer": reconcile_issuer,
+    "ClusterIssuer": reconcile_issuer,
     "Cluster": reconcile_cluster,
     "SimCluster": reconcile_simcluster,
     "KubeadmControlPlane": reconcile_kcp,
@@ -58,4 +71,6 @@ RECONCILERS: dict[str, Reconciler] = {
     "SimMachine": reconcile_simmachine,
     "VSphereCluster": reconcile_vspherecluster,
     "VSphereMachine": reconcile_vspheremachine,
+    "DockerCluster": reconcile_dockercluster,
+    "DockerMachine": reconcile_dockermachine,
 }

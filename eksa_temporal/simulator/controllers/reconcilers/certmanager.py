@@ -1,7 +1,13 @@
-"""cert-manager's Certificate controller, simulated just enough for clusterctl's
-cert-manager probe (create an Issuer and a Certificate, wait until it is Ready): a
-``cert-manager.io/v1`` Certificate gets its ``spec.secretName`` Secret (a self-signed
-key pair) and condition ``Ready=True``.
+"""cert-manager's Issuer and Certificate controllers, simulated just enough for
+clusterctl's cert-manager probe (a Namespace ``cert-manager-test``, an Issuer
+``test-selfsigned`` with ``selfSigned: {}`` and a Certificate ``selfsigned-cert`` in it,
+waited on until the Certificate is Ready) and for the Certificates of Cluster API's
+components: a ``cert-manager.io/v1`` Certificate in any namespace gets its
+``spec.secretName`` Secret (a self-signed key pair) and condition ``Ready=True``; an Issuer
+or ClusterIssuer is ``Ready`` when it is ``selfSigned``, or ``ca`` with its Secret present.
+
+Both kinds are reconciled only in a virtual cluster where cert-manager's controller
+Deployment (``cert-manager/cert-manager``) is Available.
 """
 
 from __future__ import annotations
@@ -11,6 +17,33 @@ import base64
 from eksa_temporal.simulator.controllers import objects as o
 from eksa_temporal.simulator.controllers import workload as w
 from eksa_temporal.simulator.controllers.context import Ctx
+
+CLUSTER_RESOURCE_NAMESPACE = "cert-manager"  # where a ClusterIssuer's Secret lives
+SECRET_POLL_SECONDS = 2.0
+
+
+def reconcile_issuer(ctx: Ctx, issuer: o.Obj) -> float | None:
+    """Issuer and ClusterIssuer: ``Ready`` as cert-manager reports a usable issuer."""
+    if o.deleting(issuer):
+        return None
+    sp = o.spec(issuer)
+    requeue: float | None = None
+    if "selfSigned" in sp:
+        ready, reason, message = True, "IsReady", ""
+    elif "ca" in sp:
+        secret_name = str((sp.get("ca") or {}).get("secretName") or "")
+        ns = o.namespace(issuer) or CLUSTER_RESOURCE_NAMESPACE
+        found = bool(secret_name) and ctx.get("v1", "Secret", ns, secret_name) is not None
+        ready = found
+        reason = "KeyPairVerified" if found else "ErrGetKeyPair"
+        message = "Signing CA verified" if found else f'secret "{secret_name}" not found'
+        requeue = None if found else SECRET_POLL_SECONDS
+    else:
+        ready, reason = False, "ErrInitIssuer"
+        message = "the simulated cert-manager issues with selfSigned and ca issuers only"
+    cond = o.condition("Ready", ready, reason, message) | {"reason": reason, "message": message}
+    ctx.set_status(issuer, {"conditions": o.merge_conditions(o.status(issuer).get("conditions"), [cond])})
+    return requeue
 
 
 def reconcile_certificate(ctx: Ctx, cert: o.Obj) -> float | None:

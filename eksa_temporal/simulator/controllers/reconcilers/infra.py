@@ -5,7 +5,8 @@
 The infrastructure cluster creates the workload virtual cluster and reports the control
 plane endpoint (kept when the spec sets one, as CAPV's kube-vip address); the
 infrastructure machine provisions a machine in the inventory, waits its boot time, then
-creates the workload cluster's Node and reports ``spec.providerID`` (``sim://<cluster>/<id>``
+creates the workload cluster's Node (named as the inventory names the machine: the
+Machine's name, or CAPD's container name) and reports ``spec.providerID`` (``sim://<cluster>/<id>``
 or ``<scheme>://<uuid>``).
 
 Whatever is made for a CAPI Cluster carries the Cluster's owner identity label
@@ -59,6 +60,10 @@ class Step:
 Provision = Callable[[Ctx, o.Obj, o.Obj, MachineRecord], Step]
 # (ctx, machine object, inventory record) -> requeue seconds while deprovisioning, None when done
 Deprovision = Callable[[Ctx, o.Obj, MachineRecord], "float | None"]
+# (ctx, infrastructure cluster being deleted) -> None: remove what the cluster check made
+ClusterDeprovision = Callable[[Ctx, o.Obj], None]
+# (CAPI Machine, its CAPI Cluster) -> (the name the infrastructure gives the machine, its labels)
+Describe = Callable[[o.Obj, o.Obj], "tuple[str, dict[str, str]]"]
 
 
 def _no_check(ctx: Ctx, obj: o.Obj) -> tuple[str, str] | None:
@@ -78,7 +83,13 @@ class InfraKind:
     ``identityRef`` Secret, which it also adopts); ``cluster_condition`` is the extra
     condition it reports. ``provision`` / ``deprovision`` create and remove real
     infrastructure for a machine (CAPV: a VM in vCenter) before it boots and before its
-    inventory record is marked deleted; without them a machine lives in the inventory only."""
+    inventory record is marked deleted; without them a machine lives in the inventory only.
+    ``describe`` names and labels a machine in the inventory (default: the Machine's name,
+    no labels besides the owner label); ``machine_condition`` is the condition reporting
+    provisioning (CAPV: ``VMProvisioned``); ``recheck_seconds`` re-reads the inventory of a
+    running machine that often, so one removed underneath (a deleted container) fails.
+    ``cluster_deprovision`` removes the cluster's own infrastructure (CAPD: its load
+    balancer container) when the infrastructure cluster is deleted (not for a move)."""
 
     cluster_kind: str
     machine_kind: str
@@ -87,6 +98,10 @@ class InfraKind:
     cluster_condition: str | None = None
     provision: Provision | None = None
     deprovision: Deprovision | None = None
+    describe: Describe | None = None
+    machine_condition: str = "VMProvisioned"
+    recheck_seconds: float | None = None
+    cluster_deprovision: ClusterDeprovision | None = None
 
     @property
     def cluster_finalizer(self) -> str:
@@ -122,6 +137,8 @@ def reconcile_infra_cluster(kind: InfraKind, ctx: Ctx, ic: o.Obj) -> float | Non
         if o.DELETE_FOR_MOVE_ANNOTATION in o.annots(ic) or workload is None:
             ctx.remove_finalizer(ic, kind.cluster_finalizer)
             return None
+        if kind.cluster_deprovision is not None:
+            kind.cluster_deprovision(ctx, ic)
         if workload == ctx.cluster:
             # a self-managed cluster deleting itself: its machines are gone, and with the
             # last of them its API ends (the finalizer goes first, while the API is there)
@@ -188,11 +205,13 @@ def reconcile_infra_machine(kind: InfraKind, ctx: Ctx, im: o.Obj) -> float | Non
         record = ctx.inventory.by_provider_id(str(provider_id))
         if record is None or record.state != "running":
             why = "is not in the machine inventory" if record is None else f"is {record.state}"
-            return _failed(ctx, im, "UpdateError", f"machine {provider_id} {why}")
-        return _running(ctx, im, machine, cname, record)
+            return _failed(kind, ctx, im, "UpdateError", f"machine {provider_id} {why}")
+        return _running(kind, ctx, im, machine, cname, record)
     record = ctx.inventory.by_owner(owner_key(ctx, im))
     if record is None:
         knobs = ctx.knobs()
+        owner = owner_of(cluster)
+        name, labels = kind.describe(machine, cluster) if kind.describe else (o.name(machine), {})
         record = ctx.inventory.begin(
             owner_key=owner_key(ctx, im),
             cluster=cname,
@@ -202,12 +221,14 @@ def reconcile_infra_machine(kind: InfraKind, ctx: Ctx, im: o.Obj) -> float | Non
             jitter_seconds=knobs.boot_jitter_seconds,
             failure_rate=knobs.machine_failure_rate,
             scheme=kind.scheme,
-            owner=owner_of(cluster),
+            owner=owner,
+            name=name,
+            labels={**labels, OWNER_LABEL: owner} if owner else labels,
         )
     if record.state == PROVISIONING and kind.provision is not None:
         step = kind.provision(ctx, im, cluster, record)
         if step.wait is not None:
-            _set(ctx, im, ready=False, reason="Provisioning", message=step.message)
+            _set(kind, ctx, im, ready=False, reason="Provisioning", message=step.message)
             return step.wait
         if step.failure is not None:
             ctx.inventory.mark_failed(record.id, step.failure)
@@ -217,7 +238,7 @@ def reconcile_infra_machine(kind: InfraKind, ctx: Ctx, im: o.Obj) -> float | Non
     if record.state == PROVISIONING:
         wait = record.boot_at - time.time()
         if wait > 0:
-            _set(ctx, im, ready=False, reason="Provisioning", message=f"booting {record.provider_id}")
+            _set(kind, ctx, im, ready=False, reason="Provisioning", message=f"booting {record.provider_id}")
             return wait
         if record.fail:
             ctx.inventory.mark_failed(record.id, "simulated boot failure")
@@ -225,41 +246,45 @@ def reconcile_infra_machine(kind: InfraKind, ctx: Ctx, im: o.Obj) -> float | Non
             ctx.inventory.mark_running(record.id)
         record = ctx.inventory.by_owner(owner_key(ctx, im)) or record
     if record.state == FAILED:
-        return _failed(ctx, im, "CreateError", f"machine {record.provider_id}: {record.failure}")
+        return _failed(kind, ctx, im, "CreateError", f"machine {record.provider_id}: {record.failure}")
     if record.state == DELETED:
-        return _failed(ctx, im, "CreateError", f"machine {record.provider_id} was deleted")
+        return _failed(kind, ctx, im, "CreateError", f"machine {record.provider_id} was deleted")
     im = ctx.patch(im, {"spec": {"providerID": record.provider_id}}) or im
-    return _running(ctx, im, machine, cname, record)
+    return _running(kind, ctx, im, machine, cname, record)
 
 
-def _running(ctx: Ctx, im: o.Obj, machine: o.Obj, cname: str, record: MachineRecord) -> float | None:
+def _running(
+    kind: InfraKind, ctx: Ctx, im: o.Obj, machine: o.Obj, cname: str, record: MachineRecord
+) -> float | None:
     ip = w.node_ip(record.seq)
     workload = w.workload_cluster_name(cname)
-    node = w.ensure_node(ctx, workload, o.name(machine), record.provider_id, machine, ip)
+    node = w.ensure_node(ctx, workload, record.name or o.name(machine), record.provider_id, machine, ip)
     if node is None:
-        _set(ctx, im, ready=False, reason="WaitingForWorkloadCluster", message=workload)
+        _set(kind, ctx, im, ready=False, reason="WaitingForWorkloadCluster", message=workload)
         return 1.0
     _set(
+        kind,
         ctx,
         im,
         ready=True,
         extra={"addresses": [
             {"type": "InternalIP", "address": ip},
-            {"type": "Hostname", "address": o.name(machine)},
+            {"type": "Hostname", "address": record.name or o.name(machine)},
         ]},
     )
-    return None
+    return kind.recheck_seconds
 
 
-def _failed(ctx: Ctx, im: o.Obj, reason: str, message: str) -> float | None:
+def _failed(kind: InfraKind, ctx: Ctx, im: o.Obj, reason: str, message: str) -> float | None:
     _set(
-        ctx, im, ready=False, reason="ProvisioningFailed", message=message,
+        kind, ctx, im, ready=False, reason="ProvisioningFailed", message=message,
         extra={"failureReason": reason, "failureMessage": message},
     )
     return None
 
 
 def _set(
+    kind: InfraKind,
     ctx: Ctx,
     im: o.Obj,
     *,
@@ -269,7 +294,7 @@ def _set(
     extra: dict[str, Any] | None = None,
 ) -> None:
     conds = [o.condition("Ready", ready, reason, message, "Error" if reason == "ProvisioningFailed" else "Info")]
-    conds.append(o.condition("VMProvisioned", ready, reason, message))
+    conds.append(o.condition(kind.machine_condition, ready, reason, message))
     desired: dict[str, Any] = {
         "ready": ready,
         "conditions": o.merge_conditions(o.status(im).get("conditions"), conds),
@@ -298,7 +323,7 @@ def _delete_machine(
                 if wait is not None:
                     return wait
             ctx.inventory.mark_deleted(record.id)
-            node_name = o.name(machine) if machine is not None else record.machine
+            node_name = record.name or (o.name(machine) if machine is not None else record.machine)
             w.delete_node(ctx, w.workload_cluster_name(record.cluster), node_name)
     ctx.remove_finalizer(im, kind.machine_finalizer)
     return None

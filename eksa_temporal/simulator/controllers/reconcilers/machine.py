@@ -47,7 +47,12 @@ def reconcile_machine(ctx: Ctx, m: o.Obj) -> float | None:
     if infra_ready and provider_id and sp.get("providerID") != provider_id:
         m = ctx.patch(m, {"spec": {"providerID": provider_id}}) or m
     node = (
-        w.find_node(ctx, w.workload_cluster_name(cname), o.name(m), str(provider_id))
+        w.find_node(
+            ctx,
+            w.workload_cluster_name(cname),
+            str((o.status(m).get("nodeRef") or {}).get("name") or o.name(m)),
+            str(provider_id),
+        )
         if infra_ready and provider_id
         else None
     )
@@ -148,6 +153,7 @@ def _delete(ctx: Ctx, m: o.Obj, cluster: o.Obj | None) -> float | None:
         return None  # reconciled again when the infrastructure machine is gone
     cname = o.cluster_name_of(m)
     if cname:
-        w.delete_node(ctx, w.workload_cluster_name(cname), o.name(m))
+        node_name = (o.status(m).get("nodeRef") or {}).get("name") or o.name(m)
+        w.delete_node(ctx, w.workload_cluster_name(cname), str(node_name))
     ctx.remove_finalizer(m, MACHINE_FINALIZER)
     return None
