@@ -22,6 +22,7 @@ from typing import Any
 from eksa_temporal.activities.common import (
     CAPI_V1,
     EKSA_SYSTEM,
+    load_spec,
     log,
 )
 from eksa_temporal.activities.models import (
@@ -34,7 +35,8 @@ from eksa_temporal.activities.ownership import CLUSTER_LABEL, OWNER_LABEL, Owner
 from eksa_temporal.activities.steps import step
 from eksa_temporal.errors import ClusterExists, InvalidSpec, PreflightFailed
 from eksa_temporal.kube.client import Kube, UnknownKind, kube_for
-from eksa_temporal.providers.registry import Registry
+from eksa_temporal.providers.base import BootstrapOptions
+from eksa_temporal.providers.registry import Registry, UnknownProvider
 
 
 def ensure_namespace(kube: Kube, name: str) -> bool:
@@ -108,7 +110,9 @@ class BootstrapActivities:
                 f"{inp.namespace}/{inp.cluster_name}",
                 fix=f"delete bootstrap cluster {name} if it is no longer used, or choose another cluster name",
             )
-        path = boot.create(name, inp.bootstrap_kubeconfig_path, owner.cluster_labels())
+        path = boot.create(
+            name, inp.bootstrap_kubeconfig_path, owner.cluster_labels(), self._options(inp)
+        )
         created_ns = ensure_namespace(kube_for(path), EKSA_SYSTEM)
         if existed and not created_ns:
             log.info("bootstrap cluster already exists; no-op", cluster=name)
@@ -117,6 +121,17 @@ class BootstrapActivities:
             bootstrap_kubeconfig=str(path),
             message=f"bootstrap cluster {name} {'exists' if existed else 'created'}",
         )
+
+    def _options(self, inp: BootstrapInput) -> BootstrapOptions | None:
+        """How the spec's provider wants its bootstrap cluster made (None without a spec)."""
+        if not inp.spec_yaml:
+            return None
+        spec = load_spec(inp)
+        try:
+            provider = self.registry.provider(spec.provider or inp.provider)
+        except UnknownProvider:
+            return None
+        return provider.bootstrap_options(spec)
 
     @step(
         "delete-kind-cluster",

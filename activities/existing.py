@@ -116,11 +116,7 @@ def bootstrap_in_use(registry: Registry, inp: ClusterStepInput, owner: Owner | N
     boot = registry.bootstrapper(inp.provider)
     if not boot.exists(name):
         return None
-    labels: dict[str, str] = {}
-    sim = getattr(boot, "sim", None)  # the sim's bootstrap clusters carry owner labels
-    for vc in sim.clusters() if sim is not None else []:
-        if isinstance(vc, dict) and vc.get("name") == name:
-            labels = vc.get("labels") or {}
+    labels = boot.labels(name) or {}  # the owner labels it was made with
     if owner is not None and labels.get(OWNER_LABEL) == owner.id:
         return None
     return Existing(

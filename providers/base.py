@@ -72,6 +72,9 @@ class BootstrapOptions(BaseModel):
     env: dict[str, str] = {}
     # registry mirror endpoint for the bootstrap cluster's images, if any
     registry_mirror: str = ""
+    # host folders mounted into the bootstrap cluster's node ({hostPath, containerPath}), e.g.
+    # the Docker socket for the Docker provider
+    extra_mounts: list[dict[str, str]] = []
 
 
 class Ownership(BaseModel):

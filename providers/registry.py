@@ -25,7 +25,7 @@ from typing import Any
 from eksa_temporal import config
 from eksa_temporal.logs import get_logger
 from eksa_temporal.providers.base import Provider, ProviderContext
-from eksa_temporal.providers.bootstrap import Bootstrapper, SimBootstrapper
+from eksa_temporal.providers.bootstrap import Bootstrapper, KindBootstrapper, SimBootstrapper
 from eksa_temporal.spec.plugins import SpecPlugin, register
 
 GROUP = "eksa_temporal.providers"
@@ -130,7 +130,8 @@ class Registry:
 
     def bootstrapper(self, provider: str = "sim") -> Bootstrapper:
         """The bootstrap ("kind") cluster backend of ``provider``: the provider's own when it
-        has one, else the default (virtual clusters of the simulated infrastructure).
+        has one; else virtual clusters of the simulated infrastructure for a provider on it
+        (``sim``, and providers built on it: infrastructure component ``sim``); else kind.
         An explicitly given bootstrapper serves every provider."""
         if self._bootstrapper is not None:
             return self._bootstrapper
@@ -139,9 +140,27 @@ class Registry:
         if known is not None:
             return known
         try:
-            own = self.provider(provider).bootstrapper()
+            found: Provider | None = self.provider(provider)
         except UnknownProvider:
-            own = None
-        boot: Bootstrapper = own if own is not None else SimBootstrapper(self.sim_client())
+            found = None
+        own = found.bootstrapper() if found is not None else None
+        boot: Bootstrapper
+        if own is not None:
+            boot = own
+        elif provider == "sim" or _on_sim(found):
+            boot = SimBootstrapper(self.sim_client())
+        else:
+            boot = KindBootstrapper()
         with self._lock:
             return self._bootstrappers.setdefault(provider, boot)
+
+
+def _on_sim(provider: Provider | None) -> bool:
+    """Whether ``provider`` runs on the simulated infrastructure (its CAPI infrastructure
+    component is the sim's)."""
+    if provider is None:
+        return False
+    try:
+        return provider.infrastructure_component().name == "sim"
+    except NotImplementedError:
+        return False

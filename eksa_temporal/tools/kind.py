@@ -46,7 +46,7 @@ class Kind:
         run: Runner = run,
         *,
         timeout: float = 120.0,
-        create_timeout: float = 900.0,
+        create_timeout: float = 540.0,  # within a lifecycle step's 10 minutes
     ) -> None:
         self.binary = binary or bundle_binary("kind")
         self.run = run
