@@ -193,3 +193,43 @@ def test_default_sim_dir_is_the_products(standins: Standins, monkeypatch: pytest
     monkeypatch.delenv("EKSA_STANDIN_LOG")
     assert run("docker", "info", "--format", "{{json .}}").returncode == 0
     assert (standins.sim.state_dir / "standin-calls.jsonl").exists()
+
+
+def test_the_products_tool_wrappers_drive_the_standins(standins: Standins, tmp_path: Path) -> None:
+    """``eksa_temporal.tools`` Kind and Docker, and the KindBootstrapper on top, unchanged."""
+    from eksa_temporal.errors import PermanentError
+    from eksa_temporal.ownership import OWNER_LABEL
+    from eksa_temporal.providers.base import BootstrapOptions
+    from eksa_temporal.providers.bootstrap import KindBootstrapper
+    from eksa_temporal.tools.docker import Docker
+    from eksa_temporal.tools.kind import Kind
+
+    kind, docker = Kind(), Docker()
+    assert kind.version().startswith("kind v")
+    assert kind.get_clusters() == []
+    bootstrapper = KindBootstrapper(kind, state_dir=tmp_path / "kind-state")
+    kubeconfig = bootstrapper.create(
+        "eksa-boot", tmp_path / "boot.kubeconfig", {OWNER_LABEL: "o-1"},
+        BootstrapOptions(extra_mounts=[{"hostPath": "/var/run/docker.sock",
+                                        "containerPath": "/var/run/docker.sock"}]))
+    assert stat.S_IMODE(kubeconfig.stat().st_mode) == 0o600
+    assert kind.get_clusters() == ["eksa-boot"]
+    labels = bootstrapper.labels("eksa-boot")
+    assert labels is not None and labels[OWNER_LABEL] == "o-1"
+    with pytest.raises(PermanentError):  # kind's "already exist" is a known permanent failure
+        kind.create_cluster("eksa-boot", tmp_path / "again.kubeconfig", image="kindest/node:v1.33.1")
+    create_argv = next(c["argv"] for c in standins.calls("kind") if c["argv"][1:3] == ["create", "cluster"])
+    assert create_argv[:10] == ["kind", "create", "cluster", "--name", "eksa-boot", "--kubeconfig",
+                                create_argv[6], "--image", create_argv[8], "--wait"]
+    assert "--config" in create_argv
+
+    assert docker.info()["ServerVersion"] == "28.0.0"
+    machine = seed_machine(standins, "w1", "w1-cp-abc", "control-plane")
+    rows = docker.ps({"io.x-k8s.kind.cluster": "w1"})
+    assert [r["ID"] for r in rows] == [machine]
+    docker.rm([machine])
+    docker.rm([machine])  # already gone: not an error to the wrapper
+    assert docker.ps({"io.x-k8s.kind.cluster": "w1"}) == []
+
+    assert bootstrapper.delete("eksa-boot") is True
+    assert kind.get_clusters() == [] and standins.sim.client.clusters() == []
