@@ -9,10 +9,11 @@ label match, never a name prefix (``prod`` never matches ``prod-b``'s containers
 
 from __future__ import annotations
 
-import importlib
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 from eksa_temporal.ownership import OWNER_LABEL
+from eksa_temporal.tools.docker import Docker, parse_labels
 
 CLUSTER_LABEL = "io.x-k8s.kind.cluster"
 ROLE_LABEL = "io.x-k8s.kind.role"
@@ -29,16 +30,14 @@ REQUIRED_MAJOR_VERSION = 20
 class DockerClient(Protocol):
     def info(self) -> dict[str, Any]: ...
 
-    def ps(self, labels: dict[str, str], all: bool = True) -> list[dict[str, Any]]: ...
+    def ps(self, labels: Mapping[str, str], all: bool = True) -> list[dict[str, Any]]: ...
 
     def rm(self, ids: list[str]) -> None: ...
 
 
 def default_client() -> DockerClient:
     """The host's ``docker`` CLI (``eksa_temporal.tools.docker.Docker``)."""
-    tools = importlib.import_module("eksa_temporal.tools.docker")
-    client: DockerClient = tools.Docker()
-    return client
+    return Docker()
 
 
 def labels_of(container: dict[str, Any]) -> dict[str, str]:
@@ -46,12 +45,7 @@ def labels_of(container: dict[str, Any]) -> dict[str, str]:
     raw = container.get("Labels")
     if isinstance(raw, dict):
         return {str(k): str(v) for k, v in raw.items()}
-    out: dict[str, str] = {}
-    for item in str(raw or "").split(","):
-        key, sep, value = item.partition("=")
-        if sep and key:
-            out[key.strip()] = value
-    return out
+    return parse_labels(str(raw or ""))
 
 
 def cluster_containers(docker: DockerClient, cluster: str) -> list[dict[str, Any]]:

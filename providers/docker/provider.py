@@ -223,12 +223,10 @@ class DockerProvider(Provider):
                 "HTTPS_PROXY": str(proxy.https_proxy or ""),
                 "NO_PROXY": ",".join(no_proxy(cluster)),
             }
-        return BootstrapOptions.model_validate(
-            {
-                "extra_mounts": [dict(DOCKER_SOCKET_MOUNT)],
-                "registry_mirror": mirror_base(cluster),
-                "env": env,
-            }
+        return BootstrapOptions(
+            extra_mounts=[dict(DOCKER_SOCKET_MOUNT)],
+            registry_mirror=mirror_base(cluster),
+            env=env,
         )
 
     # -- operations ----------------------------------------------------------------------------
