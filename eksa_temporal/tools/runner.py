@@ -246,7 +246,7 @@ def run(
             close_fds=True,
         )
     except (FileNotFoundError, PermissionError, NotADirectoryError) as exc:
-        log.warning("command not started", **fields, error=type(exc).__name__)
+        log.info("command not started", **fields, error=type(exc).__name__)
         raise ToolFailed(
             f"{tool}: cannot run {args[0]!r}: {exc.strerror or exc}",
             tool=tool,
