@@ -7,7 +7,8 @@ a containerd drop-in ``/etc/systemd/system/containerd.service.d/http-proxy.conf`
 Each function takes the EKS-A ``Cluster`` object (``ClusterSpec.cluster``). The spec handed
 to a renderer already carries the working proxy URLs: the provision activity puts the
 password back (``eksa_temporal.spec.proxy.resolve``). Used by the providers' renderers
-(``providers/sim/render.py``, ``providers/vsphere/view.py`` for ``vsphere/render.py``)."""
+(``providers/sim/render.py``, ``providers/docker/render.py``, ``providers/vsphere/view.py``
+for ``vsphere/render.py``)."""
 
 from __future__ import annotations
 
