@@ -132,6 +132,16 @@ class DockerProvider(Provider):
         if any(f.check == "docker-reachable" for f in findings):
             return findings
         findings += self._node_image_findings(spec)
+        mirror = spec.cluster.spec.registry_mirror_configuration
+        if mirror is not None and mirror.authenticate:
+            findings.append(
+                Finding(
+                    path="spec.registryMirrorConfiguration.authenticate",
+                    message="an authenticated registry mirror is not supported by the docker provider in this build",
+                    remediation="use a mirror that allows anonymous pulls, or remove authenticate",
+                    check="docker-registry-mirror",
+                )
+            )
         where = self.find_existing(spec)
         if where is not None:
             findings.append(

@@ -208,6 +208,12 @@ def test_unknown_kubernetes_version_is_a_preflight_error() -> None:
     ]
 
 
+def test_an_authenticated_mirror_is_refused() -> None:
+    s = spec(registryMirrorConfiguration={"endpoint": "mirror.local", "authenticate": True})
+    findings = provider(FakeDocker()).preflight(s, PreflightOptions())
+    assert [f.check for f in findings] == ["docker-registry-mirror"]
+
+
 @pytest.mark.parametrize(
     "change",
     [
