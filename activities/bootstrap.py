@@ -22,11 +22,14 @@ from typing import Any
 from eksa_temporal.activities.common import (
     CAPI_V1,
     EKSA_SYSTEM,
+    cancelled,
+    heartbeat,
     load_spec,
     log,
 )
 from eksa_temporal.activities.models import (
     BootstrapInput,
+    BootstrapProgress,
     BootstrapResult,
     DeleteBootstrapInput,
     DeleteBootstrapResult,
@@ -36,6 +39,7 @@ from eksa_temporal.activities.steps import step
 from eksa_temporal.errors import ClusterExists, InvalidSpec, PreflightFailed
 from eksa_temporal.kube.client import Kube, UnknownKind, kube_for
 from eksa_temporal.providers.base import BootstrapOptions
+from eksa_temporal.providers.bootstrap import Progress
 from eksa_temporal.providers.registry import Registry, UnknownProvider
 
 
@@ -94,6 +98,7 @@ class BootstrapActivities:
 
     @step(
         "bootstrap-cluster-init",
+        long=True,
         changes="creates the bootstrap (kind) cluster",
         errors=(InvalidSpec, ClusterExists),
     )
@@ -110,8 +115,13 @@ class BootstrapActivities:
                 f"{inp.namespace}/{inp.cluster_name}",
                 fix=f"delete bootstrap cluster {name} if it is no longer used, or choose another cluster name",
             )
+        progress = BootstrapProgress(phase=f"creating bootstrap cluster {name}")
         path = boot.create(
-            name, inp.bootstrap_kubeconfig_path, owner.cluster_labels(), self._options(inp)
+            name,
+            inp.bootstrap_kubeconfig_path,
+            owner.cluster_labels(),
+            self._options(inp),
+            Progress(tick=lambda: heartbeat(progress), cancelled=cancelled),
         )
         created_ns = ensure_namespace(kube_for(path), EKSA_SYSTEM)
         if existed and not created_ns:
@@ -154,7 +164,7 @@ class BootstrapActivities:
                 message=f"{name} kept (not made by an operation of this cluster)",
                 kept=[f"bootstrap cluster {name} (not made by an operation of this cluster)"],
             )
-        path = boot.create(name, inp.bootstrap_kubeconfig_path)  # (re)writes its kubeconfig only
+        path = boot.write_kubeconfig(name, inp.bootstrap_kubeconfig_path)
         held = unmoved_clusters(kube_for(path))
         if held:
             raise PreflightFailed(

@@ -347,7 +347,7 @@ class CapiInstallActivities:
             components_dir=self.source.folder(inp.components_dir),
             deployment_wait_seconds=inp.deployment_wait_seconds,
             progress=progress,
-            embedded=self.source.embedded_for(inp.provider),
+            embedded=self.source.embedded_for(infra.name),
             values=provider.component_variables(load_spec(inp) if inp.spec_yaml else None),
         )
         if management and self.release.eksa is not None:

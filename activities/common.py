@@ -65,6 +65,11 @@ def heartbeat(progress: BaseModel) -> None:
         activity.heartbeat(progress.model_dump(mode="json"))
 
 
+def cancelled() -> bool:
+    """Whether the running activity was cancelled (False outside an activity)."""
+    return activity.in_activity() and activity.is_cancelled()
+
+
 def owner_marker(inp: ClusterStepInput) -> Path:
     """``<c>/generated/<c>.owner``: the create run that passed validation for this folder."""
     return inp.dir / "generated" / f"{inp.cluster_name}.owner"

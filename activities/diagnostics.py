@@ -122,7 +122,7 @@ class DiagnosticsActivities:
         boot = self.registry.bootstrapper(inp.provider)
         try:
             if boot.exists(inp.bootstrap_cluster_name):
-                boot_path = boot.create(inp.bootstrap_cluster_name, inp.bootstrap_kubeconfig_path)
+                boot_path = boot.write_kubeconfig(inp.bootstrap_cluster_name, inp.bootstrap_kubeconfig_path)
                 sources["bootstrap"] = str(boot_path)
         except Exception as exc:  # best effort: the bootstrap backend may be down
             log.warning("support bundle: bootstrap backend unreachable", error=str(exc))

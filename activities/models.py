@@ -86,6 +86,12 @@ class BootstrapInput(ClusterStepInput):
     pass
 
 
+class BootstrapProgress(BaseModel):
+    """Heartbeat details of bootstrap-cluster-init while kind creates the cluster."""
+
+    phase: str = ""
+
+
 class BootstrapResult(StepResult):
     bootstrap_kubeconfig: str = ""
 

@@ -255,7 +255,7 @@ class TeardownActivities:
         if boot_labels is not None and not ours:
             kept.append(f"bootstrap cluster {name} (not made by this operation)")
         if ours:
-            targets.append(str(boot.create(name, inp.bootstrap_kubeconfig_path)))
+            targets.append(str(boot.write_kubeconfig(name, inp.bootstrap_kubeconfig_path)))
         if inp.management_kubeconfig and Path(inp.management_kubeconfig).exists():
             targets.append(inp.management_kubeconfig)
         found = False

@@ -16,6 +16,7 @@ import json
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -31,6 +32,15 @@ from eksa_temporal.tools.kind import CONFIG_API_VERSION, Kind
 log = get_logger(__name__)
 
 
+@dataclass(frozen=True)
+class Progress:
+    """Callbacks of a long bootstrap-cluster creation: ``tick`` about every second while it
+    runs (the activity heartbeats), ``cancelled`` polled (True: stop the creation)."""
+
+    tick: Callable[[], None] | None = None
+    cancelled: Callable[[], bool] | None = None
+
+
 @runtime_checkable
 class Bootstrapper(Protocol):
     def exists(self, name: str) -> bool:
@@ -43,11 +53,17 @@ class Bootstrapper(Protocol):
         kubeconfig_path: Path,
         labels: dict[str, str] | None = None,
         options: BootstrapOptions | None = None,
+        progress: Progress | None = None,
     ) -> Path:
         """Create ``name`` unless it exists (with ``labels``, e.g. the owner identity, and
         the provider's ``options``); (re)write its kubeconfig to ``kubeconfig_path`` (0600)
         and return that path. Idempotent: an existing cluster keeps the labels it was
-        created with."""
+        created with. ``progress`` is told while a long creation runs (heartbeats) and
+        asked whether to give up (cancellation)."""
+        ...
+
+    def write_kubeconfig(self, name: str, kubeconfig_path: Path) -> Path:
+        """(Re)write the kubeconfig of the existing cluster ``name`` (0600); never creates."""
         ...
 
     def labels(self, name: str) -> dict[str, str] | None:
@@ -80,11 +96,15 @@ class SimBootstrapper:
         kubeconfig_path: Path,
         labels: dict[str, str] | None = None,
         options: BootstrapOptions | None = None,
+        progress: Progress | None = None,
     ) -> Path:
         """Only ``options.labels`` apply to a virtual cluster (beside ``labels``)."""
         if not self.exists(name):
             wanted = {**(options.labels if options else {}), **(labels or {})}
             self.sim.create_cluster(name, wanted or labels)
+        return self.write_kubeconfig(name, kubeconfig_path)
+
+    def write_kubeconfig(self, name: str, kubeconfig_path: Path) -> Path:
         write_kubeconfig_file(kubeconfig_path, self.sim.kubeconfig(name))
         return kubeconfig_path
 
@@ -181,8 +201,10 @@ class KindBootstrapper:
         kubeconfig_path: Path,
         labels: dict[str, str] | None = None,
         options: BootstrapOptions | None = None,
+        progress: Progress | None = None,
     ) -> Path:
         opts = options or BootstrapOptions()
+        watch = progress or Progress()
         if self.exists(name):
             text = self.kind.get_kubeconfig(name)
             if self._with_kube(text, lambda kube: self._answers(kube, self.health_timeout)):
@@ -201,22 +223,32 @@ class KindBootstrapper:
                 image=image,
                 config=kind_config(wanted, opts),
                 env=opts.env or None,
+                on_tick=watch.tick,
+                cancelled=watch.cancelled,
             )
             text = written.read_text() if written.exists() else self.kind.get_kubeconfig(name)
         write_kubeconfig_file(kubeconfig_path, text)
         log.info("bootstrap cluster created", cluster=name, image=image)
         return kubeconfig_path
 
+    def write_kubeconfig(self, name: str, kubeconfig_path: Path) -> Path:
+        write_kubeconfig_file(kubeconfig_path, self.kind.get_kubeconfig(name))
+        return kubeconfig_path
+
     def labels(self, name: str) -> dict[str, str] | None:
-        """The labels of the first Node carrying the owner label ({} when none does: a
-        cluster this product did not make); None when ``name`` does not exist."""
+        """The labels of the first Node carrying the owner label; None when ``name`` does
+        not exist. While no Node carries them yet (kind still creating it, or a crash in
+        between) the labels recorded before ``kind create`` answer; with neither, {} (a
+        cluster this product did not make)."""
         if not self.exists(name):
             return None
         text = self.kind.get_kubeconfig(name)
         found: dict[str, str] | None = self._with_kube(text, self._node_labels)
-        if found is not None:
+        if found:
             return found
         recorded = self._recorded(name)
+        if found is not None:
+            return recorded if recorded is not None else {}
         if recorded is not None:
             log.warning("bootstrap cluster does not answer; using its recorded labels", cluster=name)
             return recorded

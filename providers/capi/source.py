@@ -2,8 +2,9 @@
 chosen by configuration (``EKSA_COMPONENTS_SOURCE``):
 
 - ``auto`` (the default): the release bundle's files (downloaded over HTTPS into the
-  verified cache), except for the ``sim`` provider, whose operations use the embedded
-  zero-download stand-in manifests shipped in this package;
+  verified cache), except on the simulated infrastructure (infrastructure component
+  ``sim``), whose operations use the embedded zero-download stand-in manifests shipped in
+  this package;
 - ``release``: always the bundle's files;
 - ``embedded``: always the embedded stand-ins where the bundle has them (offline demos);
 - a path: a clusterctl local repository (``<path>/<provider>/<version>/*.yaml``, provider by
@@ -46,10 +47,10 @@ class ComponentSource:
             return operation_dir
         return str(self.repository) if self.repository is not None else None
 
-    def embedded_for(self, provider: str) -> bool:
-        """Whether an install for ``provider`` (the spec's provider) uses the embedded
-        stand-ins rather than downloading the release files."""
-        return self.mode == EMBEDDED or (self.mode == AUTO and provider == "sim")
+    def embedded_for(self, infrastructure: str) -> bool:
+        """Whether an install with infrastructure provider ``infrastructure`` (clusterctl
+        name) uses the embedded stand-ins rather than downloading the release files."""
+        return self.mode == EMBEDDED or (self.mode == AUTO and infrastructure == "sim")
 
 
 def configured_source(env: Mapping[str, str] | None = None) -> ComponentSource:
