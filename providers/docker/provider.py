@@ -127,7 +127,9 @@ class DockerProvider(Provider):
         return findings
 
     def preflight(self, spec: Any, options: PreflightOptions) -> list[Finding]:
-        """The daemon's checks, and no node containers of a cluster named ``spec.name``."""
+        """The daemon's checks, node images and mirror. (No node containers of a cluster
+        named ``spec.name`` before a create: ``find_existing``, which the create's
+        validation asks; an upgrade or delete finds the cluster's own containers.)"""
         findings = self.validate_credentials(spec)
         if any(f.check == "docker-reachable" for f in findings):
             return findings
@@ -140,16 +142,6 @@ class DockerProvider(Provider):
                     message="an authenticated registry mirror is not supported by the docker provider in this build",
                     remediation="use a mirror that allows anonymous pulls, or remove authenticate",
                     check="docker-registry-mirror",
-                )
-            )
-        where = self.find_existing(spec)
-        if where is not None:
-            findings.append(
-                Finding(
-                    path="Cluster.metadata.name",
-                    message=f"a cluster named {spec.name} already exists on this Docker: {where}",
-                    remediation=f"delete it first (eksa-temporal delete cluster {spec.name}) or choose another name",
-                    check="docker-existing-containers",
                 )
             )
         return findings

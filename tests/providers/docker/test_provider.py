@@ -109,11 +109,13 @@ def test_little_memory_is_eksas_warning() -> None:
     assert provider(FakeDocker(MemTotal=6_200_000_000)).validate_credentials(spec()) == []
 
 
-def test_create_refused_while_containers_of_the_cluster_exist() -> None:
+def test_existing_containers_are_reported_by_find_existing_not_preflight() -> None:
+    """A create asks ``find_existing`` (the create's existence check); preflight also runs
+    before an upgrade, which finds the cluster's own containers and must not be refused."""
     docker = FakeDocker([container("a1", "dock", "control-plane"), container("b1", "dock-b")])
-    findings = provider(docker).preflight(spec("dock"), PreflightOptions())
-    assert [f.check for f in findings] == ["docker-existing-containers"]
-    assert "1 container(s) labelled io.x-k8s.kind.cluster=dock" in findings[0].message
+    assert provider(docker).preflight(spec("dock"), PreflightOptions()) == []
+    where = provider(docker).find_existing(spec("dock"))
+    assert where is not None and "1 container(s) labelled io.x-k8s.kind.cluster=dock" in where
     assert ("ps", {CLUSTER_LABEL: "dock"}) in docker.calls
 
 
