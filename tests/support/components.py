@@ -46,3 +46,12 @@ def upstream_repository(base: Path, shared: Path) -> Path:
 def upstream_components(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     shared = shared_path("upstream-components")
     yield upstream_repository(tmp_path_factory.mktemp("components") / "repo", shared)
+
+
+if __name__ == "__main__":  # python -m tests.support.components DIR: build the repository in DIR
+    import sys
+
+    from tests.support.paths import SHARED
+
+    target = Path(sys.argv[1]).resolve()
+    print(upstream_repository(target, SHARED / "upstream-components"))
