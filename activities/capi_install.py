@@ -350,8 +350,13 @@ class CapiInstallActivities:
             embedded=self.source.embedded_for(infra.name),
             values=provider.component_variables(load_spec(inp) if inp.spec_yaml else None),
         )
-        if management and self.release.eksa is not None:
-            plan = [*plan, self.release.eksa]
+        eksa = self.release.eksa
+        if management and eksa is not None:
+            if installer.embedded and not eksa.embedded:
+                # the zero-download stand-ins ship no EKS-A CRDs: nothing to fetch offline
+                log.info("EKS-A CRDs are not part of the embedded components; not installed")
+            else:
+                plan = [*plan, eksa]
         installed = installer.run(plan)
         changed = any(p.action != "already-installed" for p in installed)
         if not changed:
