@@ -147,10 +147,12 @@ async def test_docker_create_survives_kill_9_while_kind_runs_and_while_component
     run.assert_every_step_hit(steps)
     assert relay.kills >= 4, run.summary()
     assert len(kubectl_nodes(result.kubeconfig_path or "")) == 2
-    # one bootstrap cluster at a time: every kind create after the first found it or made it again after a delete
-    creates = kind_calls(docker_env, "create", f"{name}-eks-a-cluster")
+    # one bootstrap cluster at a time: a retried step reused the one being made (no kind
+    # create ever met an existing cluster), and every one made was deleted
+    creates = [c for c in docker_env.calls("kind") if c["argv"][1:3] == ["create", "cluster"]]
     deletes = kind_calls(docker_env, "delete", f"{name}-eks-a-cluster")
-    assert len(creates) >= 1 and len(deletes) >= 1 and len(creates) <= len(deletes) + 0 + 1
+    assert creates and all(c["exit"] == 0 for c in creates), creates
+    assert len(creates) == len(deletes), (creates, deletes)
     assert f"{name}-eks-a-cluster" not in {c["name"] for c in sim.client.clusters()}
     # exactly the cluster's containers, each made once
     made = [m for m in sim.client.machines() if m["cluster"] == name and m["labels"].get("io.x-k8s.kind.role") != "external-load-balancer"]
