@@ -151,3 +151,45 @@ def mirror_files(cluster: Any) -> list[Obj]:
 def mirror_commands(cluster: Any) -> list[str]:
     """``preKubeadmCommands`` that load the mirror configuration (none without a mirror)."""
     return list(MIRROR_COMMANDS) if mirror_base(cluster) else []
+
+
+def machine_deployment(
+    spec: Any, group: Any, meta: Obj, version: str, bootstrap_template: str, infrastructure_ref: Obj
+) -> Obj:
+    """The MachineDeployment of worker group ``group``: replicas from its count (else the
+    autoscaler's minimum, with the autoscaler's min/max annotations), EKS-A's rolling update
+    strategy, the KubeadmConfigTemplate ``bootstrap_template`` and the infrastructure
+    template ``infrastructure_ref``. ``meta`` is its metadata (name, namespace, labels)."""
+    autoscaling = group.autoscaling_configuration
+    replicas = group.count if group.count is not None else (autoscaling.min_count if autoscaling else 1)
+    meta = dict(meta)
+    if autoscaling is not None:
+        meta["annotations"] = {
+            **(meta.get("annotations") or {}),
+            "cluster.x-k8s.io/cluster-api-autoscaler-node-group-min-size": str(autoscaling.min_count),
+            "cluster.x-k8s.io/cluster-api-autoscaler-node-group-max-size": str(autoscaling.max_count),
+        }
+    md_spec: Obj = {
+        "clusterName": spec.name,
+        "replicas": int(replicas),
+        "selector": {"matchLabels": {}},
+        "template": {
+            "metadata": {"labels": {CLUSTER_NAME_LABEL: spec.name}},
+            "spec": {
+                "clusterName": spec.name,
+                "version": version,
+                "bootstrap": {"configRef": ref(BOOTSTRAP_V, "KubeadmConfigTemplate", bootstrap_template)},
+                "infrastructureRef": infrastructure_ref,
+            },
+        },
+    }
+    strategy = group.upgrade_rollout_strategy
+    if strategy is not None and strategy.rolling_update is not None:
+        md_spec["strategy"] = {
+            "type": "RollingUpdate",
+            "rollingUpdate": {
+                "maxSurge": int(strategy.rolling_update.max_surge),
+                "maxUnavailable": int(strategy.rolling_update.max_unavailable),
+            },
+        }
+    return {"apiVersion": CLUSTER_V, "kind": "MachineDeployment", "metadata": meta, "spec": md_spec}

@@ -33,6 +33,7 @@ from eksa_temporal.providers.kubeadm import (
     EVICTION_HARD,
     INFRA_V,
     kubelet_files,
+    machine_deployment,
     mirror_commands,
     mirror_files,
     node_labels,
@@ -249,42 +250,18 @@ def workers(spec: Any, namespace: str, group: Any, node_image: Any) -> list[Obj]
     if commands:
         join["preKubeadmCommands"] = commands
     kct_name = f"{name}-template-{template_hash(join)}"
-    autoscaling = group.autoscaling_configuration
-    replicas = group.count if group.count is not None else (autoscaling.min_count if autoscaling else 1)
-    meta = _meta(name, namespace, spec.name)
-    if autoscaling is not None:
-        meta["annotations"] = {
-            "cluster.x-k8s.io/cluster-api-autoscaler-node-group-min-size": str(autoscaling.min_count),
-            "cluster.x-k8s.io/cluster-api-autoscaler-node-group-max-size": str(autoscaling.max_count),
-        }
-    md_spec: Obj = {
-        "clusterName": spec.name,
-        "replicas": int(replicas),
-        "selector": {"matchLabels": {}},
-        "template": {
-            "metadata": {"labels": {CLUSTER_NAME_LABEL: spec.name}},
-            "spec": {
-                "clusterName": spec.name,
-                "version": image_version(image),
-                "bootstrap": {"configRef": ref(BOOTSTRAP_V, "KubeadmConfigTemplate", kct_name)},
-                "infrastructureRef": ref(INFRA_V, "DockerMachineTemplate", template["metadata"]["name"]),
-            },
-        },
-    }
-    strategy = group.upgrade_rollout_strategy
-    if strategy is not None and strategy.rolling_update is not None:
-        md_spec["strategy"] = {
-            "type": "RollingUpdate",
-            "rollingUpdate": {
-                "maxSurge": int(strategy.rolling_update.max_surge),
-                "maxUnavailable": int(strategy.rolling_update.max_unavailable),
-            },
-        }
+    md = machine_deployment(
+        spec,
+        group,
+        _meta(name, namespace, spec.name),
+        image_version(image),
+        kct_name,
+        ref(INFRA_V, "DockerMachineTemplate", template["metadata"]["name"]),
+    )
     kct = {
         "apiVersion": BOOTSTRAP_V,
         "kind": "KubeadmConfigTemplate",
         "metadata": _meta(kct_name, namespace),
         "spec": {"template": {"spec": join}},
     }
-    md = {"apiVersion": CLUSTER_V, "kind": "MachineDeployment", "metadata": meta, "spec": md_spec}
     return [kct, template, md]

@@ -14,7 +14,13 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from eksa_temporal.providers.kubeadm import CRI_SOCKET, EVICTION_HARD, kubelet_files, node_labels
+from eksa_temporal.providers.kubeadm import (
+    CRI_SOCKET,
+    EVICTION_HARD,
+    kubelet_files,
+    machine_deployment,
+    node_labels,
+)
 from eksa_temporal.providers.kubeadm import taints as kubeadm_taints
 from eksa_temporal.providers.proxy import proxy_commands, proxy_files
 from eksa_temporal.simulator.api import (
@@ -194,40 +200,13 @@ def workers(spec: Any, namespace: str, group: Any, machine_config: Any) -> list[
         "metadata": {"name": f"{name}-template-{short_hash(join, 8)}", "namespace": namespace},
         "spec": {"template": {"spec": join}},
     }
-    autoscaling = group.autoscaling_configuration
-    replicas = group.count if group.count is not None else (autoscaling.min_count if autoscaling else 1)
     md_meta: Obj = {"name": name, "namespace": namespace, "labels": {CLUSTER_NAME_LABEL: spec.name}}
-    if autoscaling is not None:
-        md_meta["annotations"] = {
-            "cluster.x-k8s.io/cluster-api-autoscaler-node-group-min-size": str(autoscaling.min_count),
-            "cluster.x-k8s.io/cluster-api-autoscaler-node-group-max-size": str(autoscaling.max_count),
-        }
-    md_spec: Obj = {
-        "clusterName": spec.name,
-        "replicas": int(replicas),
-        "selector": {"matchLabels": {}},
-        "template": {
-            "metadata": {"labels": {CLUSTER_NAME_LABEL: spec.name}},
-            "spec": {
-                "clusterName": spec.name,
-                "version": version,
-                "bootstrap": {"configRef": {
-                    "apiVersion": BOOTSTRAP_V, "kind": "KubeadmConfigTemplate", "name": kct["metadata"]["name"],
-                }},
-                "infrastructureRef": {
-                    "apiVersion": INFRA_V, "kind": "SimMachineTemplate", "name": sim_tmpl["metadata"]["name"],
-                },
-            },
-        },
-    }
-    strategy = group.upgrade_rollout_strategy
-    if strategy is not None and strategy.rolling_update is not None:
-        md_spec["strategy"] = {
-            "type": "RollingUpdate",
-            "rollingUpdate": {
-                "maxSurge": int(strategy.rolling_update.max_surge),
-                "maxUnavailable": int(strategy.rolling_update.max_unavailable),
-            },
-        }
-    md = {"apiVersion": CLUSTER_V, "kind": "MachineDeployment", "metadata": md_meta, "spec": md_spec}
+    md = machine_deployment(
+        spec,
+        group,
+        md_meta,
+        version,
+        kct["metadata"]["name"],
+        {"apiVersion": INFRA_V, "kind": "SimMachineTemplate", "name": sim_tmpl["metadata"]["name"]},
+    )
     return [kct, sim_tmpl, md]
