@@ -31,7 +31,6 @@ from eksa_temporal.workflows.models import (
     CreateClusterResult,
     DeleteClusterInput,
     DeleteClusterResult,
-    Timeouts,
     UpgradeClusterInput,
     UpgradeClusterResult,
 )
@@ -42,12 +41,10 @@ from .cancel import MATRIX, cancel_during
 from .conftest import Stack
 from .crash import WorkerRelay, crash_at_every_step
 from .secrets import assert_no_secrets, secrets_of
-from .test_crash_recovery import node_versions
-from .test_lifecycle_e2e import kubectl_nodes
+from .test_crash_recovery import CRASH, node_versions
+from .test_lifecycle_e2e import E2E, kubectl_nodes
 
 pytestmark = pytest.mark.anyio
-E2E = Timeouts(step_seconds=60, long_step_seconds=120, heartbeat_seconds=15, initial_retry_seconds=0.2, max_retry_seconds=1, max_attempts=3)
-CRASH = Timeouts(step_seconds=8, long_step_seconds=90, heartbeat_seconds=3, initial_retry_seconds=0.2, max_retry_seconds=1, max_attempts=10)
 CAPI_DEPLOYMENTS = {
     ("capi-system", "capi-controller-manager"),
     ("capi-kubeadm-bootstrap-system", "capi-kubeadm-bootstrap-controller-manager"),
