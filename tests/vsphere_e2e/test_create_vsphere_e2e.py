@@ -1,11 +1,14 @@
 """``eksa-temporal start create-cluster`` with a vSphere spec against the vCenter simulator:
 every vSphere validation runs for real (login, thumbprint, inventory, tags, endpoint probe),
-the CAPV objects are rendered and applied, and the sim stands in for the CAPV controller,
-so the create completes. The password lives only in the worker's environment (and the
-credentials Secret): never in the history, the worker's log or the CLI's output."""
+the bootstrap cluster is a kind cluster (the ``kind`` stand-in), the upstream CAPV manifests
+are installed as published and the CAPV objects rendered and applied, and the sim stands in
+for the CAPV controller, so the create completes. The password lives only in the worker's
+environment (and the credentials Secrets, the cluster's and CAPV's): never in the history,
+the worker's log, the stand-ins' call log or the CLI's output."""
 
 from __future__ import annotations
 
+import base64
 import json
 import subprocess
 from pathlib import Path
@@ -23,6 +26,7 @@ from tests.vsphere_e2e.conftest import EKSA, Env
 pytestmark = pytest.mark.anyio
 ENDPOINT = "127.0.0.202"  # nothing listens there: the endpoint probe must pass
 CLI_TIMEOUT = 120
+UPSTREAM_CAPV_IMAGE = "gcr.io/k8s-staging-capi-vsphere/cluster-api-vsphere-controller:main"
 
 
 def write_spec(e2e: Env, sim: specs.SimInfo, name: str) -> Path:
@@ -65,6 +69,15 @@ def kubectl(kubeconfig: str, *args: str) -> Any:
     return json.loads(out.stdout)
 
 
+def kind_creates(e2e: Env, name: str) -> list[list[str]]:
+    """The ``--name`` of each ``kind create cluster`` of ``name`` in the stand-in's call log."""
+    return [
+        [argv[argv.index("--name") + 1]]
+        for argv in (c["argv"] for c in e2e.standins.calls("kind"))
+        if argv[1:3] == ["create", "cluster"] and name in argv
+    ]
+
+
 async def history(env: WorkflowEnvironment, name: str) -> DecodedHistory:
     return await decoded_history(env.client, f"eksa/default/{name}")
 
@@ -96,6 +109,19 @@ async def test_a_vsphere_create_completes_with_the_sim_standing_in_for_capv(
     assert provider_ids == {n["spec"]["providerID"] for n in nodes}
     deployment = kubectl(kubeconfig, "get", "deployment", "capv-controller-manager", "-n", "capv-system")
     assert any(c["type"] == "Available" and c["status"] == "True" for c in deployment["status"]["conditions"])
+    # the upstream CAPV manifest (not the sim's minimal stand-in): its controller image, its
+    # clusterctl variables substituted, its credentials mount
+    manager = deployment["spec"]["template"]["spec"]["containers"][0]
+    assert manager["image"] == UPSTREAM_CAPV_IMAGE
+    assert {"--leader-elect", "--v=4", "--diagnostics-address=:8443"} <= set(manager["args"])
+    assert {m["mountPath"] for m in manager["volumeMounts"]} >= {"/etc/capv"}
+    # ... whose credentials Secret got the worker's vSphere credentials (never printed here)
+    bootstrap = kubectl(kubeconfig, "get", "secret", "capv-manager-bootstrap-credentials", "-n", "capv-system")
+    credentials = yaml.safe_load(base64.b64decode(bootstrap["data"]["credentials.yaml"]).decode())
+    assert credentials["username"] == inventory.user
+    assert credentials["password"] == inventory.password, "CAPV's credentials Secret lacks the vSphere password"
+    # the bootstrap cluster was a kind cluster (the stand-in), made once
+    assert kind_creates(e2e, "vs1-eks-a-cluster") == [["vs1-eks-a-cluster"]]
     machines = [m for m in e2e.sim.client.machines() if m["cluster"] == "vs1" and m["exists"]]
     assert {m["provider_id"] for m in machines} == provider_ids
     vms = cluster_vms(inventory, "vs1")  # cloned from the template, named like the machines
@@ -107,12 +133,17 @@ async def test_a_vsphere_create_completes_with_the_sim_standing_in_for_capv(
     secret = inventory.password
     assert_no_secrets(await history(temporal_env, "vs1"), {"vSphere password": secret})
     assert secret not in worker.log.read_text(errors="replace")
+    # nor in any base64 form: CAPV's ${VSPHERE_PASSWORD} is substituted inside the activity
+    assert_no_secrets(worker.log.read_text(errors="replace"), {"vSphere password": secret}, where="the worker's log")
+    assert_no_secrets(e2e.standins.log.read_text(), {"vSphere password": secret}, where="the stand-ins' call log")
     assert "vsphere-login-ok" in worker.log.read_text(errors="replace")  # the log is the real one
     assert secret not in run.stdout + run.stderr
     assert secret not in e2e.sim.log_path.read_text(errors="replace")  # the stand-in logged in with it
+    assert_no_secrets(e2e.sim.log_path.read_text(errors="replace"), {"vSphere password": secret}, where="the sim's log")
     for path in workdir.rglob("*"):
         if path.is_file():
             assert secret not in path.read_text(errors="replace"), path
+            assert_no_secrets(path.read_text(errors="replace"), {"vSphere password": secret}, where=str(path))
 
     removed = delete(e2e, worker.task_queue, spec, workdir)
     assert removed.returncode == 0, removed.stdout + removed.stderr
