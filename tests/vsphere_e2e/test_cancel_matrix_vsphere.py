@@ -66,7 +66,7 @@ def test_the_capv_standin_leaves_paused_vspheremachines_alone_even_when_deleted(
         return store.list("mgmt", INFRA_V, "VSphereMachine", NS)
 
     def running(n: int) -> bool:
-        return sum(r["state"] == "running" for r in _records(tmp_path).values()) == n
+        return bool(sum(r["state"] == "running" for r in _records(tmp_path).values()) == n)
 
     async def scenario() -> None:
         async with h.running(store, tmp_path):

@@ -19,9 +19,10 @@ import yaml
 from temporalio.testing import WorkflowEnvironment
 
 from tests.support.histories import DecodedHistory, assert_no_secrets, decoded_history
+from tests.support.paths import EKSA
 from tests.support.vcsim import open_session
 from tests.vsphere import specs
-from tests.vsphere_e2e.conftest import EKSA, Env
+from tests.vsphere_e2e.conftest import Env
 
 pytestmark = pytest.mark.anyio
 ENDPOINT = "127.0.0.202"  # nothing listens there: the endpoint probe must pass
