@@ -29,6 +29,8 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from eksa_temporal.ownership import OWNER_LABEL, is_owner_id
+from eksa_temporal.providers.kubeadm import mirror_base
+from eksa_temporal.providers.proxy import no_proxy
 from eksa_temporal.spec.base import KubeObject
 from eksa_temporal.spec.clusterspec import ClusterSpec
 from eksa_temporal.spec.findings import Finding
@@ -234,8 +236,19 @@ class Provider:
 
     # -- bootstrap cluster ------------------------------------------------------------------
     def bootstrap_options(self, spec: ClusterSpec) -> BootstrapOptions:
-        """How the bootstrap cluster should be made for ``spec``."""
-        return BootstrapOptions()
+        """How the bootstrap cluster should be made for ``spec``: by default, as EKS-A makes
+        kind clusters for every provider, with the spec's registry mirror and its proxy in
+        the container runtime's environment. Providers add their own (Docker: the socket)."""
+        cluster = spec.cluster
+        env: dict[str, str] = {}
+        proxy = cluster.spec.proxy_configuration
+        if proxy is not None:
+            env = {
+                "HTTP_PROXY": str(proxy.http_proxy or ""),
+                "HTTPS_PROXY": str(proxy.https_proxy or ""),
+                "NO_PROXY": ",".join(no_proxy(cluster)),
+            }
+        return BootstrapOptions(registry_mirror=mirror_base(cluster), env=env)
 
     def bootstrapper(self) -> Any:
         """This provider's own bootstrap-cluster backend (a ``providers.bootstrap.Bootstrapper``),

@@ -45,8 +45,6 @@ from eksa_temporal.providers.docker.containers import (
     server_major,
 )
 from eksa_temporal.providers.docker.render import DOCKER_SOCKET_MOUNT, kind_node_image, render
-from eksa_temporal.providers.kubeadm import mirror_base
-from eksa_temporal.providers.proxy import no_proxy
 from eksa_temporal.spec.findings import Finding, Severity
 
 log = get_logger(__name__)
@@ -213,22 +211,11 @@ class DockerProvider(Provider):
 
     # -- bootstrap cluster ------------------------------------------------------------------
     def bootstrap_options(self, spec: Any) -> BootstrapOptions:
-        """The Docker socket mounted into the kind node (CAPD in the bootstrap cluster makes
-        the node containers on this host's Docker, as EKS-A's ``WithExtraDockerMounts``),
-        the spec's registry mirror and its proxy for the container runtime."""
-        cluster = spec.cluster
-        env: dict[str, str] = {}
-        proxy = cluster.spec.proxy_configuration
-        if proxy is not None:
-            env = {
-                "HTTP_PROXY": str(proxy.http_proxy or ""),
-                "HTTPS_PROXY": str(proxy.https_proxy or ""),
-                "NO_PROXY": ",".join(no_proxy(cluster)),
-            }
-        return BootstrapOptions(
-            extra_mounts=[dict(DOCKER_SOCKET_MOUNT)],
-            registry_mirror=mirror_base(cluster),
-            env=env,
+        """The base options (registry mirror, proxy) plus the Docker socket mounted into
+        the kind node: CAPD in the bootstrap cluster makes the node containers on this
+        host's Docker (EKS-A's ``WithExtraDockerMounts``)."""
+        return super().bootstrap_options(spec).model_copy(
+            update={"extra_mounts": [dict(DOCKER_SOCKET_MOUNT)]}
         )
 
     # -- operations ----------------------------------------------------------------------------
