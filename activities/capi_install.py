@@ -37,7 +37,7 @@ from eksa_temporal.activities.steps import step
 from eksa_temporal.errors import InvalidComponents, NotFound
 from eksa_temporal.kube.client import Kube, condition_true, kube_for
 from eksa_temporal.providers.capi.components import inventory_crd
-from eksa_temporal.providers.capi.fetch import ComponentError, provider_manifests
+from eksa_temporal.providers.capi.fetch import ComponentError, local_folder, provider_manifests
 from eksa_temporal.providers.capi.release import DEFAULT_RELEASE, ProviderRelease, Release
 from eksa_temporal.providers.capi.source import ComponentSource, configured_source
 from eksa_temporal.providers.registry import Registry
@@ -352,7 +352,8 @@ class CapiInstallActivities:
         )
         eksa = self.release.eksa
         if management and eksa is not None:
-            if installer.embedded and not eksa.embedded:
+            local = local_folder(installer.components_dir, eksa)
+            if installer.embedded and not eksa.embedded and local is None:
                 # the zero-download stand-ins ship no EKS-A CRDs: nothing to fetch offline
                 log.info("EKS-A CRDs are not part of the embedded components; not installed")
             else:

@@ -167,8 +167,13 @@ def substitute(text: str, env: Mapping[str, str] | None = None) -> str:
     return out
 
 
+# libyaml's loader when PyYAML was built with it (about 10x faster on the 0.5-1 MB
+# upstream component files), else the pure-Python one; both are safe loaders
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def parse_manifests(text: str) -> list[dict[str, Any]]:
-    return [d for d in yaml.safe_load_all(text) if isinstance(d, dict) and d.get("kind")]
+    return [d for d in yaml.load_all(text, Loader=_LOADER) if isinstance(d, dict) and d.get("kind")]
 
 
 def provider_manifests(

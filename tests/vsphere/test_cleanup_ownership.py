@@ -21,12 +21,13 @@ from eksa_temporal.activities.models import CleanupInput
 from eksa_temporal.activities.teardown import TeardownActivities
 from eksa_temporal.ownership import owner_id
 from eksa_temporal.providers.base import Ownership
+from eksa_temporal.providers.bootstrap import SimBootstrapper
 from eksa_temporal.providers.registry import Registry
 from eksa_temporal.providers.vsphere import VSphereProvider
 from eksa_temporal.providers.vsphere.inventory import inventory_path, vm_properties
 from eksa_temporal.providers.vsphere.machines import clone_machine
 from eksa_temporal.providers.vsphere.view import cluster_view
-from eksa_temporal.simulator.api import SimNotRunning
+from eksa_temporal.simulator.api import SimClient, SimNotRunning
 from tests.support.vcsim import open_session
 
 from .specs import SimInfo, documents, spec
@@ -89,8 +90,10 @@ def test_compensation_of_prod_removes_only_its_vms_with_the_sim_stopped(
         "workdir": str(tmp_path / PROD),
         "spec_yaml": yaml.safe_dump_all(documents(vsphere_env, PROD)),
     }
-    registry = Registry(stopped_sim(tmp_path / "sim"))
-    with pytest.raises(SimNotRunning):  # the bootstrap side waits for the sim: retried later
+    # the bootstrap cluster's backend is down (here: a stopped sim behind it)
+    down = stopped_sim(tmp_path / "sim")
+    registry = Registry(down, bootstrapper=SimBootstrapper(SimClient(down)))
+    with pytest.raises(SimNotRunning):  # the bootstrap side waits for its backend: retried later
         create_run(PROD, "run-a").run(
             TeardownActivities(registry).cleanup_infrastructure, CleanupInput(**fields)
         )

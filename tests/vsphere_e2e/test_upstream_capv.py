@@ -12,8 +12,7 @@ import copy
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from eksa_temporal.providers.capi.fetch import parse_manifests
 from eksa_temporal.simulator import components
 from eksa_temporal.simulator.apiserver.schema import prune
 from tests.simulator.controllers import harness as h
@@ -29,7 +28,7 @@ V1BETA2_ONLY = {"status.initialization"}
 
 
 def _published() -> list[dict[str, Any]]:
-    return [d for d in yaml.safe_load_all(shared_path(*CAPV).read_text()) if d]
+    return parse_manifests(shared_path(*CAPV).read_text())
 
 
 def _schemas() -> dict[str, dict[str, Any]]:

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from eksa_temporal.providers.base import RenderContext
+from eksa_temporal.providers.capi.fetch import parse_manifests
 from eksa_temporal.providers.docker import DockerProvider
 from eksa_temporal.providers.docker.render import image_version, load_balancer
 from tests.support.paths import shared_path
@@ -34,7 +34,7 @@ COMPONENTS = {
 
 @functools.cache
 def _crds(path: Path) -> dict[str, Obj]:
-    docs = yaml.safe_load_all(path.read_text())
+    docs = parse_manifests(path.read_text())
     return {d["spec"]["names"]["kind"]: d for d in docs if d and d.get("kind") == "CustomResourceDefinition"}
 
 
