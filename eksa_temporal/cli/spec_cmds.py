@@ -18,7 +18,7 @@ from eksa_temporal.spec import PROVIDERS, check_spec_text, errors, generate_clus
 from eksa_temporal.spec.findings import Finding
 
 
-def _read(path: str) -> str:
+def _read(path: str, flag: str = "-f") -> str:
     if path == "-":
         try:
             return sys.stdin.read()
@@ -29,7 +29,7 @@ def _read(path: str) -> str:
             return handle.read()
     except (OSError, UnicodeDecodeError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc)
-        raise CliError(f"cannot read {path}: {reason} (check the path given to -f)", 2) from exc
+        raise CliError(f"cannot read {path}: {reason} (check the path given to {flag})", 2) from exc
 
 
 def _text_line(finding: Finding) -> str:
@@ -125,10 +125,44 @@ def clusterconfig_cmd(name: str, provider: str) -> int:
     return 0
 
 
+@generate_group.command("hardware")
+@click.option(
+    "-z", "--hardware-csv", "hardware_csv", required=True, help="Hardware CSV file ('-' for stdin)."
+)
+def hardware_cmd(hardware_csv: str) -> int:
+    """Print the Tinkerbell objects of a hardware CSV as multi-document YAML.
+
+    One ``Hardware`` per row, and a BMC ``Machine`` and auth ``Secret`` per row with a BMC.
+    The Secrets carry the BMC username only: the password is filled in by the activity
+    that applies them. Exit code 0 when the CSV is valid, 1 with one line per finding when
+    it is not, 2 when the file is unreadable.
+
+    \b
+    Example:
+      eksa-temporal generate hardware -z hardware.csv > hardware.yaml
+    """
+    import yaml
+
+    from eksa_temporal.providers.tinkerbell.hardware import catalogue_objects, parse_csv
+
+    text = _read(hardware_csv, "-z")
+    machines, findings = parse_csv(text)
+    if findings:
+        for finding in findings:
+            click.echo(_text_line(finding))
+        return 1
+    click.echo(
+        yaml.safe_dump_all(catalogue_objects(machines), sort_keys=False, explicit_start=True),
+        nl=False,
+    )
+    return 0
+
+
 def register(cli: click.Group) -> None:
     cli.add_command(validate_cmd)
     existing = cli.commands.get("generate")
     if isinstance(existing, click.Group):
         existing.add_command(clusterconfig_cmd)
+        existing.add_command(hardware_cmd)
     else:
         cli.add_command(generate_group)
