@@ -79,6 +79,16 @@ def _first_system(root: Any) -> Any | None:
     return members[0] if members else None
 
 
+def _state(system: Any) -> str:
+    state = system.power_state
+    return str(getattr(state, "value", state))
+
+
+def _is_tls_error(exc: Exception) -> bool:
+    text = str(exc)
+    return "CERTIFICATE_VERIFY_FAILED" in text or "SSLError" in text
+
+
 def _finding(target: BmcTarget, message: str, remediation: str, check: str) -> Finding:
     return Finding(
         path=target.path,
@@ -109,6 +119,17 @@ def check_bmc(
             )
         ]
     except sushy_exc.ConnectionError as exc:
+        if _is_tls_error(exc):
+            log.info("bmc check", host=host, bmc=bmc, result="untrusted-certificate")
+            return [
+                _finding(
+                    target,
+                    f"BMC {bmc} of host {host} presented a TLS certificate that is not trusted",
+                    "give the BMC a certificate signed by a trusted CA, or turn certificate "
+                    "verification off explicitly for self-signed BMC certificates",
+                    "tinkerbell-bmc-tls",
+                )
+            ]
         log.info("bmc check", host=host, bmc=bmc, result="unreachable")
         return [
             _finding(
@@ -139,7 +160,7 @@ def check_bmc(
                 "tinkerbell-bmc-system",
             )
         ]
-    log.info("bmc check", host=host, bmc=bmc, result="ok", power=str(system.power_state))
+    log.info("bmc check", host=host, bmc=bmc, result="ok", power=_state(system))
     return []
 
 
@@ -193,6 +214,4 @@ def power_state(target: BmcTarget, *, timeout: float = DEFAULT_TIMEOUT, verify: 
         ) from exc
     if system is None:
         raise BmcError(f"BMC {target.address} of host {target.hostname} exposes no ComputerSystem")
-    return str(
-        system.power_state.value if hasattr(system.power_state, "value") else system.power_state
-    )
+    return _state(system)

@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,10 +30,11 @@ class Emulator:
     port: int
     proc: subprocess.Popen[bytes]
     log_path: Path
+    tls: bool = False
 
     @property
     def address(self) -> str:
-        return f"http://{self.ip}:{self.port}"
+        return f"{'https' if self.tls else 'http'}://{self.ip}:{self.port}"
 
 
 def free_port(ip: str) -> int:
@@ -56,12 +58,52 @@ def fake_system(uuid: str, name: str, power_state: str = "On") -> dict[str, Any]
     }
 
 
+def self_signed(directory: Path, ip: str) -> tuple[Path, Path]:
+    """A self-signed certificate for ``ip`` and its key (PEM files)."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "bmc")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(ip))]), critical=False
+        )
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "bmc.crt", directory / "bmc.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
 def _wait_ready(em: Emulator, deadline: float) -> None:
     while time.monotonic() < deadline:
         if em.proc.poll() is not None:
             raise RuntimeError(f"sushy-emulator exited: {em.log_path.read_text()[-2000:]}")
         try:
-            requests.get(f"{em.address}/redfish/v1/", timeout=1)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # unverified HTTPS to the self-signed emulator
+                requests.get(f"{em.address}/redfish/v1/", timeout=1, verify=False)
             return
         except requests.RequestException:
             time.sleep(0.2)
@@ -85,9 +127,13 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 @contextlib.contextmanager
 def emulators(
-    workdir: Path, systems_per_bmc: list[list[dict[str, Any]]], htpasswd: Path
+    workdir: Path,
+    systems_per_bmc: list[list[dict[str, Any]]],
+    htpasswd: Path,
+    tls: frozenset[int] = frozenset(),
 ) -> Iterator[list[Emulator]]:
-    """One emulator per entry of ``systems_per_bmc`` (its fake systems), on 127.0.0.2 up."""
+    """One emulator per entry of ``systems_per_bmc`` (its fake systems), on 127.0.0.2 up;
+    the ones whose index is in ``tls`` serve HTTPS with a self-signed certificate."""
     started: list[Emulator] = []
     try:
         for i, systems in enumerate(systems_per_bmc):
@@ -102,6 +148,11 @@ def emulators(
                 f"SUSHY_EMULATOR_AUTH_FILE = {str(htpasswd)!r}\n"
                 f"SUSHY_EMULATOR_STATE_DIR = {str(d / 'state')!r}\n"
             )
+            if i in tls:
+                cert, key = self_signed(d, ip)
+                with config.open("a") as f:
+                    f.write(f"SUSHY_EMULATOR_SSL_CERT = {str(cert)!r}\n")
+                    f.write(f"SUSHY_EMULATOR_SSL_KEY = {str(key)!r}\n")
             log_path = d / "emulator.log"
             with log_path.open("wb") as out:
                 proc = subprocess.Popen(
@@ -121,7 +172,7 @@ def emulators(
                     start_new_session=True,
                     cwd=d,
                 )
-            started.append(Emulator(ip, port, proc, log_path))
+            started.append(Emulator(ip, port, proc, log_path, tls=i in tls))
         deadline = time.monotonic() + START_TIMEOUT
         for em in started:
             _wait_ready(em, deadline)

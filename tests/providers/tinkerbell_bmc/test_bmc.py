@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+import warnings
 from collections.abc import Iterator
 
 import pytest
@@ -41,8 +42,9 @@ def bmcs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[Emulator]]:
         [fake_system("00000000-0000-0000-0000-000000000003", "node-3")],
         [],  # a BMC that lists no system
         [fake_system("00000000-0000-0000-0000-000000000005", "node-5", "On")],
+        [fake_system("00000000-0000-0000-0000-000000000006", "node-6")],  # HTTPS, self-signed
     ]
-    with emulators(work, systems, htpasswd) as started:
+    with emulators(work, systems, htpasswd, tls=frozenset({5})) as started:
         yield started
 
 
@@ -123,3 +125,14 @@ def test_password_in_no_log_line(bmcs: list[Emulator], caplog: pytest.LogCapture
         assert PASSWORD not in record.getMessage()
     for f in findings:
         assert PASSWORD not in f.line()
+
+
+def test_self_signed_https_needs_explicit_opt_out(bmcs: list[Emulator]) -> None:
+    t = target(bmcs[5], "node-6")
+    assert t.address.startswith("https://")
+    findings = check_bmcs([t], timeout=TIMEOUT, max_parallel=1)
+    assert [f.check for f in findings] == ["tinkerbell-bmc-tls"]
+    assert "node-6" in findings[0].message
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # urllib3 warns about unverified HTTPS
+        assert check_bmcs([t], timeout=TIMEOUT, max_parallel=1, verify=False) == []
