@@ -1,5 +1,6 @@
-"""CLI commands for the cluster spec: ``validate -f FILE`` and
-``generate clusterconfig NAME -p PROVIDER``.
+"""CLI commands for the cluster spec: ``validate -f FILE``,
+``generate clusterconfig NAME -p PROVIDER`` and ``generate hardware -z CSV`` (the bare-metal
+inventory as Tinkerbell objects).
 
 Thin wrappers over ``eksa_temporal.spec``: read the file (``-`` is stdin), run load +
 validation, print one line per finding (or JSON) and exit 0 valid / 1 invalid / 2 usage or
