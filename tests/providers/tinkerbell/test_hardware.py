@@ -5,6 +5,7 @@ tink and rufio CRD schemas), the BMC password kept out of every output, and the
 
 from __future__ import annotations
 
+import secrets
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,7 @@ HEADER = (
     "hostname,bmc_ip,bmc_username,bmc_password,mac,ip_address,netmask,gateway,"
     "nameservers,labels,disk,vlan_id"
 )
-PASSWORD = "Sup3r-s3cret-pw"
+PASSWORD = secrets.token_urlsafe(12)  # a fresh BMC password per run
 ROWS = [
     f"cp-1,10.0.1.1,admin,{PASSWORD},00:00:5e:00:53:01,10.0.0.1,255.255.255.0,10.0.0.254,8.8.8.8|1.1.1.1,type=cp,/dev/sda,",
     f"worker-1,10.0.1.2,admin,{PASSWORD},00:00:5e:00:53:02,10.0.0.2,255.255.255.0,10.0.0.254,8.8.8.8,type=worker|rack=r1,/dev/nvme0n1,12",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 import time
 import warnings
 from collections.abc import Iterator
@@ -27,7 +28,8 @@ pytestmark = [
 ]
 
 USER = "root"
-PASSWORD = "s3cret-Bmc-pa55"
+PASSWORD = secrets.token_urlsafe(12)  # fresh per run
+WRONG = secrets.token_urlsafe(12)
 TIMEOUT = 5.0
 
 
@@ -60,13 +62,13 @@ def test_good_credentials_pass_in_parallel(bmcs: list[Emulator]) -> None:
 
 
 def test_wrong_password_names_the_host(bmcs: list[Emulator]) -> None:
-    targets = [target(bmcs[0], "node-1"), target(bmcs[1], "node-2", password="wrong-pass")]
+    targets = [target(bmcs[0], "node-1"), target(bmcs[1], "node-2", password=WRONG)]
     findings = check_bmcs(targets, timeout=TIMEOUT, max_parallel=2)
     assert len(findings) == 1
     (f,) = findings
     assert f.path == "hardware[node-2].bmc_ip"
     assert "node-2" in f.message and "401" in f.message
-    assert "wrong-pass" not in f.line()
+    assert WRONG not in f.line()
     assert f.check == "tinkerbell-bmc-credentials"
 
 
