@@ -69,7 +69,29 @@ class ToolResult:
     truncated: bool = False
 
 
-class ToolError(Exception):
+class _ToolDetails:
+    """What every tool error carries (``ToolError`` and ``ToolFailed`` alike)."""
+
+    tool: str
+    argv: tuple[str, ...]
+    exit_code: int | None
+    stderr_tail: str
+    retryable: bool
+    meaning: str
+
+    def _describe(
+        self, tool: str, argv: Sequence[str], exit_code: int | None, stderr_tail: str,
+        retryable: bool, meaning: str,
+    ) -> None:
+        self.tool = tool
+        self.argv = tuple(argv)
+        self.exit_code = exit_code
+        self.stderr_tail = stderr_tail
+        self.retryable = retryable
+        self.meaning = meaning
+
+
+class ToolError(_ToolDetails, Exception):
     """A command failed or timed out; retrying may help (Temporal retries it)."""
 
     def __init__(
@@ -84,12 +106,7 @@ class ToolError(Exception):
         meaning: str = "",
     ) -> None:
         super().__init__(message)
-        self.tool = tool
-        self.argv = tuple(argv)
-        self.exit_code = exit_code
-        self.stderr_tail = stderr_tail
-        self.retryable = retryable
-        self.meaning = meaning
+        self._describe(tool, argv, exit_code, stderr_tail, retryable, meaning)
 
 
 class ToolTimeout(ToolError):
@@ -105,7 +122,7 @@ class ToolCancelled(CancelledError):
         self.argv = tuple(argv)
 
 
-class ToolFailed(PermanentError):
+class ToolFailed(_ToolDetails, PermanentError):
     """A command failed in a way retrying cannot fix (a known permanent message, or the
     executable is missing)."""
 
@@ -123,12 +140,7 @@ class ToolFailed(PermanentError):
         fix: str | None = None,
     ) -> None:
         super().__init__(message, fix=fix or None)
-        self.tool = tool
-        self.argv = tuple(argv)
-        self.exit_code = exit_code
-        self.stderr_tail = stderr_tail
-        self.retryable = False
-        self.meaning = meaning
+        self._describe(tool, argv, exit_code, stderr_tail, False, meaning)
 
 
 class Redactor:
