@@ -20,6 +20,7 @@ from eksa_temporal.errors import InvalidSpec, NotFound, PermanentError
 from eksa_temporal.files import private_dir, write_private
 from eksa_temporal.logs import get_logger
 from eksa_temporal.spec import ClusterSpec, Finding, check_spec_text
+from eksa_temporal.spec.clusterspec import HardwareCsvRef
 
 log = get_logger("activities")
 
@@ -42,6 +43,9 @@ def load_spec(inp: ClusterStepInput) -> ClusterSpec:
     errors = [f for f in findings if f.is_error]
     if spec is None or errors:
         raise findings_error(errors or findings, InvalidSpec, "the cluster spec is invalid")
+    if inp.hardware_csv:
+        ref = HardwareCsvRef(path=inp.hardware_csv, sha256=inp.hardware_csv_sha256 or "")
+        spec = spec.model_copy(update={"hardware_csv": ref})
     return spec
 
 

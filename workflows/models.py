@@ -49,6 +49,8 @@ class OperationInput(BaseModel):
     components_dir: str | None = Field(default=None, description="folder holding CAPI component manifests")
     keep_on_failure: bool = Field(default=False, description="keep what was created when the operation fails or is cancelled")
     skip_ip_check: bool = False
+    hardware_csv: str | None = Field(default=None, description="absolute path of the bare-metal hardware CSV (-z); the file holds BMC passwords and is read by activities only")
+    hardware_csv_sha256: str | None = Field(default=None, description="sha256 of the hardware CSV when the operation started (a changed file is refused)")
     timeouts: Timeouts = Field(default_factory=Timeouts)
 
 

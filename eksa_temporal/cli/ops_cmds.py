@@ -28,6 +28,7 @@ from eksa_temporal.client import (
     operation_input,
 )
 from eksa_temporal.spec import check_spec_text
+from eksa_temporal.spec.clusterspec import HardwareCsvRef
 from eksa_temporal.workflows.facts import cluster_facts
 from eksa_temporal.workflows.models import (
     CreateClusterInput,
@@ -128,9 +129,34 @@ def _common(fn: Callable[..., Any]) -> Callable[..., Any]:
     return fn
 
 
-def _build(model: type[OperationInput], spec: Path, text: str, kubeconfig: Path | None, keep_on_failure: bool, skip_ip_check: bool, components_dir: Path | None, workdir: Path | None) -> tuple[Any, dict[str, str]]:
+_HARDWARE_CSV = click.option(
+    "-z", "--hardware-csv", "hardware_csv", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Hardware CSV of the bare-metal (Tinkerbell) machines and their BMCs.",
+)
+
+
+def _hardware_ref(hardware_csv: Path | None, provider: str) -> HardwareCsvRef | None:
+    """The hardware CSV's reference (path and sha256) after EKS-A's static CSV rules, or
+    a one-line error: a CSV with findings, or a Tinkerbell spec without one."""
+    from eksa_temporal.providers.tinkerbell.hardware import csv_sha256, read_hardware
+
+    if hardware_csv is None:
+        if provider == "tinkerbell":
+            raise CliError("the Tinkerbell provider needs the hardware CSV (fix: pass -z/--hardware-csv hardware.csv)", 2)
+        return None
+    ref = HardwareCsvRef(path=str(hardware_csv.resolve()), sha256=csv_sha256(hardware_csv))
+    _machines, findings = read_hardware(ref)
+    if findings:
+        for f in findings:
+            click.echo(f"✖ {f.line()}", err=True)
+        raise CliError(f"{hardware_csv}: {len(findings)} problem(s) in the hardware CSV; nothing was started")
+    return ref
+
+
+def _build(model: type[OperationInput], spec: Path, text: str, kubeconfig: Path | None, keep_on_failure: bool, skip_ip_check: bool, components_dir: Path | None, workdir: Path | None, hardware_csv: Path | None = None) -> tuple[Any, dict[str, str]]:
     """The input and the proxy passwords taken out of the spec (written once the operation starts)."""
     facts = cluster_facts(text)
+    hardware = _hardware_ref(hardware_csv, facts.provider)
     mgmt = kubeconfig
     if mgmt is None and not facts.self_managed:
         default = Path.cwd() / facts.management_cluster / f"{facts.management_cluster}-eks-a-cluster.kubeconfig"
@@ -145,6 +171,8 @@ def _build(model: type[OperationInput], spec: Path, text: str, kubeconfig: Path 
         components_dir=str(components_dir.resolve()) if components_dir else None,
         keep_on_failure=keep_on_failure,
         skip_ip_check=skip_ip_check,
+        hardware_csv=hardware.path if hardware else None,
+        hardware_csv_sha256=hardware.sha256 if hardware else None,
     )
 
 
@@ -160,24 +188,27 @@ def start() -> None:
 
 @start.command("create-cluster")
 @_spec_option()
+@_HARDWARE_CSV
 @_common
-def create_cluster(spec: Path, kubeconfig: Path | None, wait: bool, keep_on_failure: bool, skip_ip_check: bool, components_dir: Path | None, workdir: Path | None) -> int:
+def create_cluster(spec: Path, hardware_csv: Path | None, kubeconfig: Path | None, wait: bool, keep_on_failure: bool, skip_ip_check: bool, components_dir: Path | None, workdir: Path | None) -> int:
     """Create a management or workload cluster from a spec.
 
     \b
     Example:
       eksa-temporal start create-cluster -f demo.yaml --wait
       eksa-temporal start create-cluster -f w1.yaml --kubeconfig demo/demo-eks-a-cluster.kubeconfig
+      eksa-temporal start create-cluster -f bm.yaml -z hardware.csv --wait
     """
     text = _check_spec(spec)
-    inp = _build(CreateClusterInput, spec, text, kubeconfig, keep_on_failure, skip_ip_check, components_dir, workdir)
+    inp = _build(CreateClusterInput, spec, text, kubeconfig, keep_on_failure, skip_ip_check, components_dir, workdir, hardware_csv)
     return _submit("create", inp, wait)
 
 
 @start.command("upgrade-cluster")
 @_spec_option()
+@_HARDWARE_CSV
 @_common
-def upgrade_cluster(spec: Path, kubeconfig: Path | None, wait: bool, keep_on_failure: bool, skip_ip_check: bool, components_dir: Path | None, workdir: Path | None) -> int:
+def upgrade_cluster(spec: Path, hardware_csv: Path | None, kubeconfig: Path | None, wait: bool, keep_on_failure: bool, skip_ip_check: bool, components_dir: Path | None, workdir: Path | None) -> int:
     """Upgrade a cluster to the spec (Kubernetes version, machine configs, node counts).
 
     \b
@@ -185,7 +216,7 @@ def upgrade_cluster(spec: Path, kubeconfig: Path | None, wait: bool, keep_on_fai
       eksa-temporal start upgrade-cluster -f demo.yaml --wait
     """
     text = _check_spec(spec)
-    inp = _build(UpgradeClusterInput, spec, text, kubeconfig, keep_on_failure, skip_ip_check, components_dir, workdir)
+    inp = _build(UpgradeClusterInput, spec, text, kubeconfig, keep_on_failure, skip_ip_check, components_dir, workdir, hardware_csv)
     return _submit("upgrade", inp, wait)
 
 
@@ -325,21 +356,27 @@ def schema() -> int:
 
 @click.command("preflight")
 @_spec_option()
+@_HARDWARE_CSV
 @click.option("--skip-ip-check", is_flag=True, help="Skip the control-plane endpoint IP-in-use check.")
-def preflight(spec: Path, skip_ip_check: bool) -> int:
+def preflight(spec: Path, hardware_csv: Path | None, skip_ip_check: bool) -> int:
     """Run the spec checks, the provider's credential check and preflight directly (no
     Temporal). Exit 0 when all pass, 1 on findings, 2 on usage errors.
 
     \b
     Example:
       eksa-temporal preflight -f demo.yaml
+      eksa-temporal preflight -f bm.yaml -z hardware.csv
     """
     from eksa_temporal.providers.base import PreflightOptions
     from eksa_temporal.providers.registry import Registry, UnknownProvider
+    from eksa_temporal.providers.tinkerbell.hardware import csv_sha256
 
     registry = Registry()  # also registers every provider's spec kinds and rules
     loaded, findings = check_spec_text(spec.read_text(encoding="utf-8"), source=str(spec))
     if loaded is not None:
+        if hardware_csv is not None:  # the provider reads and checks it (findings listed below)
+            ref = HardwareCsvRef(path=str(hardware_csv.resolve()), sha256=csv_sha256(hardware_csv))
+            loaded = loaded.model_copy(update={"hardware_csv": ref})
         try:
             provider = registry.provider(loaded.provider)
         except UnknownProvider as exc:

@@ -49,6 +49,17 @@ def object_document(obj: KubeObject) -> dict[str, Any]:
     return head | body
 
 
+class HardwareCsvRef(BaseModel):
+    """Where a bare-metal cluster's hardware CSV is (``-z/--hardware-csv``) and the sha256 it
+    had when the operation started: a reference only - the CSV holds BMC passwords, which
+    are read from the file by the activity that needs them."""
+
+    model_config = ConfigDict(frozen=True)
+
+    path: str
+    sha256: str
+
+
 class ClusterSpec(BaseModel):
     """A loaded cluster spec. ``provider`` is derived from the datacenter kind ("" if the
     kind is unknown); ``datacenter`` is ``None`` only when the reference did not resolve
@@ -65,6 +76,9 @@ class ClusterSpec(BaseModel):
     flux: FluxConfig | None = None
     tinkerbell_templates: dict[str, TinkerbellTemplateConfig] = Field(default_factory=dict)
     snow_ip_pools: dict[str, SnowIPPool] = Field(default_factory=dict)
+    # the operation's hardware CSV (``-z``), set by whoever loads the spec for an operation;
+    # not part of the spec text (``to_yaml`` leaves it out)
+    hardware_csv: HardwareCsvRef | None = None
 
     # -- convenience accessors -------------------------------------------------------------
     @property

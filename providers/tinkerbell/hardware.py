@@ -14,16 +14,18 @@ and the column.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import ipaddress
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, SecretStr
 
-from eksa_temporal.spec.clusterspec import ClusterSpec
+from eksa_temporal.spec.clusterspec import ClusterSpec, HardwareCsvRef
 from eksa_temporal.spec.findings import Finding
 from eksa_temporal.spec.tinkerbell import TinkerbellMachineConfig
 
@@ -312,6 +314,47 @@ def parse_csv(text: str) -> tuple[list[Machine], list[Finding]]:
         for row, c in rows
     ]
     return machines, []
+
+
+def csv_sha256(path: str | Path) -> str:
+    """The sha256 of a hardware CSV file (what an operation records when it starts)."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def read_hardware(ref: HardwareCsvRef | None) -> tuple[list[Machine], list[Finding]]:
+    """The machines of the operation's hardware CSV, or one finding when no CSV was given,
+    the file cannot be read, or it changed since the operation started (its sha256)."""
+    where = "hardware CSV (-z/--hardware-csv)"
+    if ref is None:
+        return [], [
+            Finding(
+                path=where,
+                message="the Tinkerbell provider needs the hardware CSV describing the machines and their BMCs",
+                remediation="pass -z/--hardware-csv hardware.csv",
+                check=CHECK,
+            )
+        ]
+    try:
+        data = Path(ref.path).read_bytes()
+    except OSError as exc:
+        return [], [
+            Finding(
+                path=where,
+                message=f"cannot read {ref.path}: {exc.strerror or exc}",
+                remediation="pass the path of a readable hardware CSV",
+                check=CHECK,
+            )
+        ]
+    if ref.sha256 and hashlib.sha256(data).hexdigest() != ref.sha256:
+        return [], [
+            Finding(
+                path=where,
+                message=f"{ref.path} changed since the operation started",
+                remediation="restore the file, or start a new operation with the changed CSV",
+                check=CHECK,
+            )
+        ]
+    return parse_csv(data.decode("utf-8-sig", errors="replace"))
 
 
 # -- the spec against the inventory ------------------------------------------------------------
