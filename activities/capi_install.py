@@ -4,7 +4,8 @@ init`` on the bootstrap cluster or on the new cluster.
 Order as clusterctl: the inventory CRD (``providers.clusterctl.cluster.x-k8s.io``), then
 cert-manager (probed first, installed only when missing) and its readiness probe (a test
 Issuer and Certificate in ``cert-manager-test`` must become Ready, as clusterctl checks),
-core, kubeadm bootstrap, kubeadm control plane and the spec's infrastructure provider; on
+core, kubeadm bootstrap, kubeadm control plane, the spec's infrastructure provider and the
+addons the provider names (``Provider.components``: the Tinkerbell stack); on
 the new (management) cluster also EKS Anywhere's own CRDs, as EKS-A installs them. Facts
 first: a provider recorded in the inventory at the same version whose controllers are
 Available is skipped (a second run makes no API writes). Otherwise its CRDs are
@@ -332,8 +333,10 @@ class CapiInstallActivities:
             )
         provider = self.registry.provider(inp.provider)
         infra = provider.infrastructure_component()
+        spec = load_spec(inp) if inp.spec_yaml else None
+        addons = [c.name for c in provider.components(spec) if c.name != infra.name]
         try:
-            plan = self.release.plan(infra.name)
+            plan = self.release.plan(infra.name, addons)
         except KeyError as exc:
             raise InvalidComponents(
                 str(exc), fix="add the provider to the release manifest"
@@ -348,7 +351,7 @@ class CapiInstallActivities:
             deployment_wait_seconds=inp.deployment_wait_seconds,
             progress=progress,
             embedded=self.source.embedded_for(infra.name),
-            values=provider.component_variables(load_spec(inp) if inp.spec_yaml else None),
+            values=provider.component_variables(spec),
         )
         eksa = self.release.eksa
         if management and eksa is not None:

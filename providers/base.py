@@ -21,10 +21,11 @@ Providers are found through the ``eksa_temporal.providers`` entry-point group
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
@@ -117,6 +118,19 @@ class ComponentRef(BaseModel):
     model_config = ConfigDict(frozen=True)
     name: str  # e.g. "vsphere", "sim"
     version: str
+
+
+class InfrastructureController(Protocol):
+    """A provider's infrastructure controller run by the worker itself while an activity
+    waits (``Provider.infrastructure_controller``)."""
+
+    def progress(self) -> dict[str, str]:
+        """Per machine or host, the step it is at (for heartbeats; no secrets)."""
+        ...
+
+    def check(self) -> None:
+        """Raise the error the controller met, if any (the waiting activity fails with it)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -260,8 +274,9 @@ class Provider:
         return []
 
     # -- components and rendering -----------------------------------------------------------------
-    def components(self, spec: ClusterSpec) -> list[ComponentRef]:
-        """The infrastructure components to install for ``spec``."""
+    def components(self, spec: ClusterSpec | None) -> list[ComponentRef]:
+        """The components to install for ``spec`` (None: the spec is not at hand): the
+        infrastructure provider, then addons by their release-bundle name."""
         return [self.infrastructure_component()]
 
     def component_variables(self, spec: ClusterSpec | None) -> dict[str, str]:
@@ -275,10 +290,27 @@ class Provider:
         ``ctx.credentials_secret``, or None when the provider needs none."""
         return None
 
+    def prepare_managing_cluster(self, spec: ClusterSpec, kubeconfig: str) -> list[str]:
+        """On a create, idempotent work on the cluster that will manage the new one (the
+        bootstrap cluster, or the management cluster of a workload cluster) right before
+        its CAPI objects are applied there, e.g. the bare-metal inventory objects; returns
+        what was done. Secrets it needs are read here and handed to the Kubernetes client
+        only."""
+        return []
+
     def prepare_infrastructure(self, spec: ClusterSpec) -> list[str]:
         """Idempotently create what must exist before machines (templates, folders);
         returns what was created (empty when everything existed)."""
         return []
+
+    def infrastructure_controller(
+        self, spec: ClusterSpec, kubeconfig: str
+    ) -> AbstractContextManager[InfrastructureController | None]:
+        """For a provider whose infrastructure controller is the worker itself: run it in
+        the background against the cluster holding ``spec``'s CAPI objects (``kubeconfig``)
+        for the duration of the block, while an activity waits on them. Default: none (the
+        provider's controllers run in the cluster)."""
+        return nullcontext(None)
 
     # -- after the cluster exists -------------------------------------------------------------------
     def after_workload_init(self, spec: ClusterSpec, kubeconfig: str) -> list[str]:

@@ -120,7 +120,10 @@ def _verify(url: str, data: bytes, want: str, who: str) -> None:
 
 
 def local_folder(components_dir: str | Path | None, release: ProviderRelease) -> Path | None:
-    """The local repository folder of ``release`` if present (label, then short name)."""
+    """The local repository folder of ``release`` if present (label, then short name):
+    ``<name>/<version>/``, or for a component bundling several projects' releases (the
+    Tinkerbell stack) a flat ``<name>/`` whose manifest files name their versions, one of
+    them ``release.version``."""
     if not components_dir:
         return None
     base = Path(components_dir)
@@ -128,6 +131,9 @@ def local_folder(components_dir: str | Path | None, release: ProviderRelease) ->
         folder = base / name / release.version
         if folder.is_dir() and _manifest_files(folder):
             return folder
+        flat = base / name
+        if flat.is_dir() and any(release.version in p.name for p in _manifest_files(flat)):
+            return flat
     return None
 
 

@@ -7,6 +7,7 @@ bundle's ``components``/``eksa``, YAML/JSON).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import yaml
@@ -42,16 +43,25 @@ class Release(BaseModel):
     # EKS Anywhere's own CRDs, installed in management clusters
     eksa: ProviderRelease | None = None
 
-    def plan(self, infrastructure: str) -> list[ProviderRelease]:
-        """What ``clusterctl init --infrastructure <infrastructure>`` installs, in order."""
+    def plan(self, infrastructure: str, addons: Sequence[str] = ()) -> list[ProviderRelease]:
+        """What ``clusterctl init --infrastructure <infrastructure>`` installs, in order,
+        then the components named in ``addons`` (e.g. ``tinkerbell-stack``), in that order."""
         infra = f"infrastructure-{infrastructure}"
         chosen = [
-            p for p in self.providers if p.type != "InfrastructureProvider" or p.name == infra
+            p
+            for p in self.providers
+            if (p.type in ORDER and p.type != "InfrastructureProvider") or p.name == infra
         ]
         if not any(p.name == infra for p in chosen):
             known = [p.name for p in self.providers if p.type == "InfrastructureProvider"]
             raise KeyError(f"{infra} is not in the release manifest (known: {', '.join(known)})")
-        return sorted(chosen, key=lambda p: ORDER.index(p.type))
+        extra: list[ProviderRelease] = []
+        for name in addons:
+            found = [p for p in self.providers if p.name == name]
+            if not found:
+                raise KeyError(f"{name} is not in the release manifest")
+            extra += found
+        return sorted(chosen, key=lambda p: ORDER.index(p.type)) + extra
 
     def version(self, name: str) -> str:
         """The version of provider ``name`` (clusterctl label)."""

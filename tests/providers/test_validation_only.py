@@ -1,4 +1,4 @@
-"""Providers this build holds spec rules for but cannot create with (tinkerbell, cloudstack,
+"""Providers this build holds spec rules for but cannot create with (cloudstack,
 nutanix, snow) are found through their entry points and refuse at preflight, before any
 step changes something."""
 
@@ -12,7 +12,7 @@ from eksa_temporal.providers.base import PreflightOptions
 from eksa_temporal.providers.registry import Registry
 
 
-@pytest.mark.parametrize("name", ["tinkerbell", "cloudstack", "nutanix", "snow"])
+@pytest.mark.parametrize("name", ["cloudstack", "nutanix", "snow"])
 def test_a_validation_only_provider_refuses_at_preflight(name: str, tmp_path: Path) -> None:
     registry = Registry(tmp_path)
     assert name in registry.available()
