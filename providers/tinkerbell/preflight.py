@@ -65,7 +65,9 @@ def ip_in_use(host: str, ports: Iterable[int] = PROBE_PORTS, timeout: float = 0.
     return next((p for p, busy in zip(wanted, answers, strict=True) if busy), None)
 
 
-def address_findings(spec: ClusterSpec, timeout: float = 0.5) -> list[Finding]:
+def address_findings(
+    spec: ClusterSpec, ports: Iterable[int] = PROBE_PORTS, timeout: float = 0.5
+) -> list[Finding]:
     """``tinkerbellIP`` and the control-plane endpoint: set, and not answering yet."""
     wanted: list[tuple[str, str, str]] = []
     endpoint = spec.cluster.spec.control_plane_configuration.endpoint
@@ -90,7 +92,7 @@ def address_findings(spec: ClusterSpec, timeout: float = 0.5) -> list[Finding]:
     for path, address, what in wanted:
         if not address:
             continue  # a required field left empty is a spec rule's finding
-        busy = ip_in_use(address, timeout=timeout)
+        busy = ip_in_use(address, ports, timeout=timeout)
         if busy is not None:
             findings.append(
                 Finding(
@@ -110,6 +112,7 @@ def preflight(
     skip_ip_check: bool = False,
     bmc_timeout: float = 10.0,
     rolling_upgrade: bool = False,
+    probe_ports: Iterable[int] = PROBE_PORTS,
 ) -> list[Finding]:
     """Every Tinkerbell preflight finding (see the module docstring)."""
     machines, findings = read_hardware(spec.hardware_csv)
@@ -123,5 +126,5 @@ def preflight(
             verify=not insecure_tls(env),
         )
     if not skip_ip_check:
-        findings += address_findings(spec)
+        findings += address_findings(spec, probe_ports)
     return findings

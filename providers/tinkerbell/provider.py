@@ -68,11 +68,19 @@ class TinkerbellProvider(Provider):
     spec_example: ClassVar[ModuleType | None] = spec_example
     can_create = True
 
-    def __init__(self, *, env: Mapping[str, str] | None = None, bmc_timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        *,
+        env: Mapping[str, str] | None = None,
+        bmc_timeout: float = 10.0,
+        probe_ports: tuple[int, ...] = checks.PROBE_PORTS,
+    ) -> None:
         """``env``: where the Redfish URL template and TLS choice are read (default: the
-        process environment); ``bmc_timeout``: seconds per BMC request."""
+        process environment); ``bmc_timeout``: seconds per BMC request; ``probe_ports``:
+        the ports an address in use answers on."""
         self._env = env
         self._bmc_timeout = bmc_timeout
+        self._probe_ports = probe_ports
 
     def _source(self) -> Mapping[str, str]:
         return os.environ if self._env is None else self._env
@@ -103,7 +111,11 @@ class TinkerbellProvider(Provider):
     # -- validation -----------------------------------------------------------------------------
     def preflight(self, spec: ClusterSpec, options: PreflightOptions) -> list[Finding]:
         findings = checks.preflight(
-            spec, self._source(), skip_ip_check=options.skip_ip_check, bmc_timeout=self._bmc_timeout
+            spec,
+            self._source(),
+            skip_ip_check=options.skip_ip_check,
+            bmc_timeout=self._bmc_timeout,
+            probe_ports=self._probe_ports,
         )
         log.info("tinkerbell preflight done", findings=len(findings))
         return findings

@@ -131,14 +131,17 @@ def emulators(
     systems_per_bmc: list[list[dict[str, Any]]],
     htpasswd: Path,
     tls: frozenset[int] = frozenset(),
+    port: int | None = None,
+    first: int = 2,
 ) -> Iterator[list[Emulator]]:
-    """One emulator per entry of ``systems_per_bmc`` (its fake systems), on 127.0.0.2 up;
+    """One emulator per entry of ``systems_per_bmc`` (its fake systems), on 127.0.0.<first>
+    up, each on a free port or all on ``port`` (one Redfish URL template for every BMC);
     the ones whose index is in ``tls`` serve HTTPS with a self-signed certificate."""
     started: list[Emulator] = []
     try:
         for i, systems in enumerate(systems_per_bmc):
-            ip = f"127.0.0.{i + 2}"
-            port = free_port(ip)
+            ip = f"127.0.0.{i + first}"
+            bmc_port = port or free_port(ip)
             d = workdir / f"bmc{i}"
             (d / "state").mkdir(parents=True)
             config = d / "emulator.conf"
@@ -164,7 +167,7 @@ def emulators(
                         "-i",
                         ip,
                         "-p",
-                        str(port),
+                        str(bmc_port),
                     ],
                     stdout=out,
                     stderr=subprocess.STDOUT,
@@ -172,7 +175,7 @@ def emulators(
                     start_new_session=True,
                     cwd=d,
                 )
-            started.append(Emulator(ip, port, proc, log_path, tls=i in tls))
+            started.append(Emulator(ip, bmc_port, proc, log_path, tls=i in tls))
         deadline = time.monotonic() + START_TIMEOUT
         for em in started:
             _wait_ready(em, deadline)
