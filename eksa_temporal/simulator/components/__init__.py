@@ -12,6 +12,9 @@ clusterctl provider       namespace                            controller Deploy
 sim (infrastructure)      capsim-system                        capsim-controller-manager
 vsphere (stand-in)        capv-system                          capv-controller-manager
 docker (played)           capd-system                          capd-controller-manager
+tinkerbell (played)       capt-system                          capt-controller-manager
+rufio (Tinkerbell stack)  rufio-system                         rufio-controller-manager
+tink (Tinkerbell stack)   tink-system                          tink-controller-manager
 ========================  ==================================  =============================================
 
 ``STANDINS`` are components of real infrastructure providers that the simulator plays (only
@@ -21,10 +24,13 @@ clusterctl local repository (``write_repository``) that the installer's componen
 be pointed at. Their Deployment names are the real providers' ones, so the published CRDs
 plus this Deployment (a components folder) work too.
 
-``PLAYED`` are real providers whose published components are applied as they are (only
-``docker``, CAPD, today, reconciled by ``controllers/reconcilers/docker.py``): the sim only
-plays their controllers, gated on the published controller Deployment, and ships no
-manifests for them (``manifests`` refuses them, ``write_repository`` leaves them out).
+``PLAYED`` are real providers whose published components are applied as they are
+(``docker``, CAPD, reconciled by ``controllers/reconcilers/docker.py``; ``tinkerbell``, CAPT,
+by ``controllers/reconcilers/tinkerbell.py``): the sim only plays their controllers, gated
+on the published controller Deployment, and ships no manifests for them (``manifests``
+refuses them, ``write_repository`` leaves them out). ``STACK`` are the controllers of the
+Tinkerbell stack (not clusterctl providers; their published manifests are applied as they
+are): Rufio's BMC ``Job`` is played by ``controllers/reconcilers/rufio.py``.
 """
 
 from __future__ import annotations
@@ -50,6 +56,7 @@ __all__ = [
     "PROVIDERS",
     "REPOSITORY_DIR",
     "SIM_VERSION",
+    "STACK",
     "STANDINS",
     "ProviderComponent",
     "all_crds",
@@ -76,15 +83,29 @@ STANDINS: tuple[ProviderComponent, ...] = (
 )
 
 CAPD_VERSION = CAPI_VERSION  # CAPD is released with Cluster API
+CAPT_VERSION = "v0.6.8"
+RUFIO_VERSION = "v0.6.5"
+TINK_VERSION = "v0.12.2"
 
 PLAYED: tuple[ProviderComponent, ...] = (
     ProviderComponent(
         "docker", "InfrastructureProvider", CAPD_VERSION, "capd-system",
         ("capd-controller-manager",), "", __name__,
     ),
+    ProviderComponent(
+        "tinkerbell", "InfrastructureProvider", CAPT_VERSION, "capt-system",
+        ("capt-controller-manager",), "", __name__,
+    ),
 )
 
-CONTROLLERS: dict[str, ProviderComponent] = {p.name: p for p in PROVIDERS + STANDINS + PLAYED}
+STACK: tuple[ProviderComponent, ...] = (
+    ProviderComponent("rufio", "", RUFIO_VERSION, "rufio-system", ("rufio-controller-manager",), "", __name__),
+    ProviderComponent("tink", "", TINK_VERSION, "tink-system", ("tink-controller-manager",), "", __name__),
+)
+
+CONTROLLERS: dict[str, ProviderComponent] = {
+    p.name: p for p in PROVIDERS + STANDINS + PLAYED + STACK
+}
 
 # which provider's controller reconciles a kind (the simulated controllers' gate)
 KIND_PROVIDER: dict[str, str] = {
@@ -103,6 +124,9 @@ KIND_PROVIDER: dict[str, str] = {
     "VSphereMachine": "vsphere",
     "DockerCluster": "docker",
     "DockerMachine": "docker",
+    "TinkerbellCluster": "tinkerbell",
+    "TinkerbellMachine": "tinkerbell",
+    "Job": "rufio",  # bmc.tinkerbell.org (the only Job kind the controllers watch)
 }
 
 REPOSITORY_DIR = "components"  # in the server's state dir

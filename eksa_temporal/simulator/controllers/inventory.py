@@ -179,6 +179,7 @@ class Inventory:
         owner: str = "",
         name: str = "",
         labels: dict[str, str] | None = None,
+        provider_id: str | None = None,
     ) -> MachineRecord:
         """Record provisioning intent for ``owner_key`` (idempotent: an existing row for the
         owner is returned unchanged). Boot time and failure are drawn from a generator
@@ -192,7 +193,9 @@ class Inventory:
         names are: a machine of that name that is gone (deleted, failed) is retired (its
         provider ID gets a ``#<seq>`` suffix) so the name can be used again, and one that
         still exists is taken over by ``owner_key`` (CAPD reuses a container it finds by
-        name), keeping its boot state."""
+        name), keeping its boot state. An explicit ``provider_id`` (CAPT's
+        ``tinkerbell://<namespace>/<hardware>``: a host, reused once released) follows the
+        same rule."""
         with _transaction(self._db):
             existing = self.by_owner(owner_key)
             if existing is not None:
@@ -209,7 +212,7 @@ class Inventory:
                 machine_id = uuid.uuid4().hex + uuid.uuid4().hex  # a container ID's 64 hex digits
             else:
                 machine_id = str(uuid.uuid4())
-            provider_id = provider_id_for(cluster, machine_id, scheme, name)
+            provider_id = provider_id or provider_id_for(cluster, machine_id, scheme, name)
             same = self._db.execute(
                 "SELECT * FROM machines WHERE provider_id = ?", (provider_id,)
             ).fetchone()

@@ -30,6 +30,15 @@ from eksa_temporal.simulator.controllers.reconcilers.machinedeployment import (
     reconcile_machinedeployment,
 )
 from eksa_temporal.simulator.controllers.reconcilers.machineset import reconcile_machineset
+from eksa_temporal.simulator.controllers.reconcilers.rufio import BMC_V, reconcile_bmc_job
+from eksa_temporal.simulator.controllers.reconcilers.ssh import (
+    reconcile_sshcluster,
+    reconcile_sshmachine,
+)
+from eksa_temporal.simulator.controllers.reconcilers.tinkerbell import (
+    reconcile_tinkerbellcluster,
+    reconcile_tinkerbellmachine,
+)
 from eksa_temporal.simulator.controllers.reconcilers.vsphere import (
     reconcile_vspherecluster,
     reconcile_vspheremachine,
@@ -54,6 +63,11 @@ WATCHED: dict[str, str] = {
     "VSphereMachine": o.INFRA_V,
     "DockerCluster": o.INFRA_V,
     "DockerMachine": o.INFRA_V,
+    "SSHCluster": o.INFRA_V,
+    "SSHMachine": o.INFRA_V,
+    "TinkerbellCluster": o.INFRA_V,
+    "TinkerbellMachine": o.INFRA_V,
+    "Job": BMC_V,  # Rufio's BMC Job
 }
 
 RECONCILERS: dict[str, Reconciler] = {
@@ -73,4 +87,9 @@ RECONCILERS: dict[str, Reconciler] = {
     "VSphereMachine": reconcile_vspheremachine,
     "DockerCluster": reconcile_dockercluster,
     "DockerMachine": reconcile_dockermachine,
+    "SSHCluster": reconcile_sshcluster,
+    "SSHMachine": reconcile_sshmachine,
+    "TinkerbellCluster": reconcile_tinkerbellcluster,
+    "TinkerbellMachine": reconcile_tinkerbellmachine,
+    "Job": reconcile_bmc_job,
 }
