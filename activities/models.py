@@ -152,6 +152,8 @@ class ProvisionProgress(BaseModel):
     control_plane_total: int = 0
     machines_ready: int = 0
     machines_total: int = 0
+    # host -> step, when the worker itself provisions the machines (SSH hosts)
+    hosts: dict[str, str] = Field(default_factory=dict)
 
 
 class ProvisionResult(StepResult):
@@ -200,6 +202,8 @@ class DeleteClusterInput(ClusterStepInput):
 class DeleteProgress(BaseModel):
     phase: str = "delete"
     machines_left: int = 0
+    # host -> step, when the worker itself resets the machines (SSH hosts)
+    hosts: dict[str, str] = Field(default_factory=dict)
 
 
 class DeleteClusterResult(StepResult):

@@ -24,11 +24,11 @@ from typing import Any
 from eksa_temporal.activities.common import (
     CAPI_V1,
     KCP_V1,
-    heartbeat,
     load_spec,
     log,
     resume,
 )
+from eksa_temporal.activities.infrastructure import heartbeat, watching
 from eksa_temporal.activities.kubeconfig import write_cluster_kubeconfig
 from eksa_temporal.activities.models import ProvisionInput, ProvisionProgress, ProvisionResult
 from eksa_temporal.activities.ownership import (
@@ -230,9 +230,10 @@ class ProvisionActivities:
             changed = existing is None or before != after
             progress = progress.model_copy(update={"applied": True, "phase": "control-plane"})
             heartbeat(progress)
-        progress = self.wait_control_plane(kube, plan, progress, inp.control_plane_wait_seconds)
-        progress = self.wait_machines(kube, plan, progress, inp.per_machine_wait_seconds)
-        self.wait_available(kube, plan, progress, inp.per_machine_wait_seconds)
+        with watching(provider, spec, target):  # a provider whose controller is the worker
+            progress = self.wait_control_plane(kube, plan, progress, inp.control_plane_wait_seconds)
+            progress = self.wait_machines(kube, plan, progress, inp.per_machine_wait_seconds)
+            self.wait_available(kube, plan, progress, inp.per_machine_wait_seconds)
         written = write_cluster_kubeconfig(kube, plan.name, plan.namespace, inp.kubeconfig_path)
         if not changed and not upgrade:
             log.info("cluster already provisioned; no-op", cluster=plan.name)

@@ -21,16 +21,17 @@ of times.
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 from eksa_temporal.activities.common import (
     CAPI_V1,
-    heartbeat,
     load_spec,
     log,
     owned_by_another_run,
     owner_marker,
 )
+from eksa_temporal.activities.infrastructure import heartbeat, watching
 from eksa_temporal.activities.models import (
     CleanupInput,
     CleanupResult,
@@ -44,7 +45,7 @@ from eksa_temporal.activities.steps import step
 from eksa_temporal.errors import NotFound
 from eksa_temporal.kube.client import Kube, Obj, kube_for
 from eksa_temporal.ownership import is_owner_id
-from eksa_temporal.providers.base import Ownership
+from eksa_temporal.providers.base import Ownership, Provider
 from eksa_temporal.providers.registry import Registry
 
 CLUSTER_LABEL = "cluster.x-k8s.io/cluster-name"
@@ -185,7 +186,8 @@ class TeardownActivities:
             return DeleteClusterResult(changed=False, message=f"{inp.cluster_name} already deleted")
         identity = cluster_identity(kube.get(CAPI_V1, "Cluster", inp.cluster_name, ns))
         _mark_deleted(inp)
-        delete_capi_cluster(kube, inp.cluster_name, ns, inp.control_plane_wait_seconds)
+        with self._watching(inp, target):
+            delete_capi_cluster(kube, inp.cluster_name, ns, inp.control_plane_wait_seconds)
         self._leak_cleanup(inp, identity)
         forget_cluster(inp)
         return DeleteClusterResult(changed=True, message=f"{inp.cluster_name} deleted")
@@ -260,9 +262,11 @@ class TeardownActivities:
             targets.append(inp.management_kubeconfig)
         found = False
         for path in targets:
-            found = (
-                self._delete_owned_cluster(inp, ownership, kube_for(path), removed, kept) or found
-            )
+            with self._watching(inp, path):
+                found = (
+                    self._delete_owned_cluster(inp, ownership, kube_for(path), removed, kept)
+                    or found
+                )
         if not found and inp.kubeconfig_path.exists():
             # after a completed move the cluster manages itself: its Cluster is deleted
             # there, through Cluster API, like anywhere else
@@ -313,6 +317,17 @@ class TeardownActivities:
                 "cleanup: the cluster's API went away while it was deleted", error=str(exc)[:200]
             )
         removed.append(what)
+
+    def _watching(
+        self, inp: CleanupInput | DeleteClusterInput, kubeconfig: str
+    ) -> AbstractContextManager[object]:
+        """The provider's own infrastructure controller (if any) while machines go."""
+        if not inp.spec_yaml or not inp.provider:
+            return nullcontext()
+        provider = self.registry.provider(inp.provider)
+        if type(provider).infrastructure_controller is Provider.infrastructure_controller:
+            return nullcontext()  # the provider's controllers run in the cluster
+        return watching(provider, load_spec(inp), kubeconfig)
 
     def _provider_cleanup(
         self, inp: CleanupInput | DeleteClusterInput, ownership: Ownership
