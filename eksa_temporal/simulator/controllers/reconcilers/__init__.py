@@ -30,10 +30,6 @@ from eksa_temporal.simulator.controllers.reconcilers.machinedeployment import (
     reconcile_machinedeployment,
 )
 from eksa_temporal.simulator.controllers.reconcilers.machineset import reconcile_machineset
-from eksa_temporal.simulator.controllers.reconcilers.ssh import (
-    reconcile_sshcluster,
-    reconcile_sshmachine,
-)
 from eksa_temporal.simulator.controllers.reconcilers.rufio import BMC_V, reconcile_bmc_job
 from eksa_temporal.simulator.controllers.reconcilers.ssh import (
     reconcile_sshcluster,
@@ -69,8 +65,6 @@ WATCHED: dict[str, str] = {
     "DockerMachine": o.INFRA_V,
     "SSHCluster": o.INFRA_V,
     "SSHMachine": o.INFRA_V,
-    "SSHCluster": o.INFRA_V,
-    "SSHMachine": o.INFRA_V,
     "TinkerbellCluster": o.INFRA_V,
     "TinkerbellMachine": o.INFRA_V,
     "Job": BMC_V,  # Rufio's BMC Job
@@ -93,8 +87,6 @@ RECONCILERS: dict[str, Reconciler] = {
     "VSphereMachine": reconcile_vspheremachine,
     "DockerCluster": reconcile_dockercluster,
     "DockerMachine": reconcile_dockermachine,
-    "SSHCluster": reconcile_sshcluster,
-    "SSHMachine": reconcile_sshmachine,
     "SSHCluster": reconcile_sshcluster,
     "SSHMachine": reconcile_sshmachine,
     "TinkerbellCluster": reconcile_tinkerbellcluster,
