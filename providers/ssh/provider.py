@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from types import ModuleType
 from typing import Any, ClassVar
 
+from eksa_temporal.kube.client import kube_for
 from eksa_temporal.logs import get_logger
 from eksa_temporal.providers.base import (
     ComponentRef,
@@ -31,7 +32,9 @@ from eksa_temporal.providers.base import (
 )
 from eksa_temporal.providers.capi.release import DEFAULT_RELEASE
 from eksa_temporal.providers.ssh import spec_example
+from eksa_temporal.providers.ssh.access import SSHAccess
 from eksa_temporal.providers.ssh.controller import ClusterApi, HostAccess, HostController, running
+from eksa_temporal.providers.ssh.hostcheck import HostRequirements, check_hosts
 from eksa_temporal.providers.ssh.inventory import demands, inventory, inventory_rules, matches
 from eksa_temporal.providers.ssh.render import endpoint, render
 from eksa_temporal.providers.ssh.spec_kinds import SSHDatacenterConfig, SSHMachineConfig
@@ -60,8 +63,6 @@ class SSHProvider(Provider):
 
     def access(self) -> HostAccess:
         if self._access is None:
-            from eksa_temporal.providers.ssh.access import SSHAccess
-
             self._access = SSHAccess()
         return self._access
 
@@ -105,8 +106,6 @@ class SSHProvider(Provider):
         findings = self.validate_credentials(spec) + inventory_rules(spec)
         if findings:
             return findings
-        from eksa_temporal.providers.ssh.hostcheck import check_hosts
-
         hosts = inventory(spec)
         checked: list[Finding] = check_hosts(hosts, requirements(spec))
         log.info("ssh hosts checked", hosts=len(hosts), findings=len(checked))
@@ -130,8 +129,6 @@ class SSHProvider(Provider):
     def infrastructure_controller(self, spec: ClusterSpec, kubeconfig: str) -> Iterator[HostController]:
         """``HostController`` passes against ``kubeconfig``'s cluster every ``interval``
         seconds for the duration of the block."""
-        from eksa_temporal.kube.client import kube_for
-
         controller = HostController(
             ClusterApi(kube_for(kubeconfig)),
             spec.name,
@@ -147,8 +144,6 @@ class SSHProvider(Provider):
 def requirements(spec: ClusterSpec) -> dict[str, Any]:
     """Host name -> ``HostRequirements`` from the machine config whose selector the host
     matches (control-plane ports for control-plane hosts); defaults for the others."""
-    from eksa_temporal.providers.ssh.hostcheck import HostRequirements
-
     roles = demands(spec)
     out: dict[str, Any] = {}
     for host in inventory(spec):
