@@ -108,6 +108,12 @@ class TinkerbellProvider(Provider):
             ComponentRef(name=STACK, version=DEFAULT_RELEASE.version(STACK)),
         ]
 
+    def component_variables(self, spec: ClusterSpec | None) -> dict[str, str]:
+        """CAPT's manifest variable ``TINKERBELL_IP``: the datacenter's ``tinkerbellIP``
+        (without the spec, the worker's environment must set it)."""
+        ip = _tinkerbell_ip(spec) if spec is not None else ""
+        return {"TINKERBELL_IP": ip} if ip else {}
+
     # -- validation -----------------------------------------------------------------------------
     def preflight(self, spec: ClusterSpec, options: PreflightOptions) -> list[Finding]:
         findings = checks.preflight(
