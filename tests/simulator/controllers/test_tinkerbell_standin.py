@@ -240,7 +240,8 @@ def test_a_cluster_comes_up_on_its_hardware_powered_through_rufio_and_delete_ret
                                                      {"type": "Hostname", "address": hw}]
                 hwo = hardware(store, "mgmt")[hw]
                 assert hwo["metadata"]["labels"][OWNER_NS] == NS
-                assert hwo["metadata"]["annotations"]["v1alpha1.tinkerbell.org/provisioned"] == "true"
+                assert hwo["metadata"]["finalizers"] == ["tinkerbellmachine.infrastructure.cluster.x-k8s.io"]
+                assert hwo["spec"]["interfaces"][0]["netboot"]["allowPXE"] is False
                 job = store.get("mgmt", BMC_V, "Job", NS, f"{tm['metadata']['name']}-provision")
                 assert job is not None and h.cond(job, "Completed") and job["status"]["completionTime"]
                 assert job["spec"]["tasks"] == [
@@ -267,8 +268,9 @@ def test_a_cluster_comes_up_on_its_hardware_powered_through_rufio_and_delete_ret
             assert set(owners(store, "mgmt").values()) == {None}
             assert all(power(em, n) == "Off" for (n, _, _, _), em in zip(hosts, bmcs, strict=True))
             assert {r.state for r in Inventory(tmp_path).records()} == {"deleted"}
-            assert not any("v1alpha1.tinkerbell.org/provisioned" in (hw["metadata"].get("annotations") or {})
-                           for hw in hardware(store, "mgmt").values())
+            for hwo in hardware(store, "mgmt").values():
+                assert not hwo["metadata"].get("finalizers")
+                assert hwo["spec"]["interfaces"][0]["netboot"]["allowPXE"] is True
 
     asyncio.run(scenario())
 

@@ -18,8 +18,8 @@ manifests); the BMC Jobs they create are run by the Rufio stand-in (``rufio.py``
   Rufio ``Job`` ``<machine>-provision`` (owned by the TinkerbellMachine, as CAPT's), waits for
   it to complete and for the sim's boot time, and becomes ready: the workload cluster's Node
   is named by the Hardware's hostname with the Hardware's DHCP address as ``InternalIP``;
-  ``status.addresses`` lists both. The Hardware gets CAPT's ``v1alpha1.tinkerbell.org/provisioned``
-  annotation. With no free matching Hardware the machine waits (a ``NoHardwareAvailable``
+  ``status.addresses`` lists both. The Hardware's interfaces get ``netboot.allowPXE: false``
+  (CAPT v0.6's mark of an installed host). With no free matching Hardware the machine waits (a ``NoHardwareAvailable``
   Warning Event on it; CAPT's status has no conditions) and looks again every few seconds.
 - Each host is a row of the sim's machine inventory keyed by its provider ID (name = the
   hostname, labels = hardware name, MAC and the CAPI Cluster's owner label), so a restarted
@@ -28,8 +28,8 @@ manifests); the BMC Jobs they create are run by the Rufio stand-in (``rufio.py``
   host without powering it again.
 - Deleting a TinkerbellMachine (not for a move: clusterctl's ``delete-for-move`` annotation,
   or a paused Cluster, leave the host alone) powers the host off through a Job
-  ``<machine>-poweroff``, releases the Hardware (owner labels removed: back in the pool),
-  removes the Node and then the finalizer. A failed power-off Job keeps the machine (as CAPT,
+  ``<machine>-poweroff``, releases the Hardware (owner labels and finalizer removed, PXE
+  allowed again: back in the pool), removes the Node and then the finalizer. A failed power-off Job keeps the machine (as CAPT,
   which retries until it completes).
 """
 
@@ -221,8 +221,8 @@ def _running(ctx: Ctx, tm: o.Obj, hw: o.Obj, machine: o.Obj, cname: str) -> floa
     if node is None:
         _set(ctx, tm, ready=False)
         return 1.0
-    if o.annots(hw).get(hwr.PROVISIONED_ANNOTATION) != "true":
-        ctx.patch(hw, {"metadata": {"annotations": {hwr.PROVISIONED_ANNOTATION: "true"}}})
+    if not hwr.provisioned(hw) and hwr.mark_provisioned(ctx, hw) is None:
+        return CONFLICT_SECONDS
     addresses = [{"type": "InternalIP", "address": ip}, {"type": "Hostname", "address": host}]
     _set(ctx, tm, ready=True, addresses=addresses)
     return None

@@ -7,10 +7,13 @@ CAPT's ``hardwareForMachine``: the Hardware already claimed by the machine first
 the unclaimed Hardware in the machine's namespace matching any ``required`` term (a
 ``labelSelector`` with ``matchLabels`` / ``matchExpressions``), ordered by the summed weights
 of the ``preferred`` terms it matches, then by name. The claim is one merge patch carrying
-the ``resourceVersion`` the selection read (optimistic concurrency): a claim racing another
-one gets a Conflict and selects again, so a host is never claimed twice. Releasing removes
-both labels (and CAPT's ``v1alpha1.tinkerbell.org/provisioned`` annotation) under the same
-precondition.
+the ``resourceVersion`` the selection read (optimistic concurrency, as CAPT's update): a
+claim racing another one gets a Conflict and selects again, so a host is never claimed twice.
+The claim also adds CAPT's finalizer ``tinkerbellmachine.infrastructure.cluster.x-k8s.io``
+(a claimed Hardware is not deleted from under its machine). A provisioned host gets
+``netboot.allowPXE: false`` on its interfaces (CAPT v0.6's mark that the host is installed,
+so it does not PXE boot again). Releasing removes both labels and the finalizer and allows PXE
+again, under the same precondition.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from eksa_temporal.simulator.store_api import Conflict, NotFound
 HARDWARE_V = "tinkerbell.org/v1alpha1"
 OWNER_NAME_LABEL = "v1alpha1.tinkerbell.org/ownerName"
 OWNER_NAMESPACE_LABEL = "v1alpha1.tinkerbell.org/ownerNamespace"
-PROVISIONED_ANNOTATION = "v1alpha1.tinkerbell.org/provisioned"
+FINALIZER = "tinkerbellmachine.infrastructure.cluster.x-k8s.io"
 
 
 def matches(selector: dict[str, Any] | None, labels: dict[str, str]) -> bool:
@@ -94,34 +97,62 @@ def candidates(ctx: Ctx, tm: o.Obj) -> list[o.Obj]:
 def claim(ctx: Ctx, tm: o.Obj, hw: o.Obj) -> o.Obj | None:
     """Claim ``hw`` (as read, with its resourceVersion) for ``tm``; None when another
     writer changed it first (Conflict) or it is gone: select again."""
-    patch = {
-        "metadata": {
-            "resourceVersion": hw["metadata"]["resourceVersion"],
-            "labels": {OWNER_NAME_LABEL: o.name(tm), OWNER_NAMESPACE_LABEL: o.namespace(tm)},
-        }
-    }
-    try:
-        return ctx.store.patch(ctx.cluster, HARDWARE_V, "Hardware", o.namespace(hw), o.name(hw), patch)
-    except (Conflict, NotFound):
-        return None
+    finalizers = [*(f for f in o.finalizers(hw) if f != FINALIZER), FINALIZER]
+    return _patch(ctx, hw, {
+        "labels": {OWNER_NAME_LABEL: o.name(tm), OWNER_NAMESPACE_LABEL: o.namespace(tm)},
+        "finalizers": finalizers,
+    })
 
 
 def release(ctx: Ctx, hw: o.Obj) -> bool:
     """Return ``hw`` to the pool (as read); False on a Conflict (read again and retry)."""
-    patch = {
-        "metadata": {
-            "resourceVersion": hw["metadata"]["resourceVersion"],
-            "labels": {OWNER_NAME_LABEL: None, OWNER_NAMESPACE_LABEL: None},
-            "annotations": {PROVISIONED_ANNOTATION: None},
-        }
-    }
+    finalizers = [f for f in o.finalizers(hw) if f != FINALIZER]
+    meta = {"labels": {OWNER_NAME_LABEL: None, OWNER_NAMESPACE_LABEL: None}, "finalizers": finalizers or None}
     try:
-        ctx.store.patch(ctx.cluster, HARDWARE_V, "Hardware", o.namespace(hw), o.name(hw), patch)
+        ctx.store.patch(ctx.cluster, HARDWARE_V, "Hardware", o.namespace(hw), o.name(hw), {
+            "metadata": {"resourceVersion": hw["metadata"]["resourceVersion"], **meta},
+            "spec": {"interfaces": _allow_pxe(hw, True)},
+        })
     except NotFound:
         return True
     except Conflict:
         return False
     return True
+
+
+def provisioned(hw: o.Obj) -> bool:
+    """CAPT v0.6's "hardware ready": PXE is no longer allowed on any interface."""
+    interfaces = o.spec(hw).get("interfaces") or []
+    return bool(interfaces) and not any((i.get("netboot") or {}).get("allowPXE") for i in interfaces)
+
+
+def mark_provisioned(ctx: Ctx, hw: o.Obj) -> o.Obj | None:
+    """Disallow PXE on the host's interfaces (as read); None on a Conflict."""
+    try:
+        return ctx.store.patch(ctx.cluster, HARDWARE_V, "Hardware", o.namespace(hw), o.name(hw), {
+            "metadata": {"resourceVersion": hw["metadata"]["resourceVersion"]},
+            "spec": {"interfaces": _allow_pxe(hw, False)},
+        })
+    except (Conflict, NotFound):
+        return None
+
+
+def _allow_pxe(hw: o.Obj, allow: bool) -> list[dict[str, Any]]:
+    out = []
+    for ifc in o.spec(hw).get("interfaces") or []:
+        ifc = dict(ifc)
+        if ifc.get("netboot") is not None:
+            ifc["netboot"] = {**ifc["netboot"], "allowPXE": allow}
+        out.append(ifc)
+    return out
+
+
+def _patch(ctx: Ctx, hw: o.Obj, meta: dict[str, Any]) -> o.Obj | None:
+    patch = {"metadata": {"resourceVersion": hw["metadata"]["resourceVersion"], **meta}}
+    try:
+        return ctx.store.patch(ctx.cluster, HARDWARE_V, "Hardware", o.namespace(hw), o.name(hw), patch)
+    except (Conflict, NotFound):
+        return None
 
 
 def interface(hw: o.Obj) -> dict[str, Any]:
