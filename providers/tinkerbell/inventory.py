@@ -11,9 +11,10 @@ A claimed host carries CAPT's ``v1alpha1.tinkerbell.org/ownerName`` label on its
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
+from urllib.parse import urlsplit
 
 from eksa_temporal.kube.client import Kube
 from eksa_temporal.logs import get_logger
@@ -66,17 +67,40 @@ def _describe(obj: Obj) -> str:
     return f"{obj['kind']} {obj['metadata'].get('namespace', '')}/{obj['metadata']['name']}"
 
 
-def apply_inventory(kube: Kube, machines: Sequence[Machine]) -> list[str]:
-    """Every host's Hardware, BMC Machine and auth Secret in ``eksa-system``, applied when
-    missing or different; returns what was applied (empty: all in place). Never logs or
-    returns a password."""
+def bmc_connection(url: str) -> Obj:
+    """The BMC ``Machine``'s ``spec.connection`` fields for the Redfish URL ``url``: the
+    host (with its scheme when it is not https), and the Redfish port
+    (``providerOptions.redfish.port``) when the URL names one."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    out: Obj = {"host": host if parts.scheme in ("", "https") else f"{parts.scheme}://{host}"}
+    if parts.port:
+        out["providerOptions"] = {"redfish": {"port": parts.port}}
+    return out
+
+
+def bmc_machine(m: Machine, redfish_url: Callable[[str], str] | None = None) -> Obj:
+    """The host's BMC ``Machine`` (``hardware.bmc_machine_object``), reached at
+    ``redfish_url(bmc_ip)`` when given."""
+    obj = bmc_machine_object(m)
+    if redfish_url is not None:
+        obj["spec"]["connection"].update(bmc_connection(redfish_url(m.bmc_ip)))
+    return obj
+
+
+def apply_inventory(
+    kube: Kube, machines: Sequence[Machine], redfish_url: Callable[[str], str] | None = None
+) -> list[str]:
+    """Every host's Hardware, BMC Machine (reached at ``redfish_url(bmc_ip)``) and auth
+    Secret in ``eksa-system``, applied when missing or different; returns what was applied
+    (empty: all in place). Never logs or returns a password."""
     if kube.get("v1", "Namespace", NAMESPACE) is None:
         kube.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}})
     done: list[str] = []
     for m in machines:
         wanted: list[Obj] = [hardware_object(m)]
         if m.has_bmc:
-            wanted.insert(0, bmc_machine_object(m))
+            wanted.insert(0, bmc_machine(m, redfish_url))
         for obj in wanted:
             meta = obj["metadata"]
             live = kube.get(obj["apiVersion"], obj["kind"], meta["name"], meta["namespace"])

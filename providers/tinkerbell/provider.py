@@ -198,7 +198,8 @@ class TinkerbellProvider(Provider):
         what differs), then every host no machine has claimed yet powered off."""
         machines = self._machines(spec)
         kube = kube_for(kubeconfig)
-        done = apply_inventory(kube, machines)
+        env = self._source()
+        done = apply_inventory(kube, machines, lambda ip: checks.redfish_url(ip, env))
         return done + self._power_off(machines, skip=claimed_hosts(kube))
 
     # -- rendering --------------------------------------------------------------------------------

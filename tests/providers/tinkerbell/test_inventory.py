@@ -10,6 +10,7 @@ import base64
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sushy
@@ -19,12 +20,19 @@ from structlog.testing import capture_logs
 from eksa_temporal.kube.client import Kube, condition_true, kube_for
 from eksa_temporal.providers.capi.fetch import parse_manifests
 from eksa_temporal.providers.tinkerbell.bmc import BmcTarget, power_state
-from eksa_temporal.providers.tinkerbell.inventory import OWNER_NAME_LABEL
+from eksa_temporal.providers.tinkerbell.hardware import parse_csv
+from eksa_temporal.providers.tinkerbell.inventory import (
+    OWNER_NAME_LABEL,
+    bmc_connection,
+    bmc_machine,
+)
+from eksa_temporal.providers.tinkerbell.preflight import redfish_url
 from eksa_temporal.providers.tinkerbell.provider import TinkerbellProvider
 from tests.providers.tinkerbell.bmc_hosts import USER, BmcHosts, bmc_hosts, spec_with
 from tests.providers.tinkerbell_bmc.emulator import SUSHY_EMULATOR
 from tests.support.paths import shared_path
 from tests.support.sim import SimServer, sim_server  # noqa: F401  (pytest fixture)
+from tests.vsphere.crd_schema import problems
 
 pytestmark = [
     pytest.mark.timeout(240),
@@ -57,6 +65,21 @@ def with_stack_crds(kube: Kube) -> Kube:
             timeout=60,
         )
     return kube
+
+
+def rufio_schema() -> dict[str, Any]:
+    text = shared_path("upstream-components", "tinkerbell-stack", "rufio-v0.6.5.yaml").read_text()
+    crd = next(
+        d
+        for d in parse_manifests(text)
+        if d["kind"] == "CustomResourceDefinition" and d["spec"]["names"]["kind"] == "Machine"
+    )
+    return dict(crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"])
+
+
+def machine_wanted(hosts: BmcHosts) -> dict[str, Any]:
+    machines, _ = parse_csv(Path(hosts.csv(hosts.rows(LABELS), "schema.csv").path).read_text())
+    return bmc_machine(machines[1], lambda ip: redfish_url(ip, hosts.env))
 
 
 def target(hosts: BmcHosts, i: int) -> BmcTarget:
@@ -116,7 +139,11 @@ def test_inventory_is_applied_once_and_claimed_hosts_stay_on(
     assert hardware is not None and hardware["metadata"]["labels"] == {"type": "worker"}
     assert hardware["spec"]["bmcRef"]["name"] == "bmc-host-1"
     machine = kube.get("bmc.tinkerbell.org/v1alpha1", "Machine", "bmc-host-1", NS)
-    assert machine is not None and machine["spec"]["connection"]["host"] == hosts.bmcs[1].ip
+    assert machine is not None
+    connection = machine["spec"]["connection"]
+    assert connection["host"] == f"http://{hosts.bmcs[1].ip}"  # the Redfish URL's scheme and port
+    assert connection["providerOptions"] == {"redfish": {"port": hosts.port}}
+    assert problems(machine_wanted(hosts), rufio_schema()) == []
     secret = kube.get("v1", "Secret", "bmc-host-1-auth", NS)
     assert secret is not None
     assert base64.b64decode(secret["data"]["password"]).decode() == hosts.password
@@ -141,3 +168,15 @@ def test_inventory_is_applied_once_and_claimed_hosts_stay_on(
     claimed = kube.get("tinkerbell.org/v1alpha1", "Hardware", "host-0", NS)
     assert claimed is not None
     assert claimed["metadata"]["labels"][OWNER_NAME_LABEL] == "demo-control-plane-abc"
+
+
+def test_the_bmc_connection_follows_the_redfish_url() -> None:
+    assert bmc_connection("https://10.0.1.5") == {"host": "10.0.1.5"}  # EKS-A's object
+    assert bmc_connection("https://10.0.1.5:8443") == {
+        "host": "10.0.1.5",
+        "providerOptions": {"redfish": {"port": 8443}},
+    }
+    assert bmc_connection("http://127.0.0.9:8000") == {
+        "host": "http://127.0.0.9",
+        "providerOptions": {"redfish": {"port": 8000}},
+    }
