@@ -30,7 +30,8 @@ by ``controllers/reconcilers/tinkerbell.py``): the sim only plays their controll
 on the published controller Deployment, and ships no manifests for them (``manifests``
 refuses them, ``write_repository`` leaves them out). ``STACK`` are the controllers of the
 Tinkerbell stack (not clusterctl providers; their published manifests are applied as they
-are): Rufio's BMC ``Job`` is played by ``controllers/reconcilers/rufio.py``.
+are): Rufio's BMC ``Job`` is played by ``controllers/reconcilers/rufio.py``, Tink's
+``Workflow`` by ``controllers/reconcilers/tink.py``.
 """
 
 from __future__ import annotations
@@ -127,6 +128,7 @@ KIND_PROVIDER: dict[str, str] = {
     "TinkerbellCluster": "tinkerbell",
     "TinkerbellMachine": "tinkerbell",
     "Job": "rufio",  # bmc.tinkerbell.org (the only Job kind the controllers watch)
+    "Workflow": "tink",
 }
 
 REPOSITORY_DIR = "components"  # in the server's state dir

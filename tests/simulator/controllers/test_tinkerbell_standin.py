@@ -89,7 +89,8 @@ def controller(ns: str, name: str) -> list[Obj]:
 
 def install(store: Store, vc: str, *, capt: bool = True) -> None:
     h.install(store, vc, crds=[*components.all_crds(), *published_crds()])
-    docs = [capi.namespace(), *controller("rufio-system", "rufio-controller-manager")]
+    docs = [capi.namespace(), *controller("rufio-system", "rufio-controller-manager"),
+            *controller("tink-system", "tink-controller-manager")]
     if capt:
         docs += controller("capt-system", "capt-controller-manager")
     h.apply(store, vc, docs)
@@ -248,6 +249,11 @@ def test_a_cluster_comes_up_on_its_hardware_powered_through_rufio_and_delete_ret
                     {"powerAction": "off"},
                     {"oneTimeBootDeviceAction": {"device": ["pxe"], "efiBoot": True}},
                     {"powerAction": "on"}]
+                wf = store.get("mgmt", HW_V, "Workflow", NS, tm["metadata"]["name"])
+                assert wf is not None and wf["spec"]["hardwareRef"] == hw and wf["status"]["state"] == "STATE_SUCCESS"
+                assert wf["spec"]["hardwareMap"] == {"device_1": next(m for n, _, m, _ in hosts if n == hw)}
+                assert [a["name"] for a in wf["status"]["tasks"][0]["actions"]][-1] == wf["status"]["currentAction"]
+                assert store.get("mgmt", HW_V, "Template", NS, tm["metadata"]["name"]) is not None
                 bmc = store.get("mgmt", BMC_V, "Machine", NS, f"bmc-{hw}")
                 assert bmc is not None and bmc["status"]["powerState"] == "on"
             expected_nodes = {n: i for n, i, _, _ in hosts if n in claimed}
@@ -268,6 +274,7 @@ def test_a_cluster_comes_up_on_its_hardware_powered_through_rufio_and_delete_ret
             assert set(owners(store, "mgmt").values()) == {None}
             assert all(power(em, n) == "Off" for (n, _, _, _), em in zip(hosts, bmcs, strict=True))
             assert {r.state for r in Inventory(tmp_path).records()} == {"deleted"}
+            assert store.list("mgmt", HW_V, "Workflow", NS) == store.list("mgmt", HW_V, "Template", NS) == []
             for hwo in hardware(store, "mgmt").values():
                 assert not hwo["metadata"].get("finalizers")
                 assert hwo["spec"]["interfaces"][0]["netboot"]["allowPXE"] is True

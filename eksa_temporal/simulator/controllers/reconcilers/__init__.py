@@ -35,6 +35,7 @@ from eksa_temporal.simulator.controllers.reconcilers.ssh import (
     reconcile_sshcluster,
     reconcile_sshmachine,
 )
+from eksa_temporal.simulator.controllers.reconcilers.tink import TINK_V, reconcile_workflow
 from eksa_temporal.simulator.controllers.reconcilers.tinkerbell import (
     reconcile_tinkerbellcluster,
     reconcile_tinkerbellmachine,
@@ -68,6 +69,7 @@ WATCHED: dict[str, str] = {
     "TinkerbellCluster": o.INFRA_V,
     "TinkerbellMachine": o.INFRA_V,
     "Job": BMC_V,  # Rufio's BMC Job
+    "Workflow": TINK_V,
 }
 
 RECONCILERS: dict[str, Reconciler] = {
@@ -92,4 +94,5 @@ RECONCILERS: dict[str, Reconciler] = {
     "TinkerbellCluster": reconcile_tinkerbellcluster,
     "TinkerbellMachine": reconcile_tinkerbellmachine,
     "Job": reconcile_bmc_job,
+    "Workflow": reconcile_workflow,
 }

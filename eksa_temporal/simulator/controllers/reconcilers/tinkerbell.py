@@ -16,7 +16,9 @@ manifests); the BMC Jobs they create are run by the Rufio stand-in (``rufio.py``
   ``tinkerbell://<namespace>/<hardware>`` as CAPT does, then - when the Hardware has a
   ``bmcRef`` - powers the host off, sets a one-time PXE boot and powers it on through a
   Rufio ``Job`` ``<machine>-provision`` (owned by the TinkerbellMachine, as CAPT's), waits for
-  it to complete and for the sim's boot time, and becomes ready: the workload cluster's Node
+  it to complete, then creates the Tink ``Template`` and ``Workflow`` named like the machine
+  (run by the Tink stand-in, ``tink.py``, gated on ``tink-system/tink-controller-manager``),
+  waits for the workflow's ``STATE_SUCCESS``, and becomes ready: the workload cluster's Node
   is named by the Hardware's hostname with the Hardware's DHCP address as ``InternalIP``;
   ``status.addresses`` lists both. The Hardware's interfaces get ``netboot.allowPXE: false``
   (CAPT v0.6's mark of an installed host). With no free matching Hardware the machine waits (a ``NoHardwareAvailable``
@@ -38,6 +40,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import yaml
+
 from eksa_temporal.ownership import OWNER_LABEL
 from eksa_temporal.simulator.controllers import objects as o
 from eksa_temporal.simulator.controllers import workload as w
@@ -48,7 +52,7 @@ from eksa_temporal.simulator.controllers.inventory import (
     RUNNING,
     MachineRecord,
 )
-from eksa_temporal.simulator.controllers.reconcilers import rufio
+from eksa_temporal.simulator.controllers.reconcilers import rufio, tink
 from eksa_temporal.simulator.controllers.reconcilers import tinkerbell_hardware as hwr
 from eksa_temporal.simulator.controllers.reconcilers.infra import (
     InfraKind,
@@ -183,6 +187,13 @@ def _provision(ctx: Ctx, tm: o.Obj, hw: o.Obj, record: MachineRecord) -> float |
                 _event(ctx, tm, "BMCJobFailed", f"bmc job {o.namespace(job)}/{o.name(job)} failed: {rufio.job_message(job)}")
             _set(ctx, tm, ready=False)
             return wait
+    wf = _workflow(ctx, tm, hw)
+    state = str(o.status(wf).get("state") or "") if wf is not None else ""
+    if state != tink.SUCCESS:
+        if state in (tink.FAILED, tink.TIMEOUT):
+            _event(ctx, tm, "WorkflowFailed", f"workflow {o.namespace(tm)}/{o.name(tm)} {state}")
+        _set(ctx, tm, ready=False)
+        return RETRY_SECONDS
     remaining = record.boot_at - time.time()
     if remaining > 0:
         _set(ctx, tm, ready=False)
@@ -212,6 +223,46 @@ def _job(ctx: Ctx, tm: o.Obj, hw: o.Obj, purpose: str, tasks: list[dict[str, Any
     if rufio.job_condition(job, rufio.FAILED):
         return job, 10.0
     return job, RETRY_SECONDS  # its status changes re-queue the owner
+
+
+def _workflow(ctx: Ctx, tm: o.Obj, hw: o.Obj) -> o.Obj | None:
+    """The machine's Tink Template and Workflow (named like the machine, owned by it; the
+    Template's data is ``spec.templateOverride`` - EKS-A renders it - or CAPT's default
+    actions), created when missing."""
+    ns = o.namespace(tm)
+    if ctx.get(tink.TINK_V, "Template", ns, o.name(tm)) is None:
+        data = str(o.spec(tm).get("templateOverride") or "") or default_template(o.name(tm), hw)
+        ctx.create({"apiVersion": tink.TINK_V, "kind": "Template",
+                    "metadata": {"name": o.name(tm), "namespace": ns,
+                                 "ownerReferences": [o.owner_ref(tm, controller=False)]},
+                    "spec": {"data": data}})
+    wf = ctx.get(tink.TINK_V, "Workflow", ns, o.name(tm))
+    if wf is None:
+        instance = (o.spec(hw).get("metadata") or {}).get("instance") or {}
+        ctx.create({"apiVersion": tink.TINK_V, "kind": "Workflow",
+                    "metadata": {"name": o.name(tm), "namespace": ns, "ownerReferences": [o.owner_ref(tm)]},
+                    "spec": {"templateRef": o.name(tm), "hardwareRef": o.name(hw),
+                             "hardwareMap": {"device_1": str(instance.get("id") or hwr.mac(hw))}}})
+        wf = ctx.get(tink.TINK_V, "Workflow", ns, o.name(tm))
+    return wf
+
+
+def default_template(name: str, hw: o.Obj) -> str:
+    """CAPT's default template: stream the OS image to the first disk, add cloud-init's
+    datasource, kexec into it (the sim runs no action; their names show progress)."""
+    disk = str(((o.spec(hw).get("disks") or [{}])[0]).get("device") or "/dev/sda")
+    actions = [
+        {"name": "stream-image", "image": "quay.io/tinkerbell-actions/oci2disk:v1.0.0", "timeout": 600,
+         "environment": {"DEST_DISK": disk}},
+        {"name": "add-tink-cloud-init-config", "image": "quay.io/tinkerbell-actions/writefile:v1.0.0",
+         "timeout": 90},
+        {"name": "add-tink-cloud-init-ds-config", "image": "quay.io/tinkerbell-actions/writefile:v1.0.0",
+         "timeout": 90},
+        {"name": "kexec-image", "image": "quay.io/tinkerbell-actions/kexec:v1.0.0", "timeout": 90},
+    ]
+    data = {"version": "0.1", "name": name, "global_timeout": 6000,
+            "tasks": [{"name": name, "worker": "{{.device_1}}", "actions": actions}]}
+    return str(yaml.safe_dump(data, sort_keys=False))
 
 
 def _running(ctx: Ctx, tm: o.Obj, hw: o.Obj, machine: o.Obj, cname: str) -> float | None:
@@ -279,6 +330,10 @@ def _delete(ctx: Ctx, tm: o.Obj, cluster: o.Obj | None) -> float | None:
                     return wait
             if not hwr.release(ctx, hw):
                 return CONFLICT_SECONDS
+        for kind in ("Workflow", "Template"):  # CAPT's removeDependencies
+            dependant = ctx.get(tink.TINK_V, kind, o.namespace(tm), o.name(tm))
+            if dependant is not None and o.owned_by(dependant, tm):
+                ctx.delete(dependant)
         record = ctx.inventory.by_owner(owner_key(ctx, tm))
         pid = o.spec(tm).get("providerID")
         if record is None and pid:
