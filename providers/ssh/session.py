@@ -283,7 +283,10 @@ class HostSession:
                 while chan.recv_stderr_ready():
                     err += chan.recv_stderr(65536)
                 if chan.exit_status_ready() and not chan.recv_ready() and not chan.recv_stderr_ready():
-                    return chan.recv_exit_status(), bytes(out), bytes(err)
+                    rc: int = chan.recv_exit_status()
+                    if rc == -1 and not transport.is_active():  # closed, no exit status
+                        raise EOFError("the SSH connection closed during the command")
+                    return rc, bytes(out), bytes(err)  # -1: ended by a signal
                 if not transport.is_active():
                     raise EOFError("the SSH connection closed during the command")
                 remaining = deadline - time.monotonic()

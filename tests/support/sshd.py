@@ -123,6 +123,17 @@ def _free_port(address: str) -> int:
         return port
 
 
+def _children(pid: int) -> list[int]:
+    """PIDs of the direct children of ``pid`` (from /proc)."""
+    found: list[int] = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == pid:
+                found.append(int(stat.parent.name))
+    return found
+
+
 def check_test_bed() -> str | None:
     """Why SSH test hosts cannot run here (``None``: they can)."""
     if os.geteuid() != 0:
@@ -241,11 +252,16 @@ class TestHost:
             time.sleep(0.05)
         pytest.fail(f"sshd of {self.name} did not listen on {self.address}:{self.port}")
 
-    def stop(self) -> None:
-        """Stop this host's sshd and its sessions (by process group): the host becomes
-        unreachable."""
+    def stop(self, *, drop_sessions: bool = True) -> None:
+        """Stop this host's sshd (the host becomes unreachable) and, unless
+        ``drop_sessions=False``, its open connections (sshd's per-connection children,
+        which run in their own sessions)."""
         proc, self.proc = self.proc, None
         if proc is not None and proc.poll() is None:
+            if drop_sessions:
+                for child in _children(proc.pid):
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(child, signal.SIGTERM)
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGTERM)
             try:
