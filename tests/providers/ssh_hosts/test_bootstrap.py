@@ -48,7 +48,9 @@ def test_parses_cloud_config_as_the_kubeadm_bootstrap_provider_writes_it() -> No
         parse_cloud_config("#cloud-config\n- just a list\n")
 
 
-def test_bootstrap_runs_every_step_once_and_a_rerun_changes_nothing(ssh_hosts: SshdHosts) -> None:
+def test_bootstrap_runs_every_step_once_and_a_rerun_changes_nothing(
+    ssh_hosts: SshdHosts, capsys: pytest.CaptureFixture[str]
+) -> None:
     (h,) = ssh_hosts(1)
     steps: list[str] = []
     with connect(h.host) as session:
@@ -69,6 +71,11 @@ def test_bootstrap_runs_every_step_once_and_a_rerun_changes_nothing(ssh_hosts: S
     assert h.file("/run/cluster-api/bootstrap-success.complete").read_text() == "success\n"
     assert any("runcmd 2/4 kubeadm init" in s for s in steps)
     assert all(CA_KEY.splitlines()[1] not in s for s in steps)
+    logged = capsys.readouterr()
+    client_key_body = ssh_hosts.client_key.read_text().splitlines()[1]
+    for secret in (CA_KEY.splitlines()[1], client_key_body):
+        assert secret not in logged.out and secret not in logged.err
+    assert "ssh command" in logged.out + logged.err
     # the machine running the tests is untouched
     assert not Path("/etc/kubernetes/kubelet.conf").exists()
     assert not Path("/var/lib/eksa-temporal").exists()
