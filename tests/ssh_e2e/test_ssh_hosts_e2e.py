@@ -127,6 +127,10 @@ async def test_ssh_hosts_create_survives_kill_9_mid_preflight_and_mid_bootstrap(
     temporal_env: WorkflowEnvironment, relay: WorkerRelay, ssh_hosts: SshdHosts, tmp_path: Path
 ) -> None:
     hosts = ssh_hosts(CONTROL_PLANE + WORKERS)
+    for host in hosts:  # kubeadm init / join take a while: the kills land while one runs
+        delay = host.file("/var/lib/eksa-standin/kubeadm-delay")
+        delay.parent.mkdir(parents=True, exist_ok=True)
+        delay.write_text("1.5")
     name = "hcrash"
     lc = LifecycleClient(temporal_env.client, relay.task_queue, task_timeout=timedelta(seconds=2))
     ref = await lc.start_create(CreateClusterInput(spec_yaml=ssh_spec(name, hosts, ssh_hosts), workdir=str(tmp_path / "out" / name), timeouts=CRASH))
@@ -139,21 +143,27 @@ async def test_ssh_hosts_create_survives_kill_9_mid_preflight_and_mid_bootstrap(
     await _wait_for(preflight_running, "the preflight running", deadline)
     relay.crash()
 
-    async def bootstrapping() -> bool:  # some host started its bootstrap, not all finished
-        return any(bootstrap_calls(h) for h in hosts)
+    def in_kubeadm(host: TestHost) -> bool:  # containerd enabled, kubeadm not finished
+        calls = bootstrap_calls(host)
+        return bool(calls) and not any(c.startswith("kubeadm") for c in calls)
 
-    await _wait_for(bootstrapping, "a host bootstrapping", deadline)
+    async def initialising() -> bool:
+        return any(in_kubeadm(h) for h in hosts)
+
+    await _wait_for(initialising, "kubeadm init running", deadline)
+    first = next(h for h in hosts if in_kubeadm(h))
     relay.crash()
-    joining = [h for h in hosts if not any("kubeadm" in c for c in bootstrap_calls(h))]
+    killed_at = time.time()
 
-    async def join_started() -> bool:
-        return any(bootstrap_calls(h) for h in joining)
+    async def joining() -> bool:
+        return any(in_kubeadm(h) for h in hosts if h is not first)
 
-    await _wait_for(join_started, "a second host bootstrapping", deadline)
+    await _wait_for(joining, "kubeadm join running", deadline)
     relay.crash()
     result = await asyncio.wait_for(lc.wait(ref.workflow_id), timeout=300)
     assert isinstance(result, CreateClusterResult)
     assert relay.kills == 3
+    assert first.calls("kubeadm")[0]["time"] > killed_at  # the kill came while kubeadm ran
     assert_bootstrapped_once(hosts)
     assert nodes(result.kubeconfig_path or "") == {h.name: h.address for h in hosts}
 
