@@ -156,9 +156,11 @@ def run_bootstrap(
     on_step: Callable[[str], None] = _noop,
     hostname: str | None = None,
     step_timeout: float = STEP_TIMEOUT,
+    on_tick: Callable[[], None] | None = None,
 ) -> BootstrapReport:
     """Apply bootstrap ``data`` on the session's host: files, then each ``runcmd`` step not
-    done yet. ``on_step`` gets one line (redacted) before each phase and step. Raises
+    done yet. ``on_step`` gets one line (redacted) before each phase and step, ``on_tick``
+    is called about every second while a step runs (heartbeats). Raises
     ``BootstrapStepFailed`` on a failing step (the next call resumes there)."""
     name = session.host.name
     sha = data_sha(data)
@@ -186,7 +188,7 @@ def run_bootstrap(
             continue
         on_step(f"{name}: runcmd {i + 1}/{total} {shown[:120]}")
         started = time.monotonic()
-        res = session.run(_step_script(run_dir, i, cmd), timeout=step_timeout)
+        res = session.run(_step_script(run_dir, i, cmd), timeout=step_timeout, on_tick=on_tick)
         if res.rc is None or res.rc != 0:
             tail = session.redact(res.stderr[-2000:].decode(errors="replace"))
             raise BootstrapStepFailed(

@@ -239,16 +239,18 @@ class HostSession:
         timeout: float = DEFAULT_COMMAND_TIMEOUT,
         check: bool = False,
         log_output: bool = True,
+        on_tick: Callable[[], None] | None = None,
     ) -> Result:
         """Run ``cmd`` (a shell command line) on the host; ``check`` raises
         ``RemoteCommandFailed`` on a non-zero exit. ``log_output=False`` keeps the output
-        (file contents) out of the logs."""
+        (file contents) out of the logs. ``on_tick`` is called about every second while the
+        command runs (an activity's heartbeat; an exception it raises stops waiting)."""
         shown = self.redact(cmd)
         if len(shown) > 300:
             shown = shown[:300] + "..."
         started = time.monotonic()
         try:
-            rc, out, err = self._exec(cmd, stdin, timeout)
+            rc, out, err = self._exec(cmd, stdin, timeout, on_tick)
         except (EOFError, OSError, paramiko.SSHException) as exc:
             raise HostUnreachable(self.host, f"connection lost: {exc or type(exc).__name__}") from None
         seconds = round(time.monotonic() - started, 3)
@@ -264,7 +266,9 @@ class HostSession:
             raise RemoteCommandFailed(self.host, shown, rc, err_tail or self.redact(out[-_TAIL:].decode(errors="replace")))
         return Result(rc, out, err)
 
-    def _exec(self, cmd: str, stdin: bytes | None, timeout: float) -> tuple[int | None, bytes, bytes]:
+    def _exec(
+        self, cmd: str, stdin: bytes | None, timeout: float, on_tick: Callable[[], None] | None
+    ) -> tuple[int | None, bytes, bytes]:
         transport = self._client.get_transport()
         if transport is None or not transport.is_active():
             raise EOFError("the SSH connection is closed")
@@ -277,6 +281,7 @@ class HostSession:
             chan.shutdown_write()
             out, err = bytearray(), bytearray()
             deadline = time.monotonic() + timeout
+            next_tick = time.monotonic() + 1.0
             while True:
                 while chan.recv_ready():
                     out += chan.recv(65536)
@@ -293,6 +298,9 @@ class HostSession:
                 if remaining <= 0:
                     return None, bytes(out), bytes(err)
                 select.select([fd], [], [], min(remaining, 0.2))
+                if on_tick is not None and time.monotonic() >= next_tick:
+                    next_tick = time.monotonic() + 1.0
+                    on_tick()
         finally:
             chan.close()
 

@@ -134,6 +134,26 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+def _end_orphan(address: str) -> None:
+    """Stop the sshd a test bed that died left on ``address`` (its lock is free, so its
+    owner is gone): only the PID recorded for the address, and only while that process is
+    still the sshd started with the recorded config."""
+    record = LOCK_DIR / f"{address}.pid"
+    with contextlib.suppress(OSError, ValueError):
+        pid_text, config = record.read_text().split()
+        pid = int(pid_text)
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()  # sshd rewrites it: "sshd: <argv> [listener]"
+        if str(SSHD).encode() in cmdline and config.encode() in cmdline:
+            for child in _children(pid):
+                os.kill(child, signal.SIGTERM)
+            os.kill(pid, signal.SIGTERM)
+            for _ in range(50):
+                if not Path(f"/proc/{pid}").exists():
+                    break
+                time.sleep(0.05)
+    record.unlink(missing_ok=True)
+
+
 def check_test_bed() -> str | None:
     """Why SSH test hosts cannot run here (``None``: they can)."""
     if os.geteuid() != 0:
@@ -243,6 +263,7 @@ class TestHost:
             [str(SSHD), "-D", "-e", "-f", str(config)],
             stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
         )
+        (LOCK_DIR / f"{self.address}.pid").write_text(f"{self.proc.pid} {config}\n")
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -325,17 +346,18 @@ class SshdHosts:
     def _claim_addresses(self, n: int) -> list[str]:
         LOCK_DIR.mkdir(parents=True, exist_ok=True)
         claimed: list[str] = []
-        busy = _listening_addresses()
         for x in range(2, 255):
             if len(claimed) == n:
                 break
             address = f"127.0.0.{x}"
-            if address in busy:
-                continue
             fh = (LOCK_DIR / f"{address}.lock").open("w")
             try:
                 fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError:
+                fh.close()
+                continue
+            _end_orphan(address)
+            if address in _listening_addresses():
                 fh.close()
                 continue
             self._locks.append(fh)

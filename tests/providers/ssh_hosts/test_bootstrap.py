@@ -137,3 +137,14 @@ def test_a_failing_step_reports_its_output_redacted(ssh_hosts: SshdHosts) -> Non
     assert "exited 4" in str(err.value) and "step 2/5" in str(err.value)
     assert token not in str(err.value) and "***" in str(err.value)
     assert err.value.rc == 4
+
+
+def test_a_long_step_ticks_while_it_runs(ssh_hosts: SshdHosts) -> None:
+    (h,) = ssh_hosts(1)
+    delay = h.file("/var/lib/eksa-standin/kubeadm-delay")
+    delay.parent.mkdir(parents=True, exist_ok=True)
+    delay.write_text("2.2")
+    ticks: list[int] = []
+    with connect(h.host) as session:
+        run_bootstrap(session, control_plane_data(), on_tick=lambda: ticks.append(1))
+    assert len(ticks) >= 2
