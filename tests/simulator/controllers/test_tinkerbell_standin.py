@@ -51,7 +51,7 @@ VERSION = "v1.31.2"
 USER = "admin"
 PASSWORD = secrets.token_urlsafe(12)  # fresh per run
 
-pytestmark = pytest.mark.timeout(180)
+pytestmark = pytest.mark.timeout(300)
 
 MOVE_ORDER = [
     (HW_V, "Hardware"),
@@ -203,13 +203,13 @@ def bmcs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[Emulator]]:
     work = tmp_path_factory.mktemp("bmc")
     htpasswd = work / "htpasswd"
     write_htpasswd(htpasswd, USER, PASSWORD)
-    systems = [[fake_system(f"00000000-0000-0000-0000-00000000001{i}", f"host-{i}", "Off")] for i in range(3)]
-    with emulators(work, systems, htpasswd) as started:
+    systems = [[fake_system(f"00000000-0000-0000-0000-00000000001{i}", f"host-{i}", "Off")] for i in range(4)]
+    with emulators(work, systems, htpasswd, tls=frozenset({3})) as started:  # the 4th: HTTPS, self-signed
         yield started
 
 
 def power(em: Emulator, name: str) -> str:
-    return power_state(BmcTarget(name, em.address, USER, SecretStr(PASSWORD)), timeout=5)
+    return power_state(BmcTarget(name, em.address, USER, SecretStr(PASSWORD)), timeout=5, verify=not em.tls)
 
 
 # tests ------------------------------------------------------------------------------------
@@ -221,13 +221,14 @@ def test_a_cluster_comes_up_on_its_hardware_powered_through_rufio_and_delete_ret
     hosts = [("cp-1", "10.0.0.11", "02:00:00:00:00:11", "cp"),
              ("worker-1", "10.0.0.21", "02:00:00:00:00:21", "worker"),
              ("worker-2", "10.0.0.22", "02:00:00:00:00:22", "worker")]
-    for (name, ip, mac, role), em in zip(hosts, bmcs, strict=True):
+    for (name, ip, mac, role), em in zip(hosts, bmcs[:3], strict=True):
         h.apply(store, "mgmt", host(name, ip, mac, role, em))
     h.apply(store, "mgmt", tinkerbell_cluster("t1", cp=1, workers=1))
 
     async def scenario() -> None:
         async with h.running(store, tmp_path):
-            up = await h.wait_for(lambda: ready_machines(store, "mgmt", 2), timeout=60, what="two Running machines")
+            # sushy-emulator's fake BMCs apply a power change 1-11 s after it is asked for
+            up = await h.wait_for(lambda: ready_machines(store, "mgmt", 2), timeout=120, what="two Running machines")
             claimed = {n: o for n, o in owners(store, "mgmt").items() if o}
             assert len(claimed) == 2 and "cp-1" in claimed and len(set(claimed.values())) == 2
             by_pid = {m["spec"]["providerID"]: m for m in up}
@@ -259,7 +260,7 @@ def test_a_cluster_comes_up_on_its_hardware_powered_through_rufio_and_delete_ret
             expected_nodes = {n: i for n, i, _, _ in hosts if n in claimed}
             assert nodes(store, "t1") == expected_nodes
             # the real BMCs: claimed hosts on, the spare untouched
-            state = {n: power(em, n) for (n, _, _, _), em in zip(hosts, bmcs, strict=True)}
+            state = {n: power(em, n) for (n, _, _, _), em in zip(hosts, bmcs[:3], strict=True)}
             assert {n for n, s in state.items() if s == "On"} == set(claimed)
             rows = {r.name: r for r in Inventory(tmp_path).records()}
             assert set(rows) == set(claimed)
@@ -270,9 +271,9 @@ def test_a_cluster_comes_up_on_its_hardware_powered_through_rufio_and_delete_ret
 
             store.delete("mgmt", CLUSTER_V, "Cluster", NS, "t1")
             await h.wait_for(lambda: store.get("mgmt", CLUSTER_V, "Cluster", NS, "t1") is None,
-                             timeout=60, what="the Cluster gone")
+                             timeout=120, what="the Cluster gone")
             assert set(owners(store, "mgmt").values()) == {None}
-            assert all(power(em, n) == "Off" for (n, _, _, _), em in zip(hosts, bmcs, strict=True))
+            assert all(power(em, n) == "Off" for (n, _, _, _), em in zip(hosts, bmcs[:3], strict=True))
             assert {r.state for r in Inventory(tmp_path).records()} == {"deleted"}
             assert store.list("mgmt", HW_V, "Workflow", NS) == store.list("mgmt", HW_V, "Template", NS) == []
             for hwo in hardware(store, "mgmt").values():
@@ -444,6 +445,36 @@ def test_a_bmc_job_fails_clearly_on_an_unreachable_bmc_or_a_wrong_password(
 
     asyncio.run(scenario())
     assert power(bmcs[2], "locked") == "Off"
+
+
+def test_a_bmc_job_reaches_an_https_bmc_by_ip_and_redfish_port_as_rufio_does(
+    tmp_path: Path, bmcs: list[Emulator]
+) -> None:
+    store = h.open_store(tmp_path)
+    install(store, "mgmt", capt=False)
+    em = bmcs[3]
+    docs = host("tls", "10.0.0.51", "02:00:00:00:00:51", "worker", em)
+    docs[1]["spec"]["connection"]["host"] = em.ip  # as EKS-A renders bmc_ip: no scheme
+    h.apply(store, "mgmt", [*docs, {
+        "apiVersion": BMC_V, "kind": "Job", "metadata": {"name": "tls-pxe", "namespace": NS},
+        "spec": {"machineRef": {"name": "bmc-tls", "namespace": NS},
+                 "tasks": [{"powerAction": "off"},
+                           {"oneTimeBootDeviceAction": {"device": ["pxe"], "efiBoot": True}},
+                           {"powerAction": "on"}]}}])
+
+    async def scenario() -> Obj:
+        async with h.running(store, tmp_path):
+            return await h.wait_for(
+                lambda: (j := store.get("mgmt", BMC_V, "Job", NS, "tls-pxe")) is not None
+                and (h.cond(j, "Completed") or h.cond(j, "Failed")) and j, timeout=60, what="the Job done")
+
+    job = asyncio.run(scenario())
+    assert h.cond(job, "Completed"), job["status"]
+    assert h.cond(job, "Running") and job["status"]["startTime"] and job["status"]["completionTime"]
+    assert power(em, "tls") == "On"
+    bmc = store.get("mgmt", BMC_V, "Machine", NS, "bmc-tls")
+    assert bmc is not None and bmc["status"]["powerState"] == "on"
+    assert bmc["status"]["conditions"][0]["type"] == "Contactable"
 
 
 def test_redfish_urls_follow_rufio_connection_fields() -> None:

@@ -21,8 +21,9 @@ tasks itself.
 
 sushy blocks, and reconcilers run on the emulator's event loop, so each Job runs on a small
 thread pool and the reconciler polls it. A restarted sim runs an unfinished Job again from
-its first task (power and boot-device actions are idempotent). Passwords stay inside the
-run and are never written to statuses or logs.
+its first task (power and boot-device actions are idempotent). A power action waits until
+the BMC reports the new state (as Rufio's Task checks it), up to ``POWER_SETTLE_SECONDS``.
+Passwords stay inside the run and are never written to statuses or logs.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ CONTACTABLE = "Contactable"
 POLL_SECONDS = 0.2
 WAIT_SECONDS = 2.0
 TIMEOUT_SECONDS = 10.0
-POWER_SETTLE_SECONDS = 10.0
+POWER_SETTLE_SECONDS = 90.0  # a BMC applies a power change when the hardware has (seconds)
 
 _POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="rufio-standin")
 _RUNS: dict[str, Future[str]] = {}
@@ -133,7 +134,7 @@ def _settle(system: Any, want: str) -> None:
         system.refresh()
         if _power(system) == want:
             return
-        time.sleep(0.2)
+        time.sleep(0.5)
     raise BmcJobError(f"power state did not become {want} (is {_power(system)})")
 
 
