@@ -112,17 +112,20 @@ class SSHProvider(Provider):
         return checked
 
     def validate_upgrade(self, old_spec: ClusterSpec, new_spec: ClusterSpec) -> list[Finding]:
-        """The control-plane endpoint stays; hosts may be added (and unclaimed ones removed)."""
+        """The control-plane endpoint stays; hosts may be added. A node group that rolls
+        (its machines change) makes each new machine before it removes an old one, so
+        it needs spare hosts: as many matching hosts as its count plus its surge."""
+        findings = spare_host_findings(old_spec, new_spec)
         before, after = endpoint(old_spec), endpoint(new_spec)
         if before == after:
-            return []
+            return findings
         path = "spec.controlPlaneConfiguration.endpoint"
         return [Finding(
             path=path,
             message=f"{path} is immutable on an ssh cluster ({before['host']} -> {after['host']})",
             remediation=f"keep {path} as it is; make a new cluster for a different value",
             check="ssh-immutable",
-        )]
+        ), *findings]
 
     # -- the controller --------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -139,6 +142,48 @@ class SSHProvider(Provider):
         )
         with running(controller, self.interval) as ctl:
             yield ctl
+
+
+def _rollout(objects: list[dict[str, Any]]) -> dict[str, tuple[Any, int]]:
+    """Per rolling unit (the control plane, each MachineDeployment): what its machines are
+    made from, and its surge."""
+    out: dict[str, tuple[Any, int]] = {}
+    for obj in objects:
+        spec = obj.get("spec") or {}
+        if obj["kind"] == "KubeadmControlPlane":
+            made_from = {k: v for k, v in spec.items() if k not in ("replicas", "rolloutStrategy")}
+            surge = ((spec.get("rolloutStrategy") or {}).get("rollingUpdate") or {}).get("maxSurge", 1)
+            out["control-plane"] = (made_from, int(surge))
+        elif obj["kind"] == "MachineDeployment":
+            surge = ((spec.get("strategy") or {}).get("rollingUpdate") or {}).get("maxSurge", 1)
+            out[obj["metadata"]["name"]] = (spec.get("template"), int(surge))
+    return out
+
+
+def spare_host_findings(old_spec: ClusterSpec, new_spec: ClusterSpec) -> list[Finding]:
+    """For each control plane or worker group whose machines roll in this upgrade: enough
+    inventory hosts matching its selector for its count plus its surge."""
+    before = _rollout(render(old_spec, RenderContext().namespace))
+    after = _rollout(render(new_spec, RenderContext().namespace))
+    units = ["control-plane", *[f"{new_spec.name}-{g.name}" for g, _ in new_spec.worker_groups]]
+    hosts = inventory(new_spec)
+    findings: list[Finding] = []
+    for unit, (path, selector, count, _) in zip(units, demands(new_spec), strict=True):
+        made_from, surge = after.get(unit, (None, 1))
+        if unit not in before or before[unit][0] == made_from or surge <= 0:
+            continue
+        found = sum(1 for h in hosts if matches(h.labels, selector))
+        if found < count + surge:
+            findings.append(Finding(
+                path=path,
+                message=(
+                    f"the upgrade rolls {unit}: each new machine is made before an old one goes, so {count + surge} "
+                    f"hosts matching hostSelector {selector} are needed ({count} + {surge} spare), the inventory has {found}"
+                ),
+                remediation="add a spare host with those labels to SSHDatacenterConfig.spec.hosts",
+                check="ssh-spare-hosts",
+            ))
+    return findings
 
 
 def requirements(spec: ClusterSpec) -> dict[str, Any]:

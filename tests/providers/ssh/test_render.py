@@ -129,3 +129,20 @@ def test_the_inventory_rules_name_the_problem() -> None:
     assert not [f for f in both if f.is_error]
     no_key = check_spec_text(spec_text(hosts=HOSTS, control_plane=3, workers=2, key=""))[1]
     assert any(f.path.endswith("privateKeyFile") for f in no_key)
+
+
+def test_an_upgrade_that_rolls_machines_needs_a_spare_host_per_rolling_group() -> None:
+    provider = SSHProvider()
+    old = spec(hosts=HOSTS, control_plane=3, workers=2)
+    same = spec(hosts=HOSTS, control_plane=3, workers=2)
+    assert provider.validate_upgrade(old, same) == []
+    text = spec_text(hosts=HOSTS, control_plane=3, workers=2).replace("kubernetesVersion: '1.31'", "kubernetesVersion: '1.32'")
+    newer, _ = check_spec_text(text)
+    assert newer is not None
+    found = provider.validate_upgrade(old, newer)
+    assert {f.check for f in found} == {"ssh-spare-hosts"} and len(found) == 2, [f.line() for f in found]
+    assert "4 hosts" in found[0].message and "3 hosts" in found[1].message
+    spares = [*HOSTS, host("cp-4", "10.1.0.8", "cp"), host("w-3", "10.1.0.9", "worker")]
+    newer_with_spares, _ = check_spec_text(spec_text(hosts=spares, control_plane=3, workers=2).replace("kubernetesVersion: '1.31'", "kubernetesVersion: '1.32'"))
+    assert newer_with_spares is not None
+    assert provider.validate_upgrade(old, newer_with_spares) == []
