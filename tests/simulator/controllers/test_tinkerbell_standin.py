@@ -18,6 +18,7 @@ from pydantic import SecretStr
 
 from eksa_temporal.ownership import OWNER_LABEL
 from eksa_temporal.providers.tinkerbell.bmc import BmcTarget, power_state
+from eksa_temporal.providers.tinkerbell.hardware import Machine, bmc_machine_object, hardware_object
 from eksa_temporal.simulator import components
 from eksa_temporal.simulator.apiserver.store import Store
 from eksa_temporal.simulator.controllers.context import Ctx
@@ -34,7 +35,7 @@ from tests.providers.tinkerbell_bmc.emulator import (
 )
 from tests.simulator.controllers import capi
 from tests.simulator.controllers import harness as h
-from tests.simulator.controllers.move import move
+from tests.simulator.controllers import move as mv
 from tests.support.paths import shared_path
 
 Obj = dict[str, Any]
@@ -374,7 +375,8 @@ def test_a_restarted_sim_resumes_the_same_hosts_without_claiming_others(tmp_path
     assert set(nodes(store, "t3")) == {n for n, o in after.items() if o}
 
 
-def test_a_moved_cluster_keeps_its_hosts(tmp_path: Path) -> None:
+def test_a_moved_cluster_keeps_its_hosts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(mv, "ORDER", MOVE_ORDER)  # the Tinkerbell kinds, Hardware first (as clusterctl)
     store = h.open_store(tmp_path)
     for vc in ("bootstrap", "mgmt"):
         install(store, vc)
@@ -389,14 +391,7 @@ def test_a_moved_cluster_keeps_its_hosts(tmp_path: Path) -> None:
             await h.wait_for(lambda: ready_machines(store, "bootstrap", 2), what="running in bootstrap")
             before = owners(store, "bootstrap")
             uids = {n["metadata"]["name"]: n["metadata"]["uid"] for n in store.list("t4", "v1", "Node")}
-            import tests.simulator.controllers.move as mv
-
-            original = mv.ORDER
-            mv.ORDER = MOVE_ORDER
-            try:
-                move(store, "bootstrap", "mgmt", NS, "t4")
-            finally:
-                mv.ORDER = original
+            mv.move(store, "bootstrap", "mgmt", NS, "t4")
             await h.wait_for(lambda: ready_machines(store, "mgmt", 2), what="running after the move")
             await asyncio.sleep(0.3)  # nothing more should happen
             assert owners(store, "mgmt") == before
@@ -482,3 +477,17 @@ def test_redfish_urls_follow_rufio_connection_fields() -> None:
     assert redfish_url({"host": "10.1.1.5", "providerOptions": {"redfish": {"port": 8443}}}) == "https://10.1.1.5:8443"
     assert redfish_url({"host": "http://127.0.0.2", "providerOptions": {"redfish": {"port": 8000}}}) == (
         "http://127.0.0.2:8000")
+
+
+def test_the_objects_eks_a_renders_from_a_hardware_csv_row_are_read_as_capt_and_rufio_read_them() -> None:
+    row = Machine(row=2, hostname="eksa-cp01", mac="02:00:00:00:00:61", ip_address="10.0.0.61",
+                  netmask="255.255.255.0", gateway="10.0.0.1", nameservers=("8.8.8.8",),
+                  labels=(("type", "cp"),), disk="/dev/sda", bmc_ip="10.0.1.61", bmc_username="admin",
+                  bmc_password=SecretStr(PASSWORD))
+    hw, bmc = hardware_object(row), bmc_machine_object(row)
+    assert (hwr.hostname(hw), hwr.ip_address(hw), hwr.mac(hw)) == ("eksa-cp01", "10.0.0.61", "02:00:00:00:00:61")
+    assert hwr.matches({"matchLabels": {"type": "cp"}}, hw["metadata"]["labels"])
+    assert not hwr.matches({"matchLabels": {"type": "worker"}}, hw["metadata"]["labels"])
+    assert hw["spec"]["bmcRef"]["name"] == bmc["metadata"]["name"]
+    assert redfish_url(bmc["spec"]["connection"]) == "https://10.0.1.61"  # Redfish on 443, as bmclib
+    assert bmc["spec"]["connection"]["insecureTLS"] is True
