@@ -8,7 +8,9 @@ use) and a free port, with an ed25519 host key and an authorized client key gene
 the run. Its ``ForceCommand`` is a sandbox wrapper: every command runs in a new mount and
 UTS namespace (``unshare -m -u``) chrooted into an overlayfs whose lower layer is ``/``
 and whose upper layer is the host's own directory, so commands see a copy-on-write root
-and never change the machine running the tests. Each host has its own hostname,
+and never change the machine running the tests (kernel settings, ``/proc/sys`` and
+``/sys``, are read-only there; the network namespace is the machine's, so a host's
+address and listening ports are real). Each host has its own hostname,
 ``/etc/machine-id`` and ``/etc/hosts``, and the stand-ins ``tests/standins/host/kubeadm``
 and ``systemctl`` in ``/usr/local/sbin`` (they record their calls in
 ``/var/log/eksa-standin/calls.jsonl``). Commands of one host run one at a time (a lock).
@@ -55,6 +57,9 @@ exec flock -o "$H/lock" unshare -m -u /bin/sh -c '
   set -e
   mount -t overlay overlay -o "lowerdir=/,upperdir=$1/upper,workdir=$1/work" "$1/root"
   for d in proc sys dev; do mount --rbind "/$d" "$1/root/$d"; done
+  mount --bind "$1/root/proc/sys" "$1/root/proc/sys"
+  mount -o remount,bind,ro "$1/root/proc/sys"
+  mount -o remount,bind,ro "$1/root/sys"
   hostname "$2"
   cd "$1/root"
   exec chroot "$1/root" /bin/sh -c "cd /root 2>/dev/null || cd /; exec /bin/sh -c \\"\\$SSH_ORIGINAL_COMMAND\\""
