@@ -198,7 +198,7 @@ def run_bootstrap(
         steps.append(
             StepOutcome(index=i, command=shown, outcome=status, seconds=round(time.monotonic() - started, 3))
         )
-        log.info("bootstrap step", host=name, step=i + 1, of=total, outcome=status)
+        log.info("bootstrap step", host=name, step=i + 1, of=total, outcome=status, command=shown[:200])
     report = BootstrapReport(
         host=name, data_sha=sha, files_written=written, files_unchanged=unchanged, steps=steps
     )

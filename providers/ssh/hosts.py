@@ -22,9 +22,9 @@ class SSHHost(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    name: str
-    address: str
-    port: int = 22
+    name: str = Field(min_length=1)
+    address: str = Field(min_length=1)
+    port: int = Field(default=22, ge=1, le=65535)
     user: str = "root"
     private_key_file: str = Field(description="path of the private key on the worker")
     known_hosts_file: str = Field(description="path of the known-hosts file pinning host keys")
