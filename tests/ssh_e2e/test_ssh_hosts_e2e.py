@@ -10,6 +10,7 @@ each one clear preflight error, before any host is changed."""
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -117,6 +118,18 @@ async def test_ssh_hosts_create_then_delete_resets_and_frees_every_host(
             assert_no_secrets(log.read_text(errors="replace"), [ssh_hosts.client_key.read_text()], where=log.name)
 
 
+async def watch_host_progress(handle: Any, seen: list[dict[str, str]]) -> None:
+    """Collect the per-host progress of the provisioning step's heartbeats."""
+    while True:
+        desc = await handle.describe()
+        for pa in desc.raw_description.pending_activities:
+            if pa.activity_type.name == "workload-cluster-init" and pa.heartbeat_details.payloads:
+                hosts = json.loads(pa.heartbeat_details.payloads[-1].data).get("hosts") or {}
+                if hosts and hosts not in seen:
+                    seen.append(hosts)
+        await asyncio.sleep(0.2)
+
+
 async def _wait_for(predicate: Any, what: str, deadline: float) -> None:
     while not await predicate():
         assert time.monotonic() < deadline, f"never saw {what}"
@@ -142,6 +155,8 @@ async def test_ssh_hosts_create_survives_kill_9_mid_preflight_and_mid_bootstrap(
 
     await _wait_for(preflight_running, "the preflight running", deadline)
     relay.crash()
+    progress: list[dict[str, str]] = []
+    watcher = asyncio.create_task(watch_host_progress(handle, progress))
 
     def in_kubeadm(host: TestHost) -> bool:  # containerd enabled, kubeadm not finished
         calls = bootstrap_calls(host)
@@ -161,8 +176,12 @@ async def test_ssh_hosts_create_survives_kill_9_mid_preflight_and_mid_bootstrap(
     await _wait_for(joining, "kubeadm join running", deadline)
     relay.crash()
     result = await asyncio.wait_for(lc.wait(ref.workflow_id), timeout=300)
+    watcher.cancel()
     assert isinstance(result, CreateClusterResult)
     assert relay.kills == 3
+    # the heartbeats showed where each host was (host -> step), never a key
+    assert progress and {h.name for h in hosts} & set().union(*progress), progress
+    assert all("PRIVATE KEY" not in step for p in progress for step in p.values())
     assert first.calls("kubeadm")[0]["time"] > killed_at  # the kill came while kubeadm ran
     assert_bootstrapped_once(hosts)
     assert nodes(result.kubeconfig_path or "") == {h.name: h.address for h in hosts}
