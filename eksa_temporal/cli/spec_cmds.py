@@ -105,8 +105,8 @@ def generate_group() -> None:
     "-p",
     "--provider",
     required=True,
-    type=click.Choice(list(PROVIDERS)),
-    help="Infrastructure provider.",
+    metavar="PROVIDER",
+    help=f"Infrastructure provider: {', '.join(PROVIDERS)}, or an installed provider plug-in (ssh).",
 )
 def clusterconfig_cmd(name: str, provider: str) -> int:
     """Print a valid cluster spec named NAME for PROVIDER, ready to edit.
