@@ -36,7 +36,12 @@ from pydantic import BaseModel, ConfigDict
 
 from eksa_temporal.logs import get_logger
 from eksa_temporal.providers.ssh.hosts import BootstrapStepFailed, InvalidBootstrapData
-from eksa_temporal.providers.ssh.session import FileState, HostSession
+from eksa_temporal.providers.ssh.session import (
+    FileState,
+    HostSession,
+    file_states_command,
+    parse_file_states,
+)
 
 log = get_logger(__name__)
 
@@ -49,6 +54,7 @@ _JINJA_HOST = re.compile(
 )
 _HANDLED = {"write_files", "runcmd"}
 _STATUS = "eksa-step: "
+_SECTION = "--eksa-section--"
 
 
 @dataclass(frozen=True)
@@ -168,8 +174,13 @@ def run_bootstrap(
     cfg = parse_cloud_config(data, hostname=hostname or name)
     if cfg.ignored:
         log.info("cloud-config keys left to the host", host=name, keys=cfg.ignored)
-    listing = session.run(f"ls -1 {run_dir} 2>/dev/null; true", check=True).text.split()
-    done = set(listing)
+    # read first, in one command: the markers of this data and the state of its files
+    paths = [f.path for f in cfg.write_files]
+    probe = f"ls -1 {run_dir} 2>/dev/null; echo {_SECTION}"
+    if paths:
+        probe += f"; {file_states_command(paths)}"
+    listing, _, states_text = session.run(probe, check=True).text.partition(f"{_SECTION}\n")
+    done = set(listing.split())
 
     written: list[str] = []
     unchanged: list[str] = []
@@ -177,7 +188,8 @@ def run_bootstrap(
         unchanged = [f.path for f in cfg.write_files]
     else:
         on_step(f"{name}: write_files ({len(cfg.write_files)} files)")
-        written, unchanged = _write_files(session, cfg.write_files, run_dir)
+        states = parse_file_states(session.host, paths, states_text) if paths else {}
+        written, unchanged = _write_files(session, cfg.write_files, states, run_dir)
 
     steps: list[StepOutcome] = []
     total = len(cfg.runcmd)
@@ -208,9 +220,8 @@ def run_bootstrap(
 
 
 def _write_files(
-    session: HostSession, files: list[CloudFile], run_dir: str
+    session: HostSession, files: list[CloudFile], states: dict[str, FileState | None], run_dir: str
 ) -> tuple[list[str], list[str]]:
-    states = session.file_states([f.path for f in files]) if files else {}
     changing = [f.path for f in files if _differs(f, states[f.path])]
     if changing:
         # recorded before writing, so a reset after a crash mid-way still finds them

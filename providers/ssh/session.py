@@ -122,6 +122,29 @@ def _mode(mode: str | int) -> str:
     return format(value, "o")
 
 
+def file_states_command(paths: Sequence[str]) -> str:
+    """A shell command printing one ``sha256 mode user:group`` line (``- - -`` when
+    missing) per path, in order."""
+    script = (
+        'for p in "$@"; do if [ -f "$p" ]; then '
+        'printf "%s %s\\n" "$(sha256sum < "$p" | cut -d" " -f1)" "$(stat -c "%a %U:%G" -- "$p")"; '
+        'else echo "- - -"; fi; done'
+    )
+    return f"sh -c {shlex.quote(script)} sh " + " ".join(shlex.quote(p) for p in paths)
+
+
+def parse_file_states(host: SSHHost, paths: Sequence[str], text: str) -> dict[str, FileState | None]:
+    """The output of ``file_states_command(paths)`` as a ``FileState`` (or ``None``) per path."""
+    lines = text.splitlines()
+    if len(lines) != len(paths):
+        raise RemoteCommandFailed(host, "file states", 0, f"unexpected output: {text[:200]!r}")
+    states: dict[str, FileState | None] = {}
+    for path, line in zip(paths, lines, strict=True):
+        sha, mode, owner = [*line.split(" ", 2), "", ""][:3]
+        states[path] = None if sha == "-" else FileState(sha, mode, owner)
+    return states
+
+
 class _PinnedKeys(paramiko.RejectPolicy):  # type: ignore[misc]
     """Refuses an unknown host key unless the host allows first contact; then records it."""
 
@@ -320,21 +343,8 @@ class HostSession:
         """For each path its ``FileState`` (``None`` when missing), read in one command."""
         if not paths:
             return {}
-        script = (
-            'for p in "$@"; do if [ -f "$p" ]; then '
-            'printf "%s %s\\n" "$(sha256sum < "$p" | cut -d" " -f1)" "$(stat -c "%a %U:%G" -- "$p")"; '
-            'else echo "- - -"; fi; done'
-        )
-        cmd = f"sh -c {shlex.quote(script)} sh " + " ".join(shlex.quote(p) for p in paths)
-        res = self.run(cmd, check=True)
-        lines = res.text.splitlines()
-        if len(lines) != len(paths):
-            raise RemoteCommandFailed(self.host, "file states", res.rc, f"unexpected output: {res.text[:200]!r}")
-        states: dict[str, FileState | None] = {}
-        for path, line in zip(paths, lines, strict=True):
-            sha, mode, owner = [*line.split(" ", 2), "", ""][:3]
-            states[path] = None if sha == "-" else FileState(sha, mode, owner)
-        return states
+        res = self.run(file_states_command(paths), check=True)
+        return parse_file_states(self.host, paths, res.text)
 
     def write_file(
         self, path: str, data: bytes | str, *, mode: str | int = "0644", owner: str | None = None
@@ -387,7 +397,9 @@ __all__ = [
     "connect",
     "connection_count",
     "connection_counts",
+    "file_states_command",
     "fingerprint",
     "make_redactor",
+    "parse_file_states",
     "reset_connection_counts",
 ]
