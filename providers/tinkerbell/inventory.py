@@ -5,7 +5,8 @@ straight to the Kubernetes client), and the hosts powered off through their BMCs
 provisioning, as EKS-A does - all hosts, or only those no machine has claimed yet.
 
 A claimed host carries CAPT's ``v1alpha1.tinkerbell.org/ownerName`` label on its
-``Hardware``; it is never powered off here.
+``Hardware``; it is never powered off here, and its Hardware is not re-applied (CAPT owns
+its netboot settings while a machine runs on it).
 """
 
 from __future__ import annotations
@@ -104,8 +105,8 @@ def apply_inventory(
         for obj in wanted:
             meta = obj["metadata"]
             live = kube.get(obj["apiVersion"], obj["kind"], meta["name"], meta["namespace"])
-            if live is not None and contains(live, obj):
-                continue
+            if live is not None and (contains(live, obj) or _claimed(live)):
+                continue  # in place, or in use: CAPT owns a claimed host's netboot settings
             kube.apply([obj])
             done.append(f"{_describe(obj)} applied")
         if m.has_bmc:
@@ -124,16 +125,16 @@ def apply_inventory(
     return done
 
 
+def _claimed(obj: Obj) -> bool:
+    return bool(((obj.get("metadata") or {}).get("labels") or {}).get(OWNER_NAME_LABEL))
+
+
 def claimed_hosts(kube: Kube) -> set[str]:
     """Names of the Hardware objects a machine has claimed (CAPT's owner labels)."""
     if not kube.serves(HARDWARE_V, "Hardware"):
         return set()
     items, _ = kube.list_objects(HARDWARE_V, "Hardware", NAMESPACE)
-    return {
-        str(h["metadata"]["name"])
-        for h in items
-        if ((h.get("metadata") or {}).get("labels") or {}).get(OWNER_NAME_LABEL)
-    }
+    return {str(h["metadata"]["name"]) for h in items if _claimed(h)}
 
 
 def power_off_hosts(

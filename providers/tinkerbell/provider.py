@@ -39,9 +39,10 @@ from eksa_temporal.providers.base import (
     RenderContext,
 )
 from eksa_temporal.providers.capi.release import DEFAULT_RELEASE
+from eksa_temporal.providers.kubeadm import CLUSTER_V
 from eksa_temporal.providers.tinkerbell import preflight as checks
 from eksa_temporal.providers.tinkerbell import spec_example
-from eksa_temporal.providers.tinkerbell.hardware import Machine, read_hardware
+from eksa_temporal.providers.tinkerbell.hardware import NAMESPACE, Machine, read_hardware
 from eksa_temporal.providers.tinkerbell.inventory import (
     apply_inventory,
     claimed_hosts,
@@ -195,11 +196,16 @@ class TinkerbellProvider(Provider):
 
     def prepare_managing_cluster(self, spec: ClusterSpec, kubeconfig: str) -> list[str]:
         """The inventory objects applied to the cluster that will manage this one (only
-        what differs), then every host no machine has claimed yet powered off."""
+        what differs), then every host no machine has claimed yet powered off - unless the
+        cluster's CAPI ``Cluster`` exists already (a retry after the apply: machines may be
+        claiming hosts this very moment, so none is powered off)."""
         machines = self._machines(spec)
         kube = kube_for(kubeconfig)
         env = self._source()
         done = apply_inventory(kube, machines, lambda ip: checks.redfish_url(ip, env))
+        if kube.serves(CLUSTER_V, "Cluster") and kube.get(CLUSTER_V, "Cluster", spec.name, NAMESPACE):
+            log.info("tinkerbell power-off skipped: the cluster's machines exist", cluster=spec.name)
+            return done
         return done + self._power_off(machines, skip=claimed_hosts(kube))
 
     # -- rendering --------------------------------------------------------------------------------
