@@ -31,6 +31,8 @@ from eksa_temporal.workflows.models import (
     CreateClusterResult,
     DeleteClusterInput,
     DeleteClusterResult,
+    UpgradeClusterInput,
+    UpgradeClusterResult,
 )
 from tests.e2e.crash import WorkerRelay, step_events
 from tests.e2e.secrets import assert_no_secrets
@@ -226,3 +228,43 @@ async def test_a_create_with_an_unreachable_host_fails_in_preflight_before_any_h
     assert hosts[4].name in text and "unreachable" in text, text
     for host in hosts[:4]:
         assert host.calls() == []
+
+
+async def test_an_upgrade_rolls_onto_spare_hosts_and_resets_the_hosts_it_leaves(
+    temporal_env: WorkflowEnvironment, relay: WorkerRelay, ssh_hosts: SshdHosts, tmp_path: Path
+) -> None:
+    """1 control plane + 1 worker on a 4-host inventory (a spare per group), 1.31 -> 1.32
+    on the self-managed cluster: the new machines take the spares, the old hosts are reset
+    and freed; the delete then resets the hosts in use."""
+    hosts = ssh_hosts(4)
+    labels = ["cp", "cp", "worker", "worker"]
+
+    def text(version: str) -> str:
+        docs = list(yaml.safe_load_all(ssh_spec("roll", hosts, ssh_hosts)))
+        docs[0]["spec"]["kubernetesVersion"] = version
+        docs[0]["spec"]["controlPlaneConfiguration"]["count"] = 1
+        docs[0]["spec"]["workerNodeGroupConfigurations"][0]["count"] = 1
+        for entry, label in zip(docs[1]["spec"]["hosts"], labels, strict=True):
+            entry["labels"] = {"type": label}
+        return yaml.safe_dump_all(docs, sort_keys=False)
+
+    workdir = str(tmp_path / "out" / "roll")
+    lc = LifecycleClient(temporal_env.client, relay.task_queue)
+    created = await lc.wait((await lc.start_create(CreateClusterInput(spec_yaml=text("1.31"), workdir=workdir, timeouts=E2E))).workflow_id)
+    assert isinstance(created, CreateClusterResult)
+    kubeconfig = created.kubeconfig_path or ""
+    before = nodes(kubeconfig)
+    assert sorted(before) == [hosts[0].name, hosts[2].name]
+
+    upgraded = await lc.wait((await lc.start_upgrade(UpgradeClusterInput(spec_yaml=text("1.32"), workdir=workdir, timeouts=E2E))).workflow_id)
+    assert isinstance(upgraded, UpgradeClusterResult)
+    assert sorted(nodes(kubeconfig)) == [hosts[1].name, hosts[3].name]
+    for old in (hosts[0], hosts[2]):
+        assert [c["argv"][:2] for c in old.calls("kubeadm")][-1] == ["reset", "-f"], old.calls()
+    for new in (hosts[1], hosts[3]):
+        assert [c["argv"][0] for c in new.calls("kubeadm")] == ["join"], new.calls()
+
+    deleted = await lc.wait((await lc.start_delete(DeleteClusterInput(spec_yaml=text("1.32"), workdir=workdir, timeouts=E2E))).workflow_id)
+    assert isinstance(deleted, DeleteClusterResult)
+    for host in hosts:
+        assert [c["argv"][:2] for c in host.calls("kubeadm")].count(["reset", "-f"]) == 1, (host.name, host.calls())
