@@ -38,6 +38,7 @@ from eksa_temporal.logs import get_logger
 from eksa_temporal.providers.kubeadm import CLUSTER_NAME_LABEL, CLUSTER_V, INFRA_V
 from eksa_temporal.providers.ssh.hosts import SSHHost
 from eksa_temporal.providers.ssh.inventory import free_host
+from eksa_temporal.providers.ssh.kubeapi import Conflict, KubeApi
 
 log = get_logger(__name__)
 Obj = dict[str, Any]
@@ -46,7 +47,6 @@ MACHINE_FINALIZER = "sshmachine.infrastructure.cluster.x-k8s.io"
 PROVIDER_ID_SCHEME = "ssh://"
 PAUSED_ANNOTATION = "cluster.x-k8s.io/paused"
 DELETE_FOR_MOVE_ANNOTATION = "clusterctl.cluster.x-k8s.io/delete-for-move"
-MERGE_PATCH = "application/merge-patch+json"
 
 
 def provider_id(host: str) -> str:
@@ -61,24 +61,6 @@ class HostAccess(Protocol):
     def bootstrap(self, session: Any, data: str, on_step: Callable[[str], None]) -> Any: ...
 
     def reset(self, session: Any) -> list[str]: ...
-
-
-class KubeApi(Protocol):
-    """The slice of ``eksa_temporal.kube.client.Kube`` the controller uses."""
-
-    def get(self, api_version: str, kind: str, name: str, namespace: str | None = None) -> Obj | None: ...
-
-    def list_objects(
-        self, api_version: str, kind: str, namespace: str | None = None, *, label_selector: str | None = None, field_selector: str | None = None
-    ) -> tuple[list[Obj], str]: ...
-
-    def merge_patch(self, api_version: str, kind: str, name: str, namespace: str | None, patch: Obj) -> Obj: ...
-
-    def patch_status(self, api_version: str, kind: str, name: str, namespace: str | None, patch: Obj) -> Obj: ...
-
-
-class Conflict(Exception):
-    """The object changed since it was read (HTTP 409); re-read on the next pass."""
 
 
 def _meta(obj: Obj) -> Obj:
@@ -353,43 +335,3 @@ def running(controller: HostController, interval: float = 1.0) -> Iterator[HostC
         thread.join(timeout=30)
         controller.close(wait=True)
 
-
-class ClusterApi:
-    """``KubeApi`` over ``eksa_temporal.kube.client.Kube``: merge patches of the object and
-    of its status subresource; an HTTP 409 is raised as ``Conflict``."""
-
-    def __init__(self, kube: Any) -> None:
-        self._kube = kube
-
-    def get(self, api_version: str, kind: str, name: str, namespace: str | None = None) -> Obj | None:
-        found: Obj | None = self._kube.get(api_version, kind, name, namespace)
-        return found
-
-    def list_objects(
-        self, api_version: str, kind: str, namespace: str | None = None, *, label_selector: str | None = None, field_selector: str | None = None
-    ) -> tuple[list[Obj], str]:
-        if not self._kube.serves(api_version, kind):
-            return [], ""
-        items, rv = self._kube.list_objects(api_version, kind, namespace, label_selector=label_selector, field_selector=field_selector)
-        return list(items), str(rv)
-
-    def merge_patch(self, api_version: str, kind: str, name: str, namespace: str | None, patch: Obj) -> Obj:
-        try:
-            out: Obj = self._kube.merge_patch(api_version, kind, name, namespace, patch)
-        except Exception as exc:
-            if getattr(exc, "status", None) == 409:
-                raise Conflict(f"{kind} {name} changed since it was read") from None
-            raise
-        return out
-
-    def patch_status(self, api_version: str, kind: str, name: str, namespace: str | None, patch: Obj) -> Obj:
-        res = self._kube.resource(api_version, kind)
-        group_version = f"/apis/{api_version}" if "/" in api_version else f"/api/{api_version}"
-        path = f"{group_version}/namespaces/{namespace or 'default'}/{res.name}/{name}/status"
-        try:
-            out = self._kube.dynamic.request("patch", path, body=patch, content_type=MERGE_PATCH)
-        except Exception as exc:
-            if getattr(exc, "status", None) == 409:
-                raise Conflict(f"{kind} {name} changed since it was read") from None
-            raise
-        return dict(out.to_dict())

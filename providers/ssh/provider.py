@@ -33,9 +33,10 @@ from eksa_temporal.providers.base import (
 from eksa_temporal.providers.capi.release import DEFAULT_RELEASE
 from eksa_temporal.providers.ssh import spec_example
 from eksa_temporal.providers.ssh.access import SSHAccess
-from eksa_temporal.providers.ssh.controller import ClusterApi, HostAccess, HostController, running
+from eksa_temporal.providers.ssh.controller import HostAccess, HostController, running
 from eksa_temporal.providers.ssh.hostcheck import HostRequirements, check_hosts
 from eksa_temporal.providers.ssh.inventory import demands, inventory, inventory_rules, matches
+from eksa_temporal.providers.ssh.kubeapi import ClusterApi
 from eksa_temporal.providers.ssh.render import endpoint, render
 from eksa_temporal.providers.ssh.spec_kinds import SSHDatacenterConfig, SSHMachineConfig
 from eksa_temporal.spec.clusterspec import ClusterSpec

@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from eksa_temporal.providers.kubeadm import CLUSTER_NAME_LABEL
-from eksa_temporal.providers.ssh.controller import Conflict
 from eksa_temporal.providers.ssh.hosts import SSHHost
+from eksa_temporal.providers.ssh.kubeapi import Conflict
 
 Obj = dict[str, Any]
 INFRA = "infrastructure.cluster.x-k8s.io/v1beta1"

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from eksa_temporal.providers.ssh.controller import MACHINE_FINALIZER, Conflict, HostController
+from eksa_temporal.providers.ssh.controller import MACHINE_FINALIZER, HostController
 from eksa_temporal.providers.ssh.hosts import AuthFailed, HostUnreachable
+from eksa_temporal.providers.ssh.kubeapi import Conflict
 
 from .fakes import INFRA, NS, FakeAccess, FakeApi, cluster_objects, hosts, machine_objects
 
