@@ -268,3 +268,29 @@ async def test_an_upgrade_rolls_onto_spare_hosts_and_resets_the_hosts_it_leaves(
     assert isinstance(deleted, DeleteClusterResult)
     for host in hosts:
         assert [c["argv"][:2] for c in host.calls("kubeadm")].count(["reset", "-f"]) == 1, (host.name, host.calls())
+
+
+async def test_a_cancelled_create_resets_every_host_it_bootstrapped(
+    temporal_env: WorkflowEnvironment, relay: WorkerRelay, ssh_hosts: SshdHosts, sim: SimServer, tmp_path: Path
+) -> None:
+    hosts = ssh_hosts(CONTROL_PLANE + WORKERS)
+    for host in hosts:
+        delay = host.file("/var/lib/eksa-standin/kubeadm-delay")
+        delay.parent.mkdir(parents=True, exist_ok=True)
+        delay.write_text("1")
+    lc = LifecycleClient(temporal_env.client, relay.task_queue)
+    ref = await lc.start_create(CreateClusterInput(spec_yaml=ssh_spec("hcancel", hosts, ssh_hosts), workdir=str(tmp_path / "out" / "hcancel"), timeouts=E2E))
+
+    async def initialised() -> bool:
+        return any(h.calls("kubeadm") for h in hosts)
+
+    await _wait_for(initialised, "kubeadm init done", time.monotonic() + 180)
+    await lc.cancel(ref.workflow_id)
+    with pytest.raises(LifecycleError, match="cancel"):
+        await asyncio.wait_for(lc.wait(ref.workflow_id), timeout=240)
+    bootstrapped = [h for h in hosts if any(c["argv"][0] in ("init", "join") for c in h.calls("kubeadm"))]
+    assert bootstrapped
+    for host in bootstrapped:
+        verbs = [c["argv"][0] for c in host.calls("kubeadm")]
+        assert verbs[-1] == "reset" and verbs.count("reset") == 1, (host.name, verbs)
+    assert {c["name"] for c in sim.client.clusters()} & {"hcancel", "hcancel-eks-a-cluster"} == set()
