@@ -20,7 +20,7 @@ Objects of a paused Cluster, or paused themselves, are left alone. Host work run
 thread pool, one job per host at a time; a pass never waits for it. A job's error is kept
 and raised by ``check()`` (the activity running the controller fails with it: permanent
 errors stay permanent, others are retried by Temporal). ``progress()`` is host -> current
-step, for heartbeats; it holds no secrets (S1's step lines are redacted).
+step, for heartbeats; it holds no secrets (the host library redacts its step lines).
 """
 
 from __future__ import annotations
