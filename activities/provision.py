@@ -219,10 +219,10 @@ class ProvisionActivities:
                 if kube.get("v1", "Namespace", ns) is None:
                     meta = {"name": ns, "labels": labels, "annotations": annotations}
                     kube.create({"apiVersion": "v1", "kind": "Namespace", "metadata": meta})
-            if not upgrade:  # e.g. the bare-metal inventory, before the machines that claim it
-                prepared = provider.prepare_managing_cluster(spec, target)
-                if prepared:
-                    log.info("prepared the managing cluster", done=prepared)
+            # e.g. the bare-metal inventory, before the machines that claim it
+            prepared = provider.prepare_managing_cluster(spec, target)
+            if prepared:
+                log.info("prepared the managing cluster", done=prepared)
             extra = stamped(self._credentials(provider, spec, ctx), labels, annotations)
             before = {self._rv(kube, o) for o in plan.objects} if existing is not None else set()
             applied = kube.apply(extra + plan.objects)

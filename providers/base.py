@@ -291,9 +291,10 @@ class Provider:
         return None
 
     def prepare_managing_cluster(self, spec: ClusterSpec, kubeconfig: str) -> list[str]:
-        """On a create, idempotent work on the cluster that will manage the new one (the
-        bootstrap cluster, or the management cluster of a workload cluster) right before
-        its CAPI objects are applied there, e.g. the bare-metal inventory objects; returns
+        """Idempotent work on the cluster that manages (or will manage) ``spec``'s cluster
+        - the bootstrap cluster, or the management cluster of a workload cluster - right
+        before a create or an upgrade applies its CAPI objects there, e.g. the bare-metal
+        inventory objects; returns
         what was done. Secrets it needs are read here and handed to the Kubernetes client
         only."""
         return []

@@ -195,15 +195,21 @@ class TinkerbellProvider(Provider):
         return self._power_off(self._machines(spec), skip=set())
 
     def prepare_managing_cluster(self, spec: ClusterSpec, kubeconfig: str) -> list[str]:
-        """The inventory objects applied to the cluster that will manage this one (only
-        what differs), then every host no machine has claimed yet powered off - unless the
-        cluster's CAPI ``Cluster`` exists already (a retry after the apply: machines may be
-        claiming hosts this very moment, so none is powered off)."""
-        machines = self._machines(spec)
+        """The inventory objects applied to the cluster that manages this one (only what
+        differs; a claimed host's Hardware is left alone), then every host no machine has
+        claimed yet powered off - unless the cluster's CAPI ``Cluster`` exists already (an
+        upgrade, or a retry after the apply: machines may be claiming hosts this very
+        moment, so none is powered off). An upgrade without a hardware CSV does nothing."""
         kube = kube_for(kubeconfig)
+        exists = kube.serves(CLUSTER_V, "Cluster") and bool(
+            kube.get(CLUSTER_V, "Cluster", spec.name, NAMESPACE)
+        )
+        if exists and spec.hardware_csv is None:
+            return []  # an upgrade without -z: no new hosts
+        machines = self._machines(spec)
         env = self._source()
         done = apply_inventory(kube, machines, lambda ip: checks.redfish_url(ip, env))
-        if kube.serves(CLUSTER_V, "Cluster") and kube.get(CLUSTER_V, "Cluster", spec.name, NAMESPACE):
+        if exists:
             log.info("tinkerbell power-off skipped: the cluster's machines exist", cluster=spec.name)
             return done
         return done + self._power_off(machines, skip=claimed_hosts(kube))

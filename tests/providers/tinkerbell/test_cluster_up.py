@@ -2,7 +2,9 @@
 installed into a simulated bootstrap cluster, the inventory of a 3-host CSV applied (real
 sushy-emulator BMCs, powered off first), the rendered CAPT objects applied - and the
 simulated CAPT/Rufio controllers bring up 1 control plane + 1 worker on the hosts the
-selectors choose, each claimed once, powered on through the BMC; the spare stays off."""
+selectors choose, each claimed once, powered on through the BMC; the spare stays off. Once
+the cluster exists (an upgrade, or a retry after the apply) only new hosts are applied and
+nothing is powered off."""
 
 from __future__ import annotations
 
@@ -90,6 +92,15 @@ def test_one_control_plane_and_one_worker_come_up_on_their_hosts(
     # a retry of the step after the apply powers nothing off: machines may be claiming hosts
     assert provider.prepare_managing_cluster(spec, kubeconfig) == []
     assert power_state(target(hosts, 0), timeout=5) == "On"
+
+    # an upgrade: without a CSV nothing to do; with a bigger CSV only the new host's
+    # Hardware is applied (a host without a BMC here), nothing is powered off
+    assert provider.prepare_managing_cluster(spec_with(None), kubeconfig) == []
+    more = "host-3,,,,00:00:5e:00:54:03,10.0.0.24,255.255.255.0,10.0.0.254,8.8.8.8,type=worker,/dev/sda,"
+    bigger = spec_with(hosts.csv([*hosts.rows(LABELS), more], "more.csv"))
+    assert provider.prepare_managing_cluster(bigger, kubeconfig) == [
+        "Hardware eksa-system/host-3 applied"
+    ]
 
 
 def target(hosts: BmcHosts, i: int) -> BmcTarget:
