@@ -107,6 +107,8 @@ async def test_ssh_hosts_create_then_delete_resets_and_frees_every_host(
     machines, _ = kube_for(created.kubeconfig_path or "").list_objects("infrastructure.cluster.x-k8s.io/v1beta1", "SSHMachine", "eksa-system")
     assert sorted(m["spec"]["hostName"] for m in machines) == sorted(h.name for h in hosts)
     assert all(m["spec"]["providerID"] == f"ssh://{m['spec']['hostName']}" and m["status"]["ready"] for m in machines)
+    # one SSH connection per host per activity: the preflight's and the bootstrap's
+    assert connections(relay) == {h.name: 2 for h in hosts}
 
     ref = await lc.start_delete(DeleteClusterInput(spec_yaml=text, workdir=workdir, timeouts=E2E))
     assert isinstance(await lc.wait(ref.workflow_id), DeleteClusterResult)
@@ -118,6 +120,17 @@ async def test_ssh_hosts_create_then_delete_resets_and_frees_every_host(
     for log in relay.logs:
         if log.exists():
             assert_no_secrets(log.read_text(errors="replace"), [ssh_hosts.client_key.read_text()], where=log.name)
+
+
+def connections(relay: WorkerRelay) -> dict[str, int]:
+    """SSH connections opened per host, from the workers' logs."""
+    counts: dict[str, int] = {}
+    for log in relay.logs:
+        for line in log.read_text(errors="replace").splitlines() if log.exists() else []:
+            if line.startswith("{") and '"ssh connected"' in line:
+                host = json.loads(line)["host"]
+                counts[host] = counts.get(host, 0) + 1
+    return counts
 
 
 async def watch_host_progress(handle: Any, seen: list[dict[str, str]]) -> None:
