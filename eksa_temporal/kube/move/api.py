@@ -46,6 +46,9 @@ class ResourceType:
     plural: str
     namespaced: bool = True
     status: bool = False
+    # the CRD carries clusterctl's ``move`` or ``move-hierarchy`` label: its objects move
+    # even when no Cluster owns them (Tinkerbell's Hardware, Rufio's BMC Machines)
+    force_move: bool = False
 
     @property
     def api_version(self) -> str:

@@ -30,12 +30,14 @@ from eksa_temporal.kube.move.model import (
     BLOCK_MOVE_ANNOTATION,
     CAPI_GROUP,
     CLUSTERCTL_LABEL,
+    MOVE_LABEL,
     PAUSED_ANNOTATION,
     Node,
 )
 
 Obj = dict[str, Any]
 INVENTORY_GROUP = "clusterctl.cluster.x-k8s.io"
+FORCE_MOVE_LABELS = frozenset({MOVE_LABEL, "clusterctl.cluster.x-k8s.io/move-hierarchy"})
 
 
 def discover_types(api: MoveApi) -> list[ResourceType]:
@@ -69,6 +71,7 @@ def discover_types(api: MoveApi) -> list[ResourceType]:
                 plural=names["plural"],
                 namespaced=True,
                 status="status" in (chosen.get("subresources") or {}),
+                force_move=bool(FORCE_MOVE_LABELS & set(labels)),
             )
         )
     types.sort(key=lambda t: (t.group, t.kind))
@@ -92,7 +95,8 @@ def build(
 ) -> tuple[list[Node], list[list[str]]]:
     """The selected nodes and their creation order."""
     status_kinds = [(t.group, t.kind) for t in types if t.status]
-    nodes = graph.select(graph.build_nodes(objects, status_kinds), cluster, namespace)
+    forced = [(t.group, t.kind) for t in types if t.force_move]
+    nodes = graph.select(graph.build_nodes(objects, status_kinds, forced), cluster, namespace)
     return nodes, graph.move_groups(nodes)
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from eksa_temporal.kube.move.model import (
     CAPI_GROUP,
+    MOVE_LABEL,
     SOFT_OWNED_SECRET_SUFFIXES,
     Node,
     OwnerEdge,
@@ -40,12 +41,19 @@ def soft_owner_cluster_name(secret_name: str) -> str | None:
     return None
 
 
-def build_nodes(objects: Iterable[Obj], status_kinds: Iterable[tuple[str, str]] = ()) -> list[Node]:
+def build_nodes(
+    objects: Iterable[Obj],
+    status_kinds: Iterable[tuple[str, str]] = (),
+    force_kinds: Iterable[tuple[str, str]] = (),
+) -> list[Node]:
     """Nodes for raw objects. Edges point only at objects in ``objects``; an
     ownerReference to anything else is dropped (clusterctl's virtual nodes).
-    ``status_kinds`` holds ``(group, kind)`` pairs whose CRD has a status subresource."""
+    ``status_kinds`` holds ``(group, kind)`` pairs whose CRD has a status subresource,
+    ``force_kinds`` those whose CRD carries clusterctl's move label (an object carrying
+    that label itself is forced too)."""
     objs = list(objects)
     with_status = set(status_kinds)
+    forced = set(force_kinds)
     uids = {o["metadata"]["uid"] for o in objs}
     clusters: dict[tuple[str, str], str] = {}
     classes: dict[tuple[str, str], str] = {}
@@ -96,6 +104,8 @@ def build_nodes(objects: Iterable[Obj], status_kinds: Iterable[tuple[str, str]] 
                 soft_owners=tuple(s for s in soft if s not in seen),
                 restore_status=bool(o.get("status"))
                 and (_group(o["apiVersion"]), o["kind"]) in with_status,
+                force_move=(_group(o["apiVersion"]), o["kind"]) in forced
+                or MOVE_LABEL in (meta.get("labels") or {}),
             )
         )
     return nodes
@@ -142,6 +152,9 @@ def select(nodes: Sequence[Node], cluster: str | None, namespace: str) -> list[N
             for n in nodes
             if (n.is_cluster or n.is_cluster_class) and n.namespace == namespace
         ]
+    # as clusterctl: objects of force-moved kinds (or labelled for the move) go along
+    # whatever owns them, with what they own
+    roots += [n.uid for n in nodes if n.force_move and n.namespace == namespace]
     keep = descendants(nodes, roots)
     return [prune(n, keep) for n in nodes if n.uid in keep]
 

@@ -18,6 +18,7 @@ BLOCK_MOVE_ANNOTATION = "clusterctl.cluster.x-k8s.io/block-move"
 DELETE_FOR_MOVE_ANNOTATION = "clusterctl.cluster.x-k8s.io/delete-for-move"
 PAUSED_ANNOTATION = "cluster.x-k8s.io/paused"
 CLUSTERCTL_LABEL = "clusterctl.cluster.x-k8s.io"
+MOVE_LABEL = "clusterctl.cluster.x-k8s.io/move"
 # on every object the move creates in the target: the UID it had in the source
 SOURCE_UID_ANNOTATION = "move.eksa-temporal.io/source-uid"
 BOOKKEEPING_ANNOTATIONS = frozenset({SOURCE_UID_ANNOTATION, DELETE_FOR_MOVE_ANNOTATION})
@@ -58,6 +59,8 @@ class Node(BaseModel):
     soft_owners: tuple[str, ...] = ()
     # the kind has a status subresource and the source object had a status
     restore_status: bool = False
+    # moved even when no Cluster owns it (clusterctl's ``move`` label on its CRD or on itself)
+    force_move: bool = False
 
     @property
     def group(self) -> str:
