@@ -3,6 +3,8 @@ each failure one clear error naming the host."""
 
 from __future__ import annotations
 
+import secrets
+
 import pytest
 
 from eksa_temporal.errors import PermanentError
@@ -100,7 +102,7 @@ def test_a_connection_lost_mid_session_is_host_unreachable(ssh_hosts: SshdHosts)
 
 def test_failed_commands_report_redacted_output(ssh_hosts: SshdHosts) -> None:
     (h,) = ssh_hosts(1)
-    token = "abcdef.0123456789abcdef"
+    token = f"{secrets.token_hex(3)}.{secrets.token_hex(8)}"  # kubeadm token shape, fresh per run
     with connect(h.host, secrets=["hunter2-literal"]) as session, pytest.raises(RemoteCommandFailed) as err:
         session.run(f"echo 'join {token} hunter2-literal' >&2; exit 3", check=True)
     text = str(err.value)

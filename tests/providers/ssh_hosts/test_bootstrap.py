@@ -4,6 +4,7 @@ stand-ins' call logs)."""
 
 from __future__ import annotations
 
+import secrets
 import threading
 from pathlib import Path
 
@@ -130,7 +131,7 @@ def test_kubeadm_is_not_run_again_on_a_host_that_already_joined(ssh_hosts: SshdH
 
 def test_a_failing_step_reports_its_output_redacted(ssh_hosts: SshdHosts) -> None:
     (h,) = ssh_hosts(1)
-    token = "abcdef.0123456789abcdef"
+    token = f"{secrets.token_hex(3)}.{secrets.token_hex(8)}"  # kubeadm token shape, fresh per run
     data = control_plane_data(f"'echo kubeadm join --token {token} >&2; exit 4'")
     with connect(h.host) as session, pytest.raises(BootstrapStepFailed) as err:
         run_bootstrap(session, data)
