@@ -11,8 +11,10 @@ clusterctl provider       namespace                            controller Deploy
 ========================  ==================================  =============================================
 sim (infrastructure)      capsim-system                        capsim-controller-manager
 vsphere (stand-in)        capv-system                          capv-controller-manager
+snow (stand-in)           capas-system                         capas-controller-manager
 docker (played)           capd-system                          capd-controller-manager
 tinkerbell (played)       capt-system                          capt-controller-manager
+cloudstack (played)       capc-system                          capc-controller-manager
 rufio (Tinkerbell stack)  rufio-system                         rufio-controller-manager
 tink (Tinkerbell stack)   tink-system                          tink-controller-manager
 ========================  ==================================  =============================================
@@ -48,7 +50,7 @@ from eksa_temporal.providers.capi.components import (
     component_manifests,
     inventory_crd,
 )
-from eksa_temporal.providers.capi.release import CAPV_VERSION, SIM_VERSION
+from eksa_temporal.providers.capi.release import CAPV_VERSION, DEFAULT_RELEASE, SIM_VERSION
 
 __all__ = [
     "CONTROLLERS",
@@ -76,15 +78,22 @@ SIM = ProviderComponent(
 
 PROVIDERS: tuple[ProviderComponent, ...] = (*CORE, SIM)
 
+CAPAS_VERSION = DEFAULT_RELEASE.version("infrastructure-snow")
+
 STANDINS: tuple[ProviderComponent, ...] = (
     ProviderComponent(
         "vsphere", "InfrastructureProvider", CAPV_VERSION, "capv-system",
         ("capv-controller-manager",), "vsphere.yaml", __name__,
     ),
+    ProviderComponent(
+        "snow", "InfrastructureProvider", CAPAS_VERSION, "capas-system",
+        ("capas-controller-manager",), "snow.yaml", __name__,
+    ),
 )
 
 CAPD_VERSION = CAPI_VERSION  # CAPD is released with Cluster API
 CAPT_VERSION = "v0.6.8"
+CAPC_VERSION = "v0.6.1"
 RUFIO_VERSION = "v0.6.5"
 TINK_VERSION = "v0.12.2"
 
@@ -96,6 +105,10 @@ PLAYED: tuple[ProviderComponent, ...] = (
     ProviderComponent(
         "tinkerbell", "InfrastructureProvider", CAPT_VERSION, "capt-system",
         ("capt-controller-manager",), "", __name__,
+    ),
+    ProviderComponent(
+        "cloudstack", "InfrastructureProvider", CAPC_VERSION, "capc-system",
+        ("capc-controller-manager",), "", __name__,
     ),
 )
 
@@ -123,10 +136,14 @@ KIND_PROVIDER: dict[str, str] = {
     "SimMachine": "sim",
     "VSphereCluster": "vsphere",
     "VSphereMachine": "vsphere",
+    "AWSSnowCluster": "snow",
+    "AWSSnowMachine": "snow",
     "DockerCluster": "docker",
     "DockerMachine": "docker",
     "TinkerbellCluster": "tinkerbell",
     "TinkerbellMachine": "tinkerbell",
+    "CloudStackCluster": "cloudstack",
+    "CloudStackMachine": "cloudstack",
     "Job": "rufio",  # bmc.tinkerbell.org (the only Job kind the controllers watch)
     "Workflow": "tink",
 }

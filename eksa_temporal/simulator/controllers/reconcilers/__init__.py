@@ -14,6 +14,11 @@ from eksa_temporal.simulator.controllers.reconcilers.certmanager import (
     reconcile_certificate,
     reconcile_issuer,
 )
+from eksa_temporal.simulator.controllers.reconcilers.cloudstack import (
+    CAPC_V,
+    reconcile_cloudstackcluster,
+    reconcile_cloudstackmachine,
+)
 from eksa_temporal.simulator.controllers.reconcilers.cluster import reconcile_cluster
 from eksa_temporal.simulator.controllers.reconcilers.controlplane import reconcile_kcp
 from eksa_temporal.simulator.controllers.reconcilers.deployment import reconcile_deployment
@@ -68,6 +73,8 @@ WATCHED: dict[str, str] = {
     "SSHMachine": o.INFRA_V,
     "TinkerbellCluster": o.INFRA_V,
     "TinkerbellMachine": o.INFRA_V,
+    "CloudStackCluster": CAPC_V,
+    "CloudStackMachine": CAPC_V,
     "Job": BMC_V,  # Rufio's BMC Job
     "Workflow": TINK_V,
 }
@@ -93,6 +100,8 @@ RECONCILERS: dict[str, Reconciler] = {
     "SSHMachine": reconcile_sshmachine,
     "TinkerbellCluster": reconcile_tinkerbellcluster,
     "TinkerbellMachine": reconcile_tinkerbellmachine,
+    "CloudStackCluster": reconcile_cloudstackcluster,
+    "CloudStackMachine": reconcile_cloudstackmachine,
     "Job": reconcile_bmc_job,
     "Workflow": reconcile_workflow,
 }
