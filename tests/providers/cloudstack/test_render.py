@@ -17,7 +17,11 @@ import pytest
 from eksa_temporal.providers.base import RenderContext
 from eksa_temporal.providers.capi.fetch import local_folder, parse_manifests
 from eksa_temporal.providers.capi.release import DEFAULT_RELEASE
-from eksa_temporal.providers.cloudstack.credentials import SECRET_ENV, encode_profiles, resolve_profiles
+from eksa_temporal.providers.cloudstack.credentials import (
+    SECRET_ENV,
+    encode_profiles,
+    resolve_profiles,
+)
 from eksa_temporal.providers.cloudstack.provider import CloudStackProvider
 from eksa_temporal.providers.cloudstack.render import credential_secrets
 from tests.providers.cloudstack.fixtures import Docs, cloudstack_spec
