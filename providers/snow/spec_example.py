@@ -14,7 +14,7 @@ def machine(role: str) -> dict[str, Any]:
     return {
         "amiID": "",
         "instanceType": "sbe-c.large",
-        "sshKeyName": "default",
+        "sshKeyName": "",
         "osFamily": "ubuntu",
         "devices": ["192.168.1.10"],
         "containersVolume": {"size": 25},
