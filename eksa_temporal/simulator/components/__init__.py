@@ -11,6 +11,7 @@ clusterctl provider       namespace                            controller Deploy
 ========================  ==================================  =============================================
 sim (infrastructure)      capsim-system                        capsim-controller-manager
 vsphere (stand-in)        capv-system                          capv-controller-manager
+snow (stand-in)           capas-system                         capas-controller-manager
 docker (played)           capd-system                          capd-controller-manager
 tinkerbell (played)       capt-system                          capt-controller-manager
 cloudstack (played)       capc-system                          capc-controller-manager
@@ -49,7 +50,7 @@ from eksa_temporal.providers.capi.components import (
     component_manifests,
     inventory_crd,
 )
-from eksa_temporal.providers.capi.release import CAPV_VERSION, SIM_VERSION
+from eksa_temporal.providers.capi.release import CAPV_VERSION, DEFAULT_RELEASE, SIM_VERSION
 
 __all__ = [
     "CONTROLLERS",
@@ -77,10 +78,16 @@ SIM = ProviderComponent(
 
 PROVIDERS: tuple[ProviderComponent, ...] = (*CORE, SIM)
 
+CAPAS_VERSION = DEFAULT_RELEASE.version("infrastructure-snow")
+
 STANDINS: tuple[ProviderComponent, ...] = (
     ProviderComponent(
         "vsphere", "InfrastructureProvider", CAPV_VERSION, "capv-system",
         ("capv-controller-manager",), "vsphere.yaml", __name__,
+    ),
+    ProviderComponent(
+        "snow", "InfrastructureProvider", CAPAS_VERSION, "capas-system",
+        ("capas-controller-manager",), "snow.yaml", __name__,
     ),
 )
 
@@ -129,6 +136,8 @@ KIND_PROVIDER: dict[str, str] = {
     "SimMachine": "sim",
     "VSphereCluster": "vsphere",
     "VSphereMachine": "vsphere",
+    "AWSSnowCluster": "snow",
+    "AWSSnowMachine": "snow",
     "DockerCluster": "docker",
     "DockerMachine": "docker",
     "TinkerbellCluster": "tinkerbell",

@@ -36,6 +36,10 @@ from eksa_temporal.simulator.controllers.reconcilers.machinedeployment import (
 )
 from eksa_temporal.simulator.controllers.reconcilers.machineset import reconcile_machineset
 from eksa_temporal.simulator.controllers.reconcilers.rufio import BMC_V, reconcile_bmc_job
+from eksa_temporal.simulator.controllers.reconcilers.snow import (
+    reconcile_awssnowcluster,
+    reconcile_awssnowmachine,
+)
 from eksa_temporal.simulator.controllers.reconcilers.ssh import (
     reconcile_sshcluster,
     reconcile_sshmachine,
@@ -67,6 +71,8 @@ WATCHED: dict[str, str] = {
     "SimMachine": o.INFRA_V,
     "VSphereCluster": o.INFRA_V,
     "VSphereMachine": o.INFRA_V,
+    "AWSSnowCluster": o.INFRA_V,
+    "AWSSnowMachine": o.INFRA_V,
     "DockerCluster": o.INFRA_V,
     "DockerMachine": o.INFRA_V,
     "SSHCluster": o.INFRA_V,
@@ -94,6 +100,8 @@ RECONCILERS: dict[str, Reconciler] = {
     "SimMachine": reconcile_simmachine,
     "VSphereCluster": reconcile_vspherecluster,
     "VSphereMachine": reconcile_vspheremachine,
+    "AWSSnowCluster": reconcile_awssnowcluster,
+    "AWSSnowMachine": reconcile_awssnowmachine,
     "DockerCluster": reconcile_dockercluster,
     "DockerMachine": reconcile_dockermachine,
     "SSHCluster": reconcile_sshcluster,
