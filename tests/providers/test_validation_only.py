@@ -12,7 +12,7 @@ from eksa_temporal.providers.base import PreflightOptions
 from eksa_temporal.providers.registry import Registry
 
 
-@pytest.mark.parametrize("name", ["cloudstack", "snow"])
+@pytest.mark.parametrize("name", ["snow"])
 def test_a_validation_only_provider_refuses_at_preflight(name: str, tmp_path: Path) -> None:
     registry = Registry(tmp_path)
     assert name in registry.available()
@@ -25,5 +25,5 @@ def test_a_validation_only_provider_refuses_at_preflight(name: str, tmp_path: Pa
 
 def test_providers_that_create_pass_the_default_preflight(tmp_path: Path) -> None:
     registry = Registry(tmp_path)
-    for name in ("sim", "vsphere", "nutanix"):
+    for name in ("sim", "vsphere", "nutanix", "cloudstack"):
         assert registry.provider(name).can_create, name
