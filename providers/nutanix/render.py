@@ -52,6 +52,8 @@ Obj = dict[str, Any]
 API_PORT = 6443
 KUBE_VIP_IMAGE = "public.ecr.aws/l0g8r8j6/kube-vip/kube-vip:v0.8.9-eks-a-v0.22.0-eks-a-84"
 HOSTNAME = "{{ ds.meta_data.hostname }}"
+# clusterctl moves objects carrying this label with the cluster (CAPX reads the ConfigMap)
+MOVE_LABEL = "clusterctl.cluster.x-k8s.io/move"
 
 
 def credentials_secret_name(spec: ClusterSpec, secret: str | None = None) -> str:
@@ -259,7 +261,8 @@ def trust_bundle_name(spec: ClusterSpec) -> str:
 
 
 def trust_bundle(spec: ClusterSpec, namespace: str) -> list[Obj]:
-    """The ConfigMap of the datacenter's ``additionalTrustBundle`` (none without one)."""
+    """The ConfigMap of the datacenter's ``additionalTrustBundle`` (none without one),
+    labelled to move with the cluster."""
     bundle = _datacenter(spec).spec.additional_trust_bundle
     if not bundle:
         return []
@@ -267,7 +270,10 @@ def trust_bundle(spec: ClusterSpec, namespace: str) -> list[Obj]:
         {
             "apiVersion": "v1",
             "kind": "ConfigMap",
-            "metadata": _meta(trust_bundle_name(spec), namespace),
+            "metadata": {
+                **_meta(trust_bundle_name(spec), namespace),
+                "labels": {MOVE_LABEL: "true"},
+            },
             "data": {"ca.crt": str(bundle)},
         }
     ]
