@@ -14,6 +14,7 @@ vsphere (stand-in)        capv-system                          capv-controller-m
 snow (stand-in)           capas-system                         capas-controller-manager
 docker (played)           capd-system                          capd-controller-manager
 tinkerbell (played)       capt-system                          capt-controller-manager
+nutanix (played)          capx-system                          capx-controller-manager
 cloudstack (played)       capc-system                          capc-controller-manager
 rufio (Tinkerbell stack)  rufio-system                         rufio-controller-manager
 tink (Tinkerbell stack)   tink-system                          tink-controller-manager
@@ -93,6 +94,7 @@ STANDINS: tuple[ProviderComponent, ...] = (
 
 CAPD_VERSION = CAPI_VERSION  # CAPD is released with Cluster API
 CAPT_VERSION = "v0.6.8"
+CAPX_VERSION = "v1.10.3"
 CAPC_VERSION = "v0.6.1"
 RUFIO_VERSION = "v0.6.5"
 TINK_VERSION = "v0.12.2"
@@ -105,6 +107,10 @@ PLAYED: tuple[ProviderComponent, ...] = (
     ProviderComponent(
         "tinkerbell", "InfrastructureProvider", CAPT_VERSION, "capt-system",
         ("capt-controller-manager",), "", __name__,
+    ),
+    ProviderComponent(
+        "nutanix", "InfrastructureProvider", CAPX_VERSION, "capx-system",
+        ("capx-controller-manager",), "", __name__,
     ),
     ProviderComponent(
         "cloudstack", "InfrastructureProvider", CAPC_VERSION, "capc-system",
@@ -142,6 +148,8 @@ KIND_PROVIDER: dict[str, str] = {
     "DockerMachine": "docker",
     "TinkerbellCluster": "tinkerbell",
     "TinkerbellMachine": "tinkerbell",
+    "NutanixCluster": "nutanix",
+    "NutanixMachine": "nutanix",
     "CloudStackCluster": "cloudstack",
     "CloudStackMachine": "cloudstack",
     "Job": "rufio",  # bmc.tinkerbell.org (the only Job kind the controllers watch)

@@ -35,6 +35,10 @@ from eksa_temporal.simulator.controllers.reconcilers.machinedeployment import (
     reconcile_machinedeployment,
 )
 from eksa_temporal.simulator.controllers.reconcilers.machineset import reconcile_machineset
+from eksa_temporal.simulator.controllers.reconcilers.nutanix import (
+    reconcile_nutanixcluster,
+    reconcile_nutanixmachine,
+)
 from eksa_temporal.simulator.controllers.reconcilers.rufio import BMC_V, reconcile_bmc_job
 from eksa_temporal.simulator.controllers.reconcilers.snow import (
     reconcile_awssnowcluster,
@@ -79,6 +83,8 @@ WATCHED: dict[str, str] = {
     "SSHMachine": o.INFRA_V,
     "TinkerbellCluster": o.INFRA_V,
     "TinkerbellMachine": o.INFRA_V,
+    "NutanixCluster": o.INFRA_V,
+    "NutanixMachine": o.INFRA_V,
     "CloudStackCluster": CAPC_V,
     "CloudStackMachine": CAPC_V,
     "Job": BMC_V,  # Rufio's BMC Job
@@ -108,6 +114,8 @@ RECONCILERS: dict[str, Reconciler] = {
     "SSHMachine": reconcile_sshmachine,
     "TinkerbellCluster": reconcile_tinkerbellcluster,
     "TinkerbellMachine": reconcile_tinkerbellmachine,
+    "NutanixCluster": reconcile_nutanixcluster,
+    "NutanixMachine": reconcile_nutanixmachine,
     "CloudStackCluster": reconcile_cloudstackcluster,
     "CloudStackMachine": reconcile_cloudstackmachine,
     "Job": reconcile_bmc_job,
