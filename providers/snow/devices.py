@@ -14,6 +14,7 @@ Called by the provider's preflight, prepare and cleanup, on worker threads.
 from __future__ import annotations
 
 import ssl
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,9 @@ DEVICE_PORT = 9092
 REGION = "snow"
 DEVICE_SERVICE = "snowballdevice"
 DEVICE_TARGET = "SnowballDevice_20171127"
+# one boto3 session for every device client: it caches the loaded EC2 service model
+_SESSION = boto3.session.Session()
+_SESSION_LOCK = threading.Lock()
 AUTH_CODES = frozenset({
     "AuthFailure", "InvalidClientTokenId", "SignatureDoesNotMatch", "UnrecognizedClientException",
     "InvalidAccessKeyId", "AccessDenied", "AccessDeniedException", "UnauthorizedOperation",
@@ -87,7 +91,8 @@ class DeviceClient:
             retries={"max_attempts": 1, "mode": "standard"},
             proxies={},
         )
-        return boto3.session.Session().client(
+        with _SESSION_LOCK:  # creating clients from one session is not thread-safe
+            return _SESSION.client(
             "ec2",
             region_name=REGION,
             endpoint_url=self.ec2_url,
@@ -95,7 +100,7 @@ class DeviceClient:
             aws_secret_access_key=self.keys.secret_key.get_secret_value(),
             verify=str(self.ca_bundle),
             config=config,
-        )
+            )
 
     def _call_ec2(self, op: str, **params: Any) -> dict[str, Any]:
         try:

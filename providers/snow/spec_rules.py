@@ -23,6 +23,8 @@ SNOW_INSTANCE = re.compile(r"^sbe-[cg]\.\d*x?large$")
 SNOW_MIN_CONTAINERS_UBUNTU = 8
 SNOW_MIN_CONTAINERS_BOTTLEROCKET = 25
 SNOW_MIN_NON_ROOT = 8
+# an IPPool field's Go name -> its YAML name
+WIRE = {"IPStart": "ipStart", "IPEnd": "ipEnd", "Gateway": "gateway"}
 
 
 def _snow_volumes(m: Collector, mc: SnowMachineConfig) -> None:
@@ -150,7 +152,7 @@ def _snow_pool(pool: SnowIPPool) -> list[Finding]:
             ("IPEnd", entry.ip_end),
             ("Gateway", entry.gateway),
         ):
-            wire = key[0].lower() + key[1:]
+            wire = WIRE[key]
             if not value:
                 p.error(f"{path}.{wire}", f"{label}.{key} can not be empty", f"set {wire}")
             elif not is_ip(value):
@@ -170,7 +172,7 @@ def _snow_pool(pool: SnowIPPool) -> list[Finding]:
                 address = ipaddress.ip_address(bound) if bound else None
                 if address is not None and (address.version != net.version or address not in net):
                     p.error(
-                        f"{path}.{key[0].lower() + key[1:]}",
+                        f"{path}.{WIRE[key]}",
                         f"{label}.{key} should be within the subnet range {entry.subnet}",
                         "use an address inside the subnet",
                     )
