@@ -40,8 +40,12 @@ def cloudstack_spec(url: str, mutate: Callable[[Docs], None] | None = None, name
     return spec
 
 
+def profile_values(server: CloudStackServer, **override: str) -> dict[str, str]:
+    """One INI section's values for a new user of ``server``."""
+    key, secret = server.inventory.user()
+    return {"api-key": key, "secret-key": secret, "api-url": server.url, "verify-ssl": "false", **override}
+
+
 def credentials_env(server: CloudStackServer, profile: str = "global", **override: str) -> dict[str, str]:
     """``EKSA_CLOUDSTACK_B64ENCODED_SECRET`` for a new user of ``server``."""
-    key, secret = server.inventory.user()
-    values = {"api-key": key, "secret-key": secret, "api-url": server.url, "verify-ssl": "false", **override}
-    return {SECRET_ENV: encode_profiles({profile: values})}
+    return {SECRET_ENV: encode_profiles({profile: profile_values(server, **override)})}

@@ -16,11 +16,21 @@ import requests
 
 from eksa_temporal.providers.base import PreflightOptions
 from eksa_temporal.providers.cloudstack.api import Api
-from eksa_temporal.providers.cloudstack.credentials import SECRET_ENV, Profile, read_profiles
+from eksa_temporal.providers.cloudstack.credentials import (
+    SECRET_ENV,
+    Profile,
+    encode_profiles,
+    read_profiles,
+)
 from eksa_temporal.providers.cloudstack.provider import CloudStackProvider
 from eksa_temporal.spec.findings import Finding
 from tests.providers.cloudstack.emulator import CloudStackServer, cloudstack_api, signature
-from tests.providers.cloudstack.fixtures import Docs, cloudstack_spec, credentials_env
+from tests.providers.cloudstack.fixtures import (
+    Docs,
+    cloudstack_spec,
+    credentials_env,
+    profile_values,
+)
 
 OPTS = PreflightOptions(skip_ip_check=True)
 
@@ -181,3 +191,19 @@ def test_an_endpoint_in_use_is_refused_unless_skipped(server: CloudStackServer) 
 def test_profiles_never_show_their_keys() -> None:
     profile = Profile(name="g", api_key="k" * 20, secret_key="s" * 20, api_url="http://x/client/api")  # type: ignore[arg-type]
     assert "k" * 20 not in repr(profile) and "s" * 20 not in repr(profile)
+
+
+def test_each_availability_zone_uses_its_own_endpoint_and_profile(server: CloudStackServer) -> None:
+    with cloudstack_api("127.0.13.3") as second:
+
+        def two_zones(docs: Docs) -> None:
+            docs[1]["spec"]["availabilityZones"].append(
+                {"name": "az-2", "credentialsRef": "second", "domain": "ROOT", "account": "admin", "managementApiEndpoint": second.url, "zone": {"name": "zone1", "network": {"name": "net1"}}}
+            )
+
+        good = {SECRET_ENV: encode_profiles({"global": profile_values(server), "second": profile_values(second)})}
+        assert run(server, two_zones, env=good) == []
+        assert "listTemplates" in second.commands()
+        bad = {SECRET_ENV: encode_profiles({"global": profile_values(server), "second": profile_values(second, **{"secret-key": "x" * 20})})}
+        found = run(server, two_zones, env=bad)
+        assert checks(found) == {"cloudstack-login": "CloudStackDatacenterConfig/cs1.spec.availabilityZones[1].credentialsRef"}
