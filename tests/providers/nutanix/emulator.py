@@ -1,13 +1,13 @@
 """An HTTPS emulator of Nutanix Prism Central's v3 REST API for the tests, with its
-inventory in memory: clusters (Prism Elements), subnets, images, projects, categories and
-VMs, as ``/api/nutanix/v3`` serves them.
+inventory in memory: clusters (Prism Elements), subnets, images, projects and categories,
+as ``/api/nutanix/v3`` serves them.
 
 It follows Prism's published API where the product reads it: HTTP basic auth checked on
 every call (401 with Prism's error body and ``WWW-Authenticate`` otherwise);
 ``POST /<kind>/list`` with ``kind`` / ``offset`` / ``length`` / ``filter`` (FIQL
 ``name==<value>``; ``length`` capped as Prism does), answering ``metadata.total_matches``
 and one page of ``entities``; ``GET /<kind>/<uuid>`` (404 ``ENTITY_NOT_FOUND``);
-``GET /categories/<key>/<value>``; ``POST /vms`` and ``DELETE /vms/<uuid>``. Entities have
+``GET /categories/<key>/<value>``; ``DELETE /<kind>/<uuid>``. Entities have
 Prism's shape (``metadata.uuid``, ``spec.name``, ``status``; subnets carry
 ``spec.cluster_reference`` and ``spec.resources.subnet_type``).
 
@@ -42,7 +42,7 @@ from cryptography.x509.oid import NameOID
 API = "/api/nutanix/v3"
 ADDRESS = "127.0.14.2"
 MAX_LENGTH = 500  # Prism caps a page at 500 entities
-KINDS = ("clusters", "subnets", "images", "projects", "vms")
+KINDS = ("clusters", "subnets", "images", "projects")
 Entity = dict[str, Any]
 
 
@@ -257,10 +257,6 @@ class PrismCentral:
         kind = parts[0]
         if len(parts) == 2 and parts[1] == "list" and method == "POST":
             return 200, self._list(kind, body)
-        if len(parts) == 1 and kind == "vms" and method == "POST":
-            name = str((body.get("spec") or {}).get("name") or "vm")
-            uid = self._add("vms", name, resources=(body.get("spec") or {}).get("resources") or {})
-            return 202, {"metadata": {"kind": "vm", "uuid": uid}, "status": {"state": "PENDING"}}
         if len(parts) == 2 and method in ("GET", "DELETE"):
             with self._lock:
                 entity = self._entities[kind].get(parts[1])
