@@ -5,12 +5,13 @@ stand-in makes the bootstrap cluster, the upstream Cluster API and CAPX v1.10.3 
 of ``../shared/upstream-components`` are installed as they are, and the simulator plays
 CAPX's controllers. A create (1 control plane + 1 worker), an upgrade (Kubernetes 1.31 ->
 1.32, 1 -> 2 workers) and a delete; the password is in no history, no log line, no file
-of the cluster folder and no object of the cluster but the credentials Secrets (the one
-rendered for the cluster, and CAPX's own component Secret)."""
+of the cluster folder, no support bundle and no object of the cluster's namespace but the
+credentials Secret rendered for the cluster."""
 
 from __future__ import annotations
 
 import json
+import tarfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,8 +19,10 @@ from typing import Any
 import pytest
 from structlog.testing import capture_logs
 
+from eksa_temporal.activities.diagnostics import DiagnosticsActivities
+from eksa_temporal.activities.models import SupportBundleInput
 from eksa_temporal.kube.client import condition_true, kube_for
-from eksa_temporal.providers.registry import load_spec_plugins
+from eksa_temporal.providers.registry import Registry, load_spec_plugins
 from eksa_temporal.workflows.models import (
     CreateClusterInput,
     CreateClusterResult,
@@ -89,6 +92,17 @@ def objects_text(kubeconfig: str) -> tuple[str, list[str]]:
     return json.dumps(found), holders
 
 
+def tarball_text(path: Path) -> str:
+    """Every file of a support bundle, as one text."""
+    texts: list[str] = []
+    with tarfile.open(path) as tar:
+        for member in tar.getmembers():
+            f = tar.extractfile(member) if member.isfile() else None
+            if f is not None:
+                texts.append(f.read().decode(errors="replace"))
+    return "\n".join(texts)
+
+
 async def test_nutanix_create_upgrade_and_delete_against_prism_central(
     nutanix_env: PrismCentral, stack: Stack
 ) -> None:
@@ -132,6 +146,14 @@ async def test_nutanix_create_upgrade_and_delete_against_prism_central(
         )
         assert all(pid.startswith("nutanix://") for pid in versions), versions
         text, holders = objects_text(kubeconfig)
+        bundle = DiagnosticsActivities(Registry(stack.sim.state_dir)).collect_support_bundle(
+            SupportBundleInput(
+                cluster_name=name, provider="nutanix", spec_yaml=spec(pc, name), workdir=workdir
+            )
+        )
+        assert bundle.clusters == ["cluster"], bundle
+        bundled = tarball_text(Path(bundle.bundle_path))
+        assert "NutanixCluster" in bundled
 
         ref = await lc.start_delete(
             DeleteClusterInput(
@@ -150,6 +172,7 @@ async def test_nutanix_create_upgrade_and_delete_against_prism_central(
     assert holders == [f"capx-{name}"], holders
     secrets = secrets_of(stack.sim.state_dir) | {"Prism Central password": pc.password}
     assert_no_secrets(text, secrets, where="the cluster's objects")
+    assert_no_secrets(bundled, secrets, where="the support bundle")
     for workflow_id in ids:
         assert_no_secrets(await decoded_history(stack.client, workflow_id), secrets)
     assert_no_secrets(
