@@ -3,7 +3,8 @@ inventory in memory: clusters (Prism Elements), subnets, images, projects and ca
 as ``/api/nutanix/v3`` serves them.
 
 It follows Prism's published API where the product reads it: HTTP basic auth checked on
-every call (401 with Prism's error body and ``WWW-Authenticate`` otherwise);
+every call (401 with Prism's error body and ``WWW-Authenticate`` otherwise; 403
+``ACCESS_DENIED`` for an account without the role, ``add_viewer``);
 ``POST /<kind>/list`` with ``kind`` / ``offset`` / ``length`` / ``filter`` (FIQL
 ``name==<value>``; ``length`` capped as Prism does), answering ``metadata.total_matches``
 and one page of ``entities``; ``GET /<kind>/<uuid>`` (404 ``ENTITY_NOT_FOUND``);
@@ -141,6 +142,7 @@ class PrismCentral:
         self._categories: dict[str, set[str]] = {}
         self.requests: list[tuple[str, str]] = []
         self.failed_logins = 0
+        self._viewers: dict[str, str] = {}
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.port = 0
@@ -224,15 +226,30 @@ class PrismCentral:
         self._server = self._thread = None
 
     # -- request handling (called by the handler thread) -----------------------------------------
-    def authorized(self, header: str | None) -> bool:
-        expected = base64.b64encode(f"{self.username}:{self.password}".encode()).decode()
-        ok = header is not None and secrets.compare_digest(
-            header.encode(), f"Basic {expected}".encode()
-        )
-        if not ok:
-            with self._lock:
-                self.failed_logins += 1
-        return ok
+    def add_viewer(self) -> tuple[str, str]:
+        """An account that logs in but may not read the inventory (403 on every call);
+        returns its username and password."""
+        user, password = f"viewer-{secrets.token_hex(3)}", secrets.token_urlsafe(18)
+        with self._lock:
+            self._viewers[user] = password
+        return user, password
+
+    def account(self, header: str | None) -> str | None:
+        """The account a basic-auth header logs in (None: 401)."""
+        with self._lock:
+            accounts = {self.username: self.password, **self._viewers}
+        for user, password in accounts.items():
+            expected = base64.b64encode(f"{user}:{password}".encode()).decode()
+            if header is not None and secrets.compare_digest(
+                header.encode(), f"Basic {expected}".encode()
+            ):
+                return user
+        with self._lock:
+            self.failed_logins += 1
+        return None
+
+    def allowed(self, user: str) -> bool:
+        return user == self.username
 
     def answer(self, method: str, path: str, body: Entity) -> tuple[int, Entity]:
         with self._lock:
@@ -329,11 +346,22 @@ def _handler(pc: PrismCentral) -> type[BaseHTTPRequestHandler]:
             if self.path in ("/", "/console/"):
                 self._send(200, {"name": "Prism Central"})
                 return
-            if not pc.authorized(self.headers.get("Authorization")):
+            user = pc.account(self.headers.get("Authorization"))
+            if user is None:
                 self._send(
                     401,
                     _error(401, "AUTHENTICATION_REQUIRED", "Authentication required."),
                     {"WWW-Authenticate": 'Basic realm="Intent Gateway Login Required"'},
+                )
+                return
+            if not pc.allowed(user):
+                self._send(
+                    403,
+                    _error(
+                        403,
+                        "ACCESS_DENIED",
+                        f"User {user} does not have permission to perform this action.",
+                    ),
                 )
                 return
             try:

@@ -62,6 +62,35 @@ def test_a_spec_naming_what_prism_central_has_passes(pc: PrismCentral) -> None:
     assert run(pc) == []
     assert run(pc, version="1.32", workers=2) == []
 
+    def project_and_category(docs: Docs) -> None:
+        for doc in docs[2:]:
+            doc["spec"]["project"] = {"type": "name", "name": "eksa-project"}
+            doc["spec"]["additionalCategories"] = [{"key": "AppType", "value": "eksa"}]
+
+    assert run(pc, project_and_category) == []
+
+
+def test_a_name_shared_by_two_entities_must_be_given_by_uuid(pc: PrismCentral) -> None:
+    first, second = pc.add_image("twin-kube-v1-31"), pc.add_image("twin-kube-v1-31")
+
+    def twin(docs: Docs) -> None:
+        docs[3]["spec"]["image"]["name"] = "twin-kube-v1-31"
+
+    try:
+        findings = run(pc, twin)
+        assert paths(findings) == ["NutanixMachineConfig/nx-md-0: spec.image"]
+        assert (
+            "2 images are named" in findings[0].message and "type: uuid" in findings[0].remediation
+        )
+
+        def by_uuid(docs: Docs) -> None:
+            docs[3]["spec"]["image"] = {"type": "uuid", "uuid": first}
+
+        assert run(pc, by_uuid) == []
+    finally:
+        pc.remove("images", first)
+        pc.remove("images", second)
+
 
 def test_lists_read_every_page_up_to_total_matches(pc: PrismCentral) -> None:
     before = len(pc.requests)
@@ -85,6 +114,13 @@ def test_a_wrong_password_is_refused_with_prisms_401(pc: PrismCentral) -> None:
     ):
         client.list_entities("clusters")
     assert err.value.status == 401
+
+
+def test_an_account_without_the_role_is_refused_with_403(pc: PrismCentral) -> None:
+    user, password = pc.add_viewer()
+    findings = run(pc, env={"EKSA_NUTANIX_USERNAME": user, "EKSA_NUTANIX_PASSWORD": password})
+    assert paths(findings) == ["EKSA_NUTANIX_USERNAME"]
+    assert "does not have permission" in findings[0].message and password not in findings[0].line()
 
 
 def test_missing_credential_variables_are_both_reported(pc: PrismCentral) -> None:
