@@ -5,7 +5,8 @@ Cluster API and CAPC v0.6.1 installed from ``../shared/upstream-components`` as 
 the simulator playing CAPC. Create 1 control plane + 1 worker (preflight against the
 emulator: signed requests for zones, domain, account, network, templates, offerings), the
 failure-domain Secret moved into the new management cluster with the cluster, nodes with
-CAPC's ``cloudstack:///`` provider IDs; upgrade to 2 workers; delete. Neither key appears in
+CAPC's ``cloudstack:///`` provider IDs, each a VM the CAPC stand-in deployed through the
+emulator; upgrade to 2 workers; delete (every VM destroyed). Neither key appears in
 any decoded history, in the worker's log output, in any file of the cluster folder, nor in
 any object of the management cluster other than the credentials Secret."""
 
@@ -74,6 +75,10 @@ def cloudstack_env(sim: SimServer, tmp_path: Path, upstream_components: Path, mo
         yield server, {"CloudStack api key": key, "CloudStack secret key": secret, "credentials variable": env[SECRET_ENV]}
 
 
+def vm_ids(server: CloudStackServer) -> set[str]:
+    return {f"cloudstack:///{vm['id']}" for vm in server.inventory.tables["virtualmachines"]}
+
+
 def cs_spec(server: CloudStackServer, workers: int = 1) -> str:
     docs = spec_docs("csk", server.url, ENDPOINT)
     docs[0]["spec"]["workerNodeGroupConfigurations"][0]["count"] = workers
@@ -95,6 +100,7 @@ async def test_cloudstack_create_upgrade_and_delete_keep_the_keys_in_the_secret_
     kubeconfig = created.kubeconfig_path or ""
     versions = node_versions(Path(kubeconfig))
     assert len(versions) == 2 and all(pid.startswith("cloudstack:///") for pid in versions), versions
+    assert set(versions) == vm_ids(server)  # each node is a VM deployed in CloudStack
     kube = kube_for(kubeconfig)
     # the failure-domain Secret moved with the cluster: CAPC in the new management cluster reads it
     secret = kube.get("v1", "Secret", "global", NS)
@@ -107,7 +113,7 @@ async def test_cloudstack_create_upgrade_and_delete_keep_the_keys_in_the_secret_
     assert isinstance(await lc.wait(ref.workflow_id), UpgradeClusterResult)
     runs.append(ref.workflow_id)
     versions = node_versions(Path(kubeconfig))
-    assert len(versions) == 3 and all(pid.startswith("cloudstack:///") for pid in versions), versions
+    assert len(versions) == 3 and set(versions) == vm_ids(server), versions
 
     # no key in any object of the management cluster but the credentials Secret
     objects = [o for av, kind in KINDS if kube.serves(av, kind) for o in kube.list_objects(av, kind, NS)[0]]
@@ -120,6 +126,7 @@ async def test_cloudstack_create_upgrade_and_delete_keep_the_keys_in_the_secret_
     runs.append(ref.workflow_id)
     assert {c["name"] for c in stack.sim.client.clusters()} & {name, f"{name}-eks-a-cluster"} == set()
     assert [m for m in stack.sim.client.machines() if m["cluster"] == name and m["exists"]] == []
+    assert vm_ids(server) == set() and "destroyVirtualMachine" in server.commands()
 
     for workflow_id in runs:
         assert_no_secrets(await decoded_history(stack.client, workflow_id), secrets)

@@ -2,7 +2,8 @@
 simulated bootstrap cluster as published, the rendered CAPC objects applied - the
 CloudStackCluster waits (FailureDomainsReady false) until its failure domain's
 credentials Secret exists; once the provider applies it, the simulated CAPC brings up
-1 control plane + 1 worker whose nodes carry CAPC's ``cloudstack:///<uuid>`` provider IDs."""
+1 control plane + 1 worker as VMs deployed in the API emulator, whose nodes carry CAPC's
+``cloudstack:///<VM id>`` provider IDs; deleting the Cluster destroys the VMs."""
 
 from __future__ import annotations
 
@@ -85,5 +86,14 @@ def test_capc_objects_come_up_once_the_failure_domain_secret_exists(
     assert len(ids) == 2 and all(i.startswith("cloudstack:///") and len(i) == len("cloudstack:///") + 36 for i in ids), ids
     csms, _ = kube.list_objects(CAPC_V, "CloudStackMachine", NS)
     assert {m["spec"]["providerID"] for m in csms} == ids
+    # each machine is a VM deployed through the signed API, named like its CloudStackMachine
+    vms = server.inventory.tables["virtualmachines"]
+    assert {f"cloudstack:///{vm['id']}" for vm in vms} == ids
+    assert {vm["name"] for vm in vms} == {m["metadata"]["name"] for m in csms}
     # applied again: nothing changes
     assert provider.prepare_managing_cluster(spec, kubeconfig) == ["Secret eksa-system/global"]
+
+    # deleting the cluster destroys the VMs
+    kube.delete("cluster.x-k8s.io/v1beta1", "Cluster", "cs1", NS)
+    wait("the VMs to be destroyed", lambda: not server.inventory.tables["virtualmachines"], 120)
+    assert "destroyVirtualMachine" in server.commands()

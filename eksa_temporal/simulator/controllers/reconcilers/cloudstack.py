@@ -9,8 +9,11 @@ Like CAPC, a ``CloudStackCluster`` becomes ready only when every failure domain'
 ``api-key``, ``secret-key`` and ``api-url`` - reported by the ``FailureDomainsReady``
 condition; the Secret's values are never read beyond their presence, nor written
 anywhere. It keeps the ``controlPlaneEndpoint`` its spec sets (kube-vip's address). A
-``CloudStackMachine`` becomes a machine of the sim's inventory with CAPC's provider ID
-``cloudstack:///<instance uuid>`` and ``status.ready`` plus ``addresses``.
+``CloudStackMachine`` becomes a VM deployed through the failure domain's management API
+(``cloudstack_vms.py``: zone, network, template and offering resolved by name or id, the
+VM named like the machine) and a machine of the sim's inventory with CAPC's provider ID
+``cloudstack:///<the VM's id>`` and ``status.ready`` plus ``addresses``; deleting it (not
+for a move) destroys and expunges the VM.
 
 The kinds are reconciled only in a virtual cluster where CAPC's published
 ``capc-system/capc-controller-manager`` Deployment is Available (the sim ships no CAPC
@@ -21,10 +24,12 @@ from __future__ import annotations
 
 from eksa_temporal.simulator.controllers import objects as o
 from eksa_temporal.simulator.controllers.context import Ctx
-from eksa_temporal.simulator.controllers.inventory import MachineRecord
+from eksa_temporal.simulator.controllers.reconcilers.cloudstack_vms import (
+    deprovision_vm,
+    provision_vm,
+)
 from eksa_temporal.simulator.controllers.reconcilers.infra import (
     InfraKind,
-    Step,
     reconcile_infra_cluster,
     reconcile_infra_machine,
 )
@@ -58,18 +63,14 @@ def failure_domain_problem(ctx: Ctx, csc: o.Obj) -> tuple[str, str] | None:
     return None
 
 
-def assign_instance(ctx: Ctx, im: o.Obj, cluster: o.Obj, record: MachineRecord) -> Step:
-    """The instance's provider ID in CAPC's form (the inventory's id is the instance uuid)."""
-    return Step(provider_id=provider_id(record.id))
-
-
 CLOUDSTACK = InfraKind(
     cluster_kind="CloudStackCluster",
     machine_kind="CloudStackMachine",
     scheme=SCHEME,
     cluster_check=failure_domain_problem,
     cluster_condition="FailureDomainsReady",
-    provision=assign_instance,
+    provision=provision_vm,
+    deprovision=deprovision_vm,
     machine_condition="InstanceReady",
 )
 
