@@ -101,13 +101,15 @@ class Checker:
             )
         return profile
 
-    def check_zone(self, zone: Zone) -> None:
+    def login(self, zone: Zone) -> tuple[Api, list[dict[str, object]]] | None:
+        """The zone's client and the zones its ``zone`` names (a signed ``listZones``:
+        the server refuses bad keys or a bad signature), or None with a finding."""
         profile = self._profile(zone)
         if profile is None:
-            return
+            return None
         api = self.api(profile)
         try:
-            zones = api.list("listZones", **zone.zone.params())
+            return api, api.list("listZones", **zone.zone.params())
         except CloudStackError as exc:
             self._add(
                 self._dc_path(zone, "credentialsRef"),
@@ -115,7 +117,13 @@ class Checker:
                 exc.remediation,
                 "cloudstack-login",
             )
+            return None
+
+    def check_zone(self, zone: Zone) -> None:
+        logged_in = self.login(zone)
+        if logged_in is None:
             return
+        api, zones = logged_in
         try:
             self._zone_resources(api, zone, zones)
         except CloudStackError as exc:

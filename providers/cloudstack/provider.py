@@ -103,10 +103,9 @@ class CloudStackProvider(Provider):
         checker, problems = self._checker(spec)
         if checker is None:
             return problems
-        checker.machines = []
         for zone in checker.zones:
-            checker.check_zone(zone)
-        return [f for f in checker.findings if f.check in ("cloudstack-credentials", "cloudstack-login")]
+            checker.login(zone)
+        return checker.findings
 
     def preflight(self, spec: ClusterSpec, options: PreflightOptions) -> list[Finding]:
         checker, problems = self._checker(spec)

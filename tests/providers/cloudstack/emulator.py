@@ -218,8 +218,6 @@ class CloudStackServer(ThreadingHTTPServer):
         for f in FILTERS:
             if f in params and not (f == "account" and name == "listaccounts"):
                 items = [i for i in items if _matches(i, f, params[f])]
-        if name == "listaccounts" and "name" in params:
-            items = [i for i in items if i.get("name") == params["name"]]
         total = len(items)
         if "page" in params or "pagesize" in params:
             size = int(params.get("pagesize") or 500)

@@ -207,3 +207,13 @@ def test_each_availability_zone_uses_its_own_endpoint_and_profile(server: CloudS
         bad = {SECRET_ENV: encode_profiles({"global": profile_values(server), "second": profile_values(second, **{"secret-key": "x" * 20})})}
         found = run(server, two_zones, env=bad)
         assert checks(found) == {"cloudstack-login": "CloudStackDatacenterConfig/cs1.spec.availabilityZones[1].credentialsRef"}
+
+
+def test_validate_credentials_logs_in_and_checks_nothing_else(server: CloudStackServer) -> None:
+    def broken(docs: Docs) -> None:
+        docs[2]["spec"]["template"]["name"] = "no-such-template"
+
+    spec = cloudstack_spec(server.url, broken)
+    assert CloudStackProvider(env=credentials_env(server)).validate_credentials(spec) == []
+    bad = CloudStackProvider(env=credentials_env(server, **{"secret-key": "y" * 20}))
+    assert checks(bad.validate_credentials(spec)) == {"cloudstack-login": "CloudStackDatacenterConfig/cs1.spec.availabilityZones[0].credentialsRef"}
