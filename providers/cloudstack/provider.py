@@ -120,6 +120,7 @@ class CloudStackProvider(Provider):
         an availability zone kept (same name) may not change at all, and at least one must
         be kept."""
         old_dc, new_dc = view.datacenter(old_spec).spec, view.datacenter(new_spec).spec
+        dc = f"CloudStackDatacenterConfig/{view.datacenter(new_spec).name}"
         out: list[Finding] = []
 
         def refuse(path: str, message: str, fix: str) -> None:
@@ -128,9 +129,9 @@ class CloudStackProvider(Provider):
         for key in ("domain", "account"):
             before, after = getattr(old_dc, key), getattr(new_dc, key)
             if before != after:
-                refuse(f"CloudStackDatacenterConfig.spec.{key}", f"spec.{key} is immutable ({before!r} -> {after!r})", f"keep spec.{key} as it is")
+                refuse(f"{dc}.spec.{key}", f"spec.{key} is immutable ({before!r} -> {after!r})", f"keep spec.{key} as it is")
         if not old_dc.availability_zones and (old_dc.zones or []) != (new_dc.zones or []) and not new_dc.availability_zones:
-            refuse("CloudStackDatacenterConfig.spec.zones", "spec.zones is immutable", "keep spec.zones as it is")
+            refuse(f"{dc}.spec.zones", "spec.zones is immutable", "keep spec.zones as it is")
         old_zones = {z.name: z for z in view.zones(old_spec)}
         new_zones = {z.name: z for z in view.zones(new_spec)}
         shared = set(old_zones) & set(new_zones)
@@ -139,13 +140,13 @@ class CloudStackProvider(Provider):
             changed = [f for f in ZONE_FIELDS if getattr(before, f) != getattr(after, f)]
             if changed:
                 refuse(
-                    f"CloudStackDatacenterConfig.spec.availabilityZones[{after.index}]",
+                    f"{dc}.spec.availabilityZones[{after.index}]",
                     f"availabilityZone {name} is immutable (changed: {', '.join(changed)})",
                     "keep the zone as it is; add a new availability zone instead",
                 )
         if old_zones and not shared:
             refuse(
-                "CloudStackDatacenterConfig.spec.availabilityZones",
+                f"{dc}.spec.availabilityZones",
                 "at least one availability zone must be shared between the old and the new spec",
                 "keep at least one of the cluster's availability zones",
             )

@@ -156,7 +156,7 @@ def test_upgrade_limits_are_eksas() -> None:
         docs[1]["spec"]["availabilityZones"][0]["account"] = "someone"
 
     [found] = provider.validate_upgrade(old, cloudstack_spec(URL, other_account))
-    assert found.path == "CloudStackDatacenterConfig.spec.availabilityZones[0]" and "account" in found.message
+    assert found.path == "CloudStackDatacenterConfig/cs1.spec.availabilityZones[0]" and "account" in found.message
 
     def renamed(docs: Docs) -> None:
         docs[1]["spec"]["availabilityZones"][0]["name"] = "az-9"
@@ -181,3 +181,23 @@ def test_components_are_capc_from_the_bundle(upstream_components: Path) -> None:
     assert plan[-1].name == "infrastructure-cloudstack"
     assert local_folder(upstream_components, plan[-1]) is not None
     assert "prepare_managing_cluster" not in provider.hooks()  # not a step hook: run inside the apply
+
+
+def test_the_legacy_zones_form_renders_and_keeps_its_domain_and_account() -> None:
+    def legacy(account: str) -> Any:
+        def mutate(docs: Docs) -> None:
+            docs[1]["spec"] = {
+                "domain": "ROOT",
+                "account": account,
+                "managementApiEndpoint": URL,
+                "zones": [{"name": "zone1", "network": {"name": "net1"}}],
+            }
+
+        return mutate
+
+    old = cloudstack_spec(URL, legacy("admin"))
+    [fd] = by_kind(render(old), "CloudStackCluster")[0]["spec"]["failureDomains"]
+    assert fd["name"] == "default-az-0" and fd["acsEndpoint"]["name"] == "global" and fd["account"] == "admin"
+    found = CloudStackProvider(env={}).validate_upgrade(old, cloudstack_spec(URL, legacy("other")))
+    assert "CloudStackDatacenterConfig/cs1.spec.account" in {f.path for f in found}
+    assert all(f.check == "cloudstack-immutable" and f.remediation for f in found)
