@@ -14,6 +14,7 @@ finding together, 2 on a usage error) run against the same devices."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import subprocess
@@ -46,7 +47,7 @@ ENDPOINT = "127.0.15.201"  # nothing listens there
 SIM_ARGS = ("--boot-seconds", "0.2", "--seed", "7")
 CLI_TIMEOUT = 150
 RENDERED = ("clusters.cluster.x-k8s.io", "awssnowclusters", "awssnowmachinetemplates", "awssnowmachines",
-            "kubeadmcontrolplanes", "kubeadmconfigtemplates", "machinedeployments", "machines")
+            "kubeadmcontrolplanes", "kubeadmconfigtemplates", "machinedeployments", "machines", "deployments.apps")
 
 
 @dataclass
@@ -157,14 +158,22 @@ async def test_snow_create_upgrade_delete_keeps_the_device_keys_out_of_everythin
     secrets = {f"device key {i}": v for i, v in enumerate(sorted(snow.secrets()))}
     rendered = {kind: kubectl(kubeconfig, "get", kind, "-A") for kind in RENDERED}
     assert_no_secrets(json.dumps(rendered), secrets, where="the rendered objects")
-    for workflow in (f"eksa/default/{name}",):
-        assert_no_secrets(await decoded_history(temporal_env.client, workflow), secrets)
+    # ... the keys are where CAPAS reads them: the cluster's credentials Secret (each file
+    # base64-encoded, as EKS-A stores them) and CAPAS's own bootstrap credentials Secret
+    held = kubectl(kubeconfig, "get", "secret", f"{name}-snow-credentials", "-n", "eksa-system")["data"]
+    assert base64.b64decode(base64.b64decode(held["credentials"])) == snow.credentials_file.read_bytes()
+    bootstrap = kubectl(kubeconfig, "get", "secret", "capas-manager-bootstrap-credentials", "-n", "capas-system")["data"]
+    assert base64.b64decode(bootstrap["ca-bundle"]) == snow.ca_file.read_bytes()
     run = snow_env.cli("start", "delete-cluster", "-f", str(spec), "--wait", "--workdir", str(workdir), **queue_env)
     outputs.append(run.stdout + run.stderr)
     assert run.returncode == 0, outputs[-1]
     assert all(key_pairs(snow, ip, key) == [] for ip in DEVICES)  # cleanup removed what the create made
     assert not [m for m in snow_env.sim.client.machines() if m["cluster"] == name and m["exists"]]
 
+    runs = [w.run_id async for w in temporal_env.client.list_workflows(f'WorkflowId="eksa/default/{name}"')]
+    assert len(runs) >= 3  # create, upgrade, delete
+    for run_id in runs:
+        assert_no_secrets(await decoded_history(temporal_env.client, f"eksa/default/{name}", run_id), secrets)
     for text, where in (
         (log.read_text(errors="replace"), "the worker's log"),
         (snow_env.sim.log_path.read_text(errors="replace"), "the sim's log"),
