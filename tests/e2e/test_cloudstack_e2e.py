@@ -6,7 +6,8 @@ the simulator playing CAPC. Create 1 control plane + 1 worker (preflight against
 emulator: signed requests for zones, domain, account, network, templates, offerings), the
 failure-domain Secret moved into the new management cluster with the cluster, nodes with
 CAPC's ``cloudstack:///`` provider IDs, each a VM the CAPC stand-in deployed through the
-emulator; upgrade to 2 workers; delete (every VM destroyed). Neither key appears in
+emulator; upgrade to Kubernetes 1.32 (its template) and 2 workers, rolled
+onto new VMs; delete (every VM destroyed). Neither key appears in
 any decoded history, in the worker's log output, in any file of the cluster folder, nor in
 any object of the management cluster other than the credentials Secret."""
 
@@ -79,9 +80,12 @@ def vm_ids(server: CloudStackServer) -> set[str]:
     return {f"cloudstack:///{vm['id']}" for vm in server.inventory.tables["virtualmachines"]}
 
 
-def cs_spec(server: CloudStackServer, workers: int = 1) -> str:
+def cs_spec(server: CloudStackServer, workers: int = 1, version: str = "1.31") -> str:
     docs = spec_docs("csk", server.url, ENDPOINT)
     docs[0]["spec"]["workerNodeGroupConfigurations"][0]["count"] = workers
+    docs[0]["spec"]["kubernetesVersion"] = version
+    for machine in docs[2:]:
+        machine["spec"]["template"]["name"] = f"rhel8-kube-{version}"
     return spec_text(docs)
 
 
@@ -109,11 +113,14 @@ async def test_cloudstack_create_upgrade_and_delete_keep_the_keys_in_the_secret_
     assert (csc.get("status") or {}).get("ready") is True
     assert kube.get("apps/v1", "Deployment", "capc-controller-manager", "capc-system") is not None
 
-    ref = await lc.start_upgrade(UpgradeClusterInput(spec_yaml=cs_spec(server, workers=2), workdir=workdir, timeouts=E2E))
+    first_vms = vm_ids(server)
+    ref = await lc.start_upgrade(UpgradeClusterInput(spec_yaml=cs_spec(server, workers=2, version="1.32"), workdir=workdir, timeouts=E2E))
     assert isinstance(await lc.wait(ref.workflow_id), UpgradeClusterResult)
     runs.append(ref.workflow_id)
     versions = node_versions(Path(kubeconfig))
     assert len(versions) == 3 and set(versions) == vm_ids(server), versions
+    assert all(v.startswith("v1.32") for v in versions.values()), versions
+    assert not first_vms & vm_ids(server)  # rolled onto new VMs from the 1.32 template; the old ones destroyed
 
     # no key in any object of the management cluster but the credentials Secret
     objects = [o for av, kind in KINDS if kube.serves(av, kind) for o in kube.list_objects(av, kind, NS)[0]]
@@ -121,7 +128,7 @@ async def test_cloudstack_create_upgrade_and_delete_keep_the_keys_in_the_secret_
     assert_no_secrets(json.dumps(objects), keys, where="management cluster objects")
     secrets = secrets_of(stack.sim.state_dir, Path(workdir)) | keys
 
-    ref = await lc.start_delete(DeleteClusterInput(spec_yaml=cs_spec(server, workers=2), workdir=workdir, timeouts=E2E))
+    ref = await lc.start_delete(DeleteClusterInput(spec_yaml=cs_spec(server, workers=2, version="1.32"), workdir=workdir, timeouts=E2E))
     assert isinstance(await lc.wait(ref.workflow_id), DeleteClusterResult)
     runs.append(ref.workflow_id)
     assert {c["name"] for c in stack.sim.client.clusters()} & {name, f"{name}-eks-a-cluster"} == set()
