@@ -7,7 +7,8 @@
 - per ``NutanixMachineConfig``: its Prism Element cluster, its subnet (on that cluster,
   or an overlay subnet), its image, its project and each additional category exist, each
   named exactly once;
-- per failure domain of the datacenter: its cluster and subnets;
+- per failure domain of the datacenter: its name, its cluster and subnets, the worker
+  groups it names (existing, with at most one machine per failure domain);
 - the image of each machine config names the Kubernetes version it runs (EKS-A's
   ``validateTemplateMatchesKubernetesVersion``: ``-``, ``.``, ``_`` removed from the image
   name, which must then contain the version without dots, e.g. ``131`` for 1.31);
@@ -19,6 +20,7 @@ Read-only; called by ``NutanixProvider.preflight`` inside the preflight activity
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -47,6 +49,7 @@ from eksa_temporal.spec.nutanix import (
 )
 
 PROBE_PORTS = (6443, 22, 443)
+FD_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 log = get_logger(__name__)
 
 
@@ -242,9 +245,41 @@ def _image_version_findings(checks: _Checks, spec: ClusterSpec) -> None:
             )
 
 
-def _failure_domain_findings(checks: _Checks, dc: NutanixDatacenterConfig) -> None:
-    for i, fd in enumerate(dc.spec.failure_domains or []):
+def _failure_domain_findings(
+    checks: _Checks, spec: ClusterSpec, dc: NutanixDatacenterConfig
+) -> None:
+    """EKS-A's ``validateFailureDomains``: a DNS-label name, the cluster and subnets in
+    Prism Central, and each worker group it names existing with no more machines than
+    there are failure domains to spread them over."""
+    domains = dc.spec.failure_domains or []
+    groups = {str(g.name): g for g in spec.cluster.workers}
+    for i, fd in enumerate(domains):
         where = f"NutanixDatacenterConfig/{dc.name}: spec.failureDomains[{i}]"
+        if not FD_NAME.match(str(fd.name)):
+            checks.add(
+                f"{where}.name",
+                f"failure domain name {fd.name!r} must hold only lower-case letters, digits and hyphens, "
+                "starting and ending with a letter or digit",
+                "rename the failure domain (e.g. fd-1)",
+                "failure-domain",
+            )
+        for k, group_name in enumerate(fd.worker_machine_groups or []):
+            group = groups.get(str(group_name))
+            if group is None:
+                checks.add(
+                    f"{where}.workerMachineGroups[{k}]",
+                    f"worker machine group {group_name} not found in the cluster worker node group definitions",
+                    "name a workerNodeGroupConfigurations entry",
+                    "failure-domain",
+                )
+            elif group.count is not None and int(group.count) > len(domains):
+                checks.add(
+                    f"{where}.workerMachineGroups[{k}]",
+                    f"count {group.count} of machines in workerNodeGroupConfiguration {group_name} shouldn't be "
+                    f"greater than the failure domain count {len(domains)} where those machines should be spread across",
+                    f"lower the count of {group_name} to {len(domains)} or add failure domains",
+                    "failure-domain",
+                )
         cluster_uuid = (
             checks.find("clusters", fd.cluster, f"{where}.cluster") if fd.cluster else None
         )
@@ -336,7 +371,7 @@ def preflight(
     with prism:
         checks = _Checks(prism)
         if _connect_findings(checks, dc):
-            _failure_domain_findings(checks, dc)
+            _failure_domain_findings(checks, spec, dc)
             for mc in spec.machine_configs_of(NutanixMachineConfig):
                 _machine_findings(checks, mc)
             _image_version_findings(checks, spec)

@@ -4,8 +4,9 @@ Provider Nutanix) in the shapes of EKS-A's Nutanix templates (``cp-template.yaml
 of Cluster API v1.10 and CAPX v1.10: the trust-bundle ConfigMap (when the datacenter has
 ``additionalTrustBundle``), Cluster, NutanixCluster (Prism Central's address, port,
 ``insecure``, the credentials Secret and the failure domains), a NutanixMachineTemplate for
-the control plane and KubeadmControlPlane, per worker group a KubeadmConfigTemplate,
-NutanixMachineTemplate and MachineDeployment, and the cluster's MachineHealthCheck.
+the control plane and KubeadmControlPlane, per worker group a KubeadmConfigTemplate and a
+NutanixMachineTemplate and MachineDeployment (one pair per failure domain that names the
+group), and the cluster's MachineHealthCheck.
 
 The credentials Secret itself is not rendered here: ``credentials_secret`` builds it inside
 the apply activity only (``NutanixProvider.credentials_secret``). Template names carry a
@@ -43,6 +44,7 @@ from eksa_temporal.providers.proxy import proxy_commands, proxy_files
 from eksa_temporal.spec.clusterspec import ClusterSpec
 from eksa_temporal.spec.nutanix import (
     NutanixDatacenterConfig,
+    NutanixDatacenterFailureDomain,
     NutanixMachineConfig,
     NutanixResourceIdentifier,
 )
@@ -108,9 +110,14 @@ def endpoint_host(spec: ClusterSpec) -> str:
 
 
 def machine_template(
-    spec: ClusterSpec, base: str, namespace: str, mc: NutanixMachineConfig | None
+    spec: ClusterSpec,
+    base: str,
+    namespace: str,
+    mc: NutanixMachineConfig | None,
+    fd: NutanixDatacenterFailureDomain | None = None,
 ) -> Obj:
-    """A NutanixMachineTemplate named ``<base>-<hash of its spec>``."""
+    """A NutanixMachineTemplate named ``<base>-<hash of its spec>``; with a failure
+    domain, its Prism Element cluster and subnets replace the machine config's."""
     s = mc.spec if mc is not None else None
     tspec: Obj = {
         "providerID": f"nutanix://{spec.name}-m1",
@@ -122,6 +129,9 @@ def machine_template(
         "cluster": identifier(s.cluster if s else None),
         "subnet": [identifier(s.subnet)] if s and s.subnet else [],
     }
+    if fd is not None:
+        tspec["cluster"] = identifier(fd.cluster)
+        tspec["subnet"] = [identifier(x) for x in fd.subnets or []]
     if s is not None:
         if s.boot_type:
             tspec["bootType"] = str(s.boot_type)
@@ -403,11 +413,27 @@ def control_plane(spec: ClusterSpec, namespace: str, template_name: str) -> Obj:
     }
 
 
+def replicas_per_failure_domain(
+    group: Any, domains: list[NutanixDatacenterFailureDomain]
+) -> dict[str, int]:
+    """EKS-A's ``calcFailureDomainReplicas``: the group's count (one per domain without a
+    count) spread evenly, the remainder on the first domain."""
+    if not domains:
+        return {}
+    total = int(group.count) if group.count is not None else len(domains)
+    each = total // len(domains)
+    split = {str(fd.name): each for fd in domains}
+    split[str(domains[0].name)] = total - (len(domains) - 1) * each
+    return split
+
+
 def workers(spec: ClusterSpec, namespace: str, group: Any) -> list[Obj]:
-    """KubeadmConfigTemplate, NutanixMachineTemplate and MachineDeployment of one group."""
+    """KubeadmConfigTemplate, NutanixMachineTemplate(s) and MachineDeployment(s) of one
+    group: one pair per failure domain naming the group in ``workerMachineGroups`` (as
+    EKS-A's ``md-template.yaml``: ``<cluster>-<group>-<domain>``, the replicas spread over
+    the domains), else one."""
     name = f"{spec.name}-{group.name}"
     mc = _machine(spec, group.machine_group_ref.name if group.machine_group_ref else None)
-    template = machine_template(spec, name, namespace, mc)
     kc = group.kubelet_configuration
     registration: Obj = {
         "kubeletExtraArgs": _kubelet_args(group.labels, {"eviction-hard": EVICTION_HARD}, kc),
@@ -425,21 +451,37 @@ def workers(spec: ClusterSpec, namespace: str, group: Any) -> list[Obj]:
     if files:
         join["files"] = files
     kct_name = f"{name}-template-{template_hash(join)}"
-    md = machine_deployment(
-        spec,
-        group,
-        _meta(name, namespace, spec.name),
-        kube_version(spec, group.kubernetes_version),
-        kct_name,
-        ref(INFRA_V, "NutanixMachineTemplate", template["metadata"]["name"]),
-    )
     kct = {
         "apiVersion": BOOTSTRAP_V,
         "kind": "KubeadmConfigTemplate",
         "metadata": _meta(kct_name, namespace),
         "spec": {"template": {"spec": join}},
     }
-    return [kct, template, md]
+    domains = [
+        fd
+        for fd in _datacenter(spec).spec.failure_domains or []
+        if group.name in (fd.worker_machine_groups or [])
+    ]
+    split = replicas_per_failure_domain(group, domains)
+    out: list[Obj] = [kct]
+    choices: list[NutanixDatacenterFailureDomain | None] = [*domains] or [None]
+    for fd in choices:
+        md_name = f"{name}-{fd.name}" if fd is not None else name
+        template = machine_template(spec, md_name, namespace, mc, fd)
+        md = machine_deployment(
+            spec,
+            group,
+            _meta(md_name, namespace, spec.name),
+            kube_version(spec, group.kubernetes_version),
+            kct_name,
+            ref(INFRA_V, "NutanixMachineTemplate", template["metadata"]["name"]),
+        )
+        if fd is not None:
+            md["spec"]["template"]["spec"]["failureDomain"] = str(fd.name)
+            if group.autoscaling_configuration is None:
+                md["spec"]["replicas"] = split[str(fd.name)]
+        out += [template, md]
+    return out
 
 
 def machine_health_check(spec: ClusterSpec, namespace: str) -> Obj:

@@ -194,6 +194,7 @@ def test_uuids_overlay_subnets_and_failure_domains_are_looked_up(pc: PrismCentra
                 "name": "fd-1",
                 "cluster": {"type": "name", "name": "prism-element"},
                 "subnets": [{"type": "name", "name": "prism-subnet"}],
+                "workerMachineGroups": ["md-0"],
             },
         ]
 
@@ -209,6 +210,19 @@ def test_uuids_overlay_subnets_and_failure_domains_are_looked_up(pc: PrismCentra
     assert paths(run(pc, wrong)) == [
         "NutanixDatacenterConfig/nx: spec.failureDomains[0].cluster",
         "NutanixMachineConfig/nx-cp: spec.image",
+    ]
+
+    def bad_domains(docs: Docs) -> None:
+        by_uuid(docs)
+        docs[0]["spec"]["workerNodeGroupConfigurations"][0]["count"] = 2
+        docs[1]["spec"]["failureDomains"][0].update(
+            name="FD_1", workerMachineGroups=["md-0", "md-9"]
+        )
+
+    assert paths(run(pc, bad_domains)) == [
+        "NutanixDatacenterConfig/nx: spec.failureDomains[0].name",
+        "NutanixDatacenterConfig/nx: spec.failureDomains[0].workerMachineGroups[0]",
+        "NutanixDatacenterConfig/nx: spec.failureDomains[0].workerMachineGroups[1]",
     ]
 
 

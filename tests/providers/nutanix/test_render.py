@@ -197,6 +197,47 @@ def test_the_credentials_secret_has_eksas_shape_and_nothing_else_holds_the_passw
         NutanixProvider(env={"EKSA_NUTANIX_USERNAME": "x"}).credentials_secret(spec, CTX)
 
 
+def test_worker_groups_named_by_failure_domains_spread_over_them() -> None:
+    def domains(docs: Docs) -> None:
+        docs[0]["spec"]["workerNodeGroupConfigurations"][0]["count"] = 5
+        docs[1]["spec"]["failureDomains"] = [
+            {
+                "name": f"fd-{i}",
+                "cluster": {"type": "name", "name": f"pe-{i}"},
+                "subnets": [{"type": "name", "name": f"net-{i}"}],
+                "workerMachineGroups": ["md-0"],
+            }
+            for i in (1, 2)
+        ]
+
+    objects = NutanixProvider(env=env()).render_capi_objects(nutanix_spec(None, domains), CTX)
+    mds = by_kind(objects, "MachineDeployment")
+    assert [
+        (
+            m["metadata"]["name"],
+            m["spec"]["replicas"],
+            m["spec"]["template"]["spec"]["failureDomain"],
+        )
+        for m in mds
+    ] == [
+        ("nx-md-0-fd-1", 3, "fd-1"),
+        ("nx-md-0-fd-2", 2, "fd-2"),
+    ]
+    templates = {
+        t["metadata"]["name"]: t["spec"]["template"]["spec"]
+        for t in by_kind(objects, "NutanixMachineTemplate")
+    }
+    fd2 = templates[mds[1]["spec"]["template"]["spec"]["infrastructureRef"]["name"]]
+    assert fd2["cluster"] == {"type": "name", "name": "pe-2"} and fd2["subnet"] == [
+        {"type": "name", "name": "net-2"}
+    ]
+    assert len(by_kind(objects, "KubeadmConfigTemplate")) == 1
+    nc = by_kind(objects, "NutanixCluster")[0]["spec"]
+    assert [fd["name"] for fd in nc["failureDomains"]] == ["fd-1", "fd-2"]
+    for obj in objects:
+        assert problems(obj, schema(obj)) == [], obj["kind"]
+
+
 def test_template_names_change_exactly_when_a_machine_config_changes() -> None:
     def names(mutate: Any = None) -> list[str]:
         objects = NutanixProvider(env=env()).render_capi_objects(nutanix_spec(None, mutate), CTX)
