@@ -104,6 +104,11 @@ def identifier(ident: NutanixResourceIdentifier | None) -> Obj:
     return {"type": "name", "name": str(ident.name or "")}
 
 
+def _prism_host(spec: ClusterSpec) -> list[str]:
+    """Prism Central's address, which EKS-A adds to the machines' ``NO_PROXY``."""
+    return [str(_datacenter(spec).spec.endpoint)]
+
+
 def endpoint_host(spec: ClusterSpec) -> str:
     endpoint = spec.cluster.spec.control_plane_configuration.endpoint
     return str(endpoint.host) if endpoint is not None and endpoint.host else ""
@@ -367,7 +372,7 @@ def control_plane(spec: ClusterSpec, namespace: str, template_name: str) -> Obj:
         *kubelet_files(kc),
         kube_vip_file(endpoint_host(spec)),
         *mirror_files(spec.cluster),
-        *proxy_files(spec.cluster),
+        *proxy_files(spec.cluster, _prism_host(spec)),
     ]
     commands = [
         *_pre_commands(spec),
@@ -447,7 +452,11 @@ def workers(spec: ClusterSpec, namespace: str, group: Any) -> list[Obj]:
         "joinConfiguration": {"nodeRegistration": registration, **_patches(kc)},
         "users": _users(mc),
     }
-    files = kubelet_files(kc) + proxy_files(spec.cluster) + mirror_files(spec.cluster)
+    files = (
+        kubelet_files(kc)
+        + proxy_files(spec.cluster, _prism_host(spec))
+        + mirror_files(spec.cluster)
+    )
     if files:
         join["files"] = files
     kct_name = f"{name}-template-{template_hash(join)}"

@@ -168,6 +168,10 @@ def test_prism_central_and_the_machine_configs_reach_capx() -> None:
     )
     vip = next(f for f in kcp["kubeadmConfigSpec"]["files"] if f["path"].endswith("kube-vip.yaml"))
     assert "127.0.14.200" in vip["content"]
+    proxy = next(
+        f for f in kcp["kubeadmConfigSpec"]["files"] if f["path"].endswith("http-proxy.conf")
+    )
+    assert "prism.example.com,127.0.14.200" in proxy["content"]  # Prism Central bypasses the proxy
 
 
 def test_the_credentials_secret_has_eksas_shape_and_nothing_else_holds_the_password() -> None:
