@@ -8,8 +8,8 @@ failure-domain Secret moved into the new management cluster with the cluster, no
 CAPC's ``cloudstack:///`` provider IDs, each a VM the CAPC stand-in deployed through the
 emulator; upgrade to Kubernetes 1.32 (its template) and 2 workers, rolled
 onto new VMs; delete (every VM destroyed). Neither key appears in
-any decoded history, in the worker's log output, in any file of the cluster folder, nor in
-any object of the management cluster other than the credentials Secret."""
+any decoded history, in the worker's log output, in any file of the cluster folder, in a
+support bundle, nor in any object of the management cluster other than the credentials Secret."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from eksa_temporal.activities.diagnostics import collect
 from eksa_temporal.kube.client import kube_for
 from eksa_temporal.providers.cloudstack.credentials import SECRET_ENV
 from eksa_temporal.providers.registry import load_spec_plugins
@@ -126,6 +127,9 @@ async def test_cloudstack_create_upgrade_and_delete_keep_the_keys_in_the_secret_
     objects = [o for av, kind in KINDS if kube.serves(av, kind) for o in kube.list_objects(av, kind, NS)[0]]
     assert len(objects) > 10
     assert_no_secrets(json.dumps(objects), keys, where="management cluster objects")
+    bundle = collect(kube)  # what a support bundle of the cluster holds
+    assert "eksa-system/global type=Opaque (data not collected)" in bundle["secrets.txt"]
+    assert_no_secrets("\n".join(bundle.values()), keys, where="support bundle")
     secrets = secrets_of(stack.sim.state_dir, Path(workdir)) | keys
 
     ref = await lc.start_delete(DeleteClusterInput(spec_yaml=cs_spec(server, workers=2, version="1.32"), workdir=workdir, timeouts=E2E))
