@@ -1,1 +1,2 @@
-"""The snow provider (AWS Snow devices): spec rules only in this build."""
+"""The snow provider (AWS Snow devices through CAPAS): credentials, device clients,
+preflight, rendering and the provider itself (``provider.SnowProvider``)."""
