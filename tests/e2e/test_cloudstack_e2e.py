@@ -13,6 +13,7 @@ support bundle, nor in any object of the management cluster other than the crede
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -110,6 +111,9 @@ async def test_cloudstack_create_upgrade_and_delete_keep_the_keys_in_the_secret_
     # the failure-domain Secret moved with the cluster: CAPC in the new management cluster reads it
     secret = kube.get("v1", "Secret", "global", NS)
     assert secret is not None and set(secret.get("data") or {}) >= {"api-key", "secret-key", "api-url", "verify-ssl"}
+    # the keys searched for below are the very ones CAPC is given (the checks are not vacuous)
+    assert base64.b64decode(secret["data"]["api-key"]).decode() == keys["CloudStack api key"]
+    assert base64.b64decode(secret["data"]["secret-key"]).decode() == keys["CloudStack secret key"]
     csc = kube.get(CAPC_V, "CloudStackCluster", name, NS) or {}
     assert (csc.get("status") or {}).get("ready") is True
     assert kube.get("apps/v1", "Deployment", "capc-controller-manager", "capc-system") is not None
