@@ -217,3 +217,13 @@ def test_validate_credentials_logs_in_and_checks_nothing_else(server: CloudStack
     assert CloudStackProvider(env=credentials_env(server)).validate_credentials(spec) == []
     bad = CloudStackProvider(env=credentials_env(server, **{"secret-key": "y" * 20}))
     assert checks(bad.validate_credentials(spec)) == {"cloudstack-login": "CloudStackDatacenterConfig/cs1.spec.availabilityZones[0].credentialsRef"}
+
+
+def test_an_unreachable_management_server_is_one_finding(server: CloudStackServer) -> None:
+    gone = "http://127.0.13.9:9/client/api"
+
+    def elsewhere(docs: Docs) -> None:
+        docs[1]["spec"]["availabilityZones"][0]["managementApiEndpoint"] = gone
+
+    [found] = run(server, elsewhere, env=credentials_env(server, **{"api-url": gone}))
+    assert found.check == "cloudstack-login" and "cannot reach" in found.message and found.remediation
