@@ -172,6 +172,15 @@ def _error_message(resp: requests.Response) -> str:
 def _reason(e: Exception) -> str:
     """The innermost reason of a requests error, short (no URL with credentials)."""
     text = str(e.args[0] if e.args else e)
-    if "CERTIFICATE_VERIFY_FAILED" in text:
-        return "certificate verify failed (the server's CA is not trusted)"
+    known = (
+        ("CERTIFICATE_VERIFY_FAILED", "certificate verify failed (the server's CA is not trusted)"),
+        ("Failed to resolve", "the name does not resolve"),
+        ("Name or service not known", "the name does not resolve"),
+        ("Connection refused", "connection refused"),
+        ("timed out", "timed out"),
+        ("CERTIFICATE", "TLS handshake failed"),
+    )
+    for needle, reason in known:
+        if needle in text:
+            return reason
     return text.split("(Caused by ")[-1].rstrip(")")[:200]
