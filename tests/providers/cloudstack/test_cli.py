@@ -6,21 +6,18 @@ printed."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import yaml
 
+from eksa_temporal.cli.main import main
 from eksa_temporal.providers.cloudstack.credentials import SECRET_ENV
 from tests.providers.cloudstack.emulator import CloudStackServer, cloudstack_api
-from tests.providers.cloudstack.fixtures import credentials_env, spec_text
+from tests.providers.cloudstack.fixtures import Docs, credentials_env, spec_text
 
 pytestmark = pytest.mark.timeout(120)
-CLI = [sys.executable, "-m", "eksa_temporal.cli.main"]
 
 
 @pytest.fixture(scope="module")
@@ -29,52 +26,58 @@ def server() -> Iterator[CloudStackServer]:
         yield srv
 
 
-def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=60, env={**os.environ, **(env or {})}, check=False)
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Callable[..., tuple[int, str, str]]:
+    def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+        for key, value in (env or {}).items():
+            monkeypatch.setenv(key, value)
+        code = main(list(args))
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    return run
 
 
-def generated(tmp_path: Path, server: CloudStackServer, mutate: object = None) -> Path:
-    out = cli("generate", "clusterconfig", "cs1", "-p", "cloudstack")
-    assert out.returncode == 0, out.stderr
-    docs = list(yaml.safe_load_all(out.stdout))
+def generated(cli: Callable[..., tuple[int, str, str]], tmp_path: Path, server: CloudStackServer, mutate: Callable[[Docs], None] | None = None) -> Path:
+    code, out, err = cli("generate", "clusterconfig", "cs1", "-p", "cloudstack")
+    assert code == 0, err
+    docs = list(yaml.safe_load_all(out))
     assert [d["kind"] for d in docs] == ["Cluster", "CloudStackDatacenterConfig", "CloudStackMachineConfig", "CloudStackMachineConfig"]
     docs[0]["spec"]["controlPlaneConfiguration"]["endpoint"]["host"] = "127.0.13.202"
     docs[1]["spec"]["availabilityZones"][0]["managementApiEndpoint"] = server.url
-    if callable(mutate):
+    if mutate is not None:
         mutate(docs)
     path = tmp_path / "cs1.yaml"
     path.write_text(spec_text(docs))
     return path
 
 
-def test_generate_and_preflight_pass_with_exit_0(tmp_path: Path, server: CloudStackServer) -> None:
-    env = credentials_env(server)
-    out = cli("preflight", "-f", str(generated(tmp_path, server)), env=env)
-    assert out.returncode == 0, out.stdout + out.stderr
-    assert "all checks passed" in out.stdout
+def test_generate_and_preflight_pass_with_exit_0(cli: Callable[..., tuple[int, str, str]], tmp_path: Path, server: CloudStackServer) -> None:
+    code, out, err = cli("preflight", "-f", str(generated(cli, tmp_path, server)), env=credentials_env(server))
+    assert code == 0, out + err
+    assert "all checks passed" in out
 
 
-def test_preflight_prints_every_finding_and_exits_1(tmp_path: Path, server: CloudStackServer) -> None:
-    def broken(docs: list[dict[str, object]]) -> None:
-        docs[2]["spec"]["template"] = {"name": "no-such-template"}  # type: ignore[index]
-        docs[3]["spec"]["computeOffering"] = {"name": "no-such-offering"}  # type: ignore[index]
+def test_preflight_prints_every_finding_and_exits_1(cli: Callable[..., tuple[int, str, str]], tmp_path: Path, server: CloudStackServer) -> None:
+    def broken(docs: Docs) -> None:
+        docs[2]["spec"]["template"] = {"name": "no-such-template"}
+        docs[3]["spec"]["computeOffering"] = {"name": "no-such-offering"}
 
-    env = credentials_env(server)
-    out = cli("preflight", "-f", str(generated(tmp_path, server, broken)), env=env)
-    assert out.returncode == 1, out.stdout + out.stderr
-    assert "CloudStackMachineConfig/cs1-cp.spec.template.name" in out.stderr
-    assert "CloudStackMachineConfig/cs1-md-0.spec.computeOffering.name" in out.stderr
-    assert out.stderr.count("(fix: ") >= 2
+    code, out, err = cli("preflight", "-f", str(generated(cli, tmp_path, server, broken)), env=credentials_env(server))
+    assert code == 1, out + err
+    assert "CloudStackMachineConfig/cs1-cp.spec.template.name" in err
+    assert "CloudStackMachineConfig/cs1-md-0.spec.computeOffering.name" in err
+    assert err.count("(fix: ") >= 2
 
     wrong = credentials_env(server, **{"secret-key": "wrong-secret-key-value"})
-    out = cli("preflight", "-f", str(generated(tmp_path, server)), env=wrong)
-    assert out.returncode == 1 and "cannot log in" in out.stderr
-    secret_b64 = wrong[SECRET_ENV]
-    assert "wrong-secret-key-value" not in out.stdout + out.stderr and secret_b64 not in out.stdout + out.stderr
+    code, out, err = cli("preflight", "-f", str(generated(cli, tmp_path, server)), env=wrong)
+    assert code == 1 and "cannot log in" in err
+    assert "wrong-secret-key-value" not in out + err and wrong[SECRET_ENV] not in out + err
 
-    out = cli("preflight", "-f", str(generated(tmp_path, server)), env={SECRET_ENV: ""})
-    assert out.returncode == 1 and SECRET_ENV in out.stderr
+    code, out, err = cli("preflight", "-f", str(generated(cli, tmp_path, server)), env={SECRET_ENV: ""})
+    assert code == 1 and SECRET_ENV in err
 
 
-def test_preflight_usage_errors_exit_2(tmp_path: Path) -> None:
-    assert cli("preflight", "-f", str(tmp_path / "missing.yaml")).returncode == 2
+def test_preflight_usage_errors_exit_2(cli: Callable[..., tuple[int, str, str]], tmp_path: Path) -> None:
+    code, _, err = cli("preflight", "-f", str(tmp_path / "missing.yaml"))
+    assert code == 2 and "does not exist" in err
