@@ -108,10 +108,11 @@ class CloudStackProvider(Provider):
         return checker.findings
 
     def preflight(self, spec: ClusterSpec, options: PreflightOptions) -> list[Finding]:
+        unsupported = _unsupported(spec)
         checker, problems = self._checker(spec)
         if checker is None:
-            return problems
-        findings = checker.run(view.endpoint_host(spec), options.skip_ip_check, self._probe_ports)
+            return unsupported + problems
+        findings = unsupported + checker.run(view.endpoint_host(spec), options.skip_ip_check, self._probe_ports)
         log.info("cloudstack preflight done", findings=len(findings), zones=len(checker.zones))
         return findings
 
@@ -176,6 +177,20 @@ class CloudStackProvider(Provider):
     # -- rendering ------------------------------------------------------------------------------------
     def render_capi_objects(self, spec: ClusterSpec, ctx: RenderContext) -> list[dict[str, Any]]:
         return render(spec, ctx.namespace)
+
+
+def _unsupported(spec: ClusterSpec) -> list[Finding]:
+    """What this build cannot create on CloudStack: external etcd (EtcdadmCluster machines)."""
+    if spec.cluster.spec.external_etcd_configuration is None:
+        return []
+    return [
+        Finding(
+            path="Cluster.spec.externalEtcdConfiguration",
+            message="external etcd is not supported by this build's cloudstack provider (stacked etcd only)",
+            remediation="remove externalEtcdConfiguration: etcd then runs on the control-plane machines",
+            check="cloudstack-supported",
+        )
+    ]
 
 
 def make_provider(ctx: ProviderContext) -> CloudStackProvider:

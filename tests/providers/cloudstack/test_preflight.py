@@ -227,3 +227,11 @@ def test_an_unreachable_management_server_is_one_finding(server: CloudStackServe
 
     [found] = run(server, elsewhere, env=credentials_env(server, **{"api-url": gone}))
     assert found.check == "cloudstack-login" and "cannot reach" in found.message and found.remediation
+
+
+def test_external_etcd_is_refused_with_one_line(server: CloudStackServer) -> None:
+    def external_etcd(docs: Docs) -> None:
+        docs[0]["spec"]["externalEtcdConfiguration"] = {"count": 3, "machineGroupRef": {"kind": "CloudStackMachineConfig", "name": "cs1-cp"}}
+
+    [found] = run(server, external_etcd)
+    assert found.path == "Cluster.spec.externalEtcdConfiguration" and found.check == "cloudstack-supported"
