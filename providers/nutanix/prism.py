@@ -9,7 +9,8 @@ datacenter sets ``insecure: true``, as CAPX and EKS-A do. Lists use Prism's
 ``metadata.total_matches`` entities were read. Errors carry the HTTP status and Prism's own
 message (``message_list[].message``); nothing here logs or returns the password.
 
-Used by ``preflight.py`` (read-only) inside the preflight activity; blocking (``requests``).
+Used by ``preflight.py`` (read-only) inside the preflight activity, and by the simulator's
+CAPX stand-in for the VMs it makes (``create_vm`` / ``delete_vm``); blocking (``requests``).
 """
 
 from __future__ import annotations
@@ -137,6 +138,21 @@ class PrismClient:
     def category_value(self, key: str, value: str) -> Entity:
         """``GET /categories/<key>/<value>`` (PrismError 404 when either does not exist)."""
         return self._call("GET", f"categories/{key}/{value}")
+
+    # -- VMs (used by the simulator's CAPX stand-in, as CAPX creates and deletes them) -------
+    def create_vm(self, body: Entity) -> str:
+        """``POST /vms``; the new VM's uuid (Prism answers 202 and creates it in a task)."""
+        return entity_uuid(self._call("POST", "vms", body))
+
+    def delete_vm(self, uuid: str) -> bool:
+        """``DELETE /vms/<uuid>``; False when there was no such VM."""
+        try:
+            self._call("DELETE", f"vms/{uuid}")
+        except PrismError as e:
+            if e.status == 404:
+                return False
+            raise
+        return True
 
 
 def entity_name(entity: Entity) -> str:

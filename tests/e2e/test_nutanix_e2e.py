@@ -4,7 +4,8 @@
 stand-in makes the bootstrap cluster, the upstream Cluster API and CAPX v1.10.3 components
 of ``../shared/upstream-components`` are installed as they are, and the simulator plays
 CAPX's controllers. A create (1 control plane + 1 worker), an upgrade (Kubernetes 1.31 ->
-1.32, 1 -> 2 workers) and a delete; the password is in no history, no log line, no file
+1.32, 1 -> 2 workers) and a delete, each machine a VM the stand-in made in Prism Central
+(replaced VMs deleted, none left after the delete); the password is in no history, no log line, no file
 of the cluster folder, no support bundle and no object of the cluster's namespace but the
 credentials Secret rendered for the cluster."""
 
@@ -92,6 +93,10 @@ def objects_text(kubeconfig: str) -> tuple[str, list[str]]:
     return json.dumps(found), holders
 
 
+def vm_uuid(vm: dict[str, Any]) -> str:
+    return str(vm["metadata"]["uuid"])
+
+
 def tarball_text(path: Path) -> str:
     """Every file of a support bundle, as one text."""
     texts: list[str] = []
@@ -107,13 +112,14 @@ async def test_nutanix_create_upgrade_and_delete_against_prism_central(
     nutanix_env: PrismCentral, stack: Stack
 ) -> None:
     pc, lc, name = nutanix_env, stack.lc, "nx"
+    ids: dict[str, str] = pc.ids
     workdir = stack.workdir(name)
-    ids: list[str] = []
+    runs: list[str] = []
     with capture_logs() as logs:
         ref = await lc.start_create(
             CreateClusterInput(spec_yaml=spec(pc, name), workdir=workdir, timeouts=E2E)
         )
-        ids.append(ref.workflow_id)
+        runs.append(ref.workflow_id)
         created = await lc.wait(ref.workflow_id)
         assert isinstance(created, CreateClusterResult)
         kubeconfig = created.kubeconfig_path or ""
@@ -130,6 +136,13 @@ async def test_nutanix_create_upgrade_and_delete_against_prism_central(
         assert secret is not None and any(
             r["kind"] == "NutanixCluster" for r in secret["metadata"].get("ownerReferences") or []
         )
+        # each machine is a VM in Prism Central, on its cluster, with CAPX's category
+        vms = pc.entities("vms")
+        assert {f"nutanix://{vm_uuid(v)}" for v in vms} == set(node_versions(Path(kubeconfig))), vms
+        assert all(
+            v["metadata"]["categories"] == {f"kubernetes-io-cluster-{name}": "owned"} for v in vms
+        )
+        assert {v["spec"]["cluster_reference"]["uuid"] for v in vms} == {ids["prism-element"]}
         # Prism Central was asked for real, with the credentials
         assert ("POST", "/api/nutanix/v3/images/list") in pc.requests and pc.failed_logins == 0
 
@@ -138,13 +151,15 @@ async def test_nutanix_create_upgrade_and_delete_against_prism_central(
                 spec_yaml=spec(pc, name, version="1.32", workers=2), workdir=workdir, timeouts=E2E
             )
         )
-        ids.append(ref.workflow_id)
+        runs.append(ref.workflow_id)
         assert isinstance(await lc.wait(ref.workflow_id), UpgradeClusterResult)
         versions = node_versions(Path(kubeconfig))
         assert len(versions) == 3 and all(v.startswith("v1.32") for v in versions.values()), (
             versions
         )
-        assert all(pid.startswith("nutanix://") for pid in versions), versions
+        assert {f"nutanix://{vm_uuid(v)}" for v in pc.entities("vms")} == set(
+            versions
+        )  # old VMs deleted
         text, holders = objects_text(kubeconfig)
         bundle = DiagnosticsActivities(Registry(stack.sim.state_dir)).collect_support_bundle(
             SupportBundleInput(
@@ -160,7 +175,7 @@ async def test_nutanix_create_upgrade_and_delete_against_prism_central(
                 spec_yaml=spec(pc, name, version="1.32", workers=2), workdir=workdir, timeouts=E2E
             )
         )
-        ids.append(ref.workflow_id)
+        runs.append(ref.workflow_id)
         assert isinstance(await lc.wait(ref.workflow_id), DeleteClusterResult)
 
     assert {c["name"] for c in stack.sim.client.clusters()} & {
@@ -173,7 +188,7 @@ async def test_nutanix_create_upgrade_and_delete_against_prism_central(
     secrets = secrets_of(stack.sim.state_dir) | {"Prism Central password": pc.password}
     assert_no_secrets(text, secrets, where="the cluster's objects")
     assert_no_secrets(bundled, secrets, where="the support bundle")
-    for workflow_id in ids:
+    for workflow_id in runs:
         assert_no_secrets(await decoded_history(stack.client, workflow_id), secrets)
     assert_no_secrets(
         "\n".join(json.dumps(entry, default=str) for entry in logs), secrets, where="the log"

@@ -1,6 +1,6 @@
 """An HTTPS emulator of Nutanix Prism Central's v3 REST API for the tests, with its
-inventory in memory: clusters (Prism Elements), subnets, images, projects and categories,
-as ``/api/nutanix/v3`` serves them.
+inventory in memory: clusters (Prism Elements), subnets, images, projects, categories and
+VMs, as ``/api/nutanix/v3`` serves them.
 
 It follows Prism's published API where the product reads it: HTTP basic auth checked on
 every call (401 with Prism's error body and ``WWW-Authenticate`` otherwise; 403
@@ -8,7 +8,8 @@ every call (401 with Prism's error body and ``WWW-Authenticate`` otherwise; 403
 ``POST /<kind>/list`` with ``kind`` / ``offset`` / ``length`` / ``filter`` (FIQL
 ``name==<value>``; ``length`` capped as Prism does), answering ``metadata.total_matches``
 and one page of ``entities``; ``GET /<kind>/<uuid>`` (404 ``ENTITY_NOT_FOUND``);
-``GET /categories/<key>/<value>``; ``DELETE /<kind>/<uuid>``. Entities have
+``GET /categories/<key>/<value>``; ``POST /vms`` (202; 422 for an unknown cluster uuid)
+and ``DELETE /vms/<uuid>``. Entities have
 Prism's shape (``metadata.uuid``, ``spec.name``, ``status``; subnets carry
 ``spec.cluster_reference`` and ``spec.resources.subnet_type``).
 
@@ -43,7 +44,7 @@ from cryptography.x509.oid import NameOID
 API = "/api/nutanix/v3"
 ADDRESS = "127.0.14.2"
 MAX_LENGTH = 500  # Prism caps a page at 500 entities
-KINDS = ("clusters", "subnets", "images", "projects")
+KINDS = ("clusters", "subnets", "images", "projects", "vms")
 Entity = dict[str, Any]
 
 
@@ -143,6 +144,7 @@ class PrismCentral:
         self.requests: list[tuple[str, str]] = []
         self.failed_logins = 0
         self._viewers: dict[str, str] = {}
+        self.ids: dict[str, str] = {}  # name -> uuid of what ``standard_inventory`` made
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.port = 0
@@ -274,6 +276,8 @@ class PrismCentral:
         kind = parts[0]
         if len(parts) == 2 and parts[1] == "list" and method == "POST":
             return 200, self._list(kind, body)
+        if len(parts) == 1 and kind == "vms" and method == "POST":
+            return self._create_vm(body)
         if len(parts) == 2 and method in ("GET", "DELETE"):
             with self._lock:
                 entity = self._entities[kind].get(parts[1])
@@ -292,6 +296,28 @@ class PrismCentral:
                 else (200, entity)
             )
         return 405, _error(405, "METHOD_NOT_ALLOWED", f"{method} {path} is not allowed")
+
+    def _create_vm(self, body: Entity) -> tuple[int, Entity]:
+        """``POST /vms``: a VM on a known Prism Element cluster (by uuid), 202 with its uuid."""
+        spec = body.get("spec") or {}
+        cluster = str((spec.get("cluster_reference") or {}).get("uuid") or "")
+        with self._lock:
+            known = cluster in self._entities["clusters"]
+        if not spec.get("name") or not known:
+            return 422, _error(
+                422, "INVALID_REQUEST", f"spec.cluster_reference {cluster!r} is not a cluster", "vm"
+            )
+        uid = self._add(
+            "vms",
+            str(spec["name"]),
+            {"cluster_reference": {"kind": "cluster", "uuid": cluster}},
+            dict(spec.get("resources") or {}),
+        )
+        with self._lock:
+            self._entities["vms"][uid]["metadata"]["categories"] = dict(
+                (body.get("metadata") or {}).get("categories") or {}
+            )
+        return 202, {"metadata": {"kind": "vm", "uuid": uid}, "status": {"state": "PENDING"}}
 
     def _list(self, kind: str, body: Entity) -> Entity:
         offset = max(0, int(body.get("offset") or 0))
@@ -414,4 +440,5 @@ def standard_inventory(
         ids[name] = pc.add_image(name)
     ids["eksa-project"] = pc.add_project("eksa-project")
     pc.add_category("AppType", "eksa")
+    pc.ids.update(ids)
     return ids

@@ -29,7 +29,7 @@ SKIP_IP = PreflightOptions(skip_ip_check=True)
 @pytest.fixture(scope="module")
 def pc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrismCentral]:
     with prism_central(tmp_path_factory.mktemp("prism")) as server:
-        server.ids = standard_inventory(server)  # type: ignore[attr-defined]
+        standard_inventory(server)
         yield server
 
 
@@ -181,7 +181,7 @@ def test_everything_missing_is_reported_together(pc: PrismCentral) -> None:
 
 
 def test_uuids_overlay_subnets_and_failure_domains_are_looked_up(pc: PrismCentral) -> None:
-    ids: dict[str, str] = pc.ids  # type: ignore[attr-defined]
+    ids: dict[str, str] = pc.ids
 
     def by_uuid(docs: Docs) -> None:
         cp = docs[2]["spec"]

@@ -10,8 +10,9 @@ document holding a ``basic_auth`` entry for Prism Central, and - when
 adds itself as an owner of that Secret and ConfigMap (so a clusterctl-style move takes them
 along).
 It keeps the ``controlPlaneEndpoint`` its spec sets (kube-vip's address). A
-``NutanixMachine`` becomes a machine of the sim's inventory with CAPX's provider ID
-``nutanix://<vm uuid>`` and ``status.ready`` plus ``addresses``. The Secret's values are
+``NutanixMachine`` becomes a VM in Prism Central (``nutanix_vms.py``) and a machine of the
+sim's inventory with CAPX's provider ID ``nutanix://<vm uuid>`` and ``status.ready`` plus
+``addresses``; deleting it (not for a move) deletes the VM. The Secret's values are
 read only to check their shape, never written into statuses, conditions or logs.
 
 The kinds are reconciled only in a virtual cluster where CAPX's published
@@ -32,6 +33,7 @@ from eksa_temporal.simulator.controllers.reconcilers.infra import (
     reconcile_infra_cluster,
     reconcile_infra_machine,
 )
+from eksa_temporal.simulator.controllers.reconcilers.nutanix_vms import deprovision_vm, provision_vm
 
 REASON = "PrismCentralClientInitializationFailed"
 
@@ -99,6 +101,8 @@ NUTANIX = InfraKind(
     scheme="nutanix",
     cluster_check=prism_central_problem,
     cluster_condition="PrismCentralClientInitialized",
+    provision=provision_vm,
+    deprovision=deprovision_vm,
 )
 
 
