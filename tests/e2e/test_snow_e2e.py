@@ -116,6 +116,18 @@ def kubectl(kubeconfig: Path, *args: str) -> Any:
     return json.loads(out.stdout)
 
 
+def running_instances(snow: SnowDevices) -> set[str]:
+    """``aws-snow:///<device>/<instance>`` of every pending or running instance on the devices."""
+    found = set()
+    for ip in DEVICES:
+        out = snow.ec2(ip).describe_instances(Filters=[{"Name": "instance-state-name", "Values": ["pending", "running"]}])
+        for reservation in out["Reservations"]:
+            for instance in reservation["Instances"]:
+                assert instance["KeyName"] == default_key_name("sn1")
+                found.add(f"aws-snow:///{ip}/{instance['InstanceId']}")
+    return found
+
+
 def key_pairs(snow: SnowDevices, ip: str, name: str) -> list[Any]:
     return list(snow.ec2(ip).describe_key_pairs(Filters=[{"Name": "key-name", "Values": [name]}])["KeyPairs"])
 
@@ -143,6 +155,8 @@ async def test_snow_create_upgrade_delete_keeps_the_device_keys_out_of_everythin
     assert [(c["metadata"]["name"], c["status"]["ready"]) for c in ready] == [(name, True)]
     key = default_key_name(name)
     assert all(len(key_pairs(snow, ip, key)) == 1 for ip in DEVICES)  # imported by the create
+    # the CAPAS stand-in launched one instance per machine on the devices, with the key pair
+    assert running_instances(snow) == {n["spec"]["providerID"] for n in nodes}
 
     spec.write_text(snow_yaml(name, DEVICES, snow.ami, endpoint=ENDPOINT, version="1.32", workers=2))
     run = snow_env.cli("start", "upgrade-cluster", "-f", str(spec), "--wait", "--workdir", str(workdir), **queue_env)
@@ -152,7 +166,9 @@ async def test_snow_create_upgrade_delete_keeps_the_device_keys_out_of_everythin
     assert kcp["spec"]["version"] == "v1.32.0"
     md = kubectl(kubeconfig, "get", "machinedeployments", "-n", "eksa-system")["items"][0]
     assert md["spec"]["replicas"] == 2 and md["spec"]["template"]["spec"]["version"] == "v1.32.0"
-    assert len(kubectl(kubeconfig, "get", "nodes")["items"]) == 3
+    nodes = kubectl(kubeconfig, "get", "nodes")["items"]
+    assert len(nodes) == 3
+    assert running_instances(snow) == {n["spec"]["providerID"] for n in nodes}  # replaced ones terminated
 
     # no key anywhere but the credentials Secrets
     secrets = {f"device key {i}": v for i, v in enumerate(sorted(snow.secrets()))}
@@ -169,6 +185,7 @@ async def test_snow_create_upgrade_delete_keeps_the_device_keys_out_of_everythin
     assert run.returncode == 0, outputs[-1]
     assert all(key_pairs(snow, ip, key) == [] for ip in DEVICES)  # cleanup removed what the create made
     assert not [m for m in snow_env.sim.client.machines() if m["cluster"] == name and m["exists"]]
+    assert running_instances(snow) == set()
 
     runs = [w.run_id async for w in temporal_env.client.list_workflows(f'WorkflowId="eksa/default/{name}"')]
     assert len(runs) >= 3  # create, upgrade, delete

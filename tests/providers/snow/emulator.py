@@ -1,5 +1,6 @@
 """Snow devices for tests, each on its own loopback address exactly where EKS-A looks:
-``moto_server --ssl`` (PyPI moto in server mode) as the device's EC2 endpoint on
+``moto_server --ssl`` (PyPI moto in server mode; ``moto_device.py`` adds the one
+availability zone region ``snow`` needs to run instances) as the device's EC2 endpoint on
 ``https://<ip>:8243`` and our Snowball Device API emulator (``device_api.py``) on
 ``https://<ip>:9092``, both with a certificate issued per run by a CA generated per run
 (the CA is the CA bundles file), both processes in their own process group and stopped by
@@ -43,7 +44,6 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 REPO = Path(__file__).resolve().parents[3]
-MOTO_SERVER = Path(sys.executable).parent / "moto_server"
 EC2_PORT, DEVICE_PORT = 8243, 9092
 SETUP_ACTIONS = 3  # create-user, put-user-policy, create-access-key
 ALLOW_ALL = json.dumps({
@@ -187,9 +187,9 @@ def _start_device(ip: str, ca: CA, ca_file: Path, folder: Path, deadline: float,
     if amis is not None:  # the device's images (moto loads them at start; none otherwise)
         env["MOTO_AMIS_PATH"] = str(amis)
     log = (folder / f"moto-{ip}.log").open("wb")
-    moto = subprocess.Popen(
-        [str(MOTO_SERVER), "-H", ip, "-p", str(EC2_PORT), "--ssl", "-c", str(cert), "-k", str(key)],
-        env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    moto = subprocess.Popen(  # moto_server, with a zone for region snow (moto_device.py)
+        [sys.executable, "-m", "tests.providers.snow.moto_device", "-H", ip, "-p", str(EC2_PORT), "--ssl", "-c", str(cert), "-k", str(key)],
+        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
     device = Device(ip, "", "", [moto])
     try:
