@@ -193,6 +193,8 @@ async def test_nutanix_create_upgrade_and_delete_against_prism_central(
     assert_no_secrets(
         "\n".join(json.dumps(entry, default=str) for entry in logs), secrets, where="the log"
     )
+    sim_log = stack.sim.log_path.read_text(errors="replace")  # the CAPX stand-in read the Secret
+    assert_no_secrets(sim_log, {"Prism Central password": pc.password}, where="the sim's log")
     for path in Path(workdir).parent.rglob("*"):
         if path.is_file():
             assert_no_secrets(path.read_text(errors="replace"), secrets, where=str(path))
