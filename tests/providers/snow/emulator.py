@@ -181,7 +181,7 @@ class SnowDevices:
         return env
 
 
-def _start_device(ip: str, ca: CA, ca_file: Path, folder: Path, deadline: float, amis: Path | None) -> Device:
+def _start_device(ip: str, ca: CA, ca_file: Path, folder: Path, deadline: float, amis: Path | None, device_args: list[str]) -> Device:
     cert, key = ca.issue(ip, folder / "certs")
     env = {**os.environ, "MOTO_ALLOW_NONEXISTENT_REGION": "true", "INITIAL_NO_AUTH_ACTION_COUNT": str(SETUP_ACTIONS), "NO_PROXY": "*"}
     if amis is not None:  # the device's images (moto loads them at start; none otherwise)
@@ -209,7 +209,7 @@ def _start_device(ip: str, ca: CA, ca_file: Path, folder: Path, deadline: float,
         api_log = (folder / f"device-api-{ip}.log").open("wb")
         api = subprocess.Popen(
             [sys.executable, "-m", "tests.providers.snow.device_api", "--host", ip, "--port", str(DEVICE_PORT),
-             "--cert", str(cert), "--key", str(key), "--access-key", device.access_key, "--secret-file", str(secret_file)],
+             "--cert", str(cert), "--key", str(key), "--access-key", device.access_key, "--secret-file", str(secret_file), *device_args],
             cwd=REPO, stdout=api_log, stderr=subprocess.STDOUT, start_new_session=True,
         )
         device.processes.append(api)
@@ -222,10 +222,13 @@ def _start_device(ip: str, ca: CA, ca_file: Path, folder: Path, deadline: float,
 
 
 @contextmanager
-def snow_devices(folder: Path, ips: list[str], *, without_ami: tuple[str, ...] = (), timeout: float = 60.0) -> Iterator[SnowDevices]:
+def snow_devices(
+    folder: Path, ips: list[str], *, without_ami: tuple[str, ...] = (), locked: tuple[str, ...] = (),
+    software_version: str = "130", timeout: float = 60.0,
+) -> Iterator[SnowDevices]:
     """Start one emulated device per IP (see the module docstring), each holding the same
-    AMI (an id generated per run) except the devices in ``without_ami``; everything stops
-    on exit."""
+    AMI (an id generated per run) except the devices in ``without_ami``, unlocked except
+    those in ``locked``, with device software ``software_version``; everything stops on exit."""
     folder.mkdir(parents=True, exist_ok=True)
     ami = f"ami-{secrets.token_hex(9)[:17]}"
     amis = folder / "amis.json"
@@ -237,7 +240,8 @@ def snow_devices(folder: Path, ips: list[str], *, without_ami: tuple[str, ...] =
     deadline = time.monotonic() + timeout
     try:
         for ip in ips:
-            devices[ip] = _start_device(ip, ca, ca_file, folder, deadline, None if ip in without_ami else amis)
+            args = ["--software-version", software_version, *(["--locked"] if ip in locked else [])]
+            devices[ip] = _start_device(ip, ca, ca_file, folder, deadline, None if ip in without_ami else amis, args)
         creds = folder / "credentials"
         snow = SnowDevices(folder, ca_file, creds, devices, ami)
         creds.write_text(snow.credentials_text())

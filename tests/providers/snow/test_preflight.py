@@ -2,7 +2,8 @@
 Snowball Device API emulator, TLS with a CA made per run): a good spec passes, and each
 problem EKS-A's validator finds is reported on the field or device it is about, with a
 fix - missing AMI, missing named key pair, bad keys, unknown key, unreachable device,
-certificate not in the CA bundle, no profile for a device, SnowIPPool too small. The
+certificate not in the CA bundle, no profile for a device, a locked device, device
+software older than EKS-A supports, SnowIPPool too small. The
 default key pair is imported where missing, tagged with the operation's owner identity,
 and removed again by cleanup of that owner only."""
 
@@ -17,7 +18,7 @@ from eksa_temporal.providers.snow.credentials import CA_BUNDLES_ENV, CREDENTIALS
 from eksa_temporal.providers.snow.provider import SnowProvider
 from eksa_temporal.providers.snow.render import default_key_name
 from tests.providers.snow.conftest import DEVICES
-from tests.providers.snow.emulator import CA, SnowDevices
+from tests.providers.snow.emulator import CA, SnowDevices, snow_devices
 from tests.providers.snow.specs import snow_spec
 
 OPTIONS = PreflightOptions(skip_ip_check=True)
@@ -132,3 +133,13 @@ def test_a_snow_ip_pool_smaller_than_its_machines_is_reported(snow: SnowDevices)
     found = run(snow.env, snow_spec("pool", DEVICES, snow.ami, workers=3, ip_pool=("127.0.15.50", "127.0.15.52")))
     assert [(c, p) for c, p, _ in found] == [("snow-ip-pool-capacity", "SnowIPPool/pool-pool.spec.pools")]
     assert run(snow.env, snow_spec("pool", DEVICES, snow.ami, workers=3, ip_pool=("127.0.15.50", "127.0.15.53"))) == []
+
+
+def test_a_locked_device_and_old_device_software_are_reported(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    ips = ["127.0.15.5", "127.0.15.6"]
+    with snow_devices(tmp_path / "old", ips, locked=(ips[1],), software_version="101") as old:
+        found = run(old.env, snow_spec("old", ips, old.ami))
+    assert sorted((c, m) for c, _, m in found) == [
+        ("snow-device-software", f"the software version installed [101] on device [{ips[0]}] is below the minimum supported version [102]"),
+        ("snow-device-unlocked", f"device [{ips[1]}] is not unlocked"),
+    ]
