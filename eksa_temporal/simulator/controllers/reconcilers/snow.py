@@ -27,8 +27,6 @@ import base64
 import configparser
 import hashlib
 import logging
-import os
-import tempfile
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -117,11 +115,11 @@ def _device(ctx: Ctx, sm: o.Obj, cluster: o.Obj | None, ip: str) -> Device | Non
     if not profiles.has_section(ip):
         return None
     digest = hashlib.sha256(files["ca-bundle"].encode()).hexdigest()[:16]
-    ca_file = os.path.join(tempfile.gettempdir(), f"capas-standin-ca-{digest}.pem")
-    if not os.path.exists(ca_file):
-        with open(ca_file, "w") as out:
-            out.write(files["ca-bundle"])
-    return Device(ip, profiles.get(ip, "aws_access_key_id", fallback=""), profiles.get(ip, "aws_secret_access_key", fallback=""), ca_file)
+    ca_file = ctx.state_dir / "capas-standin" / f"ca-{digest}.pem"  # certificates only
+    if not ca_file.exists():
+        ca_file.parent.mkdir(parents=True, exist_ok=True)
+        ca_file.write_text(files["ca-bundle"])
+    return Device(ip, profiles.get(ip, "aws_access_key_id", fallback=""), profiles.get(ip, "aws_secret_access_key", fallback=""), str(ca_file))
 
 
 def _poll(key: str, job: Any) -> Future[str | None] | None:
