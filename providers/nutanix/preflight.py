@@ -12,7 +12,8 @@
 - the image of each machine config names the Kubernetes version it runs (EKS-A's
   ``validateTemplateMatchesKubernetesVersion``: ``-``, ``.``, ``_`` removed from the image
   name, which must then contain the version without dots, e.g. ``131`` for 1.31);
-- the control-plane endpoint is an IP address not yet in use (unless skipped).
+- the control-plane endpoint is an IP address not yet in use (unless skipped);
+- no external etcd (not rendered for Nutanix in this build: refused rather than stacked).
 
 Read-only; called by ``NutanixProvider.preflight`` inside the preflight activity.
 """
@@ -352,6 +353,15 @@ def preflight(
     if not isinstance(dc, NutanixDatacenterConfig):
         return []
     findings = endpoint_findings(spec, check_in_use=not skip_ip_check, ports=probe_ports)
+    if spec.cluster.spec.external_etcd_configuration is not None:
+        findings.append(
+            Finding(
+                path=f"Cluster/{spec.name}: spec.externalEtcdConfiguration",
+                message="external etcd is not rendered for nutanix clusters in this build (etcd would be stacked)",
+                remediation="remove spec.externalEtcdConfiguration to run etcd on the control-plane machines",
+                check="nutanix-external-etcd",
+            )
+        )
     missing = credential_findings(env)
     if missing:
         return missing + findings

@@ -237,6 +237,18 @@ def test_the_image_must_name_the_kubernetes_version(pc: PrismCentral) -> None:
     assert not version_in_image("ubuntu-2204-kube-v1-30", "1.31")
 
 
+def test_external_etcd_is_refused_rather_than_silently_stacked(pc: PrismCentral) -> None:
+    def external(docs: Docs) -> None:
+        docs[0]["spec"]["externalEtcdConfiguration"] = {
+            "count": 3,
+            "machineGroupRef": {"kind": "NutanixMachineConfig", "name": "nx-cp"},
+        }
+
+    findings = run(pc, external)
+    assert [f.check for f in findings] == ["nutanix-external-etcd"]
+    assert findings[0].path == "Cluster/nx: spec.externalEtcdConfiguration"
+
+
 def test_an_endpoint_in_use_or_not_an_ip_is_refused(pc: PrismCentral) -> None:
     with socket.socket() as listener:
         listener.bind(("127.0.14.201", 0))
