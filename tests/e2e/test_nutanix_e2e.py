@@ -11,6 +11,7 @@ credentials Secret rendered for the cluster."""
 
 from __future__ import annotations
 
+import base64
 import json
 import tarfile
 from collections.abc import Iterator
@@ -128,6 +129,12 @@ async def test_nutanix_create_upgrade_and_delete_against_prism_central(
         kube = kube_for(kubeconfig)
         capx = kube.get("apps/v1", "Deployment", "capx-controller-manager", "capx-system")
         assert condition_true(capx, "Available")
+        # CAPX's manifest variables came from the datacenter (its own default Prism Central)
+        endpoint = kube.get("v1", "ConfigMap", "capx-nutanix-endpoint", "capx-system") or {}
+        prism = json.loads(endpoint["data"]["prismCentral"])
+        assert (prism["address"], prism["port"], prism["insecure"]) == (pc.ip, pc.port, False)
+        trusted = kube.get("v1", "ConfigMap", "capx-pc-trusted-ca-bundle", "capx-system") or {}
+        assert base64.b64decode(trusted["binaryData"]["ca.crt"]).decode() == pc.ca_pem
         nc = kube.get("infrastructure.cluster.x-k8s.io/v1beta1", "NutanixCluster", name, NS)
         assert nc is not None and nc["spec"]["prismCentral"]["address"] == pc.ip
         assert condition_true(nc, "PrismCentralClientInitialized"), json.dumps(nc.get("status"))
