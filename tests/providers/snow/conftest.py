@@ -1,5 +1,5 @@
 """Two emulated Snow devices (127.0.15.2 and 127.0.15.3: moto's EC2 on :8243, our device API
-on :9092, a CA made for this run), shared by the module's tests and stopped at its end."""
+on :9092, a CA made for this run), shared by the tests of this folder and stopped at the end of the session."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from tests.providers.snow.emulator import SnowDevices, snow_devices
 DEVICES = ["127.0.15.2", "127.0.15.3"]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def snow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SnowDevices]:
     with snow_devices(tmp_path_factory.mktemp("snow-devices"), DEVICES) as devices:
         yield devices

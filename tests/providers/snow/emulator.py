@@ -31,6 +31,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -239,9 +240,14 @@ def snow_devices(
     devices: dict[str, Device] = {}
     deadline = time.monotonic() + timeout
     try:
-        for ip in ips:
+        def start(ip: str) -> None:
             args = ["--software-version", software_version, *(["--locked"] if ip in locked else [])]
             devices[ip] = _start_device(ip, ca, ca_file, folder, deadline, None if ip in without_ami else amis, args)
+
+        with ThreadPoolExecutor(max_workers=len(ips)) as pool:  # devices start side by side
+            for done in [pool.submit(start, ip) for ip in ips]:
+                done.result()
+        devices = {ip: devices[ip] for ip in ips}
         creds = folder / "credentials"
         snow = SnowDevices(folder, ca_file, creds, devices, ami)
         creds.write_text(snow.credentials_text())
