@@ -144,11 +144,17 @@ async def cancel_during(
 
 
 async def park_and_abort(
-    sim: SimServer, lc: LifecycleClient, wf_id: str, step: str, *, fault: dict[str, Any] | None = None
+    sim: SimServer, lc: LifecycleClient, wf_id: str, plan: list[str], step: str,
+    *, fault: dict[str, Any] | None = None,
 ) -> Hit:
     """Make ``step`` fail (API errors by default) once it runs, so its retries are
-    exhausted and it parks; then restore the sim and ``abort`` through the client."""
+    exhausted and it parks; then restore the sim and ``abort`` through the client. The step
+    is slowed from the moment its predecessor runs (as for a cancel), so the fault reaches
+    it while it runs, however loaded the machine is."""
     handle = lc.handle(wf_id)
+    if (before := predecessor(plan, step)) is not None:
+        await until_step(handle, before, (StepState.RUNNING, StepState.COMPLETED))
+    sim.client.set_knobs(**slow_knobs(step))
     await until_step(handle, step, (StepState.RUNNING,))
     sim.client.set_knobs(**(fault or {"api_error_rate": 1.0}))
     await until_step(handle, step, (StepState.AWAITING_OPERATOR,), seconds=90)
