@@ -1,7 +1,8 @@
 """``NutanixProvider``: EKS-A's Nutanix provider - machines are Prism Central VMs made by
 CAPX (Cluster API Provider Nutanix).
 
-Phases: the static spec rules (``spec_rules``); the credentials check (the
+Phases: the static spec rules (``spec_rules``); the existence check before a create
+(``existing.find_existing``: VMs with CAPX's category of the cluster); the credentials check (the
 ``EKSA_NUTANIX_USERNAME`` / ``EKSA_NUTANIX_PASSWORD`` variables set); preflight against
 Prism Central's v3 REST API (``preflight.preflight``: login over verified TLS, clusters,
 subnets, images matching the Kubernetes version, projects, categories, the control-plane
@@ -32,8 +33,8 @@ from eksa_temporal.providers.base import (
     RenderContext,
 )
 from eksa_temporal.providers.capi.release import DEFAULT_RELEASE
+from eksa_temporal.providers.nutanix import existing, spec_example
 from eksa_temporal.providers.nutanix import preflight as checks
-from eksa_temporal.providers.nutanix import spec_example
 from eksa_temporal.providers.nutanix.credentials import (
     capx_credentials_json,
     credential_findings,
@@ -127,6 +128,12 @@ class NutanixProvider(Provider):
         )
         log.info("nutanix preflight done", findings=len(findings))
         return findings
+
+    def find_existing(self, spec: ClusterSpec, owner: str = "") -> str | None:
+        """VMs in Prism Central carrying CAPX's category of a cluster named ``spec.name``
+        (``existing.find_existing``; CAPX's VMs carry no owner identity, so ``owner`` cannot
+        set any apart)."""
+        return existing.find_existing(spec, self._source(), timeout=self._timeout)
 
     def validate_upgrade(self, old_spec: ClusterSpec, new_spec: ClusterSpec) -> list[Finding]:
         """What EKS-A's webhooks refuse to change on a Nutanix cluster: of every machine

@@ -188,6 +188,14 @@ class PrismCentral:
     def add_project(self, name: str) -> str:
         return self._add("projects", name)
 
+    def add_vm(self, name: str, cluster_uuid: str, categories: dict[str, str] | None = None) -> str:
+        uid = self._add(
+            "vms", name, {"cluster_reference": {"kind": "cluster", "uuid": cluster_uuid}}
+        )
+        with self._lock:
+            self._entities["vms"][uid]["metadata"]["categories"] = dict(categories or {})
+        return uid
+
     def add_category(self, key: str, value: str) -> None:
         with self._lock:
             self._categories.setdefault(key, set()).add(value)

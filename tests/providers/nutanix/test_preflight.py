@@ -264,3 +264,25 @@ def test_an_endpoint_in_use_or_not_an_ip_is_refused(pc: PrismCentral) -> None:
         nutanix_spec(pc, endpoint="cp.example.com"), SKIP_IP
     )
     assert [f.check for f in findings] == ["nutanix-endpoint-ip"]
+
+
+def test_a_create_finds_the_vms_capx_made_for_a_cluster_of_that_name(pc: PrismCentral) -> None:
+    spec = nutanix_spec(pc, name="nx")
+    provider = NutanixProvider(env=env_of(pc), timeout=5)
+    assert provider.find_existing(spec) is None
+    mine = pc.add_vm(
+        "nx-md-0-abcde", pc.ids["prism-element"], {"kubernetes-io-cluster-nx": "owned"}
+    )
+    other = pc.add_vm(
+        "nx2-md-0-fghij", pc.ids["prism-element"], {"kubernetes-io-cluster-nx2": "owned"}
+    )
+    try:
+        found = provider.find_existing(spec)
+        assert found is not None and "1 VM(s)" in found and "nx-md-0-abcde" in found
+        assert "kubernetes-io-cluster-nx=owned" in found
+        # refused credentials: nothing reported here, the preflight names the problem
+        wrong = NutanixProvider(env=env_of(pc, secrets.token_urlsafe(12)), timeout=5)
+        assert wrong.find_existing(spec) is None
+    finally:
+        pc.remove("vms", mine)
+        pc.remove("vms", other)
