@@ -7,7 +7,8 @@ repository, the simulator playing CAPAS. ``start create-cluster`` (the default k
 imported on both devices), ``start upgrade-cluster`` (Kubernetes 1.31 -> 1.32 and 1 -> 2
 workers) and ``start delete-cluster`` (the key pair removed) each complete; no access or
 secret key is in any history, the worker's, the sim's or the stand-ins' log, the CLI's
-output, the cluster folder or a rendered object - only in the credentials Secrets.
+output, the cluster folder, the support bundle or a rendered object - only in the
+credentials Secrets.
 
 ``generate clusterconfig -p snow`` and ``preflight -f`` (exit 0 on a good spec, 1 with every
 finding together, 2 on a usage error) run against the same devices."""
@@ -18,6 +19,7 @@ import base64
 import json
 import os
 import subprocess
+import tarfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -30,8 +32,11 @@ import yaml
 from temporalio.testing import WorkflowEnvironment
 
 from eksa_temporal import config
+from eksa_temporal.activities.diagnostics import DiagnosticsActivities
+from eksa_temporal.activities.models import SupportBundleInput
 from eksa_temporal.devserver import Child, spawn
 from eksa_temporal.providers.capi.source import SOURCE_ENV
+from eksa_temporal.providers.registry import Registry
 from eksa_temporal.providers.snow.render import default_key_name
 from eksa_temporal.simulator.components import manifests, provider
 from tests.providers.snow.emulator import SnowDevices, snow_devices
@@ -116,6 +121,17 @@ def kubectl(kubeconfig: Path, *args: str) -> Any:
     return json.loads(out.stdout)
 
 
+def tarball_text(path: Path) -> str:
+    """Every file of a support bundle, as one text."""
+    texts: list[str] = []
+    with tarfile.open(path) as tar:
+        for member in tar.getmembers():
+            f = tar.extractfile(member) if member.isfile() else None
+            if f is not None:
+                texts.append(f.read().decode(errors="replace"))
+    return "\n".join(texts)
+
+
 def running_instances(snow: SnowDevices) -> set[str]:
     """``aws-snow:///<device>/<instance>`` of every pending or running instance on the devices."""
     found = set()
@@ -174,6 +190,12 @@ async def test_snow_create_upgrade_delete_keeps_the_device_keys_out_of_everythin
     secrets = {f"device key {i}": v for i, v in enumerate(sorted(snow.secrets()))}
     rendered = {kind: kubectl(kubeconfig, "get", kind, "-A") for kind in RENDERED}
     assert_no_secrets(json.dumps(rendered), secrets, where="the rendered objects")
+    bundle = DiagnosticsActivities(Registry(snow_env.sim.state_dir)).collect_support_bundle(
+        SupportBundleInput(cluster_name=name, provider="snow", spec_yaml=spec.read_text(), workdir=str(workdir))
+    )
+    bundled = tarball_text(Path(bundle.bundle_path))
+    assert "AWSSnowCluster" in bundled
+    assert_no_secrets(bundled, secrets, where="the support bundle")
     # ... the keys are where CAPAS reads them: the cluster's credentials Secret (each file
     # base64-encoded, as EKS-A stores them) and CAPAS's own bootstrap credentials Secret
     held = kubectl(kubeconfig, "get", "secret", f"{name}-snow-credentials", "-n", "eksa-system")["data"]
