@@ -24,6 +24,7 @@ def snow_yaml(
     version: str = "1.31",
     ip_pool: tuple[str, str] | None = None,
     external_etcd: bool = False,
+    os_family: str = "ubuntu",
 ) -> str:
     """The spec text; ``ip_pool`` (start, end) makes the workers draw static IPs from a
     SnowIPPool instead of DHCP."""
@@ -43,6 +44,7 @@ def snow_yaml(
             doc["spec"]["devices"] = list(devices)
             doc["spec"]["amiID"] = ami
             doc["spec"]["sshKeyName"] = key_name
+            doc["spec"]["osFamily"] = os_family
             if ip_pool is not None and doc["metadata"]["name"].endswith("md-0"):
                 doc["spec"]["network"]["directNetworkInterfaces"] = [
                     {"index": 1, "primary": True, "ipPoolRef": {"kind": "SnowIPPool", "name": f"{name}-pool"}}

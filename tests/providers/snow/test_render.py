@@ -149,3 +149,20 @@ def test_the_etcd_topology_and_ip_pools_cannot_change_in_an_upgrade() -> None:
     moved = snow_spec("up", DEVICES, AMI, ip_pool=("127.0.15.10", "127.0.15.30"))
     found = provider.validate_upgrade(stacked, moved)
     assert [(f.path, f.message) for f in found] == [("SnowIPPool/up-pool.spec.pools", "spec.pools: Forbidden: field is immutable")]
+
+
+def test_bottlerocket_machines_render_eksa_bottlerocket_shapes() -> None:
+    """As EKS-A: ``format: bottlerocket`` (a format of EKS-A's Cluster API build; upstream
+    v1.10 accepts cloud-config and ignition only), no Ubuntu bootstrap script, and CAPAS's
+    image lookup for Bottlerocket."""
+    spec = snow_spec("br", DEVICES, AMI, os_family="bottlerocket")
+    objects = render(spec)
+    kcp = by_kind(objects, "KubeadmControlPlane")[0]["spec"]["kubeadmConfigSpec"]
+    assert kcp["format"] == "bottlerocket" and "/etc/eks/bootstrap.sh" not in kcp["preKubeadmCommands"]
+    assert "ignorePreflightErrors" not in kcp["joinConfiguration"]["nodeRegistration"]
+    kct = by_kind(objects, "KubeadmConfigTemplate")[0]["spec"]["template"]["spec"]
+    assert kct["format"] == "bottlerocket" and "preKubeadmCommands" not in kct
+    templates = [t["spec"]["template"]["spec"] for t in by_kind(objects, "AWSSnowMachineTemplate")]
+    assert {(t["osFamily"], t["imageLookupBaseOS"]) for t in templates} == {("bottlerocket", "bottlerocket")}
+    for template in by_kind(objects, "AWSSnowMachineTemplate"):
+        assert problems(template, schema(template)) == []
