@@ -10,7 +10,7 @@ spec. Each violation is a ``Finding`` naming the field and the fix; used by
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from eksa_temporal.spec import ClusterSpec, Finding
@@ -86,6 +86,9 @@ class Baseline:
     source: str
     kubernetes_version: str | None
     fields: tuple[tuple[str, Any], ...] = ()
+    # the whole running spec when it was read from EKS-A objects or the written config (the
+    # provider's own upgrade limits need it); None when rebuilt from CAPI objects
+    spec: ClusterSpec | None = field(default=None, compare=False)
 
 
 def _fields(spec: ClusterSpec) -> dict[str, Any]:
@@ -110,7 +113,7 @@ def _fields(spec: ClusterSpec) -> dict[str, Any]:
 def baseline_of_spec(spec: ClusterSpec, source: str) -> Baseline:
     """The baseline an EKS-A spec describes (the live EKS-A objects, or the local file)."""
     fields = {k: v for k, v in _fields(spec).items() if k != "spec.datacenterRef.kind"}
-    return Baseline(source, spec.kubernetes_version, tuple(fields.items()))
+    return Baseline(source, spec.kubernetes_version, tuple(fields.items()), spec)
 
 
 def eksa_version(capi_version: str) -> str | None:

@@ -184,6 +184,8 @@ class ValidateActivities:
                 "upgrade checked against the local cluster config", cluster=inp.cluster_name
             )
         problems = upgrade_findings(current, desired)
+        if current.spec is not None:  # the provider's own limits (what EKS-A lets change)
+            problems += self._provider(desired, inp).validate_upgrade(current.spec, desired)
         immutable = [f for f in problems if f.check == IMMUTABLE]
         self._raise_on(immutable, ImmutableFieldChanged, "immutable fields changed")
         self._raise_on(problems, UnsupportedUpgrade, "unsupported upgrade")

@@ -23,6 +23,7 @@ from eksa_temporal.activities.provision import ProvisionActivities
 from eksa_temporal.activities.validate import ValidateActivities
 from eksa_temporal.kube.client import kube_for
 from eksa_temporal.providers.registry import Registry
+from eksa_temporal.spec import Finding
 from tests.activities.test_lifecycle import prepared
 
 
@@ -102,3 +103,27 @@ def test_a_support_bundle_holds_nothing_of_the_backup(registry: Registry, live: 
     assert not any("capi-backup" in n for n in names)
     for v in values:
         assert v not in text
+
+
+def test_the_providers_own_upgrade_limits_are_applied_against_the_running_spec(
+    registry: Registry, cluster_name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``Provider.validate_upgrade`` gets the running spec (here the written config, the
+    fallback) and the desired one; what it refuses fails the step as UnsupportedUpgrade."""
+    fields = prepared(registry, cluster_name, tmp_path)
+    fields["kubeconfig"] = fields["bootstrap_kubeconfig"]
+    base = fields["spec_yaml"]
+    seen: list[tuple[str | None, str | None]] = []
+
+    def limits(old: Any, new: Any) -> list[Finding]:
+        seen.append((old.kubernetes_version, new.kubernetes_version))
+        return [Finding(path="spec.kubernetesVersion", message="this provider cannot change the version here",
+                        remediation="keep 1.31")] if old.kubernetes_version != new.kubernetes_version else []
+
+    monkeypatch.setattr(registry.provider("sim"), "validate_upgrade", limits)
+    validate(registry, fields, base, local=base)  # nothing changes: passes
+    with pytest.raises(ApplicationError) as refused:
+        validate(registry, fields, with_version(base, "1.32"), local=base)
+    assert refused.value.type == "UnsupportedUpgrade"
+    assert "this provider cannot change the version here" in str(refused.value)
+    assert seen == [("1.31", "1.31"), ("1.31", "1.32")]
