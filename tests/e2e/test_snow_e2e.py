@@ -46,7 +46,8 @@ from tests.support.paths import EKSA
 from tests.support.sim import SimServer, running_sim
 from tests.support.standins import STANDINS_BIN, Standins
 
-pytestmark = [pytest.mark.anyio, pytest.mark.timeout(240)]
+# the emulated devices listen on fixed ports (8243, 9092): one xdist worker runs these
+pytestmark = [pytest.mark.anyio, pytest.mark.timeout(240), pytest.mark.xdist_group("snow-e2e")]
 DEVICES = ["127.0.15.10", "127.0.15.11"]
 ENDPOINT = "127.0.15.201"  # nothing listens there
 SIM_ARGS = ("--boot-seconds", "0.2", "--seed", "7")

@@ -85,8 +85,8 @@ class Device:
     ca_file: str
 
     def ec2(self) -> Any:
-        import boto3  # type: ignore[import-untyped]  # only the Snow stand-in needs it
-        from botocore.config import Config  # type: ignore[import-untyped]
+        import boto3  # only the Snow stand-in needs it
+        from botocore.config import Config
 
         return boto3.session.Session().client(
             "ec2", region_name="snow", endpoint_url=f"https://{self.ip}:{EC2_PORT}",
