@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from temporalio.api.enums.v1 import PendingActivityState
 from temporalio.client import (
     Client,
@@ -49,6 +49,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from eksa_temporal import config
 from eksa_temporal.spec import proxy
+from eksa_temporal.spec.digest import spec_text_digest
 from eksa_temporal.workflows.create import CreateClusterWorkflow
 from eksa_temporal.workflows.delete import DeleteClusterWorkflow
 from eksa_temporal.workflows.facts import ClusterFacts, SpecError, cluster_facts, workflow_id
@@ -80,7 +81,11 @@ _RESULTS: dict[str, type] = {
     "DeleteClusterWorkflow": DeleteClusterResult,
 }
 UI_URL_ENV = "EKSA_TEMPORAL_UI_URL"
+# memo of every operation: the desired-state digest of its spec and who started it
+MEMO_DIGEST = "eksa_spec_digest"
+MEMO_ORIGIN = "eksa_origin"
 STATES = ("running", "awaiting-operator", "completed", "failed", "cancelled")
+_OPERATIONS = {"CreateClusterWorkflow": CREATE, "UpgradeClusterWorkflow": UPGRADE, "DeleteClusterWorkflow": DELETE}
 _WORKFLOWS: dict[str, Any] = {
     CREATE: CreateClusterWorkflow.run,
     UPGRADE: UpgradeClusterWorkflow.run,
@@ -165,6 +170,34 @@ class OperationStatus(BaseModel):
     progress: OperationProgress | None = None
     pending: list[dict[str, Any]] = Field(default_factory=list, description="pending activities: step, attempt, last failure, heartbeat")
     ui_url: str = ""
+
+
+class LastOperation(BaseModel):
+    """The latest operation of one cluster, as a controller needs it to decide what to do
+    (``LifecycleClient.last_operation``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    workflow_id: str
+    run_id: str | None = None
+    operation: str = Field(description="create, upgrade or delete")
+    state: str = Field(description="running, awaiting-operator, completed, failed or cancelled")
+    spec_digest: str | None = Field(default=None, description="desired-state digest of the operation's spec (memo)")
+    origin: str | None = Field(default=None, description="cli or controller (memo); None for operations started before it was recorded")
+    current_step: str | None = Field(default=None, description="the step running now (running operations)")
+    error: str | None = Field(default=None, description="the failure line (failed operations)")
+    started_at: datetime | None = None
+    closed_at: datetime | None = None
+    ui_url: str = ""
+
+
+def operation_memo(inp: OperationInput) -> dict[str, str]:
+    """The memo of an operation: its spec's digest (never the spec) and its origin."""
+    memo = {MEMO_ORIGIN: inp.origin}
+    digest = spec_text_digest(inp.spec_yaml)
+    if digest is not None:
+        memo[MEMO_DIGEST] = digest
+    return memo
 
 
 def ui_url(wf_id: str, namespace: str = "default") -> str:
@@ -298,6 +331,7 @@ class LifecycleClient:
                 id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
                 id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
                 task_timeout=self.task_timeout,
+                memo=operation_memo(inp),
                 search_attributes=TypedSearchAttributes(
                     [
                         SearchAttributePair(EKSA_CLUSTER, facts.name),
@@ -408,6 +442,51 @@ class LifecycleClient:
             except Exception:
                 st.progress = None
         return st
+
+    async def last_operation(self, cluster_name: str, namespace: str = "default") -> LastOperation | None:
+        """The latest operation of cluster ``namespace/cluster_name`` (running or closed),
+        with the spec digest and origin of its memo; None when the cluster never had one.
+
+        Reads the workflow's description (no worker needed); the current step comes from
+        the pending activity, else from the ``progress`` query (bounded to 2 s, skipped
+        when no worker answers); a failed operation's failure line from its result."""
+        handle = self.client.get_workflow_handle(workflow_id(namespace, cluster_name))
+        try:
+            desc = await handle.describe()
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND and "namespace" not in exc.message.lower():
+                return None
+            raise self._problem(exc) or LifecycleError(f"cannot describe {handle.id}: {exc.message}") from exc
+        st = _status_of(desc)
+        memo = await desc.memo()
+        digest, origin = memo.get(MEMO_DIGEST), memo.get(MEMO_ORIGIN)
+        step: str | None = None
+        error: str | None = None
+        if st.state in ("running", Phase.AWAITING_OPERATOR.value):
+            pending = [pa.activity_type.name for pa in desc.raw_description.pending_activities]
+            step = pending[0] if pending else await self._current_step(handle)
+        elif st.state == "failed":
+            error = await self._failure(self.client.get_workflow_handle(handle.id, run_id=desc.run_id))
+        return LastOperation(
+            workflow_id=st.workflow_id,
+            run_id=st.run_id,
+            operation=st.operation or _OPERATIONS.get(desc.workflow_type, ""),
+            state=st.state,
+            spec_digest=digest if isinstance(digest, str) else None,
+            origin=origin if isinstance(origin, str) else None,
+            current_step=step,
+            error=error,
+            started_at=st.started_at,
+            closed_at=st.closed_at,
+            ui_url=st.ui_url,
+        )
+
+    async def _current_step(self, handle: WorkflowHandle[Any, Any]) -> str | None:
+        try:
+            progress = await handle.query("progress", result_type=OperationProgress, rpc_timeout=timedelta(seconds=2))
+        except Exception:
+            return None
+        return progress.current_step if isinstance(progress, OperationProgress) else None
 
     async def _failure(self, handle: WorkflowHandle[Any, Any]) -> str | None:
         try:

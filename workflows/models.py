@@ -52,6 +52,10 @@ class OperationInput(BaseModel):
     hardware_csv: str | None = Field(default=None, description="absolute path of the bare-metal hardware CSV (-z); the file holds BMC passwords and is read by activities only")
     hardware_csv_sha256: str | None = Field(default=None, description="sha256 of the hardware CSV when the operation started (a changed file is refused)")
     timeouts: Timeouts = Field(default_factory=Timeouts)
+    origin: str = Field(
+        default="cli",
+        description='who started the operation: "cli" (the CLI or the Python API) or "controller" (EKS-A objects on the management cluster)',
+    )
 
 
 class CreateClusterInput(OperationInput):
