@@ -193,3 +193,101 @@ def machine_deployment(
             },
         }
     return {"apiVersion": CLUSTER_V, "kind": "MachineDeployment", "metadata": meta, "spec": md_spec}
+
+
+# -- shared by the renderers of every kubeadm-based provider -----------------------------------
+KUBE_VIP_IMAGE = "public.ecr.aws/l0g8r8j6/kube-vip/kube-vip:v0.8.9-eks-a-v0.22.0-eks-a-84"
+KUBE_VIP_MANIFEST = "/etc/kubernetes/manifests/kube-vip.yaml"
+API_PORT = 6443
+
+
+def kube_version(version: str) -> str:
+    """``"1.31"`` -> ``"v1.31.0"`` (a full version is kept)."""
+    v = str(version).strip().lstrip("v")
+    return f"v{v}" if v.count(".") >= 2 else f"v{v}.0"
+
+
+def object_meta(name: str, namespace: str, cluster: str | None = None) -> Obj:
+    """``metadata`` of a rendered object, labelled with its CAPI cluster when given."""
+    meta: Obj = {"name": name, "namespace": namespace}
+    if cluster:
+        meta["labels"] = {CLUSTER_NAME_LABEL: cluster}
+    return meta
+
+
+def endpoint_host(spec: Any) -> str:
+    """The control-plane endpoint host of an EKS-A spec (``ClusterSpec``), or ``""``."""
+    endpoint = spec.cluster.spec.control_plane_configuration.endpoint
+    return str(endpoint.host) if endpoint is not None and endpoint.host else ""
+
+
+def registration(kubelet_args: dict[str, str], taint_list: list[Obj] | None, **extra: Any) -> Obj:
+    """``nodeRegistration``: the containerd socket, the kubelet arguments, the taints when
+    given (None keeps kubeadm's default), and any other field (``name`` ...)."""
+    reg: Obj = {"criSocket": CRI_SOCKET, "kubeletExtraArgs": kubelet_args, **extra}
+    if taint_list is not None:
+        reg["taints"] = taint_list
+    return reg
+
+
+def kubelet_patches(kubelet_configuration: Any) -> Obj:
+    """Where kubeadm finds the kubelet configuration patch (only when one is written)."""
+    return {"patches": {"directory": "/etc/kubernetes/patches"}} if kubelet_configuration else {}
+
+
+def kube_vip_pod(
+    address: str,
+    image: str = KUBE_VIP_IMAGE,
+    admin_conf: str = "/etc/kubernetes/admin.conf",
+    extra_env: dict[str, str] | None = None,
+) -> Obj:
+    """The kube-vip static pod holding the control-plane endpoint ``address`` (ARP, leader
+    election, port 6443), as EKS-A's templates write it."""
+    env = {
+        "vip_arp": "true",
+        "port": str(API_PORT),
+        "vip_cidr": "32",
+        "cp_enable": "true",
+        "cp_namespace": "kube-system",
+        "vip_ddns": "false",
+        "vip_leaderelection": "true",
+        "vip_leaseduration": "15",
+        "vip_renewdeadline": "10",
+        "vip_retryperiod": "2",
+        "address": address,
+        **(extra_env or {}),
+    }
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "kube-vip", "namespace": "kube-system"},
+        "spec": {
+            "containers": [
+                {
+                    "args": ["manager"],
+                    "env": [{"name": k, "value": v} for k, v in env.items()],
+                    "image": image,
+                    "imagePullPolicy": "IfNotPresent",
+                    "name": "kube-vip",
+                    "resources": {},
+                    "securityContext": {"capabilities": {"add": ["NET_ADMIN", "NET_RAW"]}},
+                    "volumeMounts": [
+                        {"mountPath": "/etc/kubernetes/admin.conf", "name": "kubeconfig"}
+                    ],
+                }
+            ],
+            "hostNetwork": True,
+            "volumes": [{"hostPath": {"path": admin_conf}, "name": "kubeconfig"}],
+        },
+    }
+
+
+def kube_vip_file(
+    address: str,
+    image: str = KUBE_VIP_IMAGE,
+    admin_conf: str = "/etc/kubernetes/admin.conf",
+    extra_env: dict[str, str] | None = None,
+) -> Obj:
+    """A KubeadmConfigSpec ``files`` entry with the kube-vip manifest for ``address``."""
+    pod = kube_vip_pod(address, image, admin_conf, extra_env)
+    return {"content": yaml.safe_dump(pod, sort_keys=False), "owner": "root:root", "path": KUBE_VIP_MANIFEST}

@@ -39,6 +39,7 @@ from eksa_temporal.providers.cloudstack.preflight import PROBE_PORTS, Checker
 from eksa_temporal.providers.cloudstack.render import credential_secrets, render
 from eksa_temporal.providers.cloudstack.spec_defaults import machine_defaults
 from eksa_temporal.providers.cloudstack.spec_rules import CLOUDSTACK_OBJECTS, cloudstack_rules
+from eksa_temporal.providers.kubeadm import endpoint_host
 from eksa_temporal.spec.clusterspec import ClusterSpec
 from eksa_temporal.spec.findings import Finding
 from eksa_temporal.spec.plugins import KindDefaults, ProviderRule
@@ -112,7 +113,7 @@ class CloudStackProvider(Provider):
         checker, problems = self._checker(spec)
         if checker is None:
             return unsupported + problems
-        findings = unsupported + checker.run(view.endpoint_host(spec), options.skip_ip_check, self._probe_ports)
+        findings = unsupported + checker.run(endpoint_host(spec), options.skip_ip_check, self._probe_ports)
         log.info("cloudstack preflight done", findings=len(findings), zones=len(checker.zones))
         return findings
 

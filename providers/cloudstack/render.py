@@ -23,23 +23,24 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
-import yaml
-
 from eksa_temporal.providers.cloudstack.credentials import Profile
-from eksa_temporal.providers.cloudstack.view import Ident, Zone, endpoint_host, zones
+from eksa_temporal.providers.cloudstack.view import Ident, Zone, zones
 from eksa_temporal.providers.kubeadm import (
     BOOTSTRAP_V,
-    CLUSTER_NAME_LABEL,
     CLUSTER_V,
     CONTROL_PLANE_ROLE,
     CONTROLPLANE_V,
-    CRI_SOCKET,
+    endpoint_host,
+    kube_vip_file,
     kubelet_files,
+    kubelet_patches,
     machine_deployment,
     mirror_commands,
     mirror_files,
     node_labels,
+    object_meta,
     ref,
+    registration,
     taints,
     template_hash,
 )
@@ -52,7 +53,6 @@ Obj = dict[str, Any]
 CAPC_V = "infrastructure.cluster.x-k8s.io/v1beta3"
 API_PORT = 6443
 MOVE_LABEL = "clusterctl.cluster.x-k8s.io/move"
-KUBE_VIP_IMAGE = "public.ecr.aws/l0g8r8j6/kube-vip/kube-vip:v0.8.9-eks-a-v0.22.0-eks-a-84"
 PROVIDER_ID = "cloudstack:///'{{ ds.meta_data.instance_id }}'"
 HOSTNAME = "{{ ds.meta_data.hostname }}"
 ANNOTATION = "cloudstack.anywhere.eks.amazonaws.com/v1alpha1"
@@ -69,13 +69,6 @@ def kube_version(spec: ClusterSpec, version: str | None = None) -> str:
     """``"1.31"`` -> ``"v1.31.0"`` (a full version is kept)."""
     v = str(version or spec.kubernetes_version).strip().lstrip("v")
     return f"v{v}" if v.count(".") >= 2 else f"v{v}.0"
-
-
-def _meta(name: str, namespace: str, cluster: str | None = None) -> Obj:
-    meta: Obj = {"name": name, "namespace": namespace}
-    if cluster:
-        meta["labels"] = {CLUSTER_NAME_LABEL: cluster}
-    return meta
 
 
 def _machine(spec: ClusterSpec, name: Any) -> CloudStackMachineConfig | None:
@@ -134,7 +127,7 @@ def cloudstack_cluster(spec: ClusterSpec, namespace: str) -> Obj:
     return {
         "apiVersion": CAPC_V,
         "kind": "CloudStackCluster",
-        "metadata": _meta(spec.name, namespace, spec.name),
+        "metadata": object_meta(spec.name, namespace, spec.name),
         "spec": {
             "controlPlaneEndpoint": {"host": endpoint_host(spec), "port": API_PORT},
             "failureDomains": [_failure_domain(z, namespace) for z in zones(spec)],
@@ -174,48 +167,16 @@ def machine_template(base: str, namespace: str, mc: CloudStackMachineConfig | No
             annotations[f"mountpath.diskoffering.{ANNOTATION}"] = tspec["diskOffering"]["mountPath"]
         if spec.symlinks:
             annotations[f"symlinks.{ANNOTATION}"] = ",".join(f"{k}:{v}" for k, v in sorted(spec.symlinks.items()))
-    meta = _meta(f"{base}-{template_hash([tspec, annotations])}", namespace)
+    meta = object_meta(f"{base}-{template_hash([tspec, annotations])}", namespace)
     if annotations:
         meta["annotations"] = annotations
     return {"apiVersion": CAPC_V, "kind": "CloudStackMachineTemplate", "metadata": meta, "spec": {"template": {"spec": tspec}}}
 
 
 # -- kubeadm ---------------------------------------------------------------------------------------
-def kube_vip_file(address: str, image: str = KUBE_VIP_IMAGE) -> Obj:
-    """The kube-vip static pod holding the control-plane endpoint (ARP, leader election)."""
-    env = {
-        "vip_arp": "true", "port": str(API_PORT), "vip_cidr": "32", "cp_enable": "true",
-        "cp_namespace": "kube-system", "vip_ddns": "false", "vip_leaderelection": "true",
-        "vip_leaseduration": "15", "vip_renewdeadline": "10", "vip_retryperiod": "2",
-        "address": address,
-    }
-    pod = {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {"name": "kube-vip", "namespace": "kube-system"},
-        "spec": {
-            "containers": [{
-                "args": ["manager"],
-                "env": [{"name": k, "value": v} for k, v in env.items()],
-                "image": image,
-                "imagePullPolicy": "IfNotPresent",
-                "name": "kube-vip",
-                "securityContext": {"capabilities": {"add": ["NET_ADMIN", "NET_RAW"]}},
-                "volumeMounts": [{"mountPath": "/etc/kubernetes/admin.conf", "name": "kubeconfig"}],
-            }],
-            "hostNetwork": True,
-            "volumes": [{"hostPath": {"path": "/etc/kubernetes/admin.conf"}, "name": "kubeconfig"}],
-        },
-    }
-    return {"content": yaml.safe_dump(pod, sort_keys=False), "owner": "root:root", "path": "/etc/kubernetes/manifests/kube-vip.yaml"}
-
-
 def _registration(labels: Any, taint_list: list[Obj] | None) -> Obj:
     args = {"provider-id": PROVIDER_ID, "read-only-port": "0", "anonymous-auth": "false", **node_labels(labels)}
-    reg: Obj = {"criSocket": CRI_SOCKET, "kubeletExtraArgs": args, "name": HOSTNAME}
-    if taint_list is not None:
-        reg["taints"] = taint_list
-    return reg
+    return registration(args, taint_list, name=HOSTNAME)
 
 
 def _users(mc: CloudStackMachineConfig | None) -> list[Obj]:
@@ -251,10 +212,6 @@ def _disk_setup(mc: CloudStackMachineConfig | None) -> Obj:
     }
 
 
-def _patches(kubelet_configuration: Any) -> Obj:
-    return {"patches": {"directory": "/etc/kubernetes/patches"}} if kubelet_configuration else {}
-
-
 def _commands(spec: ClusterSpec, mc: CloudStackMachineConfig | None) -> list[str]:
     return ["swapoff -a", *mirror_commands(spec.cluster), *proxy_commands(spec.cluster), *HOST_COMMANDS, *_symlink_commands(mc)]
 
@@ -271,7 +228,7 @@ def cluster(spec: ClusterSpec, namespace: str) -> Obj:
     return {
         "apiVersion": CLUSTER_V,
         "kind": "Cluster",
-        "metadata": _meta(spec.name, namespace, spec.name),
+        "metadata": object_meta(spec.name, namespace, spec.name),
         "spec": {
             "clusterNetwork": {"pods": {"cidrBlocks": [str(p) for p in pods]}, "services": {"cidrBlocks": [str(s) for s in services]}},
             "controlPlaneEndpoint": {"host": endpoint_host(spec), "port": API_PORT},
@@ -311,8 +268,8 @@ def control_plane(spec: ClusterSpec, namespace: str, template_name: str) -> Obj:
             "controllerManager": {"extraArgs": {"cloud-provider": "external", "profiling": "false"}},
             "scheduler": {"extraArgs": {"profiling": "false"}},
         },
-        "initConfiguration": {"nodeRegistration": reg, **_patches(conf.kubelet_configuration)},
-        "joinConfiguration": {"nodeRegistration": copy.deepcopy(reg), **_patches(conf.kubelet_configuration)},
+        "initConfiguration": {"nodeRegistration": reg, **kubelet_patches(conf.kubelet_configuration)},
+        "joinConfiguration": {"nodeRegistration": copy.deepcopy(reg), **kubelet_patches(conf.kubelet_configuration)},
         "files": [
             kube_vip_file(endpoint_host(spec)),
             *kubelet_files(conf.kubelet_configuration),
@@ -329,7 +286,7 @@ def control_plane(spec: ClusterSpec, namespace: str, template_name: str) -> Obj:
     return {
         "apiVersion": CONTROLPLANE_V,
         "kind": "KubeadmControlPlane",
-        "metadata": _meta(spec.name, namespace, spec.name),
+        "metadata": object_meta(spec.name, namespace, spec.name),
         "spec": {
             "replicas": int(conf.count or 1),
             "version": kube_version(spec),
@@ -351,7 +308,7 @@ def workers(spec: ClusterSpec, namespace: str, group: Any) -> list[Obj]:
     join: Obj = {
         "joinConfiguration": {
             "nodeRegistration": _registration(group.labels, taints(group.taints)),
-            **_patches(group.kubelet_configuration),
+            **kubelet_patches(group.kubelet_configuration),
         },
         "preKubeadmCommands": _commands(spec, mc),
         "users": _users(mc),
@@ -365,12 +322,12 @@ def workers(spec: ClusterSpec, namespace: str, group: Any) -> list[Obj]:
     md = machine_deployment(
         spec,
         group,
-        _meta(name, namespace, spec.name),
+        object_meta(name, namespace, spec.name),
         kube_version(spec, group.kubernetes_version),
         kct_name,
         ref(CAPC_V, "CloudStackMachineTemplate", template["metadata"]["name"]),
     )
-    kct = {"apiVersion": BOOTSTRAP_V, "kind": "KubeadmConfigTemplate", "metadata": _meta(kct_name, namespace), "spec": {"template": {"spec": join}}}
+    kct = {"apiVersion": BOOTSTRAP_V, "kind": "KubeadmConfigTemplate", "metadata": object_meta(kct_name, namespace), "spec": {"template": {"spec": join}}}
     return [kct, template, md]
 
 

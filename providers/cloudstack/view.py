@@ -131,7 +131,3 @@ def machines(spec: ClusterSpec) -> list[Machine]:
             out.append(Machine(config=mc, roles=tuple(uses[mc.name])))
     return out
 
-
-def endpoint_host(spec: ClusterSpec) -> str:
-    endpoint = spec.cluster.spec.control_plane_configuration.endpoint
-    return str(endpoint.host) if endpoint is not None and endpoint.host else ""

@@ -24,20 +24,21 @@ from typing import Any
 from eksa_temporal.bundle import load_bundle
 from eksa_temporal.providers.kubeadm import (
     BOOTSTRAP_V,
-    CLUSTER_NAME_LABEL,
     CLUSTER_V,
     CONTROL_PLANE_ROLE,
     CONTROLPLANE_V,
-    CRI_SOCKET,
     ETCD_V,
     EVICTION_HARD,
     INFRA_V,
     kubelet_files,
+    kubelet_patches,
     machine_deployment,
     mirror_commands,
     mirror_files,
     node_labels,
+    object_meta,
     ref,
+    registration,
     taints,
     template_hash,
 )
@@ -93,7 +94,7 @@ def render(
         {
             "apiVersion": INFRA_V,
             "kind": "DockerCluster",
-            "metadata": _meta(name, namespace, name),
+            "metadata": object_meta(name, namespace, name),
             "spec": {"loadBalancer": load_balancer(load_balancer_image)},
         },
         cp_template,
@@ -106,13 +107,6 @@ def render(
     for group in spec.cluster.workers:
         docs += workers(spec, namespace, group, node_image)
     return docs
-
-
-def _meta(name: str, namespace: str, cluster: str | None = None) -> Obj:
-    meta: Obj = {"name": name, "namespace": namespace}
-    if cluster:
-        meta["labels"] = {CLUSTER_NAME_LABEL: cluster}
-    return meta
 
 
 def cluster(spec: Any, namespace: str) -> Obj:
@@ -130,7 +124,7 @@ def cluster(spec: Any, namespace: str) -> Obj:
     }
     if spec.cluster.spec.external_etcd_configuration is not None:
         body["managedExternalEtcdRef"] = ref(ETCD_V, "EtcdadmCluster", f"{spec.name}-etcd")
-    return {"apiVersion": CLUSTER_V, "kind": "Cluster", "metadata": _meta(spec.name, namespace, spec.name), "spec": body}
+    return {"apiVersion": CLUSTER_V, "kind": "Cluster", "metadata": object_meta(spec.name, namespace, spec.name), "spec": body}
 
 
 def machine_template(base: str, namespace: str, image: str) -> Obj:
@@ -140,7 +134,7 @@ def machine_template(base: str, namespace: str, image: str) -> Obj:
     return {
         "apiVersion": INFRA_V,
         "kind": "DockerMachineTemplate",
-        "metadata": _meta(f"{base}-{template_hash(tspec)}", namespace),
+        "metadata": object_meta(f"{base}-{template_hash(tspec)}", namespace),
         "spec": {"template": {"spec": tspec}},
     }
 
@@ -149,15 +143,7 @@ def _registration(labels: Any, taint_list: list[Obj] | None) -> Obj:
     """nodeRegistration as EKS-A's docker templates write it (kubelet arguments: eviction
     thresholds off, the systemd cgroup driver of kind node images, node labels)."""
     args = {"eviction-hard": EVICTION_HARD, "cgroup-driver": "systemd", **node_labels(labels)}
-    reg: Obj = {"criSocket": CRI_SOCKET, "kubeletExtraArgs": args}
-    if taint_list is not None:
-        reg["taints"] = taint_list
-    return reg
-
-
-def _patches(kubelet_configuration: Any) -> Obj:
-    """Where kubeadm finds the kubelet configuration patch (only when one is written)."""
-    return {"patches": {"directory": "/etc/kubernetes/patches"}} if kubelet_configuration else {}
+    return registration(args, taint_list)
 
 
 def _cp_taints(spec: Any) -> list[Obj] | None:
@@ -193,8 +179,8 @@ def control_plane(spec: Any, namespace: str, version: str, template_name: str) -
     files = kubelet_files(conf.kubelet_configuration) + mirror_files(spec.cluster) + proxy_files(spec.cluster)
     kubeadm: Obj = {
         "clusterConfiguration": cluster_configuration,
-        "initConfiguration": {"nodeRegistration": reg, **_patches(conf.kubelet_configuration)},
-        "joinConfiguration": {"nodeRegistration": copy.deepcopy(reg), **_patches(conf.kubelet_configuration)},
+        "initConfiguration": {"nodeRegistration": reg, **kubelet_patches(conf.kubelet_configuration)},
+        "joinConfiguration": {"nodeRegistration": copy.deepcopy(reg), **kubelet_patches(conf.kubelet_configuration)},
         "files": files,
     }
     commands = mirror_commands(spec.cluster) + proxy_commands(spec.cluster)
@@ -205,7 +191,7 @@ def control_plane(spec: Any, namespace: str, version: str, template_name: str) -
     return {
         "apiVersion": CONTROLPLANE_V,
         "kind": "KubeadmControlPlane",
-        "metadata": _meta(spec.name, namespace, spec.name),
+        "metadata": object_meta(spec.name, namespace, spec.name),
         "spec": {
             "replicas": int(conf.count or 1),
             "version": version,
@@ -223,7 +209,7 @@ def etcd_cluster(spec: Any, namespace: str, count: int, template: Obj) -> Obj:
     return {
         "apiVersion": ETCD_V,
         "kind": "EtcdadmCluster",
-        "metadata": _meta(f"{spec.name}-etcd", namespace, spec.name),
+        "metadata": object_meta(f"{spec.name}-etcd", namespace, spec.name),
         "spec": {
             "replicas": count,
             "etcdadmConfigSpec": {"etcdadmBuiltin": True, "cloudInitConfig": {}},
@@ -240,7 +226,7 @@ def workers(spec: Any, namespace: str, group: Any, node_image: Any) -> list[Obj]
     join: Obj = {
         "joinConfiguration": {
             "nodeRegistration": _registration(group.labels, taints(group.taints)),
-            **_patches(group.kubelet_configuration),
+            **kubelet_patches(group.kubelet_configuration),
         },
     }
     files = kubelet_files(group.kubelet_configuration) + mirror_files(spec.cluster) + proxy_files(spec.cluster)
@@ -253,7 +239,7 @@ def workers(spec: Any, namespace: str, group: Any, node_image: Any) -> list[Obj]
     md = machine_deployment(
         spec,
         group,
-        _meta(name, namespace, spec.name),
+        object_meta(name, namespace, spec.name),
         image_version(image),
         kct_name,
         ref(INFRA_V, "DockerMachineTemplate", template["metadata"]["name"]),
@@ -261,7 +247,7 @@ def workers(spec: Any, namespace: str, group: Any, node_image: Any) -> list[Obj]
     kct = {
         "apiVersion": BOOTSTRAP_V,
         "kind": "KubeadmConfigTemplate",
-        "metadata": _meta(kct_name, namespace),
+        "metadata": object_meta(kct_name, namespace),
         "spec": {"template": {"spec": join}},
     }
     return [kct, template, md]

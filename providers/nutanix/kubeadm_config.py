@@ -20,7 +20,9 @@ from eksa_temporal.providers.kubeadm import (
     CRI_SOCKET,
     EVICTION_HARD,
     INFRA_V,
+    endpoint_host,
     kubelet_files,
+    kubelet_patches,
     machine_deployment,
     mirror_commands,
     mirror_files,
@@ -33,7 +35,6 @@ from eksa_temporal.providers.nutanix.objects import (
     API_PORT,
     HOSTNAME,
     datacenter,
-    endpoint_host,
     kube_version,
     machine_config,
     machine_template,
@@ -126,10 +127,6 @@ def _kubelet_args(labels: Any, extra: dict[str, str], kubelet_configuration: Any
     return args
 
 
-def _patches(kubelet_configuration: Any) -> Obj:
-    return {"patches": {"directory": "/etc/kubernetes/patches"}} if kubelet_configuration else {}
-
-
 def _pre_commands(spec: ClusterSpec) -> list[str]:
     commands = [c for c in mirror_commands(spec.cluster) if c.startswith("cat ")]
     if mirror_commands(spec.cluster) or proxy_commands(spec.cluster):
@@ -198,8 +195,8 @@ def control_plane(spec: ClusterSpec, namespace: str, template_name: str) -> Obj:
                 "extraArgs": {"cloud-provider": "external", "enable-hostpath-provisioner": "true"}
             },
         },
-        "initConfiguration": {"nodeRegistration": init_reg, **_patches(kc)},
-        "joinConfiguration": {"nodeRegistration": join_reg, **_patches(kc)},
+        "initConfiguration": {"nodeRegistration": init_reg, **kubelet_patches(kc)},
+        "joinConfiguration": {"nodeRegistration": join_reg, **kubelet_patches(kc)},
         "files": files,
         "users": _users(mc),
         "preKubeadmCommands": commands,
@@ -255,7 +252,7 @@ def workers(spec: ClusterSpec, namespace: str, group: Any) -> list[Obj]:
         registration["taints"] = group_taints
     join: Obj = {
         "preKubeadmCommands": _pre_commands(spec),
-        "joinConfiguration": {"nodeRegistration": registration, **_patches(kc)},
+        "joinConfiguration": {"nodeRegistration": registration, **kubelet_patches(kc)},
         "users": _users(mc),
     }
     files = (

@@ -8,7 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from eksa_temporal.providers.kubeadm import CLUSTER_NAME_LABEL, INFRA_V, template_hash
+from eksa_temporal.providers.kubeadm import (
+    CLUSTER_NAME_LABEL,
+    INFRA_V,
+    template_hash,
+)
 from eksa_temporal.spec.clusterspec import ClusterSpec
 from eksa_temporal.spec.nutanix import (
     NutanixDatacenterConfig,
@@ -74,11 +78,6 @@ def identifier(ident: NutanixResourceIdentifier | None) -> Obj:
 def prism_host(spec: ClusterSpec) -> list[str]:
     """Prism Central's address, which EKS-A adds to the machines' ``NO_PROXY``."""
     return [str(datacenter(spec).spec.endpoint)]
-
-
-def endpoint_host(spec: ClusterSpec) -> str:
-    endpoint = spec.cluster.spec.control_plane_configuration.endpoint
-    return str(endpoint.host) if endpoint is not None and endpoint.host else ""
 
 
 def machine_template(

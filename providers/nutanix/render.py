@@ -24,6 +24,7 @@ from eksa_temporal.providers.kubeadm import (
     CLUSTER_V,
     CONTROLPLANE_V,
     INFRA_V,
+    endpoint_host,
     ref,
 )
 from eksa_temporal.providers.nutanix.kubeadm_config import control_plane, workers
@@ -32,7 +33,6 @@ from eksa_temporal.providers.nutanix.objects import (
     MOVE_LABEL,
     credentials_secret_name,
     datacenter,
-    endpoint_host,
     identifier,
     machine_config,
     machine_template,

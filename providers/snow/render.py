@@ -27,15 +27,18 @@ from eksa_temporal.providers.kubeadm import (
     CLUSTER_V,
     CONTROL_PLANE_ROLE,
     CONTROLPLANE_V,
-    CRI_SOCKET,
     ETCD_V,
     INFRA_V,
+    endpoint_host,
+    kube_vip_file,
     kubelet_files,
+    kubelet_patches,
     machine_deployment,
     mirror_commands,
     mirror_files,
     node_labels,
     ref,
+    registration,
     taints,
     template_hash,
 )
@@ -52,7 +55,6 @@ MOVE_LABEL = "clusterctl.cluster.x-k8s.io/move"
 # CAPAS fills the instance id in through cloud-init's metadata
 PROVIDER_ID = "aws-snow:////'{{ ds.meta_data.instance_id }}'"
 IAM_PROFILE = "control-plane.cluster-api-provider-aws.sigs.k8s.io"
-KUBE_VIP_IMAGE = "public.ecr.aws/l0g8r8j6/kube-vip/kube-vip:v0.8.9-eks-a-v0.22.0-eks-a-84"
 ETCD_LEARNER_GATE = "EtcdLearnerMode"
 SUPER_ADMIN_SED = (
     "if [ -f /run/kubeadm/kubeadm.yaml ]; then sed -i 's#path: /etc/kubernetes/admin.conf#"
@@ -97,11 +99,6 @@ def _mc(spec: ClusterSpec, name: str | None) -> SnowMachineConfig | None:
 
 def _is_br(mc: SnowMachineConfig | None) -> bool:
     return mc is not None and mc.spec.os_family == "bottlerocket"
-
-
-def endpoint_host(spec: ClusterSpec) -> str:
-    endpoint = spec.cluster.spec.control_plane_configuration.endpoint
-    return str(endpoint.host) if endpoint is not None and endpoint.host else ""
 
 
 # -- CAPAS objects --------------------------------------------------------------------------
@@ -191,36 +188,9 @@ def snow_cluster(spec: ClusterSpec) -> Obj:
 
 
 # -- kubeadm objects ---------------------------------------------------------------------------
-def kube_vip_file(address: str, super_admin: bool = False) -> Obj:
-    """The kube-vip static pod holding the control-plane endpoint (ARP, leader election)."""
-    env = {
-        "vip_arp": "true", "port": str(API_PORT), "vip_cidr": "32", "cp_enable": "true",
-        "cp_namespace": "kube-system", "vip_ddns": "false", "vip_leaderelection": "true",
-        "vip_leaseduration": "15", "vip_renewdeadline": "10", "vip_retryperiod": "2",
-        "address": address,
-    }
-    env_lines = "".join(f"    - name: {k}\n      value: \"{v}\"\n" for k, v in env.items())
-    content = (
-        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: kube-vip\n  namespace: kube-system\nspec:\n"
-        "  containers:\n  - args:\n    - manager\n    env:\n" + env_lines
-        + f"    image: {KUBE_VIP_IMAGE}\n    imagePullPolicy: IfNotPresent\n    name: kube-vip\n"
-        "    securityContext:\n      capabilities:\n        add:\n        - NET_ADMIN\n        - NET_RAW\n"
-        "    volumeMounts:\n    - mountPath: /etc/kubernetes/admin.conf\n      name: kubeconfig\n"
-        "  hostNetwork: true\n  volumes:\n  - hostPath:\n      path: /etc/kubernetes/admin.conf\n    name: kubeconfig\n"
-    )
-    return {"content": content, "owner": "root:root", "path": "/etc/kubernetes/manifests/kube-vip.yaml"}
-
-
 def _registration(labels: Any, taint_list: list[Obj] | None) -> Obj:
     args = {"provider-id": PROVIDER_ID, "read-only-port": "0", "anonymous-auth": "false", **node_labels(labels)}
-    reg: Obj = {"criSocket": CRI_SOCKET, "kubeletExtraArgs": args}
-    if taint_list is not None:
-        reg["taints"] = taint_list
-    return reg
-
-
-def _patches(kubelet_configuration: Any) -> Obj:
-    return {"patches": {"directory": "/etc/kubernetes/patches"}} if kubelet_configuration else {}
+    return registration(args, taint_list)
 
 
 def _cp_taints(spec: ClusterSpec) -> list[Obj] | None:
@@ -268,8 +238,8 @@ def control_plane(spec: ClusterSpec, template_name: str) -> Obj:
     commands += mirror_commands(spec.cluster) + proxy_commands(spec.cluster)
     kubeadm: Obj = {
         "clusterConfiguration": cluster_cfg,
-        "initConfiguration": {"nodeRegistration": reg, **_patches(conf.kubelet_configuration)},
-        "joinConfiguration": {"nodeRegistration": join_reg, **_patches(conf.kubelet_configuration)},
+        "initConfiguration": {"nodeRegistration": reg, **kubelet_patches(conf.kubelet_configuration)},
+        "joinConfiguration": {"nodeRegistration": join_reg, **kubelet_patches(conf.kubelet_configuration)},
         "files": [
             kube_vip_file(endpoint_host(spec)),
             *kubelet_files(conf.kubelet_configuration),
@@ -325,7 +295,7 @@ def workers(spec: ClusterSpec, group: Any) -> list[Obj]:
     join: Obj = {
         "joinConfiguration": {
             "nodeRegistration": _registration(group.labels, taints(group.taints) or None),
-            **_patches(group.kubelet_configuration),
+            **kubelet_patches(group.kubelet_configuration),
         },
         "format": "bottlerocket" if _is_br(mc) else "cloud-config",
     }

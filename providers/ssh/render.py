@@ -20,18 +20,19 @@ from typing import Any
 
 from eksa_temporal.providers.kubeadm import (
     BOOTSTRAP_V,
-    CLUSTER_NAME_LABEL,
     CLUSTER_V,
     CONTROL_PLANE_ROLE,
     CONTROLPLANE_V,
-    CRI_SOCKET,
     INFRA_V,
     kubelet_files,
+    kubelet_patches,
     machine_deployment,
     mirror_commands,
     mirror_files,
     node_labels,
+    object_meta,
     ref,
+    registration,
     taints,
     template_hash,
 )
@@ -79,7 +80,7 @@ def render(spec: Any, namespace: str) -> list[Obj]:
         {
             "apiVersion": INFRA_V,
             "kind": "SSHCluster",
-            "metadata": _meta(name, namespace, name),
+            "metadata": object_meta(name, namespace, name),
             "spec": {"controlPlaneEndpoint": endpoint(spec)},
         },
         cp_template,
@@ -90,13 +91,6 @@ def render(spec: Any, namespace: str) -> list[Obj]:
     return docs
 
 
-def _meta(name: str, namespace: str, cluster: str | None = None) -> Obj:
-    meta: Obj = {"name": name, "namespace": namespace}
-    if cluster:
-        meta["labels"] = {CLUSTER_NAME_LABEL: cluster}
-    return meta
-
-
 def cluster(spec: Any, namespace: str) -> Obj:
     net = spec.cluster.spec.cluster_network
     pods = list((net.pods.cidr_blocks if net and net.pods else None) or ["192.168.0.0/16"])
@@ -104,7 +98,7 @@ def cluster(spec: Any, namespace: str) -> Obj:
     return {
         "apiVersion": CLUSTER_V,
         "kind": "Cluster",
-        "metadata": _meta(spec.name, namespace, spec.name),
+        "metadata": object_meta(spec.name, namespace, spec.name),
         "spec": {
             "clusterNetwork": {
                 "pods": {"cidrBlocks": [str(p) for p in pods]},
@@ -129,20 +123,13 @@ def machine_template(base: str, namespace: str, machine_config: Any) -> Obj:
     return {
         "apiVersion": INFRA_V,
         "kind": "SSHMachineTemplate",
-        "metadata": _meta(f"{base}-{template_hash(tspec)}", namespace),
+        "metadata": object_meta(f"{base}-{template_hash(tspec)}", namespace),
         "spec": {"template": {"spec": tspec}},
     }
 
 
 def _registration(labels: Any, taint_list: list[Obj] | None) -> Obj:
-    reg: Obj = {"criSocket": CRI_SOCKET, "kubeletExtraArgs": dict(node_labels(labels))}
-    if taint_list is not None:
-        reg["taints"] = taint_list
-    return reg
-
-
-def _patches(kubelet_configuration: Any) -> Obj:
-    return {"patches": {"directory": "/etc/kubernetes/patches"}} if kubelet_configuration else {}
+    return registration(dict(node_labels(labels)), taint_list)
 
 
 def _commands(spec: Any) -> list[str]:
@@ -164,8 +151,8 @@ def control_plane(spec: Any, namespace: str, version: str, template_name: str) -
     files = kubelet_files(conf.kubelet_configuration) + mirror_files(spec.cluster) + proxy_files(spec.cluster)
     kubeadm: Obj = {
         "clusterConfiguration": cluster_configuration,
-        "initConfiguration": {"nodeRegistration": reg, **_patches(conf.kubelet_configuration)},
-        "joinConfiguration": {"nodeRegistration": copy.deepcopy(reg), **_patches(conf.kubelet_configuration)},
+        "initConfiguration": {"nodeRegistration": reg, **kubelet_patches(conf.kubelet_configuration)},
+        "joinConfiguration": {"nodeRegistration": copy.deepcopy(reg), **kubelet_patches(conf.kubelet_configuration)},
         "preKubeadmCommands": _commands(spec),
     }
     if files:
@@ -175,7 +162,7 @@ def control_plane(spec: Any, namespace: str, version: str, template_name: str) -
     return {
         "apiVersion": CONTROLPLANE_V,
         "kind": "KubeadmControlPlane",
-        "metadata": _meta(spec.name, namespace, spec.name),
+        "metadata": object_meta(spec.name, namespace, spec.name),
         "spec": {
             "replicas": int(conf.count or 1),
             "version": version,
@@ -196,7 +183,7 @@ def workers(spec: Any, namespace: str, group: Any, machine_config: Any) -> list[
     join: Obj = {
         "joinConfiguration": {
             "nodeRegistration": _registration(group.labels, taints(group.taints)),
-            **_patches(group.kubelet_configuration),
+            **kubelet_patches(group.kubelet_configuration),
         },
         "preKubeadmCommands": _commands(spec),
     }
@@ -207,7 +194,7 @@ def workers(spec: Any, namespace: str, group: Any, machine_config: Any) -> list[
     md = machine_deployment(
         spec,
         group,
-        _meta(name, namespace, spec.name),
+        object_meta(name, namespace, spec.name),
         kubernetes_version(str(group.kubernetes_version or spec.kubernetes_version)),
         kct_name,
         ref(INFRA_V, "SSHMachineTemplate", template["metadata"]["name"]),
@@ -215,7 +202,7 @@ def workers(spec: Any, namespace: str, group: Any, machine_config: Any) -> list[
     kct = {
         "apiVersion": BOOTSTRAP_V,
         "kind": "KubeadmConfigTemplate",
-        "metadata": _meta(kct_name, namespace),
+        "metadata": object_meta(kct_name, namespace),
         "spec": {"template": {"spec": join}},
     }
     return [kct, template, md]

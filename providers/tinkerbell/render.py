@@ -18,22 +18,23 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-import yaml
-
 from eksa_temporal.providers.kubeadm import (
     BOOTSTRAP_V,
-    CLUSTER_NAME_LABEL,
     CLUSTER_V,
     CONTROL_PLANE_ROLE,
     CONTROLPLANE_V,
-    CRI_SOCKET,
     INFRA_V,
+    endpoint_host,
+    kube_vip_file,
     kubelet_files,
+    kubelet_patches,
     machine_deployment,
     mirror_commands,
     mirror_files,
     node_labels,
+    object_meta,
     ref,
+    registration,
     taints,
     template_hash,
 )
@@ -44,7 +45,6 @@ from eksa_temporal.spec.tinkerbell import TinkerbellMachineConfig
 Obj = dict[str, Any]
 
 API_PORT = 6443
-KUBE_VIP_IMAGE = "public.ecr.aws/l0g8r8j6/kube-vip/kube-vip:v0.8.9-eks-a-v0.22.0-eks-a-84"
 # CAPT replaces PROVIDER_ID with the machine's providerID (tinkerbell://<ns>/<hardware>)
 PROVIDER_ID = "PROVIDER_ID"
 
@@ -53,13 +53,6 @@ def kube_version(spec: ClusterSpec, version: str | None = None) -> str:
     """``"1.31"`` -> ``"v1.31.0"`` (a full version is kept)."""
     v = str(version or spec.kubernetes_version).strip().lstrip("v")
     return f"v{v}" if v.count(".") >= 2 else f"v{v}.0"
-
-
-def _meta(name: str, namespace: str, cluster: str | None = None) -> Obj:
-    meta: Obj = {"name": name, "namespace": namespace}
-    if cluster:
-        meta["labels"] = {CLUSTER_NAME_LABEL: cluster}
-    return meta
 
 
 def _machine(spec: ClusterSpec, name: str | None) -> TinkerbellMachineConfig | None:
@@ -84,7 +77,7 @@ def machine_template(base: str, namespace: str, mc: TinkerbellMachineConfig | No
     return {
         "apiVersion": INFRA_V,
         "kind": "TinkerbellMachineTemplate",
-        "metadata": _meta(f"{base}-{template_hash(tspec)}", namespace),
+        "metadata": object_meta(f"{base}-{template_hash(tspec)}", namespace),
         "spec": {"template": {"spec": tspec}},
     }
 
@@ -101,50 +94,6 @@ def _users(mc: TinkerbellMachineConfig | None) -> list[Obj]:
     ]
 
 
-def kube_vip_file(address: str, image: str = KUBE_VIP_IMAGE) -> Obj:
-    """The kube-vip static pod holding the control-plane endpoint (ARP, leader election)."""
-    env = {
-        "vip_arp": "true",
-        "port": str(API_PORT),
-        "vip_cidr": "32",
-        "cp_enable": "true",
-        "cp_namespace": "kube-system",
-        "vip_ddns": "false",
-        "vip_leaderelection": "true",
-        "vip_leaseduration": "15",
-        "vip_renewdeadline": "10",
-        "vip_retryperiod": "2",
-        "address": address,
-    }
-    pod = {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {"name": "kube-vip", "namespace": "kube-system"},
-        "spec": {
-            "containers": [
-                {
-                    "args": ["manager"],
-                    "env": [{"name": k, "value": v} for k, v in env.items()],
-                    "image": image,
-                    "imagePullPolicy": "IfNotPresent",
-                    "name": "kube-vip",
-                    "securityContext": {"capabilities": {"add": ["NET_ADMIN", "NET_RAW"]}},
-                    "volumeMounts": [
-                        {"mountPath": "/etc/kubernetes/admin.conf", "name": "kubeconfig"}
-                    ],
-                }
-            ],
-            "hostNetwork": True,
-            "volumes": [{"hostPath": {"path": "/etc/kubernetes/admin.conf"}, "name": "kubeconfig"}],
-        },
-    }
-    return {
-        "content": yaml.safe_dump(pod, sort_keys=False),
-        "owner": "root:root",
-        "path": "/etc/kubernetes/manifests/kube-vip.yaml",
-    }
-
-
 def _registration(labels: Any, taint_list: list[Obj] | None) -> Obj:
     """nodeRegistration as EKS-A's Tinkerbell templates write it: CAPT's providerID,
     read-only port and anonymous auth off, node labels."""
@@ -154,19 +103,7 @@ def _registration(labels: Any, taint_list: list[Obj] | None) -> Obj:
         "anonymous-auth": "false",
         **node_labels(labels),
     }
-    reg: Obj = {"criSocket": CRI_SOCKET, "kubeletExtraArgs": args}
-    if taint_list is not None:
-        reg["taints"] = taint_list
-    return reg
-
-
-def _patches(kubelet_configuration: Any) -> Obj:
-    return {"patches": {"directory": "/etc/kubernetes/patches"}} if kubelet_configuration else {}
-
-
-def endpoint_host(spec: ClusterSpec) -> str:
-    endpoint = spec.cluster.spec.control_plane_configuration.endpoint
-    return str(endpoint.host) if endpoint is not None and endpoint.host else ""
+    return registration(args, taint_list)
 
 
 def cluster(spec: ClusterSpec, namespace: str) -> Obj:
@@ -178,7 +115,7 @@ def cluster(spec: ClusterSpec, namespace: str) -> Obj:
     return {
         "apiVersion": CLUSTER_V,
         "kind": "Cluster",
-        "metadata": _meta(spec.name, namespace, spec.name),
+        "metadata": object_meta(spec.name, namespace, spec.name),
         "spec": {
             "clusterNetwork": {
                 "pods": {"cidrBlocks": [str(p) for p in pods]},
@@ -197,7 +134,7 @@ def tinkerbell_cluster(spec: ClusterSpec, namespace: str) -> Obj:
     return {
         "apiVersion": INFRA_V,
         "kind": "TinkerbellCluster",
-        "metadata": _meta(spec.name, namespace, spec.name),
+        "metadata": object_meta(spec.name, namespace, spec.name),
         "spec": {
             "controlPlaneEndpoint": {"host": endpoint_host(spec), "port": API_PORT},
             "imageLookupBaseRegistry": "/",
@@ -236,10 +173,10 @@ def control_plane(spec: ClusterSpec, namespace: str, template_name: str) -> Obj:
     ]
     kubeadm: Obj = {
         "clusterConfiguration": {"apiServer": api_server},
-        "initConfiguration": {"nodeRegistration": reg, **_patches(conf.kubelet_configuration)},
+        "initConfiguration": {"nodeRegistration": reg, **kubelet_patches(conf.kubelet_configuration)},
         "joinConfiguration": {
             "nodeRegistration": copy.deepcopy(reg),
-            **_patches(conf.kubelet_configuration),
+            **kubelet_patches(conf.kubelet_configuration),
         },
         "files": files,
         "users": _users(mc),
@@ -253,7 +190,7 @@ def control_plane(spec: ClusterSpec, namespace: str, template_name: str) -> Obj:
     return {
         "apiVersion": CONTROLPLANE_V,
         "kind": "KubeadmControlPlane",
-        "metadata": _meta(spec.name, namespace, spec.name),
+        "metadata": object_meta(spec.name, namespace, spec.name),
         "spec": {
             "replicas": int(conf.count or 1),
             "version": kube_version(spec),
@@ -275,7 +212,7 @@ def workers(spec: ClusterSpec, namespace: str, group: Any) -> list[Obj]:
     join: Obj = {
         "joinConfiguration": {
             "nodeRegistration": _registration(group.labels, taints(group.taints) or None),
-            **_patches(group.kubelet_configuration),
+            **kubelet_patches(group.kubelet_configuration),
         },
         "users": _users(mc),
         "format": "cloud-config",
@@ -294,7 +231,7 @@ def workers(spec: ClusterSpec, namespace: str, group: Any) -> list[Obj]:
     md = machine_deployment(
         spec,
         group,
-        _meta(name, namespace, spec.name),
+        object_meta(name, namespace, spec.name),
         kube_version(spec, group.kubernetes_version),
         kct_name,
         ref(INFRA_V, "TinkerbellMachineTemplate", template["metadata"]["name"]),
@@ -302,7 +239,7 @@ def workers(spec: ClusterSpec, namespace: str, group: Any) -> list[Obj]:
     kct = {
         "apiVersion": BOOTSTRAP_V,
         "kind": "KubeadmConfigTemplate",
-        "metadata": _meta(kct_name, namespace),
+        "metadata": object_meta(kct_name, namespace),
         "spec": {"template": {"spec": join}},
     }
     return [kct, template, md]

@@ -19,17 +19,19 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from eksa_temporal.providers.kubeadm import (
+    BOOTSTRAP_V,
+    CLUSTER_V,
+    CONTROLPLANE_V,
+    ETCD_V,
+    INFRA_V,
+    KUBE_VIP_IMAGE,
+    kube_vip_file,
+)
 from eksa_temporal.providers.vsphere.credentials import Credentials
-from eksa_temporal.providers.vsphere.kubevip import DEFAULT_IMAGE as KUBE_VIP_IMAGE
-from eksa_temporal.providers.vsphere.kubevip import kube_vip_file
 from eksa_temporal.providers.vsphere.session import normalize_thumbprint
 from eksa_temporal.providers.vsphere.view import ClusterView, GroupView, MachineView
 
-CLUSTER_V = "cluster.x-k8s.io/v1beta1"
-BOOTSTRAP_V = "bootstrap.cluster.x-k8s.io/v1beta1"
-CONTROLPLANE_V = "controlplane.cluster.x-k8s.io/v1beta1"
-INFRA_V = "infrastructure.cluster.x-k8s.io/v1beta1"
-ETCD_V = "etcdcluster.cluster.x-k8s.io/v1beta1"
 HOSTNAME = "{{ ds.meta_data.hostname }}"
 
 
@@ -63,6 +65,11 @@ def _meta(name: str, ns: str, cluster: str | None = None) -> dict[str, Any]:
 
 def _ref(api: str, kind: str, name: str) -> dict[str, str]:
     return {"apiVersion": api, "kind": kind, "name": name}
+
+
+def _admin_conf(m: MachineView) -> str:
+    """Where kube-vip reads the admin kubeconfig (kubeadm writes it elsewhere on Bottlerocket)."""
+    return "/var/lib/kubeadm/admin.conf" if _is_br(m) else "/etc/kubernetes/admin.conf"
 
 
 def _is_br(m: MachineView) -> bool:
@@ -188,7 +195,7 @@ def control_plane(
             },
             "kubeadmConfigSpec": {
                 "clusterConfiguration": cluster_cfg,
-                "files": [kube_vip_file(view.endpoint_host, opts.kube_vip_image, _is_br(m)), *_proxy_files(view, m)],
+                "files": [kube_vip_file(view.endpoint_host, opts.kube_vip_image, _admin_conf(m)), *_proxy_files(view, m)],
                 "initConfiguration": {"nodeRegistration": _node_registration(g)},
                 "joinConfiguration": {"nodeRegistration": _node_registration(g)},
                 "preKubeadmCommands": _pre_commands() + _proxy_commands(view, m),
