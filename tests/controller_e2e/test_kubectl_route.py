@@ -1,0 +1,223 @@
+"""The kubectl route on one management cluster with a running controller: a workload
+cluster applied with ``kubectl apply`` is created and Ready, listed by ``kubectl get``;
+editing ``kubernetesVersion`` upgrades it and editing a worker count scales it (the
+running operation shown in the object's annotations); ``kubectl delete`` deletes it and
+the object disappears. An invalid spec gets a condition naming the field and the fix and
+no operation. A workload cluster created, upgraded and deleted with the CLI appears on
+(and leaves) the management cluster as objects, and the controller starts nothing for it."""
+
+from __future__ import annotations
+
+import subprocess
+from typing import Any
+
+import anyio
+import pytest
+
+from eksa_temporal.client import LifecycleError
+from tests.support.paths import EKSA
+
+from .clusters import (
+    ANNOTATION,
+    CLUSTERS,
+    DIGEST,
+    FINALIZER,
+    assert_never_concurrent,
+    condition,
+    digest_of,
+    live_machines,
+    node_versions,
+    notes_of,
+    operations,
+    ready,
+    runs,
+    until,
+    workload_spec,
+)
+from .conftest import Mgmt
+from .processes import UI_BASE
+
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
+RESYNC = 4.0  # the controllers' --resync-seconds
+
+
+def explain(mgmt: Mgmt, name: str) -> Any:
+    def text() -> str:
+        return f"object: {mgmt.kubectl.cluster(name)}\n{mgmt.procs.log_text()}"
+
+    return text
+
+
+async def ready_object(mgmt: Mgmt, name: str, seconds: float = 60) -> dict[str, Any]:
+    """The Cluster object once it is Ready for its current generation."""
+
+    def check() -> dict[str, Any] | None:
+        obj = mgmt.kubectl.cluster(name)
+        return obj if ready(obj) else None
+
+    obj: dict[str, Any] = await until(check, seconds, f"{name} Ready for its current generation", explain(mgmt, name))
+    return obj
+
+
+async def running_annotations(mgmt: Mgmt, name: str, operation: str) -> dict[str, str]:
+    """The object's annotations while the controller shows ``operation`` running."""
+
+    def check() -> dict[str, str] | None:
+        notes = notes_of(mgmt.kubectl.cluster(name))
+        return notes if notes.get(f"{ANNOTATION}-operation") == operation and notes.get(f"{ANNOTATION}-step") else None
+
+    notes: dict[str, str] = await until(check, 30, f"{name} annotated with its running {operation}", explain(mgmt, name))
+    return notes
+
+
+def listed(mgmt: Mgmt) -> list[str]:
+    """The names ``kubectl get clusters.anywhere.eks.amazonaws.com`` prints."""
+    out = mgmt.kubectl.run("get", CLUSTERS).stdout.splitlines()
+    assert out and out[0].split()[0] == "NAME", out
+    return [line.split()[0] for line in out[1:]]
+
+
+async def test_a_cluster_applied_with_kubectl_is_created_upgraded_scaled_and_deleted(mgmt: Mgmt) -> None:
+    k, name = mgmt.kubectl, "w1"
+    out = k.apply(workload_spec(name))
+    assert f"cluster.anywhere.eks.amazonaws.com/{name} created" in out, out
+
+    obj = await ready_object(mgmt, name)
+    assert name in listed(mgmt)
+    assert FINALIZER in obj["metadata"].get("finalizers", [])
+    assert condition(obj, "ControlPlaneReady").get("status") == "True"
+    assert condition(obj, "WorkersReady").get("status") == "True"
+    found = await runs(mgmt.client, name)
+    assert operations(found) == ["create"]
+    assert found[0].memo.get("eksa_spec_digest") == digest_of(workload_spec(name))
+    assert found[0].memo.get("eksa_origin") == "controller"
+    assert len(live_machines(mgmt.sim, name)) == 2
+    kubeconfig = mgmt.workdir(name) / f"{name}-eks-a-cluster.kubeconfig"
+    assert node_versions(kubeconfig)[0].startswith("v1.31")
+
+    # kubernetesVersion 1.31 -> 1.32: an upgrade, shown on the object while it runs
+    mgmt.sim.client.set_knobs(boot_seconds=1.5)  # a rollout long enough to be seen running
+    try:
+        k.apply(workload_spec(name, version="1.32"))
+        notes = await running_annotations(mgmt, name, "upgrade")
+    finally:
+        mgmt.sim.client.set_knobs(boot_seconds=0.2)
+    assert notes[f"{ANNOTATION}-workflow"] == f"eksa/default/{name}"
+    assert notes[f"{ANNOTATION}-workflow-ui"].startswith(f"{UI_BASE}/namespaces/default/workflows/eksa%2Fdefault%2F{name}")
+    obj = await ready_object(mgmt, name)
+    found = await runs(mgmt.client, name)
+    assert operations(found) == ["create", "upgrade"]
+    assert found[1].memo["eksa_spec_digest"] == digest_of(workload_spec(name, version="1.32"))
+    assert all(v.startswith("v1.32") for v in node_versions(kubeconfig)), node_versions(kubeconfig)
+
+    # md-0 count 1 -> 2: a scale (an upgrade of the counts)
+    k.apply(workload_spec(name, version="1.32", workers=2))
+    obj = await ready_object(mgmt, name)
+    assert len(live_machines(mgmt.sim, name)) == 3
+    assert len(node_versions(kubeconfig)) == 3
+
+    # a resync later nothing else has started: the last operation applied this spec
+    await anyio.sleep(RESYNC + 1)
+    found = await runs(mgmt.client, name)
+    assert operations(found) == ["create", "upgrade", "upgrade"], found
+    assert_never_concurrent(found)
+
+    # kubectl delete: the delete runs, then the finalizer goes and the object with it
+    k.run("delete", CLUSTERS, name, "--wait=false")
+    await until(lambda: k.cluster(name) is None, 60, f"{name} gone from the management cluster", explain(mgmt, name))
+    found = await runs(mgmt.client, name)
+    assert operations(found) == ["create", "upgrade", "upgrade", "delete"]
+    assert all(r.memo.get("eksa_origin") == "controller" for r in found)
+    assert_never_concurrent(found)
+    assert live_machines(mgmt.sim, name) == []
+    assert name not in {c["name"] for c in mgmt.sim.client.clusters()}
+    for kind, ref in (("SimDatacenterConfig", name), ("SimMachineConfig", f"{name}-cp"), ("SimMachineConfig", f"{name}-md-0")):
+        assert k.object(kind, ref) is None, f"{kind}/{ref} left behind"
+    assert name not in listed(mgmt)
+
+
+async def test_an_invalid_spec_gets_a_condition_naming_the_field_and_the_fix_and_no_operation(mgmt: Mgmt) -> None:
+    k = mgmt.kubectl
+    k.apply(workload_spec("bad1", cp=2) + "---\n" + workload_spec("bad2", cp=2))
+
+    def invalid(name: str) -> Any:
+        def check() -> dict[str, Any] | None:
+            obj = k.cluster(name)
+            return obj if condition(obj).get("reason") == "InvalidSpec" else None
+
+        return check
+
+    for name in ("bad1", "bad2"):
+        obj = await until(invalid(name), 30, f"{name} marked InvalidSpec", explain(mgmt, name))
+        cond = condition(obj)
+        assert cond["status"] == "False"
+        assert cond["message"].startswith("spec.controlPlaneConfiguration.count: "), cond
+        assert "(fix: use 1, 3 or 5)" in cond["message"], cond
+        status = obj["status"]
+        assert status.get("failureReason") and "spec.controlPlaneConfiguration.count" in status.get("failureMessage", ""), status
+    await anyio.sleep(RESYNC + 1)
+    for name in ("bad1", "bad2"):
+        assert await runs(mgmt.client, name) == [], f"an operation was started for the invalid {name}"
+        assert live_machines(mgmt.sim, name) == []
+
+    # fixed, bad1 is created; bad2 deleted as it is goes away without ever being created
+    k.apply(workload_spec("bad1"))
+    k.run("delete", CLUSTERS, "bad2", "--wait=false")
+    await until(lambda: k.cluster("bad2") is None, 30, "the never-created bad2 gone", explain(mgmt, "bad2"))
+    assert "create" not in operations(await runs(mgmt.client, "bad2"))
+    obj = await ready_object(mgmt, "bad1")
+    assert not obj["status"].get("failureMessage"), obj["status"]
+    assert operations(await runs(mgmt.client, "bad1")) == ["create"]
+    assert len(live_machines(mgmt.sim, "bad1")) == 2
+
+
+def cli(mgmt: Mgmt, *args: str) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run([str(EKSA), *args], capture_output=True, text=True, timeout=120, env=mgmt.procs.env, cwd=mgmt.root)
+    assert done.returncode == 0, f"eksa-temporal {' '.join(args)}: {done.stdout}{done.stderr}"
+    return done
+
+
+async def wait_operation(mgmt: Mgmt, name: str) -> None:
+    try:
+        await mgmt.lc.wait(f"eksa/default/{name}")
+    except LifecycleError as exc:
+        raise AssertionError(f"{name}: {exc}\n{mgmt.procs.log_text()}") from exc
+
+
+async def test_a_cluster_of_the_cli_appears_as_an_object_and_the_controller_starts_nothing_for_it(mgmt: Mgmt) -> None:
+    k, name = mgmt.kubectl, "cli1"
+    workdir = str(mgmt.workdir(name))
+    spec_file = mgmt.root / f"{name}.yaml"
+    spec_file.write_text(workload_spec(name))
+    cli(mgmt, "start", "create-cluster", "-f", str(spec_file), "--kubeconfig", str(mgmt.kubeconfig), "--workdir", workdir)
+    await wait_operation(mgmt, name)
+    obj = k.cluster(name)
+    assert obj is not None, "the CLI's workload cluster is not on the management cluster"
+    assert notes_of(obj)[DIGEST] == digest_of(workload_spec(name))
+    assert k.object("SimMachineConfig", f"{name}-md-0") is not None
+    assert name in listed(mgmt)
+    await ready_object(mgmt, name, seconds=RESYNC * 3)  # the controller agrees it is done
+
+    # the CLI upgrades it: the object follows, the controller starts no operation of its own
+    spec_file.write_text(workload_spec(name, version="1.32"))
+    cli(mgmt, "start", "upgrade-cluster", "-f", str(spec_file), "--kubeconfig", str(mgmt.kubeconfig), "--workdir", workdir)
+    await wait_operation(mgmt, name)
+    obj = await ready_object(mgmt, name, seconds=RESYNC * 3)
+    assert obj["spec"]["kubernetesVersion"] == "1.32"
+    assert notes_of(obj)[DIGEST] == digest_of(workload_spec(name, version="1.32"))
+    await anyio.sleep(RESYNC + 1)
+    found = await runs(mgmt.client, name)
+    assert operations(found) == ["create", "upgrade"], found
+    assert {r.memo.get("eksa_origin") for r in found} == {"cli"}
+
+    # the CLI deletes it: the objects leave the management cluster, nothing re-creates it
+    cli(mgmt, "start", "delete-cluster", name, "--kubeconfig", str(mgmt.kubeconfig), "--workdir", workdir)
+    await wait_operation(mgmt, name)
+    await until(lambda: k.cluster(name) is None, 20, f"{name} gone after the CLI's delete", explain(mgmt, name))
+    assert k.object("SimMachineConfig", f"{name}-md-0") is None
+    await anyio.sleep(RESYNC + 1)
+    found = await runs(mgmt.client, name)
+    assert operations(found) == ["create", "upgrade", "delete"], found
+    assert {r.memo.get("eksa_origin") for r in found} == {"cli"}
+    assert_never_concurrent(found)
+    assert live_machines(mgmt.sim, name) == []
