@@ -42,12 +42,12 @@ from temporalio.common import (
     WorkflowIDConflictPolicy,
     WorkflowIDReusePolicy,
 )
-from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter
 from temporalio.envconfig import ClientConfig
 from temporalio.exceptions import CancelledError, FailureError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from eksa_temporal import config
+from eksa_temporal import codec, config
 from eksa_temporal.spec import proxy
 from eksa_temporal.spec.digest import spec_text_digest
 from eksa_temporal.workflows.create import CreateClusterWorkflow
@@ -431,7 +431,7 @@ class LifecycleClient:
             ) from exc
         st = _status_of(desc)
         for pa in desc.raw_description.pending_activities:
-            st.pending.append(_pending(pa))
+            st.pending.append(await _pending(pa, self.client.data_converter))
         if st.state == "failed":
             st.error = await self._failure(handle)
         if with_progress:
@@ -563,11 +563,11 @@ def failure_line(exc: WorkflowFailureError) -> str:
     return str(cause or exc)
 
 
-def _pending(pa: Any) -> dict[str, Any]:
+async def _pending(pa: Any, converter: DataConverter) -> dict[str, Any]:
     details: Any = None
     if pa.heartbeat_details.payloads:
-        try:
-            details = pydantic_data_converter.payload_converter.from_payloads(pa.heartbeat_details.payloads)[0]
+        try:  # through the codec: heartbeat details are encrypted when encryption is on
+            details = (await converter.decode(pa.heartbeat_details.payloads))[0]
         except Exception:
             details = None
     return {
@@ -582,13 +582,19 @@ def _pending(pa: Any) -> dict[str, Any]:
 async def connect(profile: str | None = None) -> Client:
     """A Temporal client from the standard env/profile config (TEMPORAL_ADDRESS,
     TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*, TEMPORAL_PROFILE, config file);
-    defaults to the embedded dev server at 127.0.0.1:7233. Raises ``TemporalUnavailable``
+    defaults to the embedded dev server at 127.0.0.1:7233. Payloads are encrypted when keys
+    are configured (``eksa_temporal.codec``: EKSA_CODEC_KEYS_FILE or EKSA_CODEC_KEY; a bad
+    key configuration is a ``LifecycleError``). Raises ``TemporalUnavailable``
     (one line naming the address and the fix) when the server cannot be reached."""
     settings: dict[str, Any] = dict(ClientConfig.load_client_connect_config(profile=profile))
     settings.setdefault("target_host", f"127.0.0.1:{config.DEFAULT_TEMPORAL_PORT}")
     target = str(settings["target_host"])
+    try:  # payload encryption when EKSA_CODEC_KEYS_FILE or EKSA_CODEC_KEY is set
+        converter = codec.data_converter()
+    except codec.CodecError as exc:
+        raise LifecycleError(str(exc)) from exc
     try:
-        return await Client.connect(**settings, data_converter=pydantic_data_converter)
+        return await Client.connect(**settings, data_converter=converter)
     except RPCError as exc:
         raise rpc_problem(exc, target, str(settings.get("namespace") or "default")) or unreachable(target) from exc
     except ValueError as exc:  # the SDK's "invalid target URL: ..."
