@@ -5,6 +5,9 @@ beside the Cluster (on the bootstrap or management cluster) and is written to
 ``<c>/<c>-eks-a-cluster.kubeconfig`` with mode 0600; results carry the path only, never the
 contents. The cluster config is the loaded spec (with EKS-A defaults) written to
 ``<c>/<c>-eks-a-cluster.yaml``. Both are no-ops when the file already holds the same text.
+An operation started from the CLI also writes the cluster's EKS-A objects to its managing
+cluster (``activities.eksa_objects``): the management cluster of a workload cluster, a
+management cluster itself.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from eksa_temporal.activities.common import (
     load_spec,
     log,
 )
+from eksa_temporal.activities.eksa_objects import CONTROLLER_ORIGIN, write_eksa_objects
 from eksa_temporal.activities.models import (
     WriteClusterConfigInput,
     WriteClusterConfigResult,
@@ -28,6 +32,7 @@ from eksa_temporal.activities.steps import step
 from eksa_temporal.errors import InvalidSpec, NotFound
 from eksa_temporal.files import write_private
 from eksa_temporal.kube.client import Kube, kube_for
+from eksa_temporal.spec import ClusterSpec
 
 
 def read_kubeconfig_secret(kube: Kube, cluster: str, namespaces: list[str]) -> str | None:
@@ -71,13 +76,27 @@ class KubeconfigActivities:
         return WriteKubeconfigResult(changed=changed, kubeconfig_path=str(inp.kubeconfig_path))
 
     @step(
-        "write-cluster-config", changes="writes <c>/<c>-eks-a-cluster.yaml", errors=(InvalidSpec,)
+        "write-cluster-config",
+        changes="writes <c>/<c>-eks-a-cluster.yaml and (CLI operations) the EKS-A objects on the managing cluster",
+        errors=(InvalidSpec,),
     )
     def write_cluster_config(self, inp: WriteClusterConfigInput) -> WriteClusterConfigResult:
-        """Write <c>/<c>-eks-a-cluster.yaml (the spec with defaults)."""
-        text = load_spec(inp).to_yaml()
+        """Write <c>/<c>-eks-a-cluster.yaml (the spec with defaults) and, for an operation
+        the CLI started, the cluster's EKS-A objects on its managing cluster."""
+        spec = load_spec(inp)
         path = inp.cluster_config_path
-        if not write_private(path, text):
+        changed = write_private(path, spec.to_yaml())
+        if not changed:
             log.info("cluster config already written; no-op", path=str(path))
-            return WriteClusterConfigResult(changed=False, cluster_config_path=str(path))
-        return WriteClusterConfigResult(changed=True, cluster_config_path=str(path))
+        written, message = self._write_objects(inp, spec)
+        return WriteClusterConfigResult(
+            changed=changed or bool(written), cluster_config_path=str(path), message=message
+        )
+
+    def _write_objects(self, inp: WriteClusterConfigInput, spec: ClusterSpec) -> tuple[list[str], str]:
+        if inp.origin == CONTROLLER_ORIGIN:
+            return [], "EKS-A objects left to their owner (operation started by the controller)"
+        target = inp.kubeconfig if spec.is_self_managed else inp.management_kubeconfig
+        if not target:
+            return [], "EKS-A objects not written: no managing cluster kubeconfig"
+        return write_eksa_objects(kube_for(target), spec)

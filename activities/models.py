@@ -31,6 +31,7 @@ class ClusterStepInput(BaseModel):
     skip_ip_check: bool = False
     hardware_csv: str | None = None  # path of the bare-metal hardware CSV (never its content)
     hardware_csv_sha256: str | None = None
+    origin: str = "cli"  # who started the operation: "cli" or "controller" (OperationInput.origin)
     # per-phase deadlines of the waits (EKS-A: control plane 1 h, per machine 10 min)
     control_plane_wait_seconds: float = Field(default=3600, gt=0)
     per_machine_wait_seconds: float = Field(default=600, gt=0)

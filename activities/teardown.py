@@ -6,6 +6,8 @@ CAPI controllers delete machines first, then the Cluster), then removes the now 
 outlived the Cluster (leaked outside CAPI) are then removed by ``Provider.cleanup`` when
 they carry the cluster's identity - the owner label its create put on the CAPI ``Cluster``
 (read before the delete); best effort: a failure there is logged, the delete stands.
+A workload delete ends by removing the cluster's EKS-A objects from the management cluster
+(``activities.eksa_objects``: the controller's finalizer first).
 Cleanup is the compensation of a failed or cancelled create: it removes what this very
 create run made, recognised by its owner identity (``activities.ownership``: the label on
 the CAPI ``Cluster``, the bootstrap cluster's labels, the provider's machine and VM marks),
@@ -31,6 +33,7 @@ from eksa_temporal.activities.common import (
     owned_by_another_run,
     owner_marker,
 )
+from eksa_temporal.activities.eksa_objects import remove_eksa_objects
 from eksa_temporal.activities.infrastructure import heartbeat, watching
 from eksa_temporal.activities.models import (
     CleanupInput,
@@ -47,6 +50,7 @@ from eksa_temporal.kube.client import Kube, Obj, kube_for
 from eksa_temporal.ownership import is_owner_id
 from eksa_temporal.providers.base import Ownership, Provider
 from eksa_temporal.providers.registry import Registry
+from eksa_temporal.spec.load import load_spec as parse_spec
 
 CLUSTER_LABEL = "cluster.x-k8s.io/cluster-name"
 NAMESPACES = ("eksa-system", "default")
@@ -166,13 +170,21 @@ class TeardownActivities:
         errors=(NotFound,),
     )
     def delete_workload_cluster(self, inp: DeleteClusterInput) -> DeleteClusterResult:
-        """Delete a workload cluster's CAPI Cluster on its management cluster and wait."""
+        """Delete a workload cluster's CAPI Cluster on its management cluster and wait;
+        then remove its EKS-A objects there (``eksa_objects.remove_eksa_objects``)."""
         if not inp.management_kubeconfig:
             raise NotFound(
                 f"no management kubeconfig given for workload cluster {inp.cluster_name}",
                 fix="pass --kubeconfig <management cluster kubeconfig>",
             )
-        return self._delete(inp, inp.management_kubeconfig)
+        result = self._delete(inp, inp.management_kubeconfig)
+        spec = parse_spec(inp.spec_yaml).spec  # names the objects once the Cluster is gone
+        removed = remove_eksa_objects(kube_for(inp.management_kubeconfig), inp.cluster_name, inp.namespace, spec)
+        if not removed:
+            return result
+        return DeleteClusterResult(
+            changed=True, message=f"{result.message}; EKS-A objects removed: {', '.join(removed)}"
+        )
 
     def _delete(self, inp: DeleteClusterInput, target: str) -> DeleteClusterResult:
         if not Path(target).exists():

@@ -62,6 +62,7 @@ class LifecycleWorkflow:
             "skip_ip_check": self.inp.skip_ip_check,
             "hardware_csv": self.inp.hardware_csv,
             "hardware_csv_sha256": self.inp.hardware_csv_sha256,
+            "origin": self.inp.origin,
             # the activity's own waits end a little before its start-to-close timeout, so a
             # slow cluster fails with a clear "timed out waiting for ..." line
             "control_plane_wait_seconds": 0.9 * self.inp.timeouts.long_step_seconds,

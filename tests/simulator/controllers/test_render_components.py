@@ -64,8 +64,12 @@ def test_an_upgrade_changes_versions_not_template_names() -> None:
 def test_each_clusterctl_provider_lists_its_manifests_with_a_version() -> None:
     assert list(components.versions()) == ["cert-manager", "cluster-api", "kubeadm-bootstrap", "kubeadm-control-plane", "sim"]
     sim = components.manifests("sim")
-    crds = [d for d in sim if d["kind"] == "CustomResourceDefinition"]
+    crds = [d for d in sim if d["kind"] == "CustomResourceDefinition" and d["spec"]["group"] != "anywhere.eks.amazonaws.com"]
     assert {d["spec"]["names"]["kind"] for d in crds} == {"SimCluster", "SimMachine", "SimMachineTemplate"}
+    # the EKS-A kinds of a sim spec, for its objects on the management cluster; not moved
+    eksa = [d for d in sim if d["kind"] == "CustomResourceDefinition" and d not in crds]
+    assert {d["spec"]["names"]["kind"] for d in eksa} == {"SimDatacenterConfig", "SimMachineConfig"}
+    assert all("clusterctl.cluster.x-k8s.io" not in d["metadata"]["labels"] for d in eksa)
     for crd in crds:
         labels = crd["metadata"]["labels"]
         assert labels["cluster.x-k8s.io/provider"] == "infrastructure-sim" and "clusterctl.cluster.x-k8s.io" in labels
