@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.runtime import Runtime
+from temporalio.worker import Interceptor, Worker
 
 from eksa_temporal import config, logs
 
@@ -59,6 +60,7 @@ def build_worker(
     executor: ThreadPoolExecutor | None = None,
     max_concurrent_activities: int = MAX_CONCURRENT_ACTIVITIES,
     max_cached_workflows: int | None = None,
+    interceptors: Sequence[Interceptor] = (),
 ) -> Worker:
     """A worker for the lifecycle workflows; ``activities`` defaults to the real ones, sync
     activities run on ``executor`` (a new pool of ``max_concurrent_activities`` threads if
@@ -74,6 +76,7 @@ def build_worker(
         activity_executor=executor,
         max_concurrent_activities=max_concurrent_activities,
         graceful_shutdown_timeout=timedelta(seconds=10),
+        interceptors=interceptors,
         max_cached_workflows=max_cached_workflows if max_cached_workflows is not None else int(os.environ.get(MAX_CACHED_ENV, "1000")),
     )
 
@@ -83,12 +86,21 @@ async def serve(
     task_queue: str | None = None,
     sim_state_dir: Path | None = None,
     stop: asyncio.Event | None = None,
+    metrics_bind: str | None = None,
 ) -> None:
     """Run the worker until SIGTERM/SIGINT (or ``stop``), then shut down gracefully. Every
-    activity is built before connecting: a worker missing some refuses to start."""
+    activity is built before connecting: a worker missing some refuses to start. With
+    ``metrics_bind`` (``host:port``, default ``$EKSA_TEMPORAL_METRICS_BIND``) the Temporal
+    runtime serves Prometheus metrics there, the product's ``eksa_*`` included
+    (``eksa_temporal.metrics``)."""
+    from eksa_temporal import metrics
     from eksa_temporal.client import connect
 
     activities = default_activities(sim_state_dir)
+    bind = metrics_bind or os.environ.get(metrics.METRICS_BIND_ENV) or None
+    runtime = metrics.prometheus_runtime(bind) if bind else None
+    if runtime is not None:  # every client and worker of this process reports through it
+        Runtime.set_default(runtime, error_if_already_set=False)
     client = await connect()
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -97,17 +109,26 @@ async def serve(
     queue = task_queue or config.task_queue()
     with ThreadPoolExecutor(max_workers=MAX_CONCURRENT_ACTIVITIES, thread_name_prefix="activity") as pool:
         worker = build_worker(
-            client, task_queue=queue, activities=activities, executor=pool
-        )
+            client, task_queue=queue, activities=activities, executor=pool,
+            interceptors=[metrics.MetricsInterceptor(runtime.metric_meter)] if runtime else (),
+        )  # fmt: skip
         async with worker:
             log.info("worker polling", task_queue=queue, pid=os.getpid())
             print(f"worker polling task queue {queue} (pid {os.getpid()})", file=sys.stderr, flush=True)
+            parked = None
+            if runtime is not None:
+                gauge = metrics.ParkedGauge(client, runtime.metric_meter, queue)
+                parked = asyncio.create_task(gauge.run(stop))
+                log.info("metrics served", bind=bind)
+                print(f"metrics on http://{bind}/metrics", file=sys.stderr, flush=True)
             await stop.wait()
+            if parked is not None:
+                await parked
             log.info("worker shutting down")
     log.info("worker stopped")
 
 
-def main() -> int:
+def main(metrics_bind: str | None = None) -> int:
     from eksa_temporal.activities.catalog import ActivityModuleError, load_activity_modules
 
     try:  # first: the workflows' runbooks reference the activity modules
@@ -117,14 +138,15 @@ def main() -> int:
         return 1
     from eksa_temporal.client import LifecycleError
     from eksa_temporal.files import PRIVATE_UMASK
+    from eksa_temporal.metrics import MetricsUnavailable
 
     os.umask(PRIVATE_UMASK)  # kubeconfigs, backups and bundles it writes are owner-only
     logs.configure()
     try:
-        asyncio.run(serve())
+        asyncio.run(serve(metrics_bind=metrics_bind))
     except KeyboardInterrupt:
         return 130
-    except (ActivityModuleError, LifecycleError) as exc:  # one line saying what to fix
+    except (ActivityModuleError, LifecycleError, MetricsUnavailable) as exc:  # one line: what to fix
         print(f"Error: worker not started: {exc}", file=sys.stderr)
         return 1
     except Exception as exc:

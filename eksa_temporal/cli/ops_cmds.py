@@ -329,16 +329,22 @@ def cancel(operation: str) -> int:
 
 
 @click.command("worker")
-def worker_cmd() -> int:
+@click.option(
+    "--metrics-bind",
+    metavar="HOST:PORT",
+    envvar="EKSA_TEMPORAL_METRICS_BIND",
+    help="Serve Prometheus metrics (Temporal's and eksa_*) on http://HOST:PORT/metrics.",
+)
+def worker_cmd(metrics_bind: str | None) -> int:
     """Run a lifecycle worker (same as `python worker.py`); SIGTERM/Ctrl-C stop it gracefully.
 
     \b
     Example:
-      TEMPORAL_ADDRESS=127.0.0.1:7233 eksa-temporal worker
+      TEMPORAL_ADDRESS=127.0.0.1:7233 eksa-temporal worker --metrics-bind 127.0.0.1:9464
     """
     from eksa_temporal import worker
 
-    return worker.main()
+    return worker.main(metrics_bind)
 
 
 @click.command("schema")
