@@ -35,6 +35,7 @@ COMMANDS: dict[str, str] = {
     "schema": _OPS,
     "preflight": _OPS,
     "move": _MOVE,
+    "codec-server": "eksa_temporal.cli.codec_cmd",
 }
 
 
