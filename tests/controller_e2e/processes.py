@@ -103,12 +103,14 @@ class Processes:
         self.controllers.clear()
         self.worker = self.standby = None
 
-    def log_text(self) -> str:
-        """The last lines of every log (for assertion messages)."""
+    def log_text(self, lines: int = 8) -> str:
+        """The last lines of every non-empty log, each cut at 300 characters (for assertion
+        messages)."""
         parts = []
         for log in self.logs:
-            if log.exists():
-                parts.append(f"--- {log.name}\n" + "\n".join(log.read_text(errors="replace").splitlines()[-15:]))
+            text = log.read_text(errors="replace").splitlines() if log.exists() else []
+            if text:
+                parts.append(f"--- {log.name}\n" + "\n".join(line[:300] for line in text[-lines:]))
         return "\n".join(parts)
 
 

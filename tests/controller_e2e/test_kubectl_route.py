@@ -43,7 +43,11 @@ RESYNC = 4.0  # the controllers' --resync-seconds
 
 def explain(mgmt: Mgmt, name: str) -> Any:
     def text() -> str:
-        return f"object: {mgmt.kubectl.cluster(name)}\n{mgmt.procs.log_text()}"
+        obj = mgmt.kubectl.cluster(name) or {}
+        meta = obj.get("metadata") or {}
+        ours = {k: v for k, v in (meta.get("annotations") or {}).items() if k.startswith(ANNOTATION)}
+        seen = {"generation": meta.get("generation"), "finalizers": meta.get("finalizers"), "annotations": ours}
+        return f"object: {seen} status: {obj.get('status')}\n{mgmt.procs.log_text()}"
 
     return text
 
