@@ -17,6 +17,7 @@ _SPEC = "eksa_temporal.cli.spec_cmds"
 _SIM = "eksa_temporal.cli.sim_cmds"
 _OPS = "eksa_temporal.cli.ops_cmds"
 _MOVE = "eksa_temporal.cli.move_cmds"
+_CONTROLLER = "eksa_temporal.cli.controller_cmd"
 
 # top-level command name -> module whose ``register`` adds it
 COMMANDS: dict[str, str] = {
@@ -36,6 +37,7 @@ COMMANDS: dict[str, str] = {
     "preflight": _OPS,
     "move": _MOVE,
     "codec-server": "eksa_temporal.cli.codec_cmd",
+    "controller": _CONTROLLER,
 }
 
 

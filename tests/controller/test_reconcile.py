@@ -1,0 +1,215 @@
+"""Reconcile decisions against the sim API server holding EKS Anywhere's real CRDs, with the
+Temporal side faked (``FakeLifecycle``): what is started when, what the status and the
+annotations say, the finalizer, and the CLI route's objects meeting the controller."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from eksa_temporal.controller import names
+from eksa_temporal.controller.lifecycle import Operation
+from eksa_temporal.controller.reconcile import Reconciler, next_operation
+from eksa_temporal.controller.status import condition_of
+from eksa_temporal.spec import load_spec
+from eksa_temporal.spec.digest import desired_objects, spec_digest
+from tests.controller.conftest import FakeLifecycle, Mgmt, workload_docs
+
+pytestmark = pytest.mark.anyio
+API = names.EKSA_API
+
+
+@pytest.fixture
+def fake() -> FakeLifecycle:
+    return FakeLifecycle()
+
+
+@pytest.fixture
+def reconciler(mgmt: Mgmt, fake: FakeLifecycle, tmp_path: Path) -> Reconciler:
+    return Reconciler(mgmt.kube, fake, workdir=tmp_path / "clusters", management_kubeconfig=mgmt.kubeconfig)
+
+
+def cluster(mgmt: Mgmt, ns: str, name: str = "w1") -> dict[str, Any]:
+    obj = mgmt.kube.get(API, "Cluster", name, ns)
+    assert obj is not None
+    return obj
+
+
+def ready(obj: dict[str, Any]) -> dict[str, Any]:
+    cond = condition_of(obj, names.READY)
+    assert cond is not None, obj.get("status")
+    return cond
+
+
+async def test_a_new_cluster_gets_the_finalizer_and_one_create(mgmt: Mgmt, namespace: str, fake: FakeLifecycle, reconciler: Reconciler, tmp_path: Path) -> None:
+    mgmt.kube.apply(workload_docs("w1", namespace))
+    again = await reconciler.reconcile(namespace, "w1")
+    assert again == reconciler.poll_seconds
+    assert [op for op, _, _ in fake.starts] == ["create"]
+    _, inp, _ = fake.starts[0]
+    assert inp.origin == "controller"
+    assert inp.workdir == str((tmp_path / "clusters" / "w1").resolve())
+    assert inp.management_kubeconfig == str(mgmt.kubeconfig.resolve())
+    obj = cluster(mgmt, namespace)
+    assert names.FINALIZER in obj["metadata"]["finalizers"]
+    ann = obj["metadata"]["annotations"]
+    assert ann[names.WORKFLOW_ANNOTATION] == f"eksa/{namespace}/w1"
+    assert ann[names.OPERATION_ANNOTATION] == "create"
+    assert ann[names.STEP_ANNOTATION] == "setup-validate"
+    assert ann[names.WORKFLOW_UI_ANNOTATION].startswith("http://ui/")
+    assert (ready(obj)["status"], ready(obj)["reason"]) == ("False", "CreateInProgress")
+    # while it runs, nothing more is started however often it is looked at
+    for _ in range(3):
+        assert await reconciler.reconcile(namespace, "w1") == reconciler.poll_seconds
+    assert len(fake.starts) == 1
+
+
+async def test_a_completed_create_of_this_spec_is_ready_and_starts_nothing(mgmt: Mgmt, namespace: str, fake: FakeLifecycle, reconciler: Reconciler) -> None:
+    mgmt.kube.apply(workload_docs("w1", namespace))
+    await reconciler.reconcile(namespace, "w1")
+    fake.finish(namespace, "w1")
+    assert await reconciler.reconcile(namespace, "w1") is None
+    obj = cluster(mgmt, namespace)
+    for ctype in names.CONDITION_TYPES:
+        assert condition_of(obj, ctype)["status"] == "True"  # type: ignore[index]
+    assert obj["status"]["observedGeneration"] == obj["metadata"]["generation"]
+    assert names.STEP_ANNOTATION not in obj["metadata"]["annotations"]
+    rv = obj["metadata"]["resourceVersion"]
+    assert await reconciler.reconcile(namespace, "w1") is None
+    assert cluster(mgmt, namespace)["metadata"]["resourceVersion"] == rv  # nothing written
+    assert len(fake.starts) == 1
+
+
+async def test_an_edit_after_a_completed_create_starts_an_upgrade_behind_it(mgmt: Mgmt, namespace: str, fake: FakeLifecycle, reconciler: Reconciler) -> None:
+    mgmt.kube.apply(workload_docs("w1", namespace))
+    await reconciler.reconcile(namespace, "w1")
+    mgmt.kube.apply(workload_docs("w1", namespace, workers=2))  # edited while the create runs
+    assert await reconciler.reconcile(namespace, "w1") == reconciler.poll_seconds
+    assert len(fake.starts) == 1  # queued behind the running create
+    fake.finish(namespace, "w1")
+    await reconciler.reconcile(namespace, "w1")
+    assert [op for op, _, _ in fake.starts] == ["create", "upgrade"]
+    assert "count: 2" in fake.starts[1][1].spec_yaml
+    fake.finish(namespace, "w1")
+    assert await reconciler.reconcile(namespace, "w1") is None
+    assert ready(cluster(mgmt, namespace))["status"] == "True"
+
+
+async def test_a_failed_operation_is_not_restarted_until_the_retry_annotation_changes(mgmt: Mgmt, namespace: str, fake: FakeLifecycle, reconciler: Reconciler) -> None:
+    mgmt.kube.apply(workload_docs("w1", namespace))
+    await reconciler.reconcile(namespace, "w1")
+    fake.finish(namespace, "w1", "failed", "create-workload-cluster: no capacity (fix: add hosts)")
+    for _ in range(2):
+        assert await reconciler.reconcile(namespace, "w1") is None
+    assert len(fake.starts) == 1
+    cond = ready(cluster(mgmt, namespace))
+    assert (cond["status"], cond["reason"]) == ("False", "OperationFailed")
+    assert "no capacity (fix: add hosts)" in cond["message"]
+    assert names.RETRY_ANNOTATION in cond["message"]
+    assert cluster(mgmt, namespace)["status"]["failureReason"] == "OperationFailed"
+    mgmt.kube.merge_patch(API, "Cluster", "w1", namespace, {"metadata": {"annotations": {names.RETRY_ANNOTATION: "1"}}})
+    await reconciler.reconcile(namespace, "w1")
+    assert [op for op, _, _ in fake.starts] == ["create", "create"]  # no create completed yet
+    fake.finish(namespace, "w1", "failed", "again")
+    await reconciler.reconcile(namespace, "w1")
+    assert len(fake.starts) == 2  # the same retry value is acted on once
+    assert cluster(mgmt, namespace)["metadata"]["annotations"][names.RETRY_SEEN_ANNOTATION] == "1"
+
+
+async def test_an_invalid_spec_names_the_field_and_the_fix_and_starts_nothing(mgmt: Mgmt, namespace: str, fake: FakeLifecycle, reconciler: Reconciler) -> None:
+    mgmt.kube.apply(workload_docs("w1", namespace, cp_count=2))
+    assert await reconciler.reconcile(namespace, "w1") is None
+    assert fake.starts == []
+    obj = cluster(mgmt, namespace)
+    cond = ready(obj)
+    assert (cond["status"], cond["reason"], cond["severity"]) == ("False", "InvalidSpec", "Error")
+    assert cond["message"].startswith("spec.controlPlaneConfiguration.count: ")
+    assert "(fix: " in cond["message"]
+    assert obj["status"]["failureReason"] == "InvalidSpec"
+
+
+async def test_a_missing_datacenter_config_is_named_in_the_status(mgmt: Mgmt, namespace: str, fake: FakeLifecycle, reconciler: Reconciler) -> None:
+    mgmt.kube.apply(workload_docs("w1", namespace)[:1])  # the Cluster only
+    assert await reconciler.reconcile(namespace, "w1") is None
+    cond = ready(cluster(mgmt, namespace))
+    assert cond["reason"] == "InvalidSpec"
+    assert cond["message"].startswith(f"DockerDatacenterConfig/w1: not found in namespace {namespace}")
+    assert fake.starts == []
+
+
+async def test_deleting_runs_one_delete_and_removes_the_finalizer_when_it_completed(mgmt: Mgmt, namespace: str, fake: FakeLifecycle, reconciler: Reconciler) -> None:
+    mgmt.kube.apply(workload_docs("w1", namespace))
+    await reconciler.reconcile(namespace, "w1")
+    fake.finish(namespace, "w1")
+    mgmt.kube.delete(API, "Cluster", "w1", namespace)
+    assert await reconciler.reconcile(namespace, "w1") == reconciler.poll_seconds
+    assert [op for op, _, _ in fake.starts] == ["create", "delete"]
+    assert cluster(mgmt, namespace)["metadata"]["annotations"][names.OPERATION_ANNOTATION] == "delete"
+    await reconciler.reconcile(namespace, "w1")
+    assert len(fake.starts) == 2
+    fake.finish(namespace, "w1")
+    assert await reconciler.reconcile(namespace, "w1") is None
+    assert mgmt.kube.get(API, "Cluster", "w1", namespace) is None
+
+
+async def test_a_delete_after_the_configs_are_gone_uses_the_last_operations_spec(mgmt: Mgmt, namespace: str, fake: FakeLifecycle, reconciler: Reconciler) -> None:
+    mgmt.kube.apply(workload_docs("w1", namespace))
+    await reconciler.reconcile(namespace, "w1")
+    fake.finish(namespace, "w1")
+    # kubectl delete -f w1.yaml: the configs go at once, the Cluster waits for the finalizer
+    mgmt.kube.delete(API, "DockerDatacenterConfig", "w1", namespace)
+    mgmt.kube.delete(API, "Cluster", "w1", namespace)
+    await reconciler.reconcile(namespace, "w1")
+    assert [op for op, _, _ in fake.starts] == ["create", "delete"]
+    assert fake.starts[1][1].spec_yaml == fake.starts[0][1].spec_yaml
+
+
+async def test_deleting_a_cluster_never_started_only_removes_the_finalizer(mgmt: Mgmt, namespace: str, fake: FakeLifecycle, reconciler: Reconciler) -> None:
+    mgmt.kube.apply(workload_docs("w1", namespace, cp_count=2))  # invalid: nothing starts
+    await reconciler.reconcile(namespace, "w1")
+    mgmt.kube.delete(API, "Cluster", "w1", namespace)
+    assert await reconciler.reconcile(namespace, "w1") is None
+    assert mgmt.kube.get(API, "Cluster", "w1", namespace) is None
+    assert fake.starts == []
+
+
+async def test_a_self_managed_cluster_is_left_alone(mgmt: Mgmt, namespace: str, fake: FakeLifecycle, reconciler: Reconciler) -> None:
+    mgmt.kube.apply(workload_docs("mgmt", namespace))
+    assert await reconciler.reconcile(namespace, "mgmt") is None
+    obj = cluster(mgmt, namespace, "mgmt")
+    assert not obj["metadata"].get("finalizers")
+    assert not obj.get("status")
+    assert fake.starts == []
+
+
+async def test_objects_the_cli_route_wrote_match_its_operation_and_start_nothing(mgmt: Mgmt, namespace: str, fake: FakeLifecycle, reconciler: Reconciler) -> None:
+    import yaml
+
+    text = "---\n".join(yaml.safe_dump(d) for d in workload_docs("w1", namespace))
+    spec = load_spec(text).spec
+    assert spec is not None
+    mgmt.kube.apply(desired_objects(spec))  # what write-cluster-config applies
+    fake.ops[(namespace, "w1")] = Operation(
+        workflow_id=f"eksa/{namespace}/w1", operation="create", state="completed", digest=spec_digest(spec)
+    )
+    assert await reconciler.reconcile(namespace, "w1") is None
+    assert fake.starts == []
+    assert ready(cluster(mgmt, namespace))["status"] == "True"
+
+
+@pytest.mark.parametrize(
+    ("last", "expected"),
+    [
+        (None, "create"),
+        (("create", "failed"), "create"),
+        (("create", "cancelled"), "create"),
+        (("create", "completed"), "upgrade"),
+        (("upgrade", "failed"), "upgrade"),
+        (("delete", "completed"), "create"),
+    ],
+)
+def test_the_next_operation_is_a_create_until_one_completed(last: tuple[str, str] | None, expected: str) -> None:
+    op = None if last is None else Operation(workflow_id="eksa/default/w1", operation=last[0], state=last[1])
+    assert next_operation(op) == expected
