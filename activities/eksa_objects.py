@@ -84,7 +84,7 @@ def _write(kube: Kube, desired: Obj) -> bool:
     annotations = dict(cur_meta.get("annotations") or {})
     labels = dict(cur_meta.get("labels") or {})
     if (
-        current.get("spec") == desired.get("spec")
+        _holds(current.get("spec"), desired.get("spec"))
         and annotations.get(DIGEST_ANNOTATION) == meta["annotations"][DIGEST_ANNOTATION]
         and labels.get(CLUSTER_LABEL) == meta["labels"][CLUSTER_LABEL]
     ):
@@ -97,6 +97,16 @@ def _write(kube: Kube, desired: Obj) -> bool:
     res = kube.resource(desired["apiVersion"], desired["kind"])
     kube.dynamic.replace(res, body=body, namespace=meta["namespace"])
     return True
+
+
+def _holds(current: Any, desired: Any) -> bool:
+    """Whether ``current`` holds everything ``desired`` sets (the server may add its
+    defaults: those are no difference)."""
+    if isinstance(desired, dict):
+        return isinstance(current, dict) and all(_holds(current.get(k), v) for k, v in desired.items())
+    if isinstance(desired, list):
+        return isinstance(current, list) and len(current) == len(desired) and all(map(_holds, current, desired))
+    return bool(current == desired)
 
 
 def _refs(cluster: Obj) -> list[tuple[str, str]]:

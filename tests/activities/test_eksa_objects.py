@@ -141,18 +141,14 @@ def test_the_digest_is_the_same_from_a_file_and_from_the_objects_read_back(manag
     assert back.spec is not None, [f.line() for f in back.findings]
     assert back.spec.to_yaml() != moved.to_yaml()  # the objects read back carry server metadata
     assert spec_digest(back.spec) == spec_digest(moved)
-    # the objects write-cluster-config writes read back to the same digest too
-    name2 = unique("w")
-    again = load_spec(yaml.safe_dump_all([
-        {**d, "metadata": {**d["metadata"], "name": name2}, "spec": {**d["spec"], "managementCluster": {"name": name2}}}
-        if d["kind"] == "Cluster" else d
-        for d in documents
-    ])).spec
-    assert again is not None
-    for doc in desired_objects(again):
-        if doc["kind"] != "Cluster":
-            continue  # the configs are the ones applied above, equal
-        assert managing.create(doc) is not None
+    # the objects write-cluster-config writes (into another namespace) read back to the
+    # same digest too, and a second write finds nothing to change despite server defaults
+    ns2 = f"{ns}w"
+    again = load_spec(yaml.safe_dump_all([{**d, "metadata": {**d["metadata"], "namespace": ns2}} for d in documents])).spec
+    assert again is not None and spec_digest(again) != spec_digest(moved)
+    written, _ = write_eksa_objects(managing, again)
+    assert len(written) == len(again.objects())
+    assert write_eksa_objects(managing, again)[0] == []
     wrote = load_spec(read_back(managing, again)).spec
     assert wrote is not None and spec_digest(wrote) == spec_digest(again)
 
@@ -178,6 +174,15 @@ def test_objects_are_created_then_left_alone_then_replaced_after_a_change(managi
     version = cluster["metadata"]["resourceVersion"]
     assert write_eksa_objects(managing, spec)[0] == []  # facts first: nothing differs
     assert managing.get(API_VERSION, "Cluster", name, "default")["metadata"]["resourceVersion"] == version  # type: ignore[index]
+    # a field the server added (a default of a newer CRD) is no difference; a changed
+    # value under the same digest is restored
+    dc = spec.cluster.spec.datacenter_ref.name
+    managing.merge_patch(API_VERSION, "SimDatacenterConfig", dc, "default", {"spec": {"addedByServer": "x"}})
+    assert write_eksa_objects(managing, spec)[0] == []
+    managing.merge_patch(API_VERSION, "Cluster", name, "default", {"spec": {"kubernetesVersion": "1.20"}})
+    assert write_eksa_objects(managing, spec)[0] == [f"Cluster/{name}"]
+    restored = managing.get(API_VERSION, "Cluster", name, "default")
+    assert restored is not None and restored["spec"]["kubernetesVersion"] == spec.kubernetes_version
     # someone adds a finalizer and a label: kept when the spec is replaced
     managing.merge_patch(API_VERSION, "Cluster", name, "default", {"metadata": {"finalizers": [FINALIZER], "labels": {"team": "a"}}})
     bigger = sim_spec(name, workers=3)
