@@ -29,7 +29,15 @@ from eksa_temporal.cli.errors import CliError
 @click.option("--lease-seconds", type=click.IntRange(min=1), default=15, show_default=True, help="Leader-election lease duration.")
 @click.option("--resync-seconds", type=click.FloatRange(min=0.1), default=30.0, show_default=True, help="Look at every Cluster again this often.")
 @click.option("--identity", default=None, help="Leader-election identity (default: <hostname>-<pid>).")
-def controller(kubeconfig: Path, workdir: Path, namespace: str | None, lease_seconds: int, resync_seconds: float, identity: str | None) -> int:
+@click.option(
+    "--timeouts", "timeouts_json", default=None, metavar="JSON",
+    help='Step bounds of the operations it starts, e.g. \'{"step_seconds": 300, "max_attempts": 3}\' (see `eksa-temporal schema`).',
+)
+@click.option(
+    "--task-timeout", type=click.FloatRange(min=1), default=None,
+    help="Workflow task timeout (s) of the operations it starts: how soon another worker takes over a crashed worker's workflow task.",
+)
+def controller(kubeconfig: Path, workdir: Path, namespace: str | None, lease_seconds: int, resync_seconds: float, identity: str | None, timeouts_json: str | None, task_timeout: float | None) -> int:
     """Run the controller: EKS-A Cluster objects on the management cluster drive the
     lifecycle workflows (kubectl apply creates or upgrades, kubectl delete deletes).
 
@@ -41,9 +49,18 @@ def controller(kubeconfig: Path, workdir: Path, namespace: str | None, lease_sec
       eksa-temporal controller --kubeconfig demo/demo-eks-a-cluster.kubeconfig
       kubectl --kubeconfig demo/demo-eks-a-cluster.kubeconfig apply -f w1.yaml
     """
+    from pydantic import ValidationError
+
     from eksa_temporal.client import LifecycleError
     from eksa_temporal.controller.loop import Options, run
+    from eksa_temporal.workflows.models import Timeouts
 
+    try:
+        timeouts = Timeouts.model_validate_json(timeouts_json) if timeouts_json else None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "<json>"
+        raise CliError(f"--timeouts: {where}: {first['msg']} (fix: pass a JSON object of the Timeouts fields)", 2) from exc
     options = Options(
         kubeconfig=kubeconfig.resolve(),
         workdir=workdir.resolve(),
@@ -51,6 +68,8 @@ def controller(kubeconfig: Path, workdir: Path, namespace: str | None, lease_sec
         namespace=namespace,
         lease_seconds=lease_seconds,
         resync_seconds=resync_seconds,
+        timeouts=timeouts,
+        task_timeout=task_timeout,
     )
 
     async def main() -> None:

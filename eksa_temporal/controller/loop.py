@@ -23,6 +23,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,7 @@ from eksa_temporal.controller.objects import config_kinds
 from eksa_temporal.controller.reconcile import Reconciler
 from eksa_temporal.kube import Kube, Obj, UnknownKind
 from eksa_temporal.logs import get_logger
+from eksa_temporal.workflows.models import Timeouts
 
 kwatch: Any = _kwatch
 kclient: Any = _kclient
@@ -60,6 +62,8 @@ class Options:
     resync_seconds: float = 30.0
     poll_seconds: float = 1.0
     workers: int = 4
+    timeouts: Timeouts | None = None  # step bounds of the operations started (default: Timeouts())
+    task_timeout: float | None = None  # workflow task timeout of the operations started (s)
 
 
 class WorkQueue:
@@ -311,6 +315,7 @@ def build(options: Options, lifecycle: Lifecycle) -> Controller:
         workdir=options.workdir,
         management_kubeconfig=options.kubeconfig,
         poll_seconds=options.poll_seconds,
+        timeouts=options.timeouts,
     )
     elector = LeaderElector(Kube.from_kubeconfig(options.kubeconfig), options.identity, options.lease_seconds)
     return Controller(options, reconciler, elector, watch_client(options.kubeconfig, len(config_kinds()) + 4))
@@ -324,4 +329,6 @@ async def run(options: Options, stop: asyncio.Event) -> None:
 
     load_spec_plugins()  # every installed provider's kinds and rules, as `validate` has them
     lc = await LifecycleClient.connect()
+    if options.task_timeout is not None:
+        lc.task_timeout = timedelta(seconds=options.task_timeout)
     await build(options, TemporalLifecycle(lc)).run(stop)

@@ -42,6 +42,7 @@ from eksa_temporal.workflows.models import (
     CreateClusterInput,
     DeleteClusterInput,
     OperationInput,
+    Timeouts,
     UpgradeClusterInput,
 )
 
@@ -118,6 +119,7 @@ class Reconciler:
         management_kubeconfig: Path,
         poll_seconds: float = 1.0,
         retry_seconds: float = 5.0,
+        timeouts: Timeouts | None = None,
     ) -> None:
         self.kube = kube
         self.lc = lifecycle
@@ -125,6 +127,7 @@ class Reconciler:
         self.management_kubeconfig = management_kubeconfig
         self.poll_seconds = poll_seconds
         self.retry_seconds = retry_seconds
+        self.timeouts = timeouts or Timeouts()
 
     # -- the decision --------------------------------------------------------------------
     async def reconcile(self, namespace: str, name: str) -> float | None:
@@ -210,6 +213,7 @@ class Reconciler:
             workdir=str((self.workdir / name).resolve()),
             management_kubeconfig=str(self.management_kubeconfig.resolve()),
             origin=names.ORIGIN,
+            timeouts=self.timeouts,
         )
         try:
             started = await self.lc.start(operation, inp, desired.passwords)

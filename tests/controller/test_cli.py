@@ -83,3 +83,12 @@ async def test_a_standby_takes_over_after_the_holder_is_killed(mgmt: Mgmt, start
     assert time.monotonic() - killed_at < 10
     standby.send_signal(signal.SIGTERM)
     assert standby.wait(timeout=20) == 0
+
+
+def test_bad_timeouts_are_one_line_and_exit_2(mgmt: Mgmt, capsys: pytest.CaptureFixture[str]) -> None:
+    from eksa_temporal.cli.main import main
+
+    code = main(["controller", "--kubeconfig", str(mgmt.kubeconfig), "--timeouts", '{"max_attempts": 0}'])
+    assert code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["Error: --timeouts: max_attempts: Input should be greater than or equal to 1 (fix: pass a JSON object of the Timeouts fields)"]
