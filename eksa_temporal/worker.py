@@ -3,7 +3,8 @@ activity (sync activities run on a ThreadPoolExecutor), and shuts down gracefull
 or Ctrl-C. ``python worker.py`` is the same as ``eksa-temporal worker``.
 
 Connection settings come from the standard Temporal env/profile config
-(``eksa_temporal.client.connect``); the task queue from ``EKSA_TEMPORAL_TASK_QUEUE``; the
+(``eksa_temporal.client.connect``), which also encrypts payloads when ``EKSA_CODEC_KEYS_FILE``
+or ``EKSA_CODEC_KEY`` is set (``eksa_temporal.codec``); the task queue from ``EKSA_TEMPORAL_TASK_QUEUE``; the
 simulated infrastructure's state from ``EKSA_TEMPORAL_STATE_DIR``.
 """
 
