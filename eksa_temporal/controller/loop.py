@@ -316,6 +316,7 @@ def build(options: Options, lifecycle: Lifecycle) -> Controller:
         management_kubeconfig=options.kubeconfig,
         poll_seconds=options.poll_seconds,
         timeouts=options.timeouts,
+        identity=options.identity,
     )
     elector = LeaderElector(Kube.from_kubeconfig(options.kubeconfig), options.identity, options.lease_seconds)
     return Controller(options, reconciler, elector, watch_client(options.kubeconfig, len(config_kinds()) + 4))

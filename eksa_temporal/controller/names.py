@@ -30,6 +30,7 @@ LEASE_NAMESPACE: Final = "eksa-system"
 LEASE_API: Final = "coordination.k8s.io/v1"
 
 ORIGIN: Final = "controller"
+EVENT_SOURCE: Final = "eksa-temporal-controller"
 
 # condition types (EKS-A's)
 READY: Final = "Ready"

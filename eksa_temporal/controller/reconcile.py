@@ -120,6 +120,7 @@ class Reconciler:
         poll_seconds: float = 1.0,
         retry_seconds: float = 5.0,
         timeouts: Timeouts | None = None,
+        identity: str = "",
     ) -> None:
         self.kube = kube
         self.lc = lifecycle
@@ -128,6 +129,7 @@ class Reconciler:
         self.poll_seconds = poll_seconds
         self.retry_seconds = retry_seconds
         self.timeouts = timeouts or Timeouts()
+        self.identity = identity
 
     # -- the decision --------------------------------------------------------------------
     async def reconcile(self, namespace: str, name: str) -> float | None:
@@ -255,6 +257,9 @@ class Reconciler:
         patch = status.status_patch(obj, view)
         if patch is not None:
             await asyncio.to_thread(self._patch_status, obj, patch)
+            event = status.ready_event(obj, view)
+            if event is not None:
+                await asyncio.to_thread(self._event, obj, *event)
 
     async def _annotate(self, obj: Obj, wanted: dict[str, str | None]) -> Obj:
         patch = status.annotation_patch(obj, wanted)
@@ -287,6 +292,37 @@ class Reconciler:
             if exc.status == 404:
                 return obj
             raise
+
+    def _event(self, obj: Obj, kind: str, reason: str, message: str) -> None:
+        """Record an Event on the Cluster (``kubectl describe``); a refused Event is logged."""
+        meta = obj.get("metadata") or {}
+        ns = meta.get("namespace") or "default"
+        at = status.now()
+        body: Obj = {
+            "apiVersion": "v1",
+            "kind": "Event",
+            "metadata": {"generateName": f"{meta.get('name')}.", "namespace": ns},
+            "involvedObject": {
+                "apiVersion": names.EKSA_API,
+                "kind": names.CLUSTER_KIND,
+                "name": meta.get("name"),
+                "namespace": ns,
+                "uid": meta.get("uid"),
+            },
+            "type": kind,
+            "reason": reason,
+            "message": message[:1024],
+            "source": {"component": names.EVENT_SOURCE},
+            "reportingComponent": names.EVENT_SOURCE,
+            "reportingInstance": self.identity,
+            "firstTimestamp": at,
+            "lastTimestamp": at,
+            "count": 1,
+        }
+        try:
+            self.kube.create(body)
+        except ApiException as exc:
+            log.warning("event not recorded", cluster=f"{ns}/{meta.get('name')}", status=exc.status, reason=reason)
 
     def _patch_status(self, obj: Obj, patch: Obj) -> None:
         meta = obj.get("metadata") or {}

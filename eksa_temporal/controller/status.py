@@ -159,6 +159,20 @@ def annotation_patch(obj: Obj, wanted: dict[str, str | None]) -> Obj | None:
     return {"metadata": {"annotations": changes}} if changes else None
 
 
+def ready_event(obj: Obj, view: View) -> tuple[str, str, str] | None:
+    """``(type, reason, message)`` of the Event to record when ``view`` changes the Ready
+    condition's status or reason on ``obj`` (a new step of a running operation is not one)."""
+    new = next((c for c in view.conditions if c.type == names.READY), None)
+    if new is None:
+        return None
+    old = condition_of(obj, names.READY) or {}
+    if (old.get("status"), old.get("reason") or "") == (new.status, new.reason):
+        return None
+    if new.status == "True":
+        return "Normal", names.READY, "the cluster is ready: its last operation applied this spec"
+    return ("Warning" if new.severity in ("Warning", "Error") else "Normal"), new.reason, new.message
+
+
 def condition_of(obj: Obj, ctype: str) -> Obj | None:
     for cond in (obj.get("status") or {}).get("conditions") or []:
         if isinstance(cond, dict) and cond.get("type") == ctype:

@@ -80,6 +80,9 @@ async def test_a_completed_create_of_this_spec_is_ready_and_starts_nothing(mgmt:
     assert await reconciler.reconcile(namespace, "w1") is None
     assert cluster(mgmt, namespace)["metadata"]["resourceVersion"] == rv  # nothing written
     assert len(fake.starts) == 1
+    events, _ = mgmt.kube.list_objects("v1", "Event", namespace)
+    assert [(e["type"], e["reason"]) for e in events] == [("Normal", "CreateInProgress"), ("Normal", "Ready")]
+    assert {e["involvedObject"]["uid"] for e in events} == {obj["metadata"]["uid"]}
 
 
 async def test_an_edit_after_a_completed_create_starts_an_upgrade_behind_it(mgmt: Mgmt, namespace: str, fake: FakeLifecycle, reconciler: Reconciler) -> None:
