@@ -166,7 +166,7 @@ class TeardownActivities:
     @step(
         "delete-workload-cluster",
         long=True,
-        changes="deletes the workload cluster from its management cluster: its machines go",
+        changes="deletes the workload cluster from its management cluster: its machines go, then its EKS-A objects",
         errors=(NotFound,),
     )
     def delete_workload_cluster(self, inp: DeleteClusterInput) -> DeleteClusterResult:
