@@ -131,6 +131,7 @@ class Watcher(threading.Thread):
     def run(self) -> None:
         rv = ""
         backoff = 0.5
+        warned = False
         while not self.stop_event.is_set():
             try:
                 res = self.kube.resource(EKSA_API, self.kind)
@@ -142,6 +143,12 @@ class Watcher(threading.Thread):
                 backoff = 0.5
             except UnknownKind:
                 rv = ""
+                if self.kind == CLUSTER_KIND and not warned:
+                    log.warning(
+                        "the management cluster does not serve EKS-A Clusters; looking again every 5 s",
+                        fix="install EKS Anywhere's CRDs (a management create with EKS-A's components installs them)",
+                    )
+                    warned = True
                 self.stop_event.wait(5.0)  # not served (yet): look again
             except ApiException as exc:
                 if exc.status != 410:
