@@ -79,3 +79,17 @@ def test_two_candidates_racing_on_one_record_never_both_win(mgmt: Mgmt) -> None:
     clock.t += 20  # a is gone; b and c both see it expired
     results = [b.step(), c.step()]
     assert sorted(results) == [False, True]
+
+
+def test_a_candidate_with_a_clock_far_behind_still_takes_over_by_its_own_observation(mgmt: Mgmt) -> None:
+    ns, clock = lease_ns(mgmt), Clock()
+    a = elector(mgmt, "a", ns, clock)
+    a.ensure_namespace()
+    assert a.step() is True
+    # b's wall clock is an hour behind: a's renewTime looks fresh to it forever
+    b = LeaderElector(mgmt.kube, "b", 15, namespace=ns, wall=lambda: 1.8e9 + clock.t - 3600, mono=clock)
+    assert b.step() is False
+    clock.t += 14
+    assert b.step() is False
+    clock.t += 1  # the record has not changed for 15 s of b's own time
+    assert b.step() is True
