@@ -28,6 +28,7 @@ from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field
 from temporalio.api.enums.v1 import PendingActivityState
+from temporalio.api.failure.v1 import Failure
 from temporalio.client import (
     Client,
     WorkflowExecution,
@@ -574,9 +575,22 @@ async def _pending(pa: Any, converter: DataConverter) -> dict[str, Any]:
         "step": pa.activity_type.name,
         "attempt": pa.attempt,
         "state": PendingActivityState.Name(pa.state).removeprefix("PENDING_ACTIVITY_STATE_").lower(),
-        "last_failure": pa.last_failure.message or None,
+        "last_failure": await _failure_message(pa.last_failure, converter) if pa.HasField("last_failure") else None,
         "heartbeat": details,
     }
+
+
+async def _failure_message(failure: Failure, converter: DataConverter) -> str | None:
+    """A failure's message; with encryption on it is in the encrypted attributes."""
+    if not failure.HasField("encoded_attributes"):
+        return failure.message or None
+    copy = Failure()
+    copy.CopyFrom(failure)  # decoding works in place
+    try:
+        exc = await converter.decode_failure(copy)
+    except Exception:
+        return failure.message or None
+    return (exc.message if isinstance(exc, FailureError) else str(exc)) or None
 
 
 async def connect(profile: str | None = None) -> Client:
