@@ -10,18 +10,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.service import RPCError
-
 from eksa_temporal.client import (
     LifecycleClient,
     LifecycleError,
     OperationAlreadyRunning,
     TemporalUnavailable,
 )
+from eksa_temporal.logs import get_logger
 from eksa_temporal.workflows.models import OperationInput
 
 RUNNING_STATES = ("running", "awaiting-operator")
+log = get_logger("controller")
 
 
 @dataclass(frozen=True)
@@ -109,8 +108,10 @@ class TemporalLifecycle:
                 payloads = list(attrs.input.payloads)
                 if not payloads:
                     return None
-                inp = pydantic_data_converter.payload_converter.from_payloads(payloads[:1], [OperationInput])[0]
-                return str(inp.spec_yaml)
-        except (RPCError, ValueError, TypeError):
+                # the client's converter: its codec decrypts when payloads are encrypted
+                decoded = await self.lc.client.data_converter.decode(payloads[:1], [OperationInput])
+                return str(decoded[0].spec_yaml)
+        except Exception as exc:  # history unreadable (RPC, codec): the caller reports the spec as missing
+            log.warning("spec of the last operation not read", workflow_id=op.workflow_id, error=f"{type(exc).__name__}: {exc}")
             return None
         return None

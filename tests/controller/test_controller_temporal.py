@@ -96,3 +96,30 @@ async def test_apply_edit_delete_drive_one_operation_each(
 async def _operations(lc: LifecycleClient, namespace: str) -> AsyncIterator[str]:
     async for ex in lc.client.list_workflows(f"WorkflowId = 'eksa/{namespace}/w1'"):
         yield {"CreateClusterWorkflow": "create", "UpgradeClusterWorkflow": "upgrade", "DeleteClusterWorkflow": "delete"}[ex.workflow_type]
+
+
+async def test_the_lifecycle_seam_reads_state_digest_and_spec_back_from_temporal(
+    mgmt: Mgmt, namespace: str, lifecycle: tuple[LifecycleClient, FakeInfra], tmp_path: Path
+) -> None:
+    import yaml
+
+    from eksa_temporal.spec import load_spec
+    from eksa_temporal.spec.digest import spec_digest
+    from eksa_temporal.workflows.models import DeleteClusterInput
+
+    lc, _ = lifecycle
+    seam = TemporalLifecycle(lc)
+    assert await seam.last(namespace, "w9") is None
+    text = "---\n".join(yaml.safe_dump(d) for d in workload_docs("w9", namespace))
+    inp = DeleteClusterInput(
+        spec_yaml=text, workdir=str(tmp_path / "w9"), management_kubeconfig=str(mgmt.kubeconfig), origin="controller"
+    )
+    started = await seam.start("delete", inp, {})
+    assert (started.operation, started.state) == ("delete", "running")
+    await lc.wait(started.workflow_id)
+    last = await seam.last(namespace, "w9")
+    assert last is not None
+    spec = load_spec(text).spec
+    assert spec is not None
+    assert (last.operation, last.state, last.digest) == ("delete", "completed", spec_digest(spec))
+    assert await seam.spec_text(last) == text
