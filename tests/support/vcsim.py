@@ -11,6 +11,7 @@ an untagged one); ``open_session`` and ``clone_vm`` set up and inspect the inven
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -50,10 +51,21 @@ class SimInfo:
 
 
 def build() -> Path:
+    """The vcsim binary, built once from Debian's govmomi sources (one build at a time:
+    parallel test workers wait for the one that builds it)."""
     binary = CACHE / "vcsim"
     source = REPO / "tests" / "vsphere" / "vcsim" / "main.go"
     if binary.exists() and binary.stat().st_mtime >= source.stat().st_mtime:
         return binary
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with (CACHE / "build.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if binary.exists() and binary.stat().st_mtime >= source.stat().st_mtime:
+            return binary
+        return _build(binary, source)
+
+
+def _build(binary: Path, source: Path) -> Path:
     go = shutil.which("go")
     if go is None or not (GOCODE / "src" / "github.com" / "vmware" / "govmomi").is_dir():
         tool_missing(
