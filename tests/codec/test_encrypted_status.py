@@ -1,6 +1,6 @@
-"""``LifecycleClient.status`` with encryption on: the running step's last failure and
-heartbeat are stored encrypted (the server's description holds neither in clear), and the
-client shows them decoded, as without encryption."""
+"""``LifecycleClient.status`` and ``last_operation`` with encryption on: the running step's
+last failure and heartbeat and the memo are stored encrypted (the server's description
+holds none of them in clear), and the client shows them decoded, as without encryption."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from eksa_temporal.client import LifecycleClient
 from eksa_temporal.codec import data_converter, is_encrypted, new_key_line, parse_keys_file
+from eksa_temporal.spec.digest import spec_text_digest
 from eksa_temporal.worker import build_worker
 from eksa_temporal.workflows.models import CreateClusterInput, Timeouts
 from tests.workflows.fakes import FakeInfra, spec_yaml
@@ -40,9 +41,15 @@ async def test_status_decodes_the_pending_steps_failure_and_heartbeat(temporal_e
             if pending.get("heartbeat") is not None:
                 break
             await asyncio.sleep(0.1)
-        raw = (await client.get_workflow_handle(ref.workflow_id).describe()).raw_description.pending_activities[0]
+        described = await client.get_workflow_handle(ref.workflow_id).describe()
+        raw = described.raw_description.pending_activities[0]
+        last = await lc.last_operation(name)
         release.set()
         await lc.wait(ref.workflow_id)
+    # the memo (the spec digest a controller compares) is encrypted too, and decodes
+    assert described.raw_description.workflow_execution_info.memo.fields
+    assert all(is_encrypted(p) for p in described.raw_description.workflow_execution_info.memo.fields.values())
+    assert last is not None and last.spec_digest == spec_text_digest(spec_yaml(name)) and last.current_step == "workload-cluster-init"
     assert raw.last_failure.message == "Encoded failure"  # the real message is encrypted
     assert all(is_encrypted(p) for p in raw.heartbeat_details.payloads) and raw.heartbeat_details.payloads
     assert pending["step"] == "workload-cluster-init" and pending["attempt"] == 2
