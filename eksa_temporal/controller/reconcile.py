@@ -29,6 +29,7 @@ from typing import Any
 from kubernetes.client import exceptions as _kexc
 
 from eksa_temporal.controller import names, status
+from eksa_temporal.controller.health import cluster_health
 from eksa_temporal.controller.lifecycle import Busy, Lifecycle, Operation, Refused, Unavailable
 from eksa_temporal.controller.objects import gather, is_self_managed
 from eksa_temporal.kube import Kube, Obj
@@ -163,7 +164,9 @@ class Reconciler:
         if last is not None and last.digest == desired.digest and last.operation in (CREATE, UPGRADE):
             if last.state == "completed":
                 generation = (obj.get("metadata") or {}).get("generation")
-                await self._show(obj, status.ready(int(generation) if generation else None), last)
+                control_plane, workers = await asyncio.to_thread(cluster_health, self.kube, str(obj["metadata"]["name"]))
+                view = status.ready(int(generation) if generation else None, control_plane, workers)
+                await self._show(obj, view, last)
                 return None
             if not self._retry_requested(obj):
                 await self._show(obj, status.failed(last.operation, last.workflow_id, last.error or last.state), last)

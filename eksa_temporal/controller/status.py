@@ -44,11 +44,19 @@ def now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def ready(generation: int | None) -> View:
-    return View(
-        conditions=tuple(Condition(t, "True") for t in names.CONDITION_TYPES),
-        observed_generation=generation,
+def ready(generation: int | None, control_plane: Condition | None = None, workers: Condition | None = None) -> View:
+    """The last operation applied this spec (``generation``): Ready when the control plane
+    and the workers are (both taken as ready when not given)."""
+    parts = (
+        control_plane or Condition(names.CONTROL_PLANE_READY, "True"),
+        workers or Condition(names.WORKERS_READY, "True"),
     )
+    failing = next((c for c in parts if c.status != "True"), None)
+    if failing is None:
+        summary = Condition(names.READY, "True")
+    else:
+        summary = Condition(names.READY, "False", failing.reason, failing.message, failing.severity or "Warning")
+    return View(conditions=(summary, *parts), observed_generation=generation)
 
 
 def invalid(lines: list[str]) -> View:
