@@ -37,6 +37,9 @@ def lifecycle_workflows() -> list[type]:
     return [CreateClusterWorkflow, UpgradeClusterWorkflow, DeleteClusterWorkflow]
 
 MAX_CONCURRENT_ACTIVITIES = 64
+# how long running activities may finish after SIGTERM (deploy/ grace periods exceed it plus
+# the heartbeat timeout)
+GRACEFUL_SHUTDOWN = timedelta(seconds=10)
 # workflows kept in the worker's cache (sticky execution); 0 makes every workflow task go
 # through the normal queue, so a replacement worker takes over a crashed one's workflows
 # without waiting for the sticky timeout (used by the crash tests)
@@ -76,7 +79,7 @@ def build_worker(
         activities=steps,
         activity_executor=executor,
         max_concurrent_activities=max_concurrent_activities,
-        graceful_shutdown_timeout=timedelta(seconds=10),
+        graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
         interceptors=interceptors,
         max_cached_workflows=max_cached_workflows if max_cached_workflows is not None else int(os.environ.get(MAX_CACHED_ENV, "1000")),
     )

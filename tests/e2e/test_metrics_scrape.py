@@ -1,7 +1,8 @@
 """The worker's Prometheus endpoint, scraped as Prometheus would: ``eksa-temporal worker
 --metrics-bind`` as its own process on the session's dev server and a real sim; during a
 management create it serves the step series, after it the operation, machine and parked
-series documented in docs/operations.md ("Metrics") beside the Temporal runtime's own.
+series documented in docs/operations.md ("Metrics") beside the Temporal runtime's own, and
+every series the Grafana dashboard (deploy/grafana/) reads.
 The parked gauge's visibility query is checked against an operation parked on a queue no
 worker polls; a port already taken stops the worker with one line."""
 
@@ -33,6 +34,7 @@ from eksa_temporal.worker import MAX_CACHED_ENV
 from eksa_temporal.workflows.create import CreateClusterWorkflow
 from eksa_temporal.workflows.models import CreateClusterInput, CreateClusterResult
 from eksa_temporal.workflows.runner import EKSA_CLUSTER, EKSA_OPERATION, EKSA_PHASE, EKSA_PROVIDER
+from tests.deploy.manifests import dashboard_metric_names
 from tests.support.sim import SimServer
 
 from .test_lifecycle_e2e import E2E, spec
@@ -144,6 +146,8 @@ async def test_the_metrics_endpoint_serves_the_documented_series_during_a_create
     # the runtime's own series, as Temporal's dashboards expect them
     for name in ("temporal_workflow_completed", "temporal_activity_execution_latency_count", "temporal_worker_task_slots_available"):
         assert value(after, name) is not None, name
+    # every series the Grafana dashboard reads is served
+    assert dashboard_metric_names() - {n for n, _, _ in after} == set()
 
 
 async def test_the_parked_gauge_counts_operations_awaiting_an_operator(temporal_env: WorkflowEnvironment) -> None:
