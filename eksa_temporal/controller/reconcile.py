@@ -167,7 +167,8 @@ class Reconciler:
                 control_plane, workers = await asyncio.to_thread(cluster_health, self.kube, str(obj["metadata"]["name"]))
                 view = status.ready(int(generation) if generation else None, control_plane, workers)
                 await self._show(obj, view, last)
-                return None
+                healthy = control_plane.status == workers.status == "True"
+                return None if healthy else self.retry_seconds  # nothing watches the CAPI objects
             if not self._retry_requested(obj):
                 await self._show(obj, status.failed(last.operation, last.workflow_id, last.error or last.state), last)
                 return None

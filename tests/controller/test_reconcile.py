@@ -261,7 +261,7 @@ async def test_ready_follows_the_control_plane_and_the_workers_of_the_running_cl
     now = "2026-01-01T00:00:00Z"
     set_status(mgmt, "Cluster", name, {"conditions": [{"type": "ControlPlaneReady", "status": "True", "lastTransitionTime": now}]})
     set_status(mgmt, "MachineDeployment", f"{name}-md-0", {"replicas": 2, "readyReplicas": 1})
-    assert await reconciler.reconcile(namespace, name) is None
+    assert await reconciler.reconcile(namespace, name) == reconciler.retry_seconds  # looked at again soon
     obj = cluster(mgmt, namespace, name)
     cond = ready(obj)
     assert (cond["status"], cond["reason"]) == ("False", "WorkersNotReady")
@@ -269,7 +269,7 @@ async def test_ready_follows_the_control_plane_and_the_workers_of_the_running_cl
     assert condition_of(obj, names.CONTROL_PLANE_READY)["status"] == "True"  # type: ignore[index]
     assert obj["status"]["observedGeneration"] == obj["metadata"]["generation"]
     set_status(mgmt, "MachineDeployment", f"{name}-md-0", {"readyReplicas": 2})
-    await reconciler.reconcile(namespace, name)
+    assert await reconciler.reconcile(namespace, name) is None
     assert ready(cluster(mgmt, namespace, name))["status"] == "True"
     set_status(mgmt, "Cluster", name, {"conditions": [{"type": "ControlPlaneReady", "status": "False", "reason": "WaitingForControlPlane",
                                                        "message": "1 of 3 machines ready", "severity": "Warning", "lastTransitionTime": now}]})
