@@ -214,6 +214,12 @@ def test_write_cluster_config_writes_the_objects_of_a_cli_operation_only(managin
     assert cluster["metadata"]["annotations"][DIGEST_ANNOTATION] == spec_text_digest(text)
     assert not KubeconfigActivities().write_cluster_config(WriteClusterConfigInput(**fields)).changed
     remove_eksa_objects(managing, name, "default", None)
+    # a management cluster's objects go to the cluster itself (its own kubeconfig)
+    own = unique("self")
+    mine = {**common(own, tmp_path), "kubeconfig": managing.label}
+    assert "written" in KubeconfigActivities().write_cluster_config(WriteClusterConfigInput(**mine)).message
+    assert managing.get(API_VERSION, "Cluster", own, "default") is not None
+    remove_eksa_objects(managing, own, "default", None)
 
 
 def test_the_delete_removes_only_what_the_cluster_owns_or_references(managing: Kube) -> None:
