@@ -79,10 +79,16 @@ def controller(kubeconfig: Path, workdir: Path, namespace: str | None, lease_sec
             loop.add_signal_handler(sig, stop.set)
         await run(options, stop)
 
+    import yaml
+    from kubernetes.config.config_exception import ConfigException
+
     try:
         asyncio.run(main())
     except LifecycleError as exc:
         raise CliError(str(exc)) from exc
+    except (ConfigException, yaml.YAMLError) as exc:
+        reason = " ".join(str(exc).split())
+        raise CliError(f"cannot use the kubeconfig {kubeconfig}: {reason} (fix: pass the management cluster's kubeconfig)") from exc
     return 0
 
 

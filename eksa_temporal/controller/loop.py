@@ -238,7 +238,10 @@ class Controller:
     async def run(self, stop: asyncio.Event) -> None:
         loop = asyncio.get_running_loop()
         self.queue = WorkQueue(loop)
-        await asyncio.to_thread(self.elector.ensure_namespace)
+        try:
+            await asyncio.to_thread(self.elector.ensure_namespace)
+        except Exception as exc:  # the API server is away: the Lease rounds keep trying
+            log.warning("lease namespace not checked", namespace=self.elector.namespace, error=f"{type(exc).__name__}: {exc}")
         threads = [Watcher(self.watch_kube, CLUSTER_KIND, self.options.namespace, self._on_cluster, self._stop_threads)]
         threads += [
             Watcher(self.watch_kube, kind, self.options.namespace, self._on_config, self._stop_threads)
@@ -336,6 +339,7 @@ async def run(options: Options, stop: asyncio.Event) -> None:
     from eksa_temporal.providers.registry import load_spec_plugins
 
     load_spec_plugins()  # every installed provider's kinds and rules, as `validate` has them
+    Kube.from_kubeconfig(options.kubeconfig)  # a broken kubeconfig fails before Temporal is asked
     lc = await LifecycleClient.connect()
     if options.task_timeout is not None:
         lc.task_timeout = timedelta(seconds=options.task_timeout)

@@ -92,3 +92,15 @@ def test_bad_timeouts_are_one_line_and_exit_2(mgmt: Mgmt, capsys: pytest.Capture
     assert code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["Error: --timeouts: max_attempts: Input should be greater than or equal to 1 (fix: pass a JSON object of the Timeouts fields)"]
+
+
+def test_an_unusable_kubeconfig_is_one_line_before_temporal_is_asked(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from eksa_temporal.cli.main import main
+
+    monkeypatch.setenv("TEMPORAL_ADDRESS", "127.0.0.1:1")  # nothing listens: asked first, this would be the error
+    bad = tmp_path / "mgmt.kubeconfig"
+    bad.write_text("apiVersion: v1\nkind: Config\nclusters: [\n")
+    assert main(["controller", "--kubeconfig", str(bad)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"Error: cannot use the kubeconfig {bad}: "), err
+    assert err[0].endswith("(fix: pass the management cluster's kubeconfig)")
