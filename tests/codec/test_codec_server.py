@@ -10,6 +10,7 @@ import secrets
 import signal
 import subprocess
 import time
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,11 +21,14 @@ import requests
 from aiohttp.test_utils import TestServer
 from google.protobuf import json_format
 from temporalio.api.common.v1 import Payload, Payloads
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
 
-from eksa_temporal.codec import AesGcmCodec, Keyring, new_key_line, parse_keys_file
+from eksa_temporal.codec import AesGcmCodec, Keyring, data_converter, new_key_line, parse_keys_file
 from eksa_temporal.codec_server import create_app, parse_bind
 from eksa_temporal.devserver import free_port
 from tests.support.paths import EKSA
+from tests.support.temporal import TEMPORAL_CLI
 
 pytestmark = pytest.mark.anyio
 UI = "http://127.0.0.1:8233"
@@ -183,3 +187,36 @@ def test_the_codec_server_command_refuses_to_start_without_keys(tmp_path: Path) 
     out = subprocess.run([str(EKSA), "codec-server", "--bind", f"127.0.0.23:{free_port()}"], env=env, capture_output=True, text=True, timeout=60)
     assert out.returncode == 1
     assert out.stderr.strip().splitlines() == ["Error: no keys configured (fix: set EKSA_CODEC_KEYS_FILE to a keys file, or EKSA_CODEC_KEY with EKSA_CODEC_KEY_ID)"]
+
+
+async def test_the_temporal_cli_shows_decoded_input_through_the_codec_server(
+    codec_process: tuple[str, str, Path], keyring: Keyring, temporal_env: WorkflowEnvironment
+) -> None:
+    url, token, log = codec_process
+    client = Client(temporal_env.client.service_client, namespace=temporal_env.client.namespace, data_converter=data_converter(keyring))
+    secret = f"/srv/clusters/{secrets.token_hex(8)}"
+    wf_id = f"codec-cli-{uuid.uuid4()}"
+    handle = await client.start_workflow("CreateClusterWorkflow", {"workdir": secret}, id=wf_id, task_queue=f"nobody-{uuid.uuid4()}")
+    try:
+        show = [str(TEMPORAL_CLI), "workflow", "show", "-w", wf_id, "--address", temporal_env.client.service_client.config.target_host, "--output", "json"]
+        plain_run = subprocess.run(show, capture_output=True, text=True, timeout=60)
+        decoded = subprocess.run([*show, "--codec-endpoint", url, "--codec-auth", f"Bearer {token}"], capture_output=True, text=True, timeout=60)
+        refused = subprocess.run([*show, "--codec-endpoint", url], capture_output=True, text=True, timeout=60)
+    finally:
+        await handle.terminate()
+    # payloads stay base64 in the JSON output: compare what they decode to
+    stored = base64_decoded(plain_run.stdout)
+    assert plain_run.returncode == 0 and "binary/encrypted" in stored and secret not in stored
+    assert decoded.returncode == 0 and secret in base64_decoded(decoded.stdout), decoded.stderr
+    assert refused.returncode != 0 and secret not in base64_decoded(refused.stdout + refused.stderr)
+    assert "codec request refused" in log.read_text()  # it asked without the token: 401
+
+def base64_decoded(text: str) -> str:
+    """``text`` with each base64 run that decodes to text replaced by what it decodes to."""
+    out = []
+    for word in text.replace('"', " ").split():
+        try:
+            out.append(base64.b64decode(word, validate=True).decode())
+        except (ValueError, UnicodeDecodeError):
+            out.append(word)
+    return " ".join(out)
