@@ -23,9 +23,10 @@ interceptors, so no workflow command changes:
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -48,6 +49,8 @@ from eksa_temporal import logs
 from eksa_temporal.errors import NON_RETRYABLE
 
 METRICS_BIND_ENV = "EKSA_TEMPORAL_METRICS_BIND"
+# seconds between two counts of the parked operations (default 15)
+PARKED_INTERVAL_ENV = "EKSA_TEMPORAL_METRICS_PARKED_SECONDS"
 
 OPERATIONS_STARTED = "eksa_operations_started"
 OPERATIONS_FINISHED = "eksa_operations_finished"
@@ -210,6 +213,16 @@ class MetricsInterceptor(Interceptor):
 # -- parked operations -------------------------------------------------------------------------
 
 
+def parked_interval() -> timedelta:
+    """``$EKSA_TEMPORAL_METRICS_PARKED_SECONDS`` (default 15 s, at least 0.5 s)."""
+    raw = os.environ.get(PARKED_INTERVAL_ENV, "")
+    try:
+        seconds = float(raw) if raw else 15.0
+    except ValueError:
+        seconds = 15.0
+    return timedelta(seconds=max(seconds, 0.5))
+
+
 @dataclass
 class ParkedGauge:
     """``eksa_operations_parked{operation}`` from visibility, every ``interval``."""
@@ -217,7 +230,7 @@ class ParkedGauge:
     client: Client
     meter: MetricMeter
     task_queue: str
-    interval: timedelta = timedelta(seconds=15)
+    interval: timedelta = field(default_factory=parked_interval)
     _failing: bool = False
 
     def query(self, operation: str) -> str:

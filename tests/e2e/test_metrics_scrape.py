@@ -3,8 +3,10 @@
 management create it serves the step series, after it the operation, machine and parked
 series documented in docs/operations.md ("Metrics") beside the Temporal runtime's own, and
 every series the Grafana dashboard (deploy/grafana/) reads.
-The parked gauge's visibility query is checked against an operation parked on a queue no
-worker polls; a port already taken stops the worker with one line."""
+A create parked by API faults shows in the parked gauge and its failed attempts, and once
+aborted as a failed operation. The parked gauge's visibility query is checked against an
+operation parked on a queue no worker polls; a port already taken stops the worker with
+one line."""
 
 from __future__ import annotations
 
@@ -27,12 +29,12 @@ from temporalio.exceptions import ApplicationError, CancelledError
 from temporalio.testing import WorkflowEnvironment
 
 from eksa_temporal import config, metrics
-from eksa_temporal.client import LifecycleClient
+from eksa_temporal.client import LifecycleClient, LifecycleError
 from eksa_temporal.devserver import Child, free_port, spawn
 from eksa_temporal.errors import InvalidSpec
 from eksa_temporal.worker import MAX_CACHED_ENV
 from eksa_temporal.workflows.create import CreateClusterWorkflow
-from eksa_temporal.workflows.models import CreateClusterInput, CreateClusterResult
+from eksa_temporal.workflows.models import CreateClusterInput, CreateClusterResult, Timeouts
 from eksa_temporal.workflows.runner import EKSA_CLUSTER, EKSA_OPERATION, EKSA_PHASE, EKSA_PROVIDER
 from tests.deploy.manifests import dashboard_metric_names
 from tests.support.sim import SimServer
@@ -41,6 +43,8 @@ from .test_lifecycle_e2e import E2E, spec
 
 pytestmark = pytest.mark.anyio
 EKSA = str(Path(sys.executable).parent / "eksa-temporal")
+# retries exhausted quickly: the operation parks within seconds
+FAIL_FAST = Timeouts(step_seconds=30, long_step_seconds=60, heartbeat_seconds=10, initial_retry_seconds=0.1, max_retry_seconds=0.2, max_attempts=2)
 # a series: name{labels} value  (labels in the exporter's order)
 SAMPLE = re.compile(r"^(?P<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(?P<labels>[^}]*)\})? (?P<value>\S+)$")
 
@@ -80,6 +84,7 @@ def metrics_worker(temporal_env: WorkflowEnvironment, sim: SimServer, tmp_path: 
             # no workflow cache: every workflow task replays the history, and the replay-safe
             # workflow metrics must still count each operation once
             MAX_CACHED_ENV: "0",
+            metrics.PARKED_INTERVAL_ENV: "0.5",
         }
     )
     log = tmp_path / "worker.log"
@@ -148,6 +153,37 @@ async def test_the_metrics_endpoint_serves_the_documented_series_during_a_create
         assert value(after, name) is not None, name
     # every series the Grafana dashboard reads is served
     assert dashboard_metric_names() - {n for n, _, _ in after} == set()
+
+
+async def test_a_parked_then_aborted_create_shows_as_parked_errors_and_a_failure(
+    temporal_env: WorkflowEnvironment, metrics_worker: tuple[Child, int, str], sim: SimServer, tmp_path: Path
+) -> None:
+    _, port, queue = metrics_worker
+    sim.client.set_knobs(api_error_rate=1.0)
+    lc = LifecycleClient(temporal_env.client, queue)
+    ref = await lc.start_create(CreateClusterInput(spec_yaml=spec("parks"), workdir=str(tmp_path / "out" / "parks"), timeouts=FAIL_FAST))
+    samples: list[tuple[str, dict[str, str], float]] = []
+    deadline = time.monotonic() + 90
+    while value(samples, metrics.OPERATIONS_PARKED, operation="create") != 1:
+        assert time.monotonic() < deadline, "the parked create never showed in eksa_operations_parked"
+        await asyncio.sleep(0.3)
+        samples = scrape(port)
+    assert (await lc.status(ref.workflow_id, with_progress=False)).state == "awaiting-operator"
+    errors = value(samples, metrics.STEP_ATTEMPTS, outcome="error")
+    assert errors is not None and errors >= FAIL_FAST.max_attempts  # each retried attempt counted
+    sim.client.set_knobs(api_error_rate=0.0)
+    await lc.abort(ref.workflow_id, "metrics test")
+    with pytest.raises(LifecycleError, match="aborted by the operator"):
+        await asyncio.wait_for(lc.wait(ref.workflow_id), 120)
+    deadline = time.monotonic() + 60
+    while value(samples, metrics.OPERATIONS_FINISHED, operation="create", outcome="failed") != 1 or value(
+        samples, metrics.OPERATIONS_PARKED, operation="create"
+    ):
+        assert time.monotonic() < deadline, "the aborted create never counted as failed and unparked"
+        await asyncio.sleep(0.3)
+        samples = scrape(port)
+    assert value(samples, metrics.OPERATIONS_FINISHED, outcome="completed") is None
+    assert value(samples, f"{metrics.OPERATION_DURATION}_count", operation="create", outcome="failed") == 1
 
 
 async def test_the_parked_gauge_counts_operations_awaiting_an_operator(temporal_env: WorkflowEnvironment) -> None:
