@@ -225,3 +225,6 @@ async def test_a_cluster_of_the_cli_appears_as_an_object_and_the_controller_star
     assert {r.memo.get("eksa_origin") for r in found} == {"cli"}
     assert_never_concurrent(found)
     assert live_machines(mgmt.sim, name) == []
+    # the management cluster's own (self-managed) object is listed and left alone
+    assert "mgmt" in listed(mgmt)
+    assert operations(await runs(mgmt.client, "mgmt")) == ["create"]
