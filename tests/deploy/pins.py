@@ -1,7 +1,7 @@
 """The worker image's pinned dependencies (``deploy/docker/requirements.txt``): every package
 the installed ``eksa-temporal`` needs at run time, transitively, at the version installed in
 this environment - the set its tests ran with. ``python -m tests.deploy.pins`` prints the
-file; ``tests/deploy/test_image.py`` checks the committed one against it."""
+file; ``tests/deploy/test_image.py`` checks the committed file pins every package of it."""
 
 from __future__ import annotations
 
