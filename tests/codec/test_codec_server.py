@@ -201,7 +201,7 @@ async def test_the_temporal_cli_shows_decoded_input_through_the_codec_server(
         show = [str(TEMPORAL_CLI), "workflow", "show", "-w", wf_id, "--address", temporal_env.client.service_client.config.target_host, "--output", "json"]
         plain_run = subprocess.run(show, capture_output=True, text=True, timeout=60)
         decoded = subprocess.run([*show, "--codec-endpoint", url, "--codec-auth", f"Bearer {token}"], capture_output=True, text=True, timeout=60)
-        refused = subprocess.run([*show, "--codec-endpoint", url], capture_output=True, text=True, timeout=60)
+        refused = subprocess.run([*show, "--codec-endpoint", url, "--command-timeout", "3s"], capture_output=True, text=True, timeout=60)
     finally:
         await handle.terminate()
     # payloads stay base64 in the JSON output: compare what they decode to
