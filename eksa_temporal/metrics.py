@@ -32,7 +32,7 @@ from typing import Any
 
 from temporalio import activity, workflow
 from temporalio.client import Client
-from temporalio.common import MetricMeter
+from temporalio.common import MetricCounter, MetricHistogramFloat, MetricMeter
 from temporalio.exceptions import ApplicationError, FailureError, is_cancelled_exception
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.service import RPCError
@@ -164,10 +164,27 @@ def step_outcome(exc: BaseException | None) -> str:
     return "error"
 
 
+@dataclass(frozen=True)
+class _StepInstruments:
+    """The step metrics, created once per worker."""
+
+    attempts: MetricCounter
+    duration: MetricHistogramFloat
+    machines: MetricCounter
+
+    @classmethod
+    def on(cls, meter: MetricMeter) -> _StepInstruments:
+        return cls(
+            attempts=meter.create_counter(STEP_ATTEMPTS, "step (activity) attempts"),
+            duration=meter.create_histogram_float(STEP_DURATION, "step attempt duration", "s"),
+            machines=meter.create_counter(MACHINES_PROVISIONED, "machines of new clusters provisioned and ready"),
+        )
+
+
 class _StepMetrics(ActivityInboundInterceptor):
-    def __init__(self, next: ActivityInboundInterceptor, meter: MetricMeter) -> None:
+    def __init__(self, next: ActivityInboundInterceptor, metrics: _StepInstruments) -> None:
         super().__init__(next)
-        self._meter = meter
+        self._metrics = metrics
 
     async def execute_activity(self, input: ExecuteActivityInput) -> Any:
         step = activity.info().activity_type
@@ -181,17 +198,13 @@ class _StepMetrics(ActivityInboundInterceptor):
         self._record(step, provider, "completed", started)
         machines = getattr(result, "machines_ready", None)
         if step in PROVISIONING_STEPS and isinstance(machines, int) and getattr(result, "changed", False):
-            self._meter.create_counter(
-                MACHINES_PROVISIONED, "machines of new clusters provisioned and ready"
-            ).add(machines, {"provider": provider})
+            self._metrics.machines.add(machines, {"provider": provider})
         return result
 
     def _record(self, step: str, provider: str, outcome: str, started: float) -> None:
         attrs = {"step": step, "provider": provider, "outcome": outcome}
-        self._meter.create_counter(STEP_ATTEMPTS, "step (activity) attempts").add(1, attrs)
-        self._meter.create_histogram_float(STEP_DURATION, "step attempt duration", "s").record(
-            time.monotonic() - started, attrs
-        )
+        self._metrics.attempts.add(1, attrs)
+        self._metrics.duration.record(time.monotonic() - started, attrs)
 
 
 class MetricsInterceptor(Interceptor):
@@ -199,10 +212,10 @@ class MetricsInterceptor(Interceptor):
     workflow's replay-safe meter (workflows)."""
 
     def __init__(self, meter: MetricMeter) -> None:
-        self._meter = meter
+        self._steps = _StepInstruments.on(meter)
 
     def intercept_activity(self, next: ActivityInboundInterceptor) -> ActivityInboundInterceptor:
-        return _StepMetrics(next, self._meter)
+        return _StepMetrics(next, self._steps)
 
     def workflow_interceptor_class(
         self, input: WorkflowInterceptorClassInput
