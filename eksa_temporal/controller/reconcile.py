@@ -153,7 +153,9 @@ class Reconciler:
         last = await self.lc.last(namespace, name)
         if (obj.get("metadata") or {}).get("deletionTimestamp"):
             return await self._deleting(obj, last)
-        obj = await self._ensure_finalizer(obj)
+        if not (last is not None and last.running and last.operation == DELETE):
+            # (a running delete takes the finalizer off and the objects away itself)
+            obj = await self._ensure_finalizer(obj)
         desired = await asyncio.to_thread(self._desired, obj)
         if last is not None and last.running:
             await self._show(obj, self._running_view(last), last)

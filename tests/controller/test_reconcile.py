@@ -277,3 +277,13 @@ async def test_ready_follows_the_control_plane_and_the_workers_of_the_running_cl
     cond = ready(cluster(mgmt, namespace, name))
     assert (cond["status"], cond["reason"], cond["message"]) == ("False", "ControlPlaneNotReady", "the control plane is not ready: 1 of 3 machines ready")
     assert len(fake.starts) == 1
+
+
+async def test_a_running_delete_from_the_cli_does_not_get_the_finalizer_back(mgmt: Mgmt, namespace: str, fake: FakeLifecycle, reconciler: Reconciler) -> None:
+    mgmt.kube.apply(workload_docs("w1", namespace))
+    fake.ops[(namespace, "w1")] = Operation(workflow_id=f"eksa/{namespace}/w1", operation="delete", state="running", step="delete-workload-cluster")
+    assert await reconciler.reconcile(namespace, "w1") == reconciler.poll_seconds
+    obj = cluster(mgmt, namespace)
+    assert names.FINALIZER not in (obj["metadata"].get("finalizers") or [])
+    assert obj["metadata"]["annotations"][names.STEP_ANNOTATION] == "delete-workload-cluster"
+    assert fake.starts == []
