@@ -25,6 +25,7 @@ from temporalio.runtime import Runtime
 from temporalio.worker import Interceptor, Worker
 
 from eksa_temporal import config, logs
+from eksa_temporal.codec import AesGcmCodec
 
 
 def lifecycle_workflows() -> list[type]:
@@ -117,8 +118,11 @@ async def serve(
             interceptors=[metrics.MetricsInterceptor(runtime.metric_meter)] if runtime else (),
         )  # fmt: skip
         async with worker:
-            log.info("worker polling", task_queue=queue, pid=os.getpid())
-            print(f"worker polling task queue {queue} (pid {os.getpid()})", file=sys.stderr, flush=True)
+            codec = client.data_converter.payload_codec
+            key_id = codec.keyring.active if isinstance(codec, AesGcmCodec) else None
+            log.info("worker polling", task_queue=queue, pid=os.getpid(), encryption_key_id=key_id)
+            encryption = f"payloads encrypted with key {key_id}" if key_id else "payloads not encrypted"
+            print(f"worker polling task queue {queue} (pid {os.getpid()}; {encryption})", file=sys.stderr, flush=True)
             parked = None
             if runtime is not None:
                 gauge = metrics.ParkedGauge(client, runtime.metric_meter, queue)

@@ -59,6 +59,7 @@ async def test_the_worker_and_the_cli_encrypt_by_configuration(
             assert status.returncode == 0 and "completed" in status.stdout, status.stderr
         finally:
             worker.stop()
+    assert "payloads encrypted with key k1" in (tmp_path / "worker.log").read_text()
     stored, payloads, _ = await raw_history(temporal_env.client, f"eksa/default/{name}")
     assert str(workdir).encode() not in stored and str(tmp_path).encode() not in stored
     assert key_ids(payloads) == {"k1"}
