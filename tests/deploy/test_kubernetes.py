@@ -1,8 +1,9 @@
 """The Kubernetes manifests (deploy/kubernetes/) validated without a cluster: every object
-against the API schema of Kubernetes 1.31 with kubernetes-validate (strict: a misspelt field
+against the API schemas with kubernetes-validate (strict: a misspelt field
 fails), the PodMonitor and the Kustomization against the fields they may carry, and the
 wiring between them - selectors, ports, probes, the grace period against the heartbeat
-timeout, the worker's arguments against the real CLI, the non-root security context."""
+timeout, the worker's arguments against the real CLI, the non-root security context.
+The oldest Kubernetes minor checked is 1.31, the newest the one kubernetes-validate knows."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 import jsonschema
+import kubernetes_validate
 import pytest
 
 from eksa_temporal.worker import GRACEFUL_SHUTDOWN
@@ -18,6 +20,7 @@ from eksa_temporal.workflows.models import Timeouts
 
 from .manifests import (
     KUBERNETES,
+    KUBERNETES_VERSION,
     Doc,
     cli_options,
     find,
@@ -87,10 +90,10 @@ KUSTOMIZATION = {
 OWN_SCHEMAS = {"PodMonitor": POD_MONITOR, "Kustomization": KUSTOMIZATION}
 
 
-def findings(doc: Doc) -> str | None:
+def findings(doc: Doc, version: str = KUBERNETES_VERSION) -> str | None:
     schema = OWN_SCHEMAS.get(doc.get("kind", ""))
     if schema is None:
-        return kubernetes_findings(doc)
+        return kubernetes_findings(doc, version)
     try:
         jsonschema.validate(doc, schema)
     except jsonschema.ValidationError as exc:
@@ -108,13 +111,14 @@ def container(deployment: Doc) -> dict[str, Any]:
     return containers[0]  # type: ignore[no-any-return]
 
 
-def test_every_manifest_is_valid_against_the_kubernetes_api_schemas() -> None:
+@pytest.mark.parametrize("version", [KUBERNETES_VERSION, kubernetes_validate.latest_version()])
+def test_every_manifest_is_valid_against_the_kubernetes_api_schemas(version: str) -> None:
     docs = list(manifest_docs())
     assert {d["kind"] for _, d in docs} >= {
         "Namespace", "ConfigMap", "ServiceAccount", "PersistentVolumeClaim", "Deployment",
         "PodDisruptionBudget", "Service", "PodMonitor", "Kustomization",
     }  # fmt: skip
-    problems = [f"{path.name}: {err}" for path, doc in docs if (err := findings(doc))]
+    problems = [f"{path.name}: {err}" for path, doc in docs if (err := findings(doc, version))]
     assert problems == []
 
 
