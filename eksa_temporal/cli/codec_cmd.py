@@ -49,9 +49,9 @@ async def _serve(app: web.Application, host: str, port: int) -> None:
 
 
 @click.command("codec-server")
-@click.option("--bind", default="127.0.0.1:8081", show_default=True, help="Address to listen on (host:port).")
-@click.option("--cors-origin", "cors_origins", multiple=True, metavar="URL", help="Origin of the Web UI allowed to call it (repeatable), e.g. http://127.0.0.1:8233.")
-@click.option("--token-file", type=click.Path(dir_okay=False, path_type=Path), default=None, help="File holding the bearer token every request must carry (Authorization: Bearer <token>).")
+@click.option("--bind", default="127.0.0.1:8081", show_default=True, envvar="EKSA_CODEC_BIND", help="Address to listen on (host:port; env EKSA_CODEC_BIND).")
+@click.option("--cors-origin", "cors_origins", multiple=True, metavar="URL", envvar="EKSA_CODEC_CORS_ORIGINS", help="Origin of the Web UI allowed to call it (repeatable; env EKSA_CODEC_CORS_ORIGINS, space-separated), e.g. http://127.0.0.1:8233.")
+@click.option("--token-file", type=click.Path(dir_okay=False, path_type=Path), default=None, envvar="EKSA_CODEC_TOKEN_FILE", help="File holding the bearer token every request must carry (Authorization: Bearer <token>; env EKSA_CODEC_TOKEN_FILE).")
 def codec_server(bind: str, cors_origins: tuple[str, ...], token_file: Path | None) -> int:
     """Decrypt and encrypt payloads for the Temporal Web UI and CLI.
 

@@ -142,12 +142,12 @@ def codec_process(tmp_path: Path, keyring: Keyring) -> Iterator[tuple[str, str, 
     (tmp_path / "token").write_text(token + "\n")
     host = "127.0.0.23"
     url = f"http://{host}:{free_port()}"
-    env = {**os.environ, "EKSA_CODEC_KEYS_FILE": str(keys_file)}
+    env = {**os.environ, "EKSA_CODEC_KEYS_FILE": str(keys_file), "EKSA_CODEC_TOKEN_FILE": str(tmp_path / "token")}
     env.pop("EKSA_CODEC_KEY", None)
     log = tmp_path / "codec.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [str(EKSA), "codec-server", "--bind", url.removeprefix("http://"), "--cors-origin", UI, "--token-file", str(tmp_path / "token")],
+            [str(EKSA), "codec-server", "--bind", url.removeprefix("http://"), "--cors-origin", UI],  # the token file from the environment
             stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True,
         )
     try:
