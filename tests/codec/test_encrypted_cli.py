@@ -16,10 +16,9 @@ from temporalio.testing import WorkflowEnvironment
 from eksa_temporal.codec import new_key_line
 from eksa_temporal.devserver import start_worker
 from eksa_temporal.spec import generate_cluster_config
+from tests.codec.raw_history import key_ids, raw_history
 from tests.support.paths import EKSA
 from tests.support.sim import running_sim
-
-from .test_encrypted_history import key_ids, raw_history
 
 pytestmark = pytest.mark.anyio
 

@@ -18,9 +18,7 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 from google.protobuf import json_format
-from google.protobuf.message import Message
 from temporalio.api.common.v1 import Payload, Payloads
-from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
@@ -36,6 +34,7 @@ from eksa_temporal.workflows.models import (
     DeleteClusterInput,
     Timeouts,
 )
+from tests.codec.raw_history import key_ids, raw_history
 from tests.support.histories import decoded_history
 from tests.support.sim import SimServer, running_sim
 
@@ -47,45 +46,6 @@ E2E = Timeouts(step_seconds=60, long_step_seconds=120, heartbeat_seconds=15, ini
 def sim(tmp_path: Path) -> Iterator[SimServer]:
     with running_sim(tmp_path / "sim", ("--boot-seconds", "0.2", "--seed", "7")) as server:
         yield server
-
-
-def payloads_of(message: Message, where: str = "") -> Iterator[tuple[str, Payload]]:
-    """Every ``Payload`` inside ``message`` with the field path leading to it."""
-    if isinstance(message, Payload):
-        yield where, message
-        return
-    for field, value in message.ListFields():
-        if field.message_type is None:
-            continue
-        if field.message_type.GetOptions().map_entry:
-            for key, item in value.items():
-                if isinstance(item, Message):
-                    yield from payloads_of(item, f"{where}.{field.name}[{key}]")
-        elif field.is_repeated:
-            for i, item in enumerate(value):
-                yield from payloads_of(item, f"{where}.{field.name}[{i}]")
-        else:
-            yield from payloads_of(value, f"{where}.{field.name}")
-
-
-async def raw_history(
-    client: Client, workflow_id: str, run_id: str | None = None
-) -> tuple[bytes, list[tuple[str, Payload]], list[Payload]]:
-    """The stored history and description as the server returns them (no codec applied):
-    their serialised bytes, every payload with its place, the started event's input."""
-    handle = client.get_workflow_handle(workflow_id, run_id=run_id)
-    history = await handle.fetch_history()
-    desc = await handle.describe()
-    messages: list[Message] = [*history.events, desc.raw_description]
-    found = [(f"{type(m).__name__}{where}", p) for m in messages for where, p in payloads_of(m)]
-    started = next(e for e in history.events if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED)
-    return b"".join(m.SerializeToString() for m in messages), found, list(started.workflow_execution_started_event_attributes.input.payloads)
-
-
-def key_ids(payloads: list[tuple[str, Payload]]) -> set[str]:
-    """The key ids of the payloads that are not search attributes (which the server
-    indexes, so they stay plain)."""
-    return {p.metadata.get("encryption-key-id", b"(plain)").decode() for where, p in payloads if "search_attributes" not in where}
 
 
 async def decode_via_server(keyring: Keyring, token: str, payloads: list[Payload], headers: dict[str, str]) -> tuple[int, Any]:

@@ -19,8 +19,7 @@ from eksa_temporal.codec import (
     parse_keys_file,
 )
 from eksa_temporal.worker import lifecycle_workflows
-
-from .test_encrypted_history import payloads_of
+from tests.codec.raw_history import payloads_of
 
 pytestmark = pytest.mark.anyio
 HISTORIES = sorted((Path(__file__).parent.parent / "histories").glob("*.json"))
