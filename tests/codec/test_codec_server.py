@@ -5,6 +5,7 @@ UI's origin only, and the ``eksa-temporal codec-server`` command as a real proce
 from __future__ import annotations
 
 import base64
+import json
 import os
 import secrets
 import signal
@@ -220,3 +221,27 @@ def base64_decoded(text: str) -> str:
         except (ValueError, UnicodeDecodeError):
             out.append(word)
     return " ".join(out)
+
+
+async def test_a_workflow_started_by_the_temporal_cli_through_the_codec_server_is_stored_encrypted(
+    codec_process: tuple[str, str, Path], keyring: Keyring, temporal_env: WorkflowEnvironment
+) -> None:
+    url, token, _ = codec_process
+    secret = f"/srv/clusters/{secrets.token_hex(8)}"
+    wf_id = f"codec-start-{uuid.uuid4()}"
+    start = [
+        str(TEMPORAL_CLI), "workflow", "start", "--address", temporal_env.client.service_client.config.target_host,
+        "--type", "CreateClusterWorkflow", "--task-queue", f"nobody-{uuid.uuid4()}", "--workflow-id", wf_id,
+        "--input", json.dumps({"workdir": secret}), "--codec-endpoint", url, "--codec-auth", f"Bearer {token}",
+    ]  # fmt: skip
+    started = subprocess.run(start, capture_output=True, text=True, timeout=60)
+    handle = temporal_env.client.get_workflow_handle(wf_id)
+    try:
+        assert started.returncode == 0, started.stderr
+        history = await handle.fetch_history()
+    finally:
+        await handle.terminate()
+    (payload,) = history.events[0].workflow_execution_started_event_attributes.input.payloads
+    assert payload.metadata["encryption-key-id"] == b"k1" and secret.encode() not in payload.data
+    (plain_payload,) = await AesGcmCodec(keyring).decode([payload])
+    assert json.loads(plain_payload.data) == {"workdir": secret}
