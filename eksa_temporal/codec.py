@@ -173,7 +173,7 @@ class AesGcmCodec(PayloadCodec):
         data = payload.data
         try:
             plain = cipher.decrypt(data[:NONCE_BYTES], data[NONCE_BYTES:], key_id.encode())
-        except InvalidTag as exc:
+        except (InvalidTag, ValueError) as exc:  # ValueError: too short to hold a nonce
             raise CodecError(f"a payload encrypted with key id {key_id} does not decrypt: altered, or another key of that id") from exc
         out = Payload()
         out.ParseFromString(plain)

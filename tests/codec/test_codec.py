@@ -83,6 +83,9 @@ async def test_an_altered_payload_or_a_different_key_of_the_same_id_is_refused()
         await AesGcmCodec(ring("k1")).decode([altered])
     with pytest.raises(CodecError, match="does not decrypt"):
         await AesGcmCodec(ring("k1")).decode([sealed])  # same id, another random key
+    truncated = Payload(metadata=dict(sealed.metadata), data=sealed.data[:5])
+    with pytest.raises(CodecError, match="does not decrypt"):
+        await AesGcmCodec(ring("k1")).decode([truncated])
 
 
 async def test_the_converter_encrypts_inputs_and_failure_messages(tmp_path: Path) -> None:
