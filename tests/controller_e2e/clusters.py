@@ -103,9 +103,10 @@ class Run:
         return self.status == WorkflowExecutionStatus.RUNNING
 
 
-async def runs(client: Client, name: str, namespace: str = "default") -> list[Run]:
-    """Every workflow run of the cluster, oldest first: the visibility list joined with the
-    latest run's description (visibility may lag a moment behind a start)."""
+async def runs(client: Client, name: str, namespace: str = "default", since: datetime | None = None) -> list[Run]:
+    """Every workflow run of the cluster (started at or after ``since``), oldest first: the
+    visibility list joined with the latest run's description (visibility may lag a moment
+    behind a start)."""
     wf_id = f"eksa/{namespace}/{name}"
     found: dict[str, Run] = {}
     async for ex in client.list_workflows(f'WorkflowId = "{wf_id}"'):
@@ -117,7 +118,7 @@ async def runs(client: Client, name: str, namespace: str = "default") -> list[Ru
             raise
     else:
         found[d.run_id] = Run(KINDS[d.workflow_type], d.run_id, d.status, d.start_time, d.close_time, dict(await d.memo()))
-    return sorted(found.values(), key=lambda r: r.started)
+    return sorted((r for r in found.values() if since is None or r.started >= since), key=lambda r: r.started)
 
 
 def operations(found: list[Run]) -> list[str]:

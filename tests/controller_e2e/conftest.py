@@ -15,7 +15,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -27,7 +27,7 @@ from eksa_temporal.spec import generate_cluster_config
 from eksa_temporal.workflows.models import CreateClusterInput, CreateClusterResult, Timeouts
 from tests.support.sim import SimServer, running_sim
 
-from .clusters import Kubectl
+from .clusters import Kubectl, Run, runs
 from .processes import FAST_TIMEOUTS, Processes, child_env
 
 SIM_ARGS = ("--boot-seconds", "0.2", "--seed", "7")
@@ -45,9 +45,14 @@ class Mgmt:
     kubeconfig: Path
     kubectl: Kubectl
     procs: Processes
+    since: datetime  # when the management create started: runs before it belong to other tests
 
     def workdir(self, name: str) -> Path:
         return self.root / "out" / name
+
+    async def runs(self, name: str) -> list[Run]:
+        """The workflow runs of cluster ``default/<name>`` since this management cluster."""
+        return await runs(self.client, name, since=self.since)
 
 
 @pytest.fixture(scope="module")
@@ -66,10 +71,11 @@ async def mgmt(
             workdir = root / "out" / "mgmt"
             ref = await lc.start_create(CreateClusterInput(spec_yaml=generate_cluster_config("mgmt", "sim"), workdir=str(workdir), timeouts=FAST))
             created = await asyncio.wait_for(lc.wait(ref.workflow_id), timeout=150)
+            since = (await client.get_workflow_handle(ref.workflow_id, run_id=ref.run_id).describe()).start_time
             assert isinstance(created, CreateClusterResult) and created.kubeconfig_path
             procs.kubeconfig = Path(created.kubeconfig_path)
             procs.start_controller("controller-a")
             kubectl = Kubectl(procs.kubeconfig, root / "kube-cache")
-            yield Mgmt(client, lc, sim, root, procs.kubeconfig, kubectl, procs)
+            yield Mgmt(client, lc, sim, root, procs.kubeconfig, kubectl, procs, since)
         finally:
             procs.stop()

@@ -8,6 +8,7 @@ machine provisioned once, the object Ready or gone."""
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import anyio
@@ -23,7 +24,6 @@ from .clusters import (
     node_versions,
     operations,
     ready,
-    runs,
     until,
     workload_spec,
 )
@@ -85,7 +85,7 @@ async def test_kill_9_of_the_controller_and_the_worker_mid_operation_changes_not
         assert killed == first
         await until(lambda: ready(k.cluster(name)), 90, f"{name} Ready after the crash", explain(mgmt, name))
         assert await holder(mgmt) != killed
-        found = await runs(mgmt.client, name)
+        found = await mgmt.runs(name)
         assert operations(found) == ["create"], found
         ever = [m for m in mgmt.sim.client.machines() if m.get("cluster") == name]
         assert len(ever) == 2 and len(live_machines(mgmt.sim, name)) == 2, f"machines provisioned twice: {ever}"
@@ -97,10 +97,13 @@ async def test_kill_9_of_the_controller_and_the_worker_mid_operation_changes_not
         # ... and the worker and the (new) holder again while the upgrade rolls out
         await crash_both(mgmt, name, "upgrade-cluster", "controller-e")
         await until(lambda: ready(k.cluster(name)), 90, f"{name} Ready at 1.32 after the crashes", explain(mgmt, name))
-        found = await runs(mgmt.client, name)
+        found = await mgmt.runs(name)
         assert operations(found) == ["create", "upgrade"], found
         assert all(v.startswith("v1.32") for v in node_versions(mgmt.workdir(name) / f"{name}-eks-a-cluster.kubeconfig"))
         assert len(live_machines(mgmt.sim, name)) == 2
+        ever = [m for m in mgmt.sim.client.machines() if m.get("cluster") == name]
+        twice = {machine: n for machine, n in Counter(str(m["machine"]) for m in ever).items() if n > 1}
+        assert twice == {} and len(ever) == 2 + 2, f"the rollout provisioned a machine twice or more than it replaced: {ever}"
 
         # a delete
         k.run("delete", CLUSTERS, name, "--wait=false")
@@ -109,7 +112,7 @@ async def test_kill_9_of_the_controller_and_the_worker_mid_operation_changes_not
     finally:
         mgmt.sim.client.set_knobs(boot_seconds=0.2)
     await anyio.sleep(5)  # a resync of the surviving controllers
-    found = await runs(mgmt.client, name)
+    found = await mgmt.runs(name)
     assert operations(found) == ["create", "upgrade", "delete"], found
     assert_never_concurrent(found)
     assert live_machines(mgmt.sim, name) == []

@@ -30,7 +30,6 @@ from .clusters import (
     notes_of,
     operations,
     ready,
-    runs,
     until,
     workload_spec,
 )
@@ -91,7 +90,7 @@ async def test_a_cluster_applied_with_kubectl_is_created_upgraded_scaled_and_del
     assert FINALIZER in obj["metadata"].get("finalizers", [])
     assert condition(obj, "ControlPlaneReady").get("status") == "True"
     assert condition(obj, "WorkersReady").get("status") == "True"
-    found = await runs(mgmt.client, name)
+    found = await mgmt.runs(name)
     assert operations(found) == ["create"]
     assert found[0].memo.get("eksa_spec_digest") == digest_of(workload_spec(name))
     assert found[0].memo.get("eksa_origin") == "controller"
@@ -109,7 +108,7 @@ async def test_a_cluster_applied_with_kubectl_is_created_upgraded_scaled_and_del
     assert notes[f"{ANNOTATION}-workflow"] == f"eksa/default/{name}"
     assert notes[f"{ANNOTATION}-workflow-ui"].startswith(f"{UI_BASE}/namespaces/default/workflows/eksa%2Fdefault%2F{name}")
     obj = await ready_object(mgmt, name)
-    found = await runs(mgmt.client, name)
+    found = await mgmt.runs(name)
     assert operations(found) == ["create", "upgrade"]
     assert found[1].memo["eksa_spec_digest"] == digest_of(workload_spec(name, version="1.32"))
     assert all(v.startswith("v1.32") for v in node_versions(kubeconfig)), node_versions(kubeconfig)
@@ -122,14 +121,14 @@ async def test_a_cluster_applied_with_kubectl_is_created_upgraded_scaled_and_del
 
     # a resync later nothing else has started: the last operation applied this spec
     await anyio.sleep(RESYNC + 1)
-    found = await runs(mgmt.client, name)
+    found = await mgmt.runs(name)
     assert operations(found) == ["create", "upgrade", "upgrade"], found
     assert_never_concurrent(found)
 
     # kubectl delete: the delete runs, then the finalizer goes and the object with it
     k.run("delete", CLUSTERS, name, "--wait=false")
     await until(lambda: k.cluster(name) is None, 60, f"{name} gone from the management cluster", explain(mgmt, name))
-    found = await runs(mgmt.client, name)
+    found = await mgmt.runs(name)
     assert operations(found) == ["create", "upgrade", "upgrade", "delete"]
     assert all(r.memo.get("eksa_origin") == "controller" for r in found)
     assert_never_concurrent(found)
@@ -161,17 +160,17 @@ async def test_an_invalid_spec_gets_a_condition_naming_the_field_and_the_fix_and
         assert status.get("failureReason") and "spec.controlPlaneConfiguration.count" in status.get("failureMessage", ""), status
     await anyio.sleep(RESYNC + 1)
     for name in ("bad1", "bad2"):
-        assert await runs(mgmt.client, name) == [], f"an operation was started for the invalid {name}"
+        assert await mgmt.runs(name) == [], f"an operation was started for the invalid {name}"
         assert live_machines(mgmt.sim, name) == []
 
     # fixed, bad1 is created; bad2 deleted as it is goes away without ever being created
     k.apply(workload_spec("bad1"))
     k.run("delete", CLUSTERS, "bad2", "--wait=false")
     await until(lambda: k.cluster("bad2") is None, 30, "the never-created bad2 gone", explain(mgmt, "bad2"))
-    assert "create" not in operations(await runs(mgmt.client, "bad2"))
+    assert "create" not in operations(await mgmt.runs("bad2"))
     obj = await ready_object(mgmt, "bad1")
     assert not obj["status"].get("failureMessage"), obj["status"]
-    assert operations(await runs(mgmt.client, "bad1")) == ["create"]
+    assert operations(await mgmt.runs("bad1")) == ["create"]
     assert len(live_machines(mgmt.sim, "bad1")) == 2
 
 
@@ -210,7 +209,7 @@ async def test_a_cluster_of_the_cli_appears_as_an_object_and_the_controller_star
     assert obj["spec"]["kubernetesVersion"] == "1.32"
     assert notes_of(obj)[DIGEST] == digest_of(workload_spec(name, version="1.32"))
     await anyio.sleep(RESYNC + 1)
-    found = await runs(mgmt.client, name)
+    found = await mgmt.runs(name)
     assert operations(found) == ["create", "upgrade"], found
     assert {r.memo.get("eksa_origin") for r in found} == {"cli"}
 
@@ -220,11 +219,11 @@ async def test_a_cluster_of_the_cli_appears_as_an_object_and_the_controller_star
     await until(lambda: k.cluster(name) is None, 20, f"{name} gone after the CLI's delete", explain(mgmt, name))
     assert k.object("SimMachineConfig", f"{name}-md-0") is None
     await anyio.sleep(RESYNC + 1)
-    found = await runs(mgmt.client, name)
+    found = await mgmt.runs(name)
     assert operations(found) == ["create", "upgrade", "delete"], found
     assert {r.memo.get("eksa_origin") for r in found} == {"cli"}
     assert_never_concurrent(found)
     assert live_machines(mgmt.sim, name) == []
     # the management cluster's own (self-managed) object is listed and left alone
     assert "mgmt" in listed(mgmt)
-    assert operations(await runs(mgmt.client, "mgmt")) == ["create"]
+    assert operations(await mgmt.runs("mgmt")) == ["create"]

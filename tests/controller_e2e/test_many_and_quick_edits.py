@@ -21,7 +21,6 @@ from .clusters import (
     notes_of,
     operations,
     ready,
-    runs,
     until,
     workload_spec,
 )
@@ -48,7 +47,7 @@ async def test_ten_clusters_applied_at_once_are_all_created_and_all_deleted(mgmt
 
     await until(all_ready, 120, "ten clusters Ready", explain(mgmt, *names))
     for n in names:
-        found = await runs(mgmt.client, n)
+        found = await mgmt.runs(n)
         assert operations(found) == ["create"], (n, found)
         assert found[0].memo.get("eksa_origin") == "controller"
         assert len(live_machines(mgmt.sim, n)) == 2, n
@@ -58,7 +57,7 @@ async def test_ten_clusters_applied_at_once_are_all_created_and_all_deleted(mgmt
     k.run("delete", CLUSTERS, *names, "--wait=false")
     await until(lambda: all(k.cluster(n) is None for n in names), 120, "ten clusters gone", explain(mgmt, *names))
     for n in names:
-        found = await runs(mgmt.client, n)
+        found = await mgmt.runs(n)
         assert operations(found) == ["create", "delete"], (n, found)
         assert_never_concurrent(found)
         assert live_machines(mgmt.sim, n) == [], n
@@ -75,12 +74,12 @@ async def test_two_quick_edits_run_as_two_operations_in_order_never_concurrently
         k.apply(first)
 
         async def upgrade_running() -> bool:
-            found = await runs(mgmt.client, name)
+            found = await mgmt.runs(name)
             return operations(found) == ["create", "upgrade"] and found[-1].running
 
         await until(upgrade_running, 30, "the first edit's upgrade running", explain(mgmt, name))
         k.apply(second)
-        edited_while_running = (await runs(mgmt.client, name))[-1].running
+        edited_while_running = (await mgmt.runs(name))[-1].running
         # the running operation stays on the object meanwhile; the second waits behind it
         assert notes_of(k.cluster(name)).get(f"{ANNOTATION}-workflow") == f"eksa/default/{name}"
     finally:
@@ -93,7 +92,7 @@ async def test_two_quick_edits_run_as_two_operations_in_order_never_concurrently
 
     await until(final_ready, 60, f"{name} Ready at the second edit", explain(mgmt, name))
     await anyio.sleep(1)
-    found = await runs(mgmt.client, name)
+    found = await mgmt.runs(name)
     assert operations(found) == ["create", "upgrade", "upgrade"], found
     assert_never_concurrent(found)
     assert [r.memo.get("eksa_spec_digest") for r in found[1:]] == [digest_of(first), digest_of(second)]
