@@ -71,6 +71,37 @@ class LeaderElector:
     def renew_interval(self) -> float:
         return max(0.2, self.lease_seconds / 3)
 
+    @property
+    def _timeout(self) -> tuple[float, float]:
+        """Connect and read bounds of one Lease request: a hung request must not outlive
+        the lease it is renewing."""
+        return (min(5.0, self.lease_seconds / 2), max(1.0, self.lease_seconds / 2))
+
+    def holds(self) -> bool:
+        """Whether this candidate may act now: it won the last round and its last renewal
+        is younger than the lease (a renewal hanging on the API server does not count)."""
+        return self.leader and self.mono() - self._renewed_at < self.lease_seconds
+
+    def _get(self) -> Obj | None:
+        res = self.kube.resource(LEASE_API, "Lease")
+        try:
+            found = self.kube.dynamic.get(res, name=self.name, namespace=self.namespace, _request_timeout=self._timeout)
+        except ApiException as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return dict(found.to_dict())
+
+    def _create(self, body: Obj) -> bool:
+        res = self.kube.resource(LEASE_API, "Lease")
+        try:
+            self.kube.dynamic.create(res, body=body, namespace=self.namespace, _request_timeout=self._timeout)
+        except ApiException as exc:
+            if exc.status == 409:  # another candidate created it first
+                return False
+            raise
+        return True
+
     def _body(self, spec: Obj, rv: str | None = None) -> Obj:
         meta: Obj = {"name": self.name, "namespace": self.namespace}
         if rv:
@@ -91,10 +122,10 @@ class LeaderElector:
             held = self._step()
         except ApiException as exc:
             log.warning("lease request failed", status=exc.status, reason=exc.reason)
-            held = self.leader and self.mono() - self._renewed_at < self.lease_seconds
-        except OSError as exc:  # connection refused/reset: the API server is away
-            log.warning("lease request failed", error=str(exc))
-            held = self.leader and self.mono() - self._renewed_at < self.lease_seconds
+            held = self.holds()
+        except Exception as exc:  # connection refused/reset, timeouts: the API server is away
+            log.warning("lease request failed", error=f"{type(exc).__name__}: {exc}")
+            held = self.holds()
         if held != self.leader:
             log.info("leadership acquired" if held else "leadership lost", identity=self.identity, lease=f"{self.namespace}/{self.name}")
         self.leader = held
@@ -102,7 +133,7 @@ class LeaderElector:
 
     def _step(self) -> bool:
         now = self.wall()
-        lease = self.kube.get(LEASE_API, "Lease", self.name, self.namespace)
+        lease = self._get()
         if lease is None:
             fresh: Obj = {
                 "holderIdentity": self.identity,
@@ -111,8 +142,8 @@ class LeaderElector:
                 "renewTime": micro_time(now),
                 "leaseTransitions": 0,
             }
-            if self.kube.create(self._body(fresh)) is None:
-                return False  # another candidate created it first
+            if not self._create(self._body(fresh)):
+                return False
             self._renewed_at = self.mono()
             return True
         spec: dict[str, Any] = dict(lease.get("spec") or {})
@@ -146,7 +177,7 @@ class LeaderElector:
     def _replace(self, spec: Obj, rv: str) -> bool:
         res = self.kube.resource(LEASE_API, "Lease")
         try:
-            self.kube.dynamic.replace(res, body=self._body(spec, rv), namespace=self.namespace)
+            self.kube.dynamic.replace(res, body=self._body(spec, rv), namespace=self.namespace, _request_timeout=self._timeout)
         except ApiException as exc:
             if exc.status == 409:  # someone else wrote it first
                 return False
@@ -160,12 +191,12 @@ class LeaderElector:
             return
         self.leader = False
         try:
-            lease = self.kube.get(LEASE_API, "Lease", self.name, self.namespace)
+            lease = self._get()
             if lease is None or (lease.get("spec") or {}).get("holderIdentity") != self.identity:
                 return
             spec = dict(lease.get("spec") or {})
             spec["holderIdentity"] = ""
             self._replace(spec, str((lease.get("metadata") or {}).get("resourceVersion") or ""))
             log.info("lease released", identity=self.identity)
-        except (ApiException, OSError) as exc:
-            log.warning("lease not released", error=str(exc))
+        except Exception as exc:  # best effort: the lease expires anyway
+            log.warning("lease not released", error=f"{type(exc).__name__}: {exc}")

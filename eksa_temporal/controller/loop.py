@@ -283,7 +283,7 @@ class Controller:
         while not stop.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=self.options.resync_seconds)
-            if self.queue is not None and self.elector.leader:
+            if self.queue is not None and self.elector.holds():
                 for key in self._keys():
                     self.queue.add(key)
 
@@ -293,7 +293,7 @@ class Controller:
             key = await self.queue.get()
             after: float | None = None
             try:
-                if self.elector.leader:
+                if self.elector.holds():
                     started = time.monotonic()
                     after = await asyncio.wait_for(self.reconciler.reconcile(*key), timeout=RECONCILE_TIMEOUT_SECONDS)
                     log.debug("reconciled", cluster=f"{key[0]}/{key[1]}", seconds=round(time.monotonic() - started, 3), again=after)

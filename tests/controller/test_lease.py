@@ -5,9 +5,11 @@ the same identity after a restart keeps it."""
 from __future__ import annotations
 
 import secrets
+from pathlib import Path
 
 from eksa_temporal.controller.lease import LeaderElector
 from eksa_temporal.controller.names import LEASE_API
+from eksa_temporal.kube import Kube
 from tests.controller.conftest import Mgmt
 
 
@@ -93,3 +95,22 @@ def test_a_candidate_with_a_clock_far_behind_still_takes_over_by_its_own_observa
     assert b.step() is False
     clock.t += 1  # the record has not changed for 15 s of b's own time
     assert b.step() is True
+
+
+def test_a_holder_whose_renewals_stop_landing_stops_acting_by_its_own_clock(mgmt: Mgmt, tmp_path: Path) -> None:
+    ns, clock = lease_ns(mgmt), Clock()
+    a = elector(mgmt, "a", ns, clock, lease_seconds=4)
+    a.ensure_namespace()
+    assert a.step() is True and a.holds()
+    clock.t += 3
+    assert a.holds()  # renewed 3 s ago
+    clock.t += 1
+    assert not a.holds()  # a renewal hanging on the API server does not extend it
+    # rounds against an API server that is away fail without raising and keep it lost
+    away = tmp_path / "away.kubeconfig"
+    text = mgmt.kubeconfig.read_text().replace(mgmt.sim.url.split("/clusters/")[0], "https://127.0.0.1:1")
+    assert "https://127.0.0.1:1/" in text
+    away.write_text(text)
+    a.kube = Kube.from_kubeconfig(away)
+    assert a.step() is False
+    assert not a.holds()
