@@ -39,6 +39,28 @@ def is_self_managed(cluster: Obj) -> bool:
     return managed_by in ("", name)
 
 
+def management_names(kube: Kube) -> set[str]:
+    """Names of the self-managed Clusters on this API server (the management cluster's own
+    object, when it is there); empty when none is."""
+    clusters, _ = kube.list_objects(EKSA_API, CLUSTER_KIND)
+    return {str((c.get("metadata") or {}).get("name")) for c in clusters if is_self_managed(c)}
+
+
+def wrong_management(kube: Kube, cluster: Obj) -> Finding | None:
+    """A Cluster naming a management cluster other than the one it was applied to."""
+    found = management_names(kube)
+    named = ((cluster.get("spec") or {}).get("managementCluster") or {}).get("name") or ""
+    if not found or named in found:
+        return None
+    here = sorted(found)[0]
+    return Finding(
+        path="spec.managementCluster.name",
+        message=f"names {named}, but this management cluster is {here}",
+        remediation=f"set spec.managementCluster.name: {here}, or apply the objects to {named}'s API server",
+        check="controller-objects",
+    )
+
+
 def as_spec_document(obj: Obj) -> Obj:
     """The object as a spec file holds it: apiVersion, kind, name, namespace and the rest of
     its body; no status, no server-set metadata, no labels or annotations."""

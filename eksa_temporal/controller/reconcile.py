@@ -31,7 +31,7 @@ from kubernetes.client import exceptions as _kexc
 from eksa_temporal.controller import names, status
 from eksa_temporal.controller.health import cluster_health
 from eksa_temporal.controller.lifecycle import Busy, Lifecycle, Operation, Refused, Unavailable
-from eksa_temporal.controller.objects import gather, is_self_managed
+from eksa_temporal.controller.objects import gather, is_self_managed, wrong_management
 from eksa_temporal.kube import Kube, Obj
 from eksa_temporal.logs import get_logger
 from eksa_temporal.spec import ClusterSpec, Finding, check_spec_text, proxy
@@ -239,6 +239,9 @@ class Reconciler:
         return status.running(op.operation, op.workflow_id, op.step, parked=op.state == "awaiting-operator")
 
     def _desired(self, obj: Obj) -> Desired:
+        elsewhere = wrong_management(self.kube, obj)
+        if elsewhere is not None:
+            return Desired(findings=[elsewhere])
         gathered = gather(self.kube, obj)
         if gathered.missing:
             return Desired(text=gathered.text(), findings=gathered.missing)

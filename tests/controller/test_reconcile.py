@@ -287,3 +287,16 @@ async def test_a_running_delete_from_the_cli_does_not_get_the_finalizer_back(mgm
     assert names.FINALIZER not in (obj["metadata"].get("finalizers") or [])
     assert obj["metadata"]["annotations"][names.STEP_ANNOTATION] == "delete-workload-cluster"
     assert fake.starts == []
+
+
+async def test_a_cluster_naming_another_management_cluster_is_invalid(mgmt: Mgmt, namespace: str, fake: FakeLifecycle, reconciler: Reconciler) -> None:
+    mgmt.kube.apply(workload_docs("mgmt", namespace)[:1])  # this management cluster's own object
+    mgmt.kube.apply(workload_docs("w1", namespace, management="elsewhere"))
+    assert await reconciler.reconcile(namespace, "w1") is None
+    cond = ready(cluster(mgmt, namespace))
+    assert cond["reason"] == "InvalidSpec"
+    assert cond["message"] == (
+        "spec.managementCluster.name: names elsewhere, but this management cluster is mgmt "
+        "(fix: set spec.managementCluster.name: mgmt, or apply the objects to elsewhere's API server)"
+    )
+    assert fake.starts == []
