@@ -139,6 +139,44 @@ async def test_a_cluster_applied_with_kubectl_is_created_upgraded_scaled_and_del
     assert name not in listed(mgmt)
 
 
+async def test_a_failed_operation_is_shown_and_run_again_only_on_a_retry_annotation_or_a_spec_change(mgmt: Mgmt) -> None:
+    k, name = mgmt.kubectl, "w2"
+    k.apply(workload_spec(name))
+    await ready_object(mgmt, name)
+
+    def failed(count: int) -> Any:
+        async def check() -> dict[str, Any] | None:
+            obj = k.cluster(name)
+            found = await mgmt.runs(name)
+            done = len(found) == count and not found[-1].running
+            return obj if done and condition(obj).get("reason") == "OperationFailed" else None
+
+        return check
+
+    # a downgrade passes the static checks and is refused by the upgrade's own rules
+    k.apply(workload_spec(name, version="1.30"))
+    obj = await until(failed(2), 30, f"{name} shows its failed upgrade", explain(mgmt, name))
+    cond = condition(obj)
+    assert cond["status"] == "False" and "downgrading Kubernetes 1.31 -> 1.30 is not supported" in cond["message"], cond
+    assert f"{ANNOTATION}-retry" in cond["message"], cond
+    await anyio.sleep(RESYNC + 1)
+    assert operations(await mgmt.runs(name)) == ["create", "upgrade"], "a failed operation was restarted by itself"
+
+    # the retry annotation runs it once more (it fails again), and only once
+    k.run("annotate", CLUSTERS, name, f"{ANNOTATION}-retry=1")
+    await until(failed(3), 30, f"{name} retried once", explain(mgmt, name))
+    await anyio.sleep(RESYNC + 1)
+    assert operations(await mgmt.runs(name)) == ["create", "upgrade", "upgrade"]
+
+    # a spec change runs again: 1.32 is one minor up
+    k.apply(workload_spec(name, version="1.32"))
+    obj = await ready_object(mgmt, name)
+    assert not obj["status"].get("failureMessage"), obj["status"]
+    found = await mgmt.runs(name)
+    assert operations(found) == ["create", "upgrade", "upgrade", "upgrade"]
+    assert_never_concurrent(found)
+
+
 async def test_an_invalid_spec_gets_a_condition_naming_the_field_and_the_fix_and_no_operation(mgmt: Mgmt) -> None:
     k = mgmt.kubectl
     k.apply(workload_spec("bad1", cp=2) + "---\n" + workload_spec("bad2", cp=2))
