@@ -32,9 +32,13 @@ DIGEST = "anywhere.eks.amazonaws.com/eksa-temporal-spec-digest"
 KINDS = {"CreateClusterWorkflow": "create", "UpgradeClusterWorkflow": "upgrade", "DeleteClusterWorkflow": "delete"}
 
 
-def workload_spec(name: str, *, management: str = "mgmt", version: str = "1.31", workers: int = 1, cp: int = 1) -> str:
+def workload_spec(
+    name: str, *, management: str = "mgmt", version: str = "1.31", workers: int = 1, cp: int = 1, worker_cpus: int = 2
+) -> str:
     """A sim workload cluster's EKS-A objects (Cluster, datacenter and machine configs)."""
     text = generate_cluster_config(name, "sim")
+    head, md0 = text.split(f"metadata:\n  name: {name}-md-0\n")
+    text = head + f"metadata:\n  name: {name}-md-0\n" + md0.replace("cpus: 2", f"cpus: {worker_cpus}")
     text = text.replace(f"managementCluster:\n    name: {name}", f"managementCluster:\n    name: {management}")
     text = text.replace("kubernetesVersion: '1.31'", f"kubernetesVersion: '{version}'")
     text = text.replace("controlPlaneConfiguration:\n    count: 1", f"controlPlaneConfiguration:\n    count: {cp}")

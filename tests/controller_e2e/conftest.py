@@ -50,9 +50,9 @@ class Mgmt:
     def workdir(self, name: str) -> Path:
         return self.root / "out" / name
 
-    async def runs(self, name: str) -> list[Run]:
-        """The workflow runs of cluster ``default/<name>`` since this management cluster."""
-        return await runs(self.client, name, since=self.since)
+    async def runs(self, name: str, namespace: str = "default") -> list[Run]:
+        """The workflow runs of cluster ``<namespace>/<name>`` since this management cluster."""
+        return await runs(self.client, name, namespace, since=self.since)
 
 
 @pytest.fixture(scope="module")

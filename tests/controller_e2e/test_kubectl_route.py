@@ -119,23 +119,38 @@ async def test_a_cluster_applied_with_kubectl_is_created_upgraded_scaled_and_del
     assert len(live_machines(mgmt.sim, name)) == 3
     assert len(node_versions(kubeconfig)) == 3
 
+    # a referenced machine config edited (the Cluster's generation stays): a rollout
+    edited = workload_spec(name, version="1.32", workers=2, worker_cpus=4)
+    before = {m["provider_id"] for m in live_machines(mgmt.sim, name)}
+    k.apply(edited)
+
+    async def config_applied() -> bool:
+        found = await mgmt.runs(name)
+        return len(found) == 4 and found[-1].closed is not None and found[-1].memo.get("eksa_spec_digest") == digest_of(edited)
+
+    await until(config_applied, 30, "an upgrade for the edited SimMachineConfig", explain(mgmt, name))
+    obj = await ready_object(mgmt, name)
+    after = {m["provider_id"] for m in live_machines(mgmt.sim, name)}
+    assert len(after) == 3 and len(before - after) == 2, "the two workers were not replaced"
+
     # a resync later nothing else has started: the last operation applied this spec
     await anyio.sleep(RESYNC + 1)
     found = await mgmt.runs(name)
-    assert operations(found) == ["create", "upgrade", "upgrade"], found
+    assert operations(found) == ["create", "upgrade", "upgrade", "upgrade"], found
     assert_never_concurrent(found)
 
     # kubectl delete: the delete runs, then the finalizer goes and the object with it
     k.run("delete", CLUSTERS, name, "--wait=false")
     await until(lambda: k.cluster(name) is None, 60, f"{name} gone from the management cluster", explain(mgmt, name))
     found = await mgmt.runs(name)
-    assert operations(found) == ["create", "upgrade", "upgrade", "delete"]
+    assert operations(found) == ["create", "upgrade", "upgrade", "upgrade", "delete"]
     assert all(r.memo.get("eksa_origin") == "controller" for r in found)
     assert_never_concurrent(found)
     assert live_machines(mgmt.sim, name) == []
     assert name not in {c["name"] for c in mgmt.sim.client.clusters()}
-    for kind, ref in (("SimDatacenterConfig", name), ("SimMachineConfig", f"{name}-cp"), ("SimMachineConfig", f"{name}-md-0")):
-        assert k.object(kind, ref) is None, f"{kind}/{ref} left behind"
+    configs = (("SimDatacenterConfig", name), ("SimMachineConfig", f"{name}-cp"), ("SimMachineConfig", f"{name}-md-0"))
+    # the delete removes the Cluster first, then what it references
+    await until(lambda: all(k.object(kind, ref) is None for kind, ref in configs), 10, "the configs removed too")
     assert name not in listed(mgmt)
 
 
