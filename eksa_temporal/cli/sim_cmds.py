@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import json
+import os
 from pathlib import Path
 
 import click
@@ -53,6 +54,8 @@ def sim() -> None:
 @click.option("--api-error-rate", type=float, default=None, help="Share of API requests failing (500/429/reset).")
 @click.option("--api-latency", type=float, default=None, help="Seconds added to every API request.")
 @click.option("--no-controllers", is_flag=True, help="Serve the API only (no simulated controllers).")
+@click.option("--reconcile-workers", type=click.IntRange(min=1), default=None,
+              help="Reconciles that may run at once per kind (default: $EKSA_SIM_RECONCILE_WORKERS, else 2).")
 @click.option("--http", is_flag=True, help="Also serve the API over plain HTTP on a free port (benchmarks only; see server.json http_url).")
 @click.option("--watch-window", type=int, default=20_000, hidden=True,
               help="Watch events retained for resuming (older resourceVersions get 410 Gone).")
@@ -60,8 +63,8 @@ def sim() -> None:
               help="Interval of watch BOOKMARK events.")
 def serve_cmd(state_dir: Path | None, listen: str, seed: int | None, boot_seconds: float | None,
               machine_failure_rate: float | None, api_error_rate: float | None,
-              api_latency: float | None, no_controllers: bool, http: bool, watch_window: int,
-              bookmark_seconds: float) -> None:
+              api_latency: float | None, no_controllers: bool, reconcile_workers: int | None, http: bool,
+              watch_window: int, bookmark_seconds: float) -> None:
     """Run the simulated infrastructure server in the foreground (SIGTERM stops it).
 
     \b
@@ -72,6 +75,8 @@ def serve_cmd(state_dir: Path | None, listen: str, seed: int | None, boot_second
 
     directory = _dir(state_dir)
     private_dir(directory)  # tokens and Secrets: owner-only
+    if reconcile_workers is not None:  # read by the controller manager of this process
+        os.environ["EKSA_SIM_RECONCILE_WORKERS"] = str(reconcile_workers)
     changes = {k: v for k, v in {
         "seed": seed, "boot_seconds": boot_seconds, "machine_failure_rate": machine_failure_rate,
         "api_error_rate": api_error_rate, "api_latency_seconds": api_latency}.items() if v is not None}

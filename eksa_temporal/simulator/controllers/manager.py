@@ -1,5 +1,9 @@
-"""The controller manager: one asyncio task that turns store watch events into work-queue
-keys and reconciles them one at a time (like controller-runtime, single worker).
+"""The controller manager: one asyncio task turns store watch events into work-queue keys;
+every kind has its own queue and a pool of workers (controller-runtime's
+``MaxConcurrentReconciles``): one object is never reconciled by two workers at once, and a
+key added while it waits or is being reconciled is reconciled once more, not twice.
+Reconcilers are synchronous calls on the in-process store, so the pools interleave on the
+one event loop: a busy kind (a flood of Machines) does not hold back the others.
 
 On start it enqueues every watched object of every virtual cluster (level-triggered
 resume after a crash), then follows ``store.events()``. An event enqueues the object, its
@@ -7,7 +11,11 @@ owners, and - only when a gate flips - the objects waiting on that gate: a Clust
 ``paused`` / infrastructure-ready / control-plane-initialized / deleting state, or a
 provider controller Deployment becoming Available. A reconciler returns ``requeue_after``
 seconds (time-based waits: boots, Deployment readiness) or None; store errors back off per
-key. Nothing re-lists the world per event.
+key. Nothing re-lists the world per event: the objects of each Cluster are indexed from
+the events themselves, so a gate flip re-queues only that Cluster's objects.
+
+Pool size: ``workers`` (``eksa-temporal sim serve --reconcile-workers``) or
+``EKSA_SIM_RECONCILE_WORKERS``, else ``DEFAULT_WORKERS``.
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -31,6 +40,8 @@ from eksa_temporal.simulator.store_api import ObjectStore, StoreError, WatchEven
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = 5.0
+DEFAULT_WORKERS = 2  # per kind; see docs/benchmarks.md (measured: 1, 2 and 8 equal within noise)
+WORKERS_ENV = "EKSA_SIM_RECONCILE_WORKERS"
 
 _GROUP_KIND_VERSION = {(av.rpartition("/")[0], kind): av for kind, av in WATCHED.items()}
 _PROVIDER_OF_DEPLOYMENT = {
@@ -58,19 +69,53 @@ def _gate(cluster: o.Obj) -> tuple[bool, ...]:
     )
 
 
+def pool_size(workers: int | None = None) -> int:
+    """Workers per kind: ``workers``, else ``$EKSA_SIM_RECONCILE_WORKERS``, else the default."""
+    if workers is None:
+        raw = os.environ.get(WORKERS_ENV, "").strip()
+        try:
+            workers = int(raw) if raw else DEFAULT_WORKERS
+        except ValueError:
+            raise ValueError(f"{WORKERS_ENV} must be a whole number, not {raw!r}") from None
+    if workers < 1:
+        raise ValueError(f"reconcile workers per kind must be at least 1, not {workers}")
+    return workers
+
+
+ClusterRef = tuple[str, str | None, str]  # (virtual cluster, namespace, CAPI Cluster name)
+
+
 class Manager:
     """Runs the simulated controllers of every virtual cluster in ``store``."""
 
-    def __init__(self, store: ObjectStore, state_dir: Path, knobs: Callable[[], Knobs]) -> None:
+    def __init__(
+        self, store: ObjectStore, state_dir: Path, knobs: Callable[[], Knobs], *, workers: int | None = None
+    ) -> None:
         self.store = store
         self.knobs = knobs
         self.state_dir = state_dir
         self.inventory = Inventory(state_dir)
-        self.queue: WorkQueue[o.Key] = WorkQueue()
+        self.workers = pool_size(workers)
+        self.queues: dict[str, WorkQueue[o.Key]] = {kind: WorkQueue() for kind in WATCHED}
         self._failures: dict[o.Key, int] = {}
-        self._cluster_gates: dict[tuple[str, str | None, str], tuple[bool, ...]] = {}
+        self._cluster_gates: dict[ClusterRef, tuple[bool, ...]] = {}
         self._controller_gates: dict[tuple[str, str], bool] = {}
+        # the watched objects of each CAPI Cluster (by label / spec.clusterName / owner), from events
+        self._members: dict[ClusterRef, set[o.Key]] = {}
+        self._member_of: dict[o.Key, tuple[ClusterRef, ...]] = {}
         self.reconciles = 0  # for tests and metrics
+        self.active = 0  # reconciles running now (a Key is never in two at once)
+        self.max_active = 0
+
+    def add(self, key: o.Key) -> None:
+        self.queues[key.kind].add(key)
+
+    def add_after(self, key: o.Key, delay: float) -> None:
+        self.queues[key.kind].add_after(key, delay)
+
+    def pending(self) -> int:
+        """Keys waiting (ready or delayed) over every kind."""
+        return sum(len(q) for q in self.queues.values())
 
     # lifecycle ---------------------------------------------------------------------
     async def run(self, stop: asyncio.Event) -> None:
@@ -78,19 +123,22 @@ class Manager:
         watcher = asyncio.create_task(self._watch(events), name="sim-controllers-watch")
         await asyncio.sleep(0)  # let the watch subscribe before the initial listing
         self.resync()
-        worker = asyncio.create_task(self._work(), name="sim-controllers-work")
+        workers = [
+            asyncio.create_task(self._work(queue), name=f"sim-controllers-{kind}-{i}")
+            for kind, queue in self.queues.items()
+            for i in range(self.workers)
+        ]
         stopper = asyncio.create_task(stop.wait())
+        tasks = {watcher, stopper, *workers}
         try:
-            done, _ = await asyncio.wait(
-                {watcher, worker, stopper}, return_when=asyncio.FIRST_COMPLETED
-            )
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
             for task in done:
                 if task is not stopper and task.exception() is not None:
                     raise task.exception()  # type: ignore[misc]
         finally:
-            for task in (watcher, worker, stopper):
+            for task in tasks:
                 task.cancel()
-            await asyncio.gather(watcher, worker, stopper, return_exceptions=True)
+            await asyncio.gather(*tasks, return_exceptions=True)
             aclose = getattr(events, "aclose", None)
             if aclose is not None:
                 with contextlib.suppress(Exception):  # already closed by cancellation
@@ -102,7 +150,9 @@ class Manager:
         for cluster in self.store.clusters():
             for kind, api_version in WATCHED.items():
                 for obj in self._list(cluster, api_version, kind):
-                    self.queue.add(o.key_of(cluster, {**obj, "apiVersion": api_version}))
+                    key = o.key_of(cluster, {**obj, "apiVersion": api_version})
+                    self.add(key)
+                    self._index(key, obj)
                     if kind == "Cluster":  # prime the gates: later flips fan out
                         self._cluster_gates[(cluster, o.namespace(obj), o.name(obj))] = _gate(obj)
                     elif kind == "Deployment":
@@ -130,12 +180,16 @@ class Manager:
         api_version, kind = obj.get("apiVersion", ""), obj.get("kind", "")
         ns, name = meta.get("namespace"), meta.get("name", "")
         key = _canonical(event.cluster, api_version, kind, ns, name)
-        if key is not None and event.type != "DELETED":
-            self.queue.add(key)
+        if key is not None:
+            if event.type == "DELETED":
+                self._unindex(key)
+            else:
+                self.add(key)
+                self._index(key, obj)
         for ref in meta.get("ownerReferences") or []:
             owner = _canonical(event.cluster, ref.get("apiVersion", ""), ref.get("kind", ""), ns, ref.get("name", ""))
             if owner is not None:
-                self.queue.add(owner)
+                self.add(owner)
         if key is None and not (api_version == "apps/v1" and kind == "Deployment"):
             return
         if kind == "Machine" and key is not None:  # infrastructure/bootstrap watch their Machine
@@ -144,10 +198,10 @@ class Manager:
                 if ref:
                     child = _canonical(event.cluster, ref.get("apiVersion", ""), ref.get("kind", ""), ns, ref.get("name", ""))
                     if child is not None:
-                        self.queue.add(child)
+                        self.add(child)
         cname = o.cluster_name_of(obj)
         if event.type == "DELETED" and cname and kind != "Cluster":
-            self.queue.add(o.Key(event.cluster, o.CLUSTER_V, "Cluster", ns, cname))
+            self.add(o.Key(event.cluster, o.CLUSTER_V, "Cluster", ns, cname))
         if kind == "Cluster" and key is not None:
             self._cluster_gate(event, obj)
         elif kind == "Deployment":
@@ -163,12 +217,34 @@ class Manager:
         self._cluster_gates[gk] = gate
         if before is None or before == gate:
             return  # a new Cluster's dependants get their own ADDED events
-        for kind, api_version in WATCHED.items():
-            if kind in ("Deployment", "Cluster"):
-                continue
-            for obj in self._list(event.cluster, api_version, kind, o.namespace(cluster)):
-                if o.cluster_name_of(obj) == o.name(cluster) or o.owner_of_kind(obj, "Cluster"):
-                    self.queue.add(o.key_of(event.cluster, {**obj, "apiVersion": api_version}))
+        for member in self._members.get(gk, ()):
+            self.add(member)
+
+    def _index(self, key: o.Key, obj: o.Obj) -> None:
+        """Remember which Cluster(s) ``obj`` belongs to, for the gate fan-out."""
+        if key.kind in ("Deployment", "Cluster"):
+            return
+        names = {o.cluster_name_of(obj)}
+        owner = o.owner_of_kind(obj, "Cluster")
+        if owner is not None:
+            names.add(str(owner.get("name", "")))
+        refs = tuple((key.cluster, key.namespace, n) for n in sorted(n for n in names if n))
+        before = self._member_of.get(key, ())
+        if before == refs:
+            return
+        self._unindex(key)
+        if refs:
+            self._member_of[key] = refs
+            for ref in refs:
+                self._members.setdefault(ref, set()).add(key)
+
+    def _unindex(self, key: o.Key) -> None:
+        for ref in self._member_of.pop(key, ()):
+            members = self._members.get(ref)
+            if members is not None:
+                members.discard(key)
+                if not members:
+                    del self._members[ref]
 
     def _controller_gate(self, event: WatchEvent, dep: o.Obj) -> None:
         provider = _PROVIDER_OF_DEPLOYMENT.get((o.namespace(dep) or "", o.name(dep)))
@@ -183,14 +259,20 @@ class Manager:
         for kind, prov in KIND_PROVIDER.items():
             if prov == provider:
                 for obj in self._list(event.cluster, WATCHED[kind], kind):
-                    self.queue.add(o.key_of(event.cluster, {**obj, "apiVersion": WATCHED[kind]}))
+                    self.add(o.key_of(event.cluster, {**obj, "apiVersion": WATCHED[kind]}))
 
     # work --------------------------------------------------------------------------
-    async def _work(self) -> None:
+    async def _work(self, queue: WorkQueue[o.Key]) -> None:
         while True:
-            key = await self.queue.get()
-            self.process(key)
-            await asyncio.sleep(0)  # let the HTTP layer and the watcher run
+            key = await queue.get()
+            self.active += 1
+            self.max_active = max(self.max_active, self.active)
+            try:
+                self.process(key)
+            finally:
+                self.active -= 1
+                queue.done(key)
+            await asyncio.sleep(0)  # let the HTTP layer, the watcher and the other workers run
 
     def process(self, key: o.Key) -> None:
         """Reconcile one key now (synchronously; the store is in-process)."""
@@ -214,12 +296,12 @@ class Manager:
             return
         self._failures.pop(key, None)
         if requeue is not None:
-            self.queue.add_after(key, requeue)
+            self.add_after(key, requeue)
 
     def _backoff(self, key: o.Key, why: str) -> None:
         n = self._failures.get(key, 0) + 1
         self._failures[key] = n
         delay = min(MAX_BACKOFF, 0.05 * 2**n)
         log.debug("sim controllers: retry %s in %.2fs (%s)", key, delay, why)
-        self.queue.add_after(key, delay)
+        self.add_after(key, delay)
 
