@@ -90,9 +90,13 @@ def _named(kube: Kube, api: str, kind: str, name: str) -> list[dict[str, object]
     return [o for o in objs if (o.get("metadata") or {}).get("name") == name]
 
 
-def on_management_cluster(kubeconfig: str, name: str, owner: Owner | None) -> Existing | None:
+def on_management_cluster(
+    kubeconfig: str, name: str, owner: Owner | None, request_namespace: str | None = None
+) -> Existing | None:
     """A CAPI or EKS-A ``Cluster`` named ``name`` (any namespace) on the management cluster
-    not carrying ``owner``'s identity."""
+    not carrying ``owner``'s identity. ``request_namespace``: a create asked for by applying
+    the EKS-A objects (the controller's route) - the EKS-A ``Cluster`` in that namespace is
+    the request itself, not an existing cluster."""
     kube = kube_for(kubeconfig)
     for api, kind in ((CAPI_V1, "Cluster"), (EKSA_API, "Cluster")):
         for obj in _named(kube, api, kind, name):
@@ -101,6 +105,8 @@ def on_management_cluster(kubeconfig: str, name: str, owner: Owner | None) -> Ex
             if owner is not None and isinstance(labels, dict) and labels.get(OWNER_LABEL) == owner.id:
                 continue
             ns = meta.get("namespace") if isinstance(meta, dict) else None
+            if api == EKSA_API and request_namespace is not None and ns == request_namespace:
+                continue
             group = api.split("/")[0]
             return Existing(
                 f"the management cluster ({kubeconfig}) holds {kind}.{group} {ns}/{name}",
@@ -143,7 +149,8 @@ def find_existing_cluster(
     if where:
         return Existing(where, _upgrade_or_delete(inp.cluster_name))
     if not spec.is_self_managed and inp.management_kubeconfig and Path(inp.management_kubeconfig).exists():
-        found = on_management_cluster(inp.management_kubeconfig, inp.cluster_name, owner)
+        request_ns = inp.namespace if inp.origin == "controller" else None
+        found = on_management_cluster(inp.management_kubeconfig, inp.cluster_name, owner, request_ns)
         if found:
             return found
     if spec.is_self_managed:
@@ -160,6 +167,7 @@ def existing_at_submission(
     workdir: str,
     management_kubeconfig: str | None,
     workflow_id: str,
+    origin: str = "cli",
 ) -> Existing | None:
     """The same check where a client submits a create, as far as the client can see: the
     infrastructure only with credentials the client holds; an invalid spec, an unknown
@@ -175,6 +183,7 @@ def existing_at_submission(
         spec_yaml=spec_yaml,
         workdir=workdir,
         management_kubeconfig=management_kubeconfig,
+        origin=origin,
     )
     try:
         provider: Provider | None = registry.provider(inp.provider)

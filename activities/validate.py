@@ -55,6 +55,7 @@ from eksa_temporal.kube.client import Kube, Obj, kube_for
 from eksa_temporal.providers.base import PreflightOptions, Provider
 from eksa_temporal.providers.registry import Registry, UnknownProvider
 from eksa_temporal.spec import ClusterSpec, Finding, check_spec_text
+from eksa_temporal.spec.digest import DIGEST_ANNOTATION, spec_digest
 
 
 class ValidateActivities:
@@ -184,8 +185,9 @@ class ValidateActivities:
                 "upgrade checked against the local cluster config", cluster=inp.cluster_name
             )
         problems = upgrade_findings(current, desired)
-        if current.spec is not None:  # the provider's own limits (what EKS-A lets change)
-            problems += self._provider(desired, inp).validate_upgrade(current.spec, desired)
+        running = current.spec or self._last_written_spec(inp)
+        if running is not None:  # the provider's own limits (what EKS-A lets change)
+            problems += self._provider(desired, inp).validate_upgrade(running, desired)
         immutable = [f for f in problems if f.check == IMMUTABLE]
         self._raise_on(immutable, ImmutableFieldChanged, "immutable fields changed")
         self._raise_on(problems, UnsupportedUpgrade, "unsupported upgrade")
@@ -215,6 +217,16 @@ class ValidateActivities:
         return baseline_of_spec(current, f"local file {current_path.name}")
 
     @staticmethod
+    def _last_written_spec(inp: ValidateInput) -> ClusterSpec | None:
+        """The spec the last completed create or upgrade wrote (``write-cluster-config``),
+        when the live objects could not give one; None when absent or unreadable."""
+        path = inp.cluster_config_path
+        if not path.exists():
+            return None
+        spec, _ = check_spec_text(path.read_text(), source=str(path))
+        return spec
+
+    @staticmethod
     def _live_baseline(inp: ValidateInput) -> Baseline | None:
         """The running cluster as the upgrade rules see it, read where its objects live
         (the management cluster, or the cluster itself): its EKS-A objects when that
@@ -229,7 +241,12 @@ class ValidateActivities:
             live = _eksa_objects(kube, inp.cluster_name, inp.namespace)
             if live:
                 spec, _ = check_spec_text(yaml.safe_dump_all(live), source="live EKS-A objects")
-                if spec is not None:
+                # the objects say what runs only as an operation wrote them (their digest
+                # annotation still matches their content); objects a user applied or edited
+                # since are the desired state, never the baseline
+                obj = kube.get(EKSA_V1, "Cluster", inp.cluster_name, inp.namespace) or {}
+                written = ((obj.get("metadata") or {}).get("annotations") or {}).get(DIGEST_ANNOTATION)
+                if spec is not None and written == spec_digest(spec):
                     return baseline_of_spec(spec, "live EKS-A objects")
         if not kube.serves(CAPI_V1, "Cluster"):
             return None

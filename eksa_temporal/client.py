@@ -393,6 +393,7 @@ class LifecycleClient:
             workdir=inp.workdir,
             management_kubeconfig=inp.management_kubeconfig,
             workflow_id=wf_id,
+            origin=inp.origin,
         )
         if found is None:
             return

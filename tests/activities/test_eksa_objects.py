@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 import yaml
+from temporalio.exceptions import ApplicationError
 
 from eksa_temporal.activities.bootstrap import BootstrapActivities
 from eksa_temporal.activities.capi_install import CapiInstallActivities
@@ -272,9 +273,42 @@ def test_a_workload_cluster_created_through_the_cli_steps_has_its_objects_on_the
         found = kube.get(API_VERSION, doc["kind"], doc["metadata"]["name"], "default")
         assert found is not None, doc["kind"]
         assert found["metadata"]["annotations"][DIGEST_ANNOTATION] == spec_text_digest(text)
+    kubectl_route_checks(registry, kube, wl, text, tmp_path)
     kube.merge_patch(API_VERSION, "Cluster", name, "default", {"metadata": {"finalizers": [FINALIZER]}})
     deleted = TeardownActivities(registry).delete_workload_cluster(DeleteClusterInput(**wl))
     assert "EKS-A objects removed" in deleted.message
     for doc in desired_objects(spec):
         assert kube.get(API_VERSION, doc["kind"], doc["metadata"]["name"], "default") is None, doc["kind"]
     TeardownActivities(registry).cleanup_infrastructure(CleanupInput(**fields))
+
+
+def kubectl_route_checks(registry: Registry, kube: Kube, wl: dict[str, Any], text: str, tmp_path: Path) -> None:
+    """What a user applies with kubectl is the desired state, never what runs: an EKS-A
+    Cluster edited to a downgrade is judged against the running cluster (its CAPI objects)
+    and refused; and for a create asked for by applying the objects, the EKS-A Cluster in
+    the request's namespace is the request itself, not an existing cluster (a CLI create of
+    that name is still refused)."""
+    name, mgmt = wl["cluster_name"], wl["management_kubeconfig"]
+    kube.merge_patch(API_VERSION, "Cluster", name, "default", {"spec": {"kubernetesVersion": "1.30"}})
+    older = text.replace("kubernetesVersion: '1.31'", "kubernetesVersion: '1.30'")
+    assert older != text
+    with pytest.raises(ApplicationError) as refused:
+        ValidateActivities(registry).setup_validate_upgrade(
+            ValidateInput(**{**wl, "spec_yaml": older, "origin": "controller"})
+        )
+    assert refused.value.type == "UnsupportedUpgrade" and "downgrading" in str(refused.value), refused.value
+    kube.merge_patch(API_VERSION, "Cluster", name, "default", {"spec": {"kubernetesVersion": "1.31"}})
+
+    other = unique("wl")
+    other_text = text.replace(name, other)
+    other_spec = load_spec(other_text).spec
+    assert other_spec is not None
+    kube.apply([{**d, "metadata": {k: v for k, v in d["metadata"].items() if k != "annotations"}}
+                for d in desired_objects(other_spec)])
+    asked = {**common(other, tmp_path), "spec_yaml": other_text, "management_kubeconfig": mgmt}
+    with pytest.raises(ApplicationError) as exists:
+        ValidateActivities(registry).setup_validate_create(ValidateInput(**asked))
+    assert exists.value.type == "ClusterExists", exists.value
+    ValidateActivities(registry).setup_validate_create(ValidateInput(**asked, origin="controller"))
+    for d in desired_objects(other_spec):
+        kube.delete(API_VERSION, d["kind"], d["metadata"]["name"], "default")
