@@ -14,7 +14,7 @@ import asyncio
 import os
 import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
@@ -39,14 +39,28 @@ def lifecycle_workflows() -> list[type]:
 
 MAX_CONCURRENT_ACTIVITIES = 64
 # how long running activities may finish after SIGTERM (deploy/ grace periods exceed it plus
-# the heartbeat timeout)
+# the heartbeat timeout); $EKSA_TEMPORAL_SHUTDOWN_GRACE_SECONDS overrides it
 GRACEFUL_SHUTDOWN = timedelta(seconds=10)
+SHUTDOWN_GRACE_ENV = "EKSA_TEMPORAL_SHUTDOWN_GRACE_SECONDS"
+# after the grace period the SDK cancels what still runs; a step that ignores the cancel
+# for this much longer is abandoned (the process leaves; the step's heartbeat timeout hands
+# it to another worker)
+SHUTDOWN_MARGIN = timedelta(seconds=3)
 # workflows kept in the worker's cache (sticky execution); 0 makes every workflow task go
 # through the normal queue, so a replacement worker takes over a crashed one's workflows
 # without waiting for the sticky timeout (used by the crash tests)
 MAX_CACHED_ENV = "EKSA_TEMPORAL_MAX_CACHED_WORKFLOWS"
 
 log = logs.get_logger("worker")
+
+
+def graceful_shutdown() -> timedelta:
+    """The grace period: ``$EKSA_TEMPORAL_SHUTDOWN_GRACE_SECONDS`` (>= 0), else 10 s."""
+    raw = os.environ.get(SHUTDOWN_GRACE_ENV, "")
+    try:
+        return timedelta(seconds=max(float(raw), 0.0)) if raw else GRACEFUL_SHUTDOWN
+    except ValueError:
+        return GRACEFUL_SHUTDOWN
 
 
 def default_activities(sim_state_dir: Path | None = None) -> list[Callable[..., Any]]:
@@ -69,7 +83,9 @@ def build_worker(
 ) -> Worker:
     """A worker for the lifecycle workflows; ``activities`` defaults to the real ones, sync
     activities run on ``executor`` (a new pool of ``max_concurrent_activities`` threads if
-    none is given)."""
+    none is given). Steps hand over quickly between workers (``handover``)."""
+    from eksa_temporal.handover import HandoverInterceptor
+
     if executor is None:
         executor = ThreadPoolExecutor(max_workers=max_concurrent_activities, thread_name_prefix="activity")
     steps = list(activities) if activities is not None else default_activities()
@@ -80,8 +96,8 @@ def build_worker(
         activities=steps,
         activity_executor=executor,
         max_concurrent_activities=max_concurrent_activities,
-        graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
-        interceptors=interceptors,
+        graceful_shutdown_timeout=graceful_shutdown(),
+        interceptors=[HandoverInterceptor(client), *interceptors],
         max_cached_workflows=max_cached_workflows if max_cached_workflows is not None else int(os.environ.get(MAX_CACHED_ENV, "1000")),
     )
 
@@ -92,51 +108,101 @@ async def serve(
     sim_state_dir: Path | None = None,
     stop: asyncio.Event | None = None,
     metrics_bind: str | None = None,
+    health_bind: str | None = None,
 ) -> None:
-    """Run the worker until SIGTERM/SIGINT (or ``stop``), then shut down gracefully. Every
-    activity is built before connecting: a worker missing some refuses to start. With
-    ``metrics_bind`` (``host:port``, default ``$EKSA_TEMPORAL_METRICS_BIND``) the Temporal
-    runtime serves Prometheus metrics there, the product's ``eksa_*`` included
-    (``eksa_temporal.metrics``)."""
+    """Run the worker until SIGTERM/SIGINT (or ``stop``), then shut down gracefully: polling
+    stops at once, running steps get the grace period (``graceful_shutdown``) to finish,
+    then are cancelled and handed over (``handover``); returns within the grace period plus
+    ``SHUTDOWN_MARGIN`` whatever the steps do. Every activity is built before connecting: a
+    worker missing some refuses to start. With ``metrics_bind`` (``host:port``, default
+    ``$EKSA_TEMPORAL_METRICS_BIND``) the Temporal runtime serves Prometheus metrics there,
+    the product's ``eksa_*`` included (``eksa_temporal.metrics``); with ``health_bind``
+    (default ``$EKSA_TEMPORAL_HEALTH_BIND``) ``/healthz`` and ``/livez`` report the worker's
+    state (``eksa_temporal.health``)."""
     from eksa_temporal import metrics
     from eksa_temporal.client import connect
+    from eksa_temporal.health import HEALTH_BIND_ENV, HealthServer, WorkerHealth, WorkerState
 
     activities = default_activities(sim_state_dir)
     bind = metrics_bind or os.environ.get(metrics.METRICS_BIND_ENV) or None
     runtime = metrics.prometheus_runtime(bind) if bind else None
     if runtime is not None:  # every client and worker of this process reports through it
         Runtime.set_default(runtime, error_if_already_set=False)
-    client = await connect()
+    health = WorkerHealth()
+    hbind = health_bind or os.environ.get(HEALTH_BIND_ENV) or None
+    health_server = HealthServer(health, hbind) if hbind else None
+    if health_server is not None:  # up before connecting: probes see "starting"
+        await health_server.start()
+        log.info("health served", bind=hbind)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     queue = task_queue or config.task_queue()
-    with ThreadPoolExecutor(max_workers=MAX_CONCURRENT_ACTIVITIES, thread_name_prefix="activity") as pool:
+    pool = ThreadPoolExecutor(max_workers=MAX_CONCURRENT_ACTIVITIES, thread_name_prefix="activity")
+    try:
+        client = await connect()
         worker = build_worker(
             client, task_queue=queue, activities=activities, executor=pool,
             interceptors=[metrics.MetricsInterceptor(runtime.metric_meter)] if runtime else (),
         )  # fmt: skip
-        async with worker:
-            codec = client.data_converter.payload_codec
-            key_id = codec.keyring.active if isinstance(codec, AesGcmCodec) else None
-            log.info("worker polling", task_queue=queue, pid=os.getpid(), encryption_key_id=key_id)
-            encryption = f"payloads encrypted with key {key_id}" if key_id else "payloads not encrypted"
-            print(f"worker polling task queue {queue} (pid {os.getpid()}; {encryption})", file=sys.stderr, flush=True)
-            parked = None
-            if runtime is not None:
-                gauge = metrics.ParkedGauge(client, runtime.metric_meter, queue)
-                parked = asyncio.create_task(gauge.run(stop))
-                log.info("metrics served", bind=bind)
-                print(f"metrics on http://{bind}/metrics", file=sys.stderr, flush=True)
-            await stop.wait()
-            if parked is not None:
-                await parked
-            log.info("worker shutting down")
+        running = asyncio.create_task(worker.run())
+        stopping = asyncio.create_task(stop.wait())
+        health.set(WorkerState.POLLING)
+        codec = client.data_converter.payload_codec
+        key_id = codec.keyring.active if isinstance(codec, AesGcmCodec) else None
+        log.info("worker polling", task_queue=queue, pid=os.getpid(), encryption_key_id=key_id)
+        encryption = f"payloads encrypted with key {key_id}" if key_id else "payloads not encrypted"
+        print(f"worker polling task queue {queue} (pid {os.getpid()}; {encryption})", file=sys.stderr, flush=True)
+        parked = None
+        if runtime is not None:
+            gauge = metrics.ParkedGauge(client, runtime.metric_meter, queue)
+            parked = asyncio.create_task(gauge.run(stop))
+            log.info("metrics served", bind=bind)
+            print(f"metrics on http://{bind}/metrics", file=sys.stderr, flush=True)
+        await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        stop.set()  # also when the worker failed: the parked gauge stops
+        health.set(WorkerState.DRAINING)
+        if not running.done():
+            await _drain(worker)
+        if parked is not None:
+            await parked
+        if running.done():
+            running.result()  # a worker that failed raises here
+    finally:
+        health.set(WorkerState.STOPPED)
+        pool.shutdown(wait=False, cancel_futures=True)  # a step ignoring its cancel is not waited for
+        if health_server is not None:
+            await health_server.stop()
     log.info("worker stopped")
 
 
-def main(metrics_bind: str | None = None) -> int:
+async def _drain(worker: Worker) -> None:
+    """Stop polling, give running steps the grace period, then leave (bounded)."""
+    grace = graceful_shutdown()
+    log.info("worker shutting down", grace_seconds=grace.total_seconds())
+    print(f"worker draining: running steps have {grace.total_seconds():g}s to finish", file=sys.stderr, flush=True)
+    bound = (grace + SHUTDOWN_MARGIN).total_seconds()
+    try:
+        await asyncio.wait_for(asyncio.shield(worker.shutdown()), timeout=bound)
+    except TimeoutError:
+        log.warning("steps still running after the grace period; leaving them to their heartbeat timeout", waited_seconds=bound)
+
+
+def _run(main: Coroutine[Any, Any, None]) -> None:
+    """``asyncio.run`` without cancelling and awaiting leftover tasks on the way out: a step
+    that ignored its cancel past the grace period must not hold the process (callers leave
+    through ``os._exit``)."""
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        loop.run_until_complete(main)
+    finally:
+        if not asyncio.all_tasks(loop):
+            loop.close()
+
+
+def main(metrics_bind: str | None = None, health_bind: str | None = None) -> int:
     from eksa_temporal.activities.catalog import ActivityModuleError, load_activity_modules
 
     try:  # first: the workflows' runbooks reference the activity modules
@@ -146,15 +212,16 @@ def main(metrics_bind: str | None = None) -> int:
         return 1
     from eksa_temporal.client import LifecycleError
     from eksa_temporal.files import PRIVATE_UMASK
+    from eksa_temporal.health import HealthBindError
     from eksa_temporal.metrics import MetricsUnavailable
 
     os.umask(PRIVATE_UMASK)  # kubeconfigs, backups and bundles it writes are owner-only
     logs.configure()
     try:
-        asyncio.run(serve(metrics_bind=metrics_bind))
+        _run(serve(metrics_bind=metrics_bind, health_bind=health_bind))
     except KeyboardInterrupt:
         return 130
-    except (ActivityModuleError, LifecycleError, MetricsUnavailable) as exc:  # one line: what to fix
+    except (ActivityModuleError, LifecycleError, MetricsUnavailable, HealthBindError) as exc:  # one line: what to fix
         print(f"Error: worker not started: {exc}", file=sys.stderr)
         return 1
     except Exception as exc:

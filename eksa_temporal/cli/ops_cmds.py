@@ -335,16 +335,24 @@ def cancel(operation: str) -> int:
     envvar="EKSA_TEMPORAL_METRICS_BIND",
     help="Serve Prometheus metrics (Temporal's and eksa_*) on http://HOST:PORT/metrics.",
 )
-def worker_cmd(metrics_bind: str | None) -> int:
-    """Run a lifecycle worker (same as `python worker.py`); SIGTERM/Ctrl-C stop it gracefully.
+@click.option(
+    "--health-bind",
+    metavar="HOST:PORT",
+    envvar="EKSA_TEMPORAL_HEALTH_BIND",
+    help="Serve /healthz (200 while polling, 503 starting/draining/stopped) and /livez on http://HOST:PORT.",
+)
+def worker_cmd(metrics_bind: str | None, health_bind: str | None) -> int:
+    """Run a lifecycle worker (same as `python worker.py`); SIGTERM/Ctrl-C stop it gracefully:
+    polling stops, running steps get the grace period ($EKSA_TEMPORAL_SHUTDOWN_GRACE_SECONDS,
+    default 10) to finish, then are handed over to another worker.
 
     \b
     Example:
-      TEMPORAL_ADDRESS=127.0.0.1:7233 eksa-temporal worker --metrics-bind 127.0.0.1:9464
+      TEMPORAL_ADDRESS=127.0.0.1:7233 eksa-temporal worker --metrics-bind 127.0.0.1:9464 --health-bind 127.0.0.1:9465
     """
     from eksa_temporal import worker
 
-    return worker.main(metrics_bind)
+    return worker.main(metrics_bind, health_bind)
 
 
 @click.command("schema")

@@ -161,10 +161,13 @@ def test_the_worker_runs_the_worker_command_with_its_metrics_port() -> None:
     assert option_names(args[1:]) <= cli_options("worker")
     port = int(option_value(args, "--metrics-bind").rsplit(":", 1)[1])
     assert option_value(args, "--metrics-bind").startswith("0.0.0.0:")  # reachable by the scraper
+    health = int(option_value(args, "--health-bind").rsplit(":", 1)[1])
     ports = {p["name"]: p["containerPort"] for p in c["ports"]}
-    assert ports == {"metrics": port}
-    for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
-        assert c[probe]["httpGet"] == {"path": "/metrics", "port": "metrics"}, probe
+    assert ports == {"metrics": port, "health": health}
+    # ready (and started) only while polling; alive while draining after SIGTERM
+    assert c["startupProbe"]["httpGet"] == {"path": "/healthz", "port": "health"}
+    assert c["readinessProbe"]["httpGet"] == {"path": "/healthz", "port": "health"}
+    assert c["livenessProbe"]["httpGet"] == {"path": "/livez", "port": "health"}
 
 
 def test_the_worker_runs_as_non_root_with_limits_and_its_settings() -> None:
