@@ -1,15 +1,19 @@
-"""The worker's health endpoint and shutdown settings without a Temporal server: ``/healthz``
-is 200 only while polling, ``/livez`` until the worker has stopped; a bad ``--health-bind``
-is one line naming the fix; the grace period comes from the environment."""
+"""The worker's health endpoint and shutdown without a Temporal server: ``/healthz`` is 200
+only while polling, ``/livez`` until the worker has stopped; a bad ``--health-bind`` is one
+line naming the fix; the grace period comes from the environment, and a step that ignores
+its cancel holds the shutdown no longer than the grace period plus the margin."""
 
 from __future__ import annotations
 
+import asyncio
 import socket
+import time
 from datetime import timedelta
 
 import aiohttp
 import pytest
 
+from eksa_temporal import worker as worker_module
 from eksa_temporal.devserver import free_port
 from eksa_temporal.health import (
     HealthBindError,
@@ -69,3 +73,24 @@ def test_the_grace_period_comes_from_the_environment(monkeypatch: pytest.MonkeyP
     assert graceful_shutdown() == timedelta(seconds=2.5)
     monkeypatch.setenv(SHUTDOWN_GRACE_ENV, "soon")
     assert graceful_shutdown() == GRACEFUL_SHUTDOWN
+
+
+class StuckWorker:
+    """A worker whose shutdown never ends (a step ignoring its cancel)."""
+
+    shutdowns = 0
+
+    async def shutdown(self) -> None:
+        self.shutdowns += 1
+        await asyncio.Event().wait()
+
+
+async def test_a_step_ignoring_its_cancel_does_not_hold_the_worker_past_grace_plus_margin(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(SHUTDOWN_GRACE_ENV, "0.3")
+    monkeypatch.setattr(worker_module, "SHUTDOWN_MARGIN", timedelta(seconds=0.2))
+    stuck = StuckWorker()
+    t0 = time.monotonic()
+    await asyncio.wait_for(worker_module._drain(stuck), timeout=5)  # type: ignore[arg-type]
+    took = time.monotonic() - t0
+    assert stuck.shutdowns == 1
+    assert 0.45 <= took < 1.5, took
