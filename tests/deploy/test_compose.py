@@ -86,6 +86,9 @@ def test_our_services_run_commands_the_cli_accepts() -> None:
         command = s[name]["command"]
         assert option_names(command[1:]) <= cli_options(command[0]), (name, command)
     assert option_value(s["worker"]["command"], "--metrics-bind") == "0.0.0.0:9464"
+    # the healthcheck asks the worker's own health endpoint
+    health = option_value(s["worker"]["command"], "--health-bind")
+    assert f"http://{health}/healthz" in " ".join(s["worker"]["healthcheck"]["test"])
     assert s["worker"]["deploy"]["replicas"] == "${EKSA_WORKERS:-2}"
     grace = re.fullmatch(r"(\d+)s", s["worker"]["stop_grace_period"])
     assert grace, s["worker"]["stop_grace_period"]
