@@ -15,6 +15,7 @@ import anyio
 import pytest
 
 from eksa_temporal.client import LifecycleError
+from tests.e2e.secrets import assert_no_secrets, secrets_of
 from tests.support.paths import EKSA
 
 from .clusters import (
@@ -280,3 +281,44 @@ async def test_a_cluster_of_the_cli_appears_as_an_object_and_the_controller_star
     # the management cluster's own (self-managed) object is listed and left alone
     assert "mgmt" in listed(mgmt)
     assert operations(await mgmt.runs("mgmt")) == ["create"]
+
+
+async def test_a_cluster_of_the_cli_is_upgraded_and_deleted_with_kubectl(mgmt: Mgmt) -> None:
+    """The CLI's output folder is not the controller's: the objects on the management
+    cluster are enough for the controller to take the cluster over."""
+    k, name = mgmt.kubectl, "cli2"
+    spec_file = mgmt.root / f"{name}.yaml"
+    spec_file.write_text(workload_spec(name))
+    elsewhere = mgmt.root / "cli-side" / name
+    cli(mgmt, "start", "create-cluster", "-f", str(spec_file), "--kubeconfig", str(mgmt.kubeconfig), "--workdir", str(elsewhere))
+    await wait_operation(mgmt, name)
+    await ready_object(mgmt, name, seconds=RESYNC * 3)
+
+    k.apply(workload_spec(name, version="1.32"))
+    await ready_object(mgmt, name)
+    found = await mgmt.runs(name)
+    assert operations(found) == ["create", "upgrade"], found
+    assert [r.memo.get("eksa_origin") for r in found] == ["cli", "controller"]
+    assert len(live_machines(mgmt.sim, name)) == 2
+
+    k.run("delete", CLUSTERS, name, "--wait=false")
+    await until(lambda: k.cluster(name) is None, 60, f"{name} gone", explain(mgmt, name))
+    found = await mgmt.runs(name)
+    assert operations(found) == ["create", "upgrade", "delete"], found
+    assert_never_concurrent(found)
+    assert live_machines(mgmt.sim, name) == []
+
+
+async def test_no_secret_reaches_the_controller_logs_or_the_objects(mgmt: Mgmt) -> None:
+    """Last in the module: the logs and objects of every test before it, against the sim's
+    admin token and the token of every kubeconfig still on disk."""
+    k, name = mgmt.kubectl, "w9"
+    k.apply(workload_spec(name))
+    await ready_object(mgmt, name)
+    secrets = secrets_of(mgmt.sim.state_dir, mgmt.root / "out")
+    assert len(secrets) >= 3  # the sim's admin token, mgmt's and w9's kubeconfig tokens
+    for log in mgmt.procs.logs:
+        if log.exists():
+            assert_no_secrets(log.read_text(errors="replace"), secrets, where=log.name)
+    objects = k.run("get", f"{CLUSTERS},simmachineconfigs,simdatacenterconfigs", "-A", "-o", "json").stdout
+    assert_no_secrets(objects, secrets, where="the EKS-A objects")
