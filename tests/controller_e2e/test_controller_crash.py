@@ -111,15 +111,30 @@ async def test_kill_9_of_the_controller_and_the_worker_mid_operation_changes_not
         twice = {machine: n for machine, n in Counter(str(m["machine"]) for m in ever).items() if n > 1}
         assert twice == {} and len(ever) == 2 + 2, f"the rollout provisioned a machine twice or more than it replaced: {ever}"
 
-        # a delete
+        # a delete (slowed: with no machine to boot it ends within a fraction of a second)
+        mgmt.sim.client.set_knobs(api_latency_seconds=0.1)
         k.run("delete", CLUSTERS, name, "--wait=false")
         await crash_both(mgmt, name, "delete", "controller-f")
+        mgmt.sim.client.set_knobs(api_latency_seconds=0.0)
         await until(lambda: k.cluster(name) is None, 90, f"{name} gone after the crash", explain(mgmt, name))
     finally:
-        mgmt.sim.client.set_knobs(boot_seconds=0.2)
+        mgmt.sim.client.set_knobs(boot_seconds=0.2, api_latency_seconds=0.0)
     await anyio.sleep(5)  # a resync of the surviving controllers
     found = await mgmt.runs(name)
     assert operations(found) == ["create", "upgrade", "delete"], found
     assert_never_concurrent(found)
     assert live_machines(mgmt.sim, name) == []
     assert len([r for r in found if r.memo.get("eksa_origin") == "controller"]) == 3
+
+
+async def test_a_controller_stopped_gracefully_releases_the_lease(mgmt: Mgmt) -> None:
+    """SIGTERM: the holder exits 0 and gives the Lease up at once (a killed one keeps it
+    until it expires); a standby then takes it."""
+    standby = "controller-g"
+    mgmt.procs.start_controller(standby)
+    stopping = await holder(mgmt)
+    assert stopping != standby or len(mgmt.procs.controllers) > 1
+    code = mgmt.procs.controllers.pop(stopping).stop(grace=10)
+    assert code == 0, mgmt.procs.log_text()
+    assert lease_holder(mgmt.kubeconfig) != stopping, "the stopped controller still holds the Lease"
+    assert await holder(mgmt) in mgmt.procs.controllers
