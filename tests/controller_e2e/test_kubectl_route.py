@@ -13,6 +13,7 @@ from typing import Any
 
 import anyio
 import pytest
+import yaml
 
 from eksa_temporal.client import LifecycleError
 from tests.e2e.secrets import assert_no_secrets, secrets_of
@@ -26,6 +27,7 @@ from .clusters import (
     assert_never_concurrent,
     condition,
     digest_of,
+    documents,
     live_machines,
     node_versions,
     notes_of,
@@ -195,7 +197,16 @@ async def test_a_failed_operation_is_shown_and_run_again_only_on_a_retry_annotat
 
 async def test_an_invalid_spec_gets_a_condition_naming_the_field_and_the_fix_and_no_operation(mgmt: Mgmt) -> None:
     k = mgmt.kubectl
-    k.apply(workload_spec("bad1", cp=2) + "---\n" + workload_spec("bad2", cp=2))
+    without_md0 = "---\n".join(
+        yaml.safe_dump(d) for d in documents(workload_spec("bad4")) if d["metadata"]["name"] != "bad4-md-0"
+    )
+    k.apply("---\n".join([workload_spec("bad1", cp=2), workload_spec("bad2", cp=2), workload_spec("bad3", management="elsewhere"), without_md0]))
+    expected = {
+        "bad1": ("spec.controlPlaneConfiguration.count: ", "(fix: use 1, 3 or 5)"),
+        "bad2": ("spec.controlPlaneConfiguration.count: ", "(fix: use 1, 3 or 5)"),
+        "bad3": ("spec.managementCluster.name: ", "(fix: set spec.managementCluster.name: mgmt"),
+        "bad4": ("", "bad4-md-0"),  # the missing SimMachineConfig is named
+    }
 
     def invalid(name: str) -> Any:
         def check() -> dict[str, Any] | None:
@@ -204,28 +215,30 @@ async def test_an_invalid_spec_gets_a_condition_naming_the_field_and_the_fix_and
 
         return check
 
-    for name in ("bad1", "bad2"):
+    for name, (path, fix) in expected.items():
         obj = await until(invalid(name), 30, f"{name} marked InvalidSpec", explain(mgmt, name))
         cond = condition(obj)
         assert cond["status"] == "False"
-        assert cond["message"].startswith("spec.controlPlaneConfiguration.count: "), cond
-        assert "(fix: use 1, 3 or 5)" in cond["message"], cond
+        assert cond["message"].startswith(path) and fix in cond["message"] and "fix: " in cond["message"], cond
         status = obj["status"]
-        assert status.get("failureReason") and "spec.controlPlaneConfiguration.count" in status.get("failureMessage", ""), status
+        assert status.get("failureReason") and status.get("failureMessage", "").startswith(path), status
     await anyio.sleep(RESYNC + 1)
-    for name in ("bad1", "bad2"):
+    for name in expected:
         assert await mgmt.runs(name) == [], f"an operation was started for the invalid {name}"
         assert live_machines(mgmt.sim, name) == []
 
-    # fixed, bad1 is created; bad2 deleted as it is goes away without ever being created
-    k.apply(workload_spec("bad1"))
-    k.run("delete", CLUSTERS, "bad2", "--wait=false")
-    await until(lambda: k.cluster("bad2") is None, 30, "the never-created bad2 gone", explain(mgmt, "bad2"))
-    assert "create" not in operations(await mgmt.runs("bad2"))
-    obj = await ready_object(mgmt, "bad1")
-    assert not obj["status"].get("failureMessage"), obj["status"]
-    assert operations(await mgmt.runs("bad1")) == ["create"]
-    assert len(live_machines(mgmt.sim, "bad1")) == 2
+    # fixed, bad1 is created, and bad4 once its missing config arrives; bad2 and bad3
+    # deleted as they are go away without ever being created
+    k.apply(workload_spec("bad1") + "---\n" + workload_spec("bad4"))
+    k.run("delete", CLUSTERS, "bad2", "bad3", "--wait=false")
+    await until(lambda: k.cluster("bad2") is None and k.cluster("bad3") is None, 30, "bad2 and bad3 gone", explain(mgmt, "bad3"))
+    for name in ("bad2", "bad3"):
+        assert "create" not in operations(await mgmt.runs(name))
+    for name in ("bad1", "bad4"):
+        obj = await ready_object(mgmt, name)
+        assert not obj["status"].get("failureMessage"), obj["status"]
+        assert operations(await mgmt.runs(name)) == ["create"]
+        assert len(live_machines(mgmt.sim, name)) == 2
 
 
 def cli(mgmt: Mgmt, *args: str) -> subprocess.CompletedProcess[str]:
