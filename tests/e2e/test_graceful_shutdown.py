@@ -10,12 +10,8 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import sys
 import time
-import urllib.error
-import urllib.request
 import uuid
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
@@ -24,60 +20,17 @@ from temporalio.api.enums.v1 import PendingActivityState
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from eksa_temporal import config
 from eksa_temporal.client import LifecycleClient
-from eksa_temporal.devserver import Child, free_port, spawn
-from eksa_temporal.health import HEALTH_BIND_ENV
-from eksa_temporal.worker import SHUTDOWN_GRACE_ENV
 from eksa_temporal.workflows.models import CreateClusterInput, CreateClusterResult, Timeouts
-from tests.support.paths import REPO
 from tests.support.sim import SimServer
 
 from .test_lifecycle_e2e import live_machines, spec
+from .workers import start_worker
 
 pytestmark = pytest.mark.anyio
 STEP = "workload-cluster-init"
 # a heartbeat timeout far above the grace period: a hand-over that waited for it would show
 TIMEOUTS = Timeouts(step_seconds=30, long_step_seconds=120, heartbeat_seconds=20, initial_retry_seconds=0.2, max_retry_seconds=1, max_attempts=5)
-
-
-@dataclass
-class WorkerProc:
-    child: Child
-    go: Path
-    health: str  # http://127.0.0.1:port
-
-    def state(self) -> tuple[int, str]:
-        """``(status, body)`` of ``/healthz``; ``(0, "")`` when nothing answers."""
-        try:
-            with urllib.request.urlopen(f"{self.health}/healthz", timeout=2) as resp:
-                return resp.status, resp.read().decode().strip()
-        except urllib.error.HTTPError as err:
-            return err.code, err.read().decode().strip()
-        except OSError:
-            return 0, ""
-
-    def wait_state(self, want: tuple[int, str], seconds: float = 60) -> None:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            if self.state() == want:
-                return
-            time.sleep(0.05)
-        raise AssertionError(f"/healthz of {self.child.name} never {want}: {self.state()}")
-
-
-def start_worker(root: Path, name: str, address: str, queue: str, grace: float) -> WorkerProc:
-    """A standby worker process (``tests.e2e.standby_worker``): imports done, polls once
-    its go-file exists; health on its own port."""
-    port = free_port()
-    env = dict(os.environ)
-    env.update({
-        "TEMPORAL_ADDRESS": address, config.STATE_DIR_ENV: str(root), config.TASK_QUEUE_ENV: queue,
-        HEALTH_BIND_ENV: f"127.0.0.1:{port}", SHUTDOWN_GRACE_ENV: str(grace), "PYTHONPATH": str(REPO),
-    })  # fmt: skip
-    go = root / f"{name}.go"
-    child = spawn(name, [sys.executable, "-m", "tests.e2e.standby_worker", str(go)], log_path=root / f"{name}.log", env=env)
-    return WorkerProc(child, go, f"http://127.0.0.1:{port}")
 
 
 async def step_running(handle: WorkflowHandle[object, object], step: str, seconds: float = 90) -> None:
