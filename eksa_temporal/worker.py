@@ -1,6 +1,8 @@
 """The lifecycle worker: polls the task queue with the three lifecycle workflows and every
 activity (sync activities run on a ThreadPoolExecutor), and shuts down gracefully on SIGTERM
-or Ctrl-C. ``python worker.py`` is the same as ``eksa-temporal worker``.
+or Ctrl-C within the grace period (``graceful_shutdown``), reporting its state on
+``--health-bind`` (``eksa_temporal.health``); retried steps hand over quickly
+(``eksa_temporal.handover``). ``python worker.py`` is the same as ``eksa-temporal worker``.
 
 Connection settings come from the standard Temporal env/profile config
 (``eksa_temporal.client.connect``), which also encrypts payloads when ``EKSA_CODEC_KEYS_FILE``
