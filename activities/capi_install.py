@@ -26,6 +26,7 @@ from eksa_temporal.activities.common import (
     heartbeat,
     load_spec,
     log,
+    progress_interval,
     resume,
 )
 from eksa_temporal.activities.models import (
@@ -230,6 +231,7 @@ class CapiInstaller:
             lambda o: condition_true(o, "Ready"),
             timeout=self.deployment_wait,
             on_progress=lambda _o: heartbeat(self.progress),
+            progress_interval=progress_interval(),
             description="cert-manager readiness probe: Certificate cert-manager-test/selfsigned-cert Ready",
         )
         self.kube.delete("v1", "Namespace", PROBE_NAMESPACE)
@@ -257,6 +259,7 @@ class CapiInstaller:
             lambda o: condition_true(o, "Available"),
             timeout=self.deployment_wait,
             on_progress=lambda _o: heartbeat(self.progress),
+            progress_interval=progress_interval(),
             description=phase,
         )
 

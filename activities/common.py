@@ -69,6 +69,17 @@ def heartbeat(progress: BaseModel) -> None:
         activity.heartbeat(progress.model_dump(mode="json"))
 
 
+def progress_interval(longest: float = 5.0) -> float:
+    """Seconds between a wait's progress reports (and so heartbeats): at most a third of the
+    running activity's heartbeat timeout - the SDK holds heartbeats back for up to 0.8 x the
+    timeout, and a busy worker adds its own delay - and at most ``longest``."""
+    if activity.in_activity():
+        timeout = activity.info().heartbeat_timeout
+        if timeout:
+            return max(0.5, min(longest, timeout.total_seconds() / 3))
+    return longest
+
+
 def cancelled() -> bool:
     """Whether the running activity was cancelled (False outside an activity)."""
     return activity.in_activity() and activity.is_cancelled()

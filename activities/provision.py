@@ -26,6 +26,7 @@ from eksa_temporal.activities.common import (
     KCP_V1,
     load_spec,
     log,
+    progress_interval,
     resume,
 )
 from eksa_temporal.activities.infrastructure import heartbeat, watching
@@ -281,6 +282,7 @@ class ProvisionActivities:
             kcp_ready,
             timeout=timeout,
             on_progress=report,
+            progress_interval=progress_interval(),
             description=f"control plane of {plan.name} ({plan.cp_total} replicas)",
         )
         return state["p"].model_copy(update={"control_plane_ready": plan.cp_total})
@@ -308,6 +310,7 @@ class ProvisionActivities:
             label_selector=f"{CLUSTER_LABEL}={plan.name}",
             timeout=per_machine * max(1, plan.workers),
             on_progress=report,
+            progress_interval=progress_interval(),
             description=f"{plan.total} machines of {plan.name} ready",
         )
         return state["p"].model_copy(update={"machines_ready": plan.total})
@@ -324,6 +327,7 @@ class ProvisionActivities:
             cluster_available,
             timeout=timeout,
             on_progress=lambda c: heartbeat(p),
+            progress_interval=progress_interval(),
             description=f"Cluster {plan.name} Ready",
         )
         ready = condition(kube.get(CAPI_V1, "Cluster", plan.name, plan.namespace), "Ready")

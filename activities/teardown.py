@@ -32,6 +32,7 @@ from eksa_temporal.activities.common import (
     log,
     owned_by_another_run,
     owner_marker,
+    progress_interval,
 )
 from eksa_temporal.activities.eksa_objects import remove_eksa_objects
 from eksa_temporal.activities.infrastructure import heartbeat, watching
@@ -82,6 +83,7 @@ def delete_capi_cluster(kube: Kube, name: str, namespace: str, timeout: float) -
         label_selector=f"{CLUSTER_LABEL}={name}",
         timeout=timeout,
         on_progress=report,
+        progress_interval=progress_interval(),
         description=f"machines of {name} deleted",
     )
     kube.wait_for(
@@ -92,6 +94,7 @@ def delete_capi_cluster(kube: Kube, name: str, namespace: str, timeout: float) -
         lambda o: o is None,
         timeout=timeout,
         on_progress=lambda _o: heartbeat(state.model_copy(update={"phase": "cluster"})),
+        progress_interval=progress_interval(),
         description=f"Cluster {namespace}/{name} deleted",
     )
 
