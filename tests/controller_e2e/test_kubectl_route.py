@@ -1,7 +1,7 @@
 """The kubectl route on one management cluster with a running controller: a workload
 cluster applied with ``kubectl apply`` is created and Ready, listed by ``kubectl get``;
 editing ``kubernetesVersion`` upgrades it and editing a worker count scales it (the
-running operation shown in the object's annotations); ``kubectl delete`` deletes it and
+running operation shown in the object's annotations and Ready condition); ``kubectl delete`` deletes it and
 the object disappears. An invalid spec gets a condition naming the field and the fix and
 no operation. A workload cluster created, upgraded and deleted with the CLI appears on
 (and leaves) the management cluster as objects, and the controller starts nothing for it."""
@@ -65,15 +65,16 @@ async def ready_object(mgmt: Mgmt, name: str, seconds: float = 60) -> dict[str, 
     return obj
 
 
-async def running_annotations(mgmt: Mgmt, name: str, operation: str) -> dict[str, str]:
-    """The object's annotations while the controller shows ``operation`` running."""
+async def running_object(mgmt: Mgmt, name: str, operation: str) -> dict[str, Any]:
+    """The Cluster object while the controller shows ``operation`` running on it."""
 
-    def check() -> dict[str, str] | None:
-        notes = notes_of(mgmt.kubectl.cluster(name))
-        return notes if notes.get(f"{ANNOTATION}-operation") == operation and notes.get(f"{ANNOTATION}-step") else None
+    def check() -> dict[str, Any] | None:
+        obj = mgmt.kubectl.cluster(name)
+        notes = notes_of(obj)
+        return obj if notes.get(f"{ANNOTATION}-operation") == operation and notes.get(f"{ANNOTATION}-step") else None
 
-    notes: dict[str, str] = await until(check, 30, f"{name} annotated with its running {operation}", explain(mgmt, name))
-    return notes
+    obj: dict[str, Any] = await until(check, 30, f"{name} annotated with its running {operation}", explain(mgmt, name))
+    return obj
 
 
 def listed(mgmt: Mgmt) -> list[str]:
@@ -105,9 +106,12 @@ async def test_a_cluster_applied_with_kubectl_is_created_upgraded_scaled_and_del
     mgmt.sim.client.set_knobs(boot_seconds=1.5)  # a rollout long enough to be seen running
     try:
         k.apply(workload_spec(name, version="1.32"))
-        notes = await running_annotations(mgmt, name, "upgrade")
+        running = await running_object(mgmt, name, "upgrade")
     finally:
         mgmt.sim.client.set_knobs(boot_seconds=0.2)
+    notes = notes_of(running)
+    assert condition(running)["status"] == "False" and condition(running)["reason"] == "UpgradeInProgress", running["status"]
+    assert running["status"]["observedGeneration"] == 1  # what the last finished operation applied
     assert notes[f"{ANNOTATION}-workflow"] == f"eksa/default/{name}"
     assert notes[f"{ANNOTATION}-workflow-ui"].startswith(f"{UI_BASE}/namespaces/default/workflows/eksa%2Fdefault%2F{name}")
     obj = await ready_object(mgmt, name)
@@ -319,6 +323,20 @@ async def test_a_cluster_of_the_cli_is_upgraded_and_deleted_with_kubectl(mgmt: M
     found = await mgmt.runs(name)
     assert operations(found) == ["create", "upgrade", "delete"], found
     assert_never_concurrent(found)
+    assert live_machines(mgmt.sim, name) == []
+
+
+async def test_a_cluster_of_kubectl_deleted_with_the_cli_is_not_made_again(mgmt: Mgmt) -> None:
+    k, name = mgmt.kubectl, "w3"
+    k.apply(workload_spec(name))
+    await ready_object(mgmt, name)
+    cli(mgmt, "start", "delete-cluster", name, "--kubeconfig", str(mgmt.kubeconfig), "--workdir", str(mgmt.workdir(name)))
+    await wait_operation(mgmt, name)
+    await until(lambda: k.cluster(name) is None, 20, f"{name} gone after the CLI's delete", explain(mgmt, name))
+    await anyio.sleep(RESYNC + 1)
+    found = await mgmt.runs(name)
+    assert operations(found) == ["create", "delete"], found
+    assert [r.memo.get("eksa_origin") for r in found] == ["controller", "cli"]
     assert live_machines(mgmt.sim, name) == []
 
 
