@@ -39,7 +39,7 @@ from .clusters import (
 from .conftest import Mgmt
 from .processes import UI_BASE
 
-pytestmark = [pytest.mark.anyio, pytest.mark.slow]
+pytestmark = [pytest.mark.anyio, pytest.mark.slow, pytest.mark.xdist_group(__name__)]
 RESYNC = 4.0  # the controllers' --resync-seconds
 
 
