@@ -1,10 +1,12 @@
 """The kubectl route on one management cluster with a running controller: a workload
 cluster applied with ``kubectl apply`` is created and Ready, listed by ``kubectl get``;
-editing ``kubernetesVersion`` upgrades it and editing a worker count scales it (the
-running operation shown in the object's annotations and Ready condition); ``kubectl delete`` deletes it and
-the object disappears. An invalid spec gets a condition naming the field and the fix and
-no operation. A workload cluster created, upgraded and deleted with the CLI appears on
-(and leaves) the management cluster as objects, and the controller starts nothing for it."""
+editing ``kubernetesVersion``, a worker count or a referenced machine config upgrades or
+scales it (the running operation shown in the object's annotations and Ready condition);
+``kubectl delete`` deletes it and the objects disappear. A failed or cancelled operation is
+shown and not restarted until the retry annotation or a spec change. An invalid spec gets a
+condition naming the field and the fix, and no operation. Clusters of the CLI appear on
+(and leave) the management cluster as objects, the controller starting nothing for them;
+the two routes take over each other's clusters. No secret reaches a log or an object."""
 
 from __future__ import annotations
 
@@ -197,6 +199,34 @@ async def test_a_failed_operation_is_shown_and_run_again_only_on_a_retry_annotat
     found = await mgmt.runs(name)
     assert operations(found) == ["create", "upgrade", "upgrade", "upgrade"]
     assert_never_concurrent(found)
+
+
+async def test_a_create_cancelled_with_the_cli_is_not_restarted_until_the_retry_annotation(mgmt: Mgmt) -> None:
+    k, name = mgmt.kubectl, "w4"
+    mgmt.sim.client.set_knobs(boot_seconds=3.0)  # a create long enough to be cancelled
+    try:
+        k.apply(workload_spec(name))
+        await running_object(mgmt, name, "create")
+        cli(mgmt, "cancel", name)
+
+        async def cancelled() -> dict[str, Any] | None:
+            found = await mgmt.runs(name)
+            obj = k.cluster(name)
+            done = len(found) == 1 and not found[0].running
+            return obj if done and condition(obj).get("reason") == "OperationFailed" else None
+
+        obj = await until(cancelled, 30, f"{name} shows its cancelled create", explain(mgmt, name))
+    finally:
+        mgmt.sim.client.set_knobs(boot_seconds=0.2)
+    assert "cancel" in condition(obj)["message"], condition(obj)
+    await anyio.sleep(RESYNC + 1)
+    assert operations(await mgmt.runs(name)) == ["create"], "a cancelled create was restarted by itself"
+    await until(lambda: live_machines(mgmt.sim, name) == [], 20, "the cancelled create's machines removed")
+
+    k.run("annotate", CLUSTERS, name, f"{ANNOTATION}-retry=after-cancel")
+    await ready_object(mgmt, name)
+    assert operations(await mgmt.runs(name)) == ["create", "create"]
+    assert len(live_machines(mgmt.sim, name)) == 2
 
 
 async def test_an_invalid_spec_gets_a_condition_naming_the_field_and_the_fix_and_no_operation(mgmt: Mgmt) -> None:
