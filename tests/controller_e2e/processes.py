@@ -8,7 +8,6 @@ in ``root/sim``), the component source and the Web UI base."""
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,7 +38,6 @@ class Processes:
     controllers: dict[str, Child] = field(default_factory=dict)
     logs: list[Path] = field(default_factory=list)
     kills: int = 0
-    _controller_flags: list[str] | None = None
 
     def _log(self, stem: str) -> Path:
         path = self.root / "logs" / f"{stem}-{len(self.logs)}.log"
@@ -68,24 +66,12 @@ class Processes:
         self.kills += 1
         self.worker = None
 
-    def controller_flags(self) -> list[str]:
-        """The optional flags this controller build accepts (fast steps for the crash tests)."""
-        if self._controller_flags is None:
-            out = subprocess.run(
-                [str(EKSA), "controller", "--help"], capture_output=True, text=True, timeout=60, env=self.env
-            )
-            self._controller_flags = []
-            if "--timeouts" in out.stdout:
-                self._controller_flags += ["--timeouts", FAST_TIMEOUTS]
-            if "--task-timeout" in out.stdout:
-                self._controller_flags += ["--task-timeout", TASK_TIMEOUT]
-        return self._controller_flags
-
     def start_controller(self, identity: str) -> Child:
         assert self.kubeconfig is not None, "the management cluster is created first"
         cmd = [
             str(EKSA), "controller", "--kubeconfig", str(self.kubeconfig), "--workdir", str(self.root / "out"),
-            "--lease-seconds", "3", "--resync-seconds", "4", "--identity", identity, *self.controller_flags(),
+            "--lease-seconds", "3", "--resync-seconds", "4", "--identity", identity,
+            "--timeouts", FAST_TIMEOUTS, "--task-timeout", TASK_TIMEOUT,
         ]
         child = spawn(identity, cmd, log_path=self._log(identity), env=self.env)
         self.controllers[identity] = child

@@ -4,7 +4,8 @@ worker are ``kill -9``ed while a create, an upgrade and a delete of a kubectl-ap
 workload cluster run, and the lease holder alone right after an edit. After the standby
 controller takes the Lease and a new worker polls, each operation completes as without
 the crash: one workflow run per operation (none duplicated, none concurrent), each
-machine provisioned once, the object Ready or gone."""
+machine provisioned once, the object Ready or gone. A holder stopped with SIGTERM exits 0
+and releases the Lease at once."""
 
 from __future__ import annotations
 
