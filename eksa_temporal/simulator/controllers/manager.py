@@ -3,7 +3,9 @@ every kind has its own queue and a pool of workers (controller-runtime's
 ``MaxConcurrentReconciles``): one object is never reconciled by two workers at once, and a
 key added while it waits or is being reconciled is reconciled once more, not twice.
 Reconcilers are synchronous calls on the in-process store, so the pools interleave on the
-one event loop: a busy kind (a flood of Machines) does not hold back the others.
+one event loop, one reconcile per loop turn with the workers of every kind taking turns: a
+busy kind (a flood of Machines) does not hold back the others, and the API server answers
+between two reconciles.
 
 On start it enqueues every watched object of every virtual cluster (level-triggered
 resume after a crash), then follows ``store.events()``. An event enqueues the object, its
@@ -104,6 +106,7 @@ class Manager:
         self._members: dict[ClusterRef, set[o.Key]] = {}
         self._member_of: dict[o.Key, tuple[ClusterRef, ...]] = {}
         self.reconciles = 0  # for tests and metrics
+        self._turn = asyncio.Lock()
         self.active = 0  # reconciles running now (a Key is never in two at once)
         self.max_active = 0
 
@@ -265,14 +268,20 @@ class Manager:
     async def _work(self, queue: WorkQueue[o.Key]) -> None:
         while True:
             key = await queue.get()
-            self.active += 1
-            self.max_active = max(self.max_active, self.active)
             try:
-                self.process(key)
+                # one (synchronous) reconcile per loop turn, the workers of every kind taking
+                # turns in order: between two reconciles the HTTP layer and the watcher run,
+                # so the API server stays responsive however many workers are ready
+                async with self._turn:
+                    self.active += 1
+                    self.max_active = max(self.max_active, self.active)
+                    try:
+                        self.process(key)
+                    finally:
+                        self.active -= 1
+                    await asyncio.sleep(0)
             finally:
-                self.active -= 1
                 queue.done(key)
-            await asyncio.sleep(0)  # let the HTTP layer, the watcher and the other workers run
 
     def process(self, key: o.Key) -> None:
         """Reconcile one key now (synchronously; the store is in-process)."""
