@@ -27,6 +27,7 @@ import argparse
 import asyncio
 import os
 import shutil
+import signal
 import statistics
 import sys
 import tempfile
@@ -295,6 +296,7 @@ def main() -> int:
     parser.add_argument("--controllers-only", action="store_true", help="only the controllers-alone figure")
     parser.add_argument("--logs", type=Path, default=None, help="copy the worker, sim and server logs here at the end")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the children (finally) under `timeout`
     with tempfile.TemporaryDirectory(prefix="eksa-scale-") as tmp:
         for pool in [int(p) for p in args.pools.split(",") if p.strip()]:
             makespan, p50, reconciles = controllers_alone(args.concurrent, pool, Path(tmp))
