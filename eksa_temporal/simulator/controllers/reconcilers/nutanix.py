@@ -22,10 +22,6 @@ manifests). Pause and clusterctl's move are honoured by ``infra.py``.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-
 from eksa_temporal.simulator.controllers import objects as o
 from eksa_temporal.simulator.controllers.context import Ctx
 from eksa_temporal.simulator.controllers.reconcilers.infra import (
@@ -33,34 +29,15 @@ from eksa_temporal.simulator.controllers.reconcilers.infra import (
     reconcile_infra_cluster,
     reconcile_infra_machine,
 )
-from eksa_temporal.simulator.controllers.reconcilers.nutanix_vms import deprovision_vm, provision_vm
+from eksa_temporal.simulator.controllers.reconcilers.nutanix_vms import (
+    deprovision_vm,
+    prism_login,
+    provision_vm,
+)
 
 REASON = "PrismCentralClientInitializationFailed"
 
 
-def _basic_auth(secret: o.Obj) -> bool:
-    """Whether a CAPX credentials Secret holds a usable ``basic_auth`` entry."""
-    raw = (secret.get("stringData") or {}).get("credentials")
-    if raw is None:
-        try:
-            raw = base64.b64decode(
-                str((secret.get("data") or {}).get("credentials") or "")
-            ).decode()
-        except (binascii.Error, UnicodeDecodeError):
-            return False
-    try:
-        entries = json.loads(raw)
-    except ValueError:
-        return False
-    for entry in entries if isinstance(entries, list) else []:
-        central = ((entry or {}).get("data") or {}).get("prismCentral") or {}
-        if (
-            entry.get("type") == "basic_auth"
-            and central.get("username")
-            and central.get("password")
-        ):
-            return True
-    return False
 
 
 def prism_central_problem(ctx: Ctx, nc: o.Obj) -> tuple[str, str] | None:
@@ -87,7 +64,7 @@ def prism_central_problem(ctx: Ctx, nc: o.Obj) -> tuple[str, str] | None:
     secret = ctx.get("v1", "Secret", str(ref.get("namespace") or ns), name)
     if secret is None:
         return REASON, f"credentials Secret {ns}/{name} not found"
-    if not _basic_auth(secret):
+    if prism_login(secret) is None:
         return REASON, f"credentials Secret {name} has no basic_auth credentials for Prism Central"
     refs = o.with_owner(secret, nc, controller=False)
     if refs is not None:

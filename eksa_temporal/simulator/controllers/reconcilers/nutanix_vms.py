@@ -71,7 +71,9 @@ class Prism:
         )
 
 
-def _login(secret: o.Obj) -> tuple[str, str] | None:
+def prism_login(secret: o.Obj) -> tuple[str, str] | None:
+    """The Prism Central username and password of a CAPX credentials Secret's ``basic_auth``
+    entry, or None when it holds no usable one."""
     raw = (secret.get("stringData") or {}).get("credentials")
     if raw is None:
         try:
@@ -111,7 +113,7 @@ def prism_of(ctx: Ctx, cluster: o.Obj | None) -> Prism | None:
     pc = o.spec(nc).get("prismCentral") or {}
     cred = pc.get("credentialRef") or {}
     secret = ctx.get("v1", "Secret", str(cred.get("namespace") or ns), str(cred.get("name") or ""))
-    login = _login(secret) if secret is not None else None
+    login = prism_login(secret) if secret is not None else None
     if login is None:
         return None
     bundle_ref = pc.get("additionalTrustBundle") or {}
