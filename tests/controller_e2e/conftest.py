@@ -6,8 +6,8 @@ upstream components of ``../shared``, so the management create installs EKS-A's 
 EKS-A does), creates management cluster ``mgmt`` through the lifecycle client, then starts
 ``eksa-temporal controller --kubeconfig <mgmt kubeconfig>`` as a subprocess. Each test
 drives it with ``kubectl`` and reads the outcome from the API server, Temporal and the sim.
-Every process is started here in its own process group and stopped by its PID. Each test
-module is one xdist group, so its tests share the module's management cluster."""
+Every process is started here in its own process group and stopped by its PID. The tests
+of a module share the management cluster of the test process that runs them."""
 
 from __future__ import annotations
 

@@ -41,7 +41,7 @@ from .clusters import (
 from .conftest import Mgmt
 from .processes import UI_BASE
 
-pytestmark = [pytest.mark.anyio, pytest.mark.slow, pytest.mark.xdist_group(__name__)]
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 RESYNC = 4.0  # the controllers' --resync-seconds
 
 

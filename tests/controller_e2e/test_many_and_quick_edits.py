@@ -26,7 +26,7 @@ from .clusters import (
 )
 from .conftest import Mgmt
 
-pytestmark = [pytest.mark.anyio, pytest.mark.slow, pytest.mark.xdist_group(__name__)]
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 
 def explain(mgmt: Mgmt, *clusters: tuple[str, str]) -> Any:

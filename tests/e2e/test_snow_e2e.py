@@ -39,17 +39,16 @@ from eksa_temporal.providers.capi.source import SOURCE_ENV
 from eksa_temporal.providers.registry import Registry
 from eksa_temporal.providers.snow.render import default_key_name
 from eksa_temporal.simulator.components import manifests, provider
-from tests.providers.snow.emulator import SnowDevices, snow_devices
+from tests.providers.snow.emulator import SnowDevices, device_ip, snow_devices
 from tests.providers.snow.specs import snow_yaml
 from tests.support.histories import assert_no_secrets, decoded_history
 from tests.support.paths import EKSA
 from tests.support.sim import SimServer, running_sim
 from tests.support.standins import STANDINS_BIN, Standins
 
-# the emulated devices listen on fixed ports (8243, 9092): one xdist worker runs these
-pytestmark = [pytest.mark.anyio, pytest.mark.timeout(240), pytest.mark.xdist_group("snow-e2e")]
-DEVICES = ["127.0.15.10", "127.0.15.11"]
-ENDPOINT = "127.0.15.201"  # nothing listens there
+pytestmark = [pytest.mark.anyio, pytest.mark.timeout(240)]
+DEVICES = [device_ip(10), device_ip(11)]
+ENDPOINT = device_ip(201)  # nothing listens there
 SIM_ARGS = ("--boot-seconds", "0.2", "--seed", "7")
 CLI_TIMEOUT = 150
 RENDERED = ("clusters.cluster.x-k8s.io", "awssnowclusters", "awssnowmachinetemplates", "awssnowmachines",

@@ -182,6 +182,16 @@ class SnowDevices:
         return env
 
 
+def device_ip(host: int) -> str:
+    """A device address on this test process's own loopback /24: 127.0.15.x for the first
+    pytest-xdist worker (or no xdist), 127.0.16.x for the second, ... The devices listen on
+    fixed ports (8243, 9092, as EKS-A expects them), so two test processes never share an
+    address."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    index = int(worker[2:]) if worker[2:].isdigit() else 0
+    return f"127.0.{15 + index}.{host}"
+
+
 def _start_device(ip: str, ca: CA, ca_file: Path, folder: Path, deadline: float, amis: Path | None, device_args: list[str]) -> Device:
     cert, key = ca.issue(ip, folder / "certs")
     env = {**os.environ, "MOTO_ALLOW_NONEXISTENT_REGION": "true", "INITIAL_NO_AUTH_ACTION_COUNT": str(SETUP_ACTIONS), "NO_PROXY": "*"}

@@ -12,8 +12,6 @@ from __future__ import annotations
 import secrets
 import time
 
-import pytest
-
 from eksa_temporal.ownership import owner_id
 from eksa_temporal.providers.base import Ownership, PreflightOptions
 from eksa_temporal.providers.snow.credentials import CA_BUNDLES_ENV, CREDENTIALS_ENV
@@ -22,10 +20,6 @@ from eksa_temporal.providers.snow.render import default_key_name
 from tests.providers.snow.conftest import DEVICES
 from tests.providers.snow.emulator import CA, SnowDevices, snow_devices
 from tests.providers.snow.specs import snow_spec
-
-# the emulated devices listen on fixed ports (8243, 9092), as EKS-A expects them: one
-# pytest-xdist worker runs every test that uses them
-pytestmark = pytest.mark.xdist_group("snow-devices")
 
 OPTIONS = PreflightOptions(skip_ip_check=True)
 UNREACHABLE = "127.0.15.9"  # nothing listens there

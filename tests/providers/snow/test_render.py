@@ -13,8 +13,6 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from eksa_temporal.providers.base import RenderContext
 from eksa_temporal.providers.capi.fetch import parse_manifests
 from eksa_temporal.providers.snow.provider import SnowProvider
@@ -23,10 +21,6 @@ from eksa_temporal.simulator.components import manifests
 from tests.providers.snow.specs import snow_spec
 from tests.support.paths import shared_path
 from tests.vsphere.crd_schema import problems
-
-# the emulated devices listen on fixed ports (8243, 9092), as EKS-A expects them: one
-# pytest-xdist worker runs every test that uses them
-pytestmark = pytest.mark.xdist_group("snow-devices")
 
 Obj = dict[str, Any]
 CTX = RenderContext(namespace="eksa-system")

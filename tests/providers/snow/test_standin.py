@@ -11,8 +11,6 @@ import base64
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from eksa_temporal.providers.base import RenderContext
 from eksa_temporal.providers.snow.provider import SnowProvider
 from eksa_temporal.providers.snow.render import default_key_name
@@ -23,10 +21,6 @@ from tests.providers.snow.emulator import SnowDevices
 from tests.providers.snow.specs import snow_spec
 from tests.simulator.controllers import capi
 from tests.simulator.controllers import harness as h
-
-# the emulated devices listen on fixed ports (8243, 9092), as EKS-A expects them: one
-# pytest-xdist worker runs every test that uses them
-pytestmark = pytest.mark.xdist_group("snow-devices")
 
 Obj = dict[str, Any]
 INFRA_V = "infrastructure.cluster.x-k8s.io/v1beta1"
