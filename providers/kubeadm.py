@@ -291,3 +291,28 @@ def kube_vip_file(
     """A KubeadmConfigSpec ``files`` entry with the kube-vip manifest for ``address``."""
     pod = kube_vip_pod(address, image, admin_conf, extra_env)
     return {"content": yaml.safe_dump(pod, sort_keys=False), "owner": "root:root", "path": KUBE_VIP_MANIFEST}
+
+
+def kubeadm_control_plane(
+    spec: Any, metadata: Obj, version: str, infrastructure_ref: dict[str, str], kubeadm_config: Obj
+) -> Obj:
+    """The KubeadmControlPlane of an EKS-A spec: its control plane's count and rollout surge
+    (``upgradeRolloutStrategy``, default 1), the machine template and the kubeadm config."""
+    conf = spec.cluster.spec.control_plane_configuration
+    strategy = conf.upgrade_rollout_strategy
+    surge = strategy.rolling_update.max_surge if strategy and strategy.rolling_update else 1
+    return {
+        "apiVersion": CONTROLPLANE_V,
+        "kind": "KubeadmControlPlane",
+        "metadata": metadata,
+        "spec": {
+            "replicas": int(conf.count or 1),
+            "version": version,
+            "machineTemplate": {
+                "metadata": {"labels": {CONTROL_PLANE_ROLE: ""}},
+                "infrastructureRef": infrastructure_ref,
+            },
+            "kubeadmConfigSpec": kubeadm_config,
+            "rolloutStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": int(surge)}},
+        },
+    }

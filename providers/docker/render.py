@@ -25,11 +25,11 @@ from eksa_temporal.bundle import load_bundle
 from eksa_temporal.providers.kubeadm import (
     BOOTSTRAP_V,
     CLUSTER_V,
-    CONTROL_PLANE_ROLE,
     CONTROLPLANE_V,
     ETCD_V,
     EVICTION_HARD,
     INFRA_V,
+    kubeadm_control_plane,
     kubelet_files,
     kubelet_patches,
     machine_deployment,
@@ -186,23 +186,7 @@ def control_plane(spec: Any, namespace: str, version: str, template_name: str) -
     commands = mirror_commands(spec.cluster) + proxy_commands(spec.cluster)
     if commands:
         kubeadm["preKubeadmCommands"] = commands
-    strategy = conf.upgrade_rollout_strategy
-    surge = strategy.rolling_update.max_surge if strategy and strategy.rolling_update else 1
-    return {
-        "apiVersion": CONTROLPLANE_V,
-        "kind": "KubeadmControlPlane",
-        "metadata": object_meta(spec.name, namespace, spec.name),
-        "spec": {
-            "replicas": int(conf.count or 1),
-            "version": version,
-            "machineTemplate": {
-                "metadata": {"labels": {CONTROL_PLANE_ROLE: ""}},
-                "infrastructureRef": ref(INFRA_V, "DockerMachineTemplate", template_name),
-            },
-            "kubeadmConfigSpec": kubeadm,
-            "rolloutStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": int(surge)}},
-        },
-    }
+    return kubeadm_control_plane(spec, object_meta(spec.name, namespace, spec.name), version, ref(INFRA_V, "DockerMachineTemplate", template_name), kubeadm)
 
 
 def etcd_cluster(spec: Any, namespace: str, count: int, template: Obj) -> Obj:

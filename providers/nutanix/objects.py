@@ -13,6 +13,9 @@ from eksa_temporal.providers.kubeadm import (
     INFRA_V,
     template_hash,
 )
+from eksa_temporal.providers.kubeadm import (
+    kube_version as full_version,
+)
 from eksa_temporal.spec.clusterspec import ClusterSpec
 from eksa_temporal.spec.nutanix import (
     NutanixDatacenterConfig,
@@ -36,8 +39,7 @@ def credentials_secret_name(spec: ClusterSpec, secret: str | None = None) -> str
 
 def kube_version(spec: ClusterSpec, version: str | None = None) -> str:
     """``"1.31"`` -> ``"v1.31.0"`` (a full version is kept)."""
-    v = str(version or spec.kubernetes_version).strip().lstrip("v")
-    return f"v{v}" if v.count(".") >= 2 else f"v{v}.0"
+    return full_version(version or spec.kubernetes_version)
 
 
 def minor(spec: ClusterSpec) -> int:

@@ -25,12 +25,12 @@ from eksa_temporal.providers.kubeadm import (
     BOOTSTRAP_V,
     CLUSTER_NAME_LABEL,
     CLUSTER_V,
-    CONTROL_PLANE_ROLE,
     CONTROLPLANE_V,
     ETCD_V,
     INFRA_V,
     endpoint_host,
     kube_vip_file,
+    kubeadm_control_plane,
     kubelet_files,
     kubelet_patches,
     machine_deployment,
@@ -249,23 +249,7 @@ def control_plane(spec: ClusterSpec, template_name: str) -> Obj:
         "preKubeadmCommands": commands,
         "format": "bottlerocket" if _is_br(mc) else "cloud-config",
     }
-    strategy = conf.upgrade_rollout_strategy
-    surge = strategy.rolling_update.max_surge if strategy and strategy.rolling_update else 1
-    return {
-        "apiVersion": CONTROLPLANE_V,
-        "kind": "KubeadmControlPlane",
-        "metadata": _meta(spec.name, spec.name),
-        "spec": {
-            "replicas": int(conf.count or 1),
-            "version": kube_version(spec.kubernetes_version),
-            "machineTemplate": {
-                "metadata": {"labels": {CONTROL_PLANE_ROLE: ""}},
-                "infrastructureRef": ref(INFRA_V, "AWSSnowMachineTemplate", template_name),
-            },
-            "kubeadmConfigSpec": kubeadm,
-            "rolloutStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": int(surge)}},
-        },
-    }
+    return kubeadm_control_plane(spec, _meta(spec.name, spec.name), kube_version(spec.kubernetes_version), ref(INFRA_V, "AWSSnowMachineTemplate", template_name), kubeadm)
 
 
 def etcd_cluster(spec: ClusterSpec, template_name: str) -> Obj:

@@ -21,9 +21,9 @@ from typing import Any
 from eksa_temporal.providers.kubeadm import (
     BOOTSTRAP_V,
     CLUSTER_V,
-    CONTROL_PLANE_ROLE,
     CONTROLPLANE_V,
     INFRA_V,
+    kubeadm_control_plane,
     kubelet_files,
     kubelet_patches,
     machine_deployment,
@@ -157,23 +157,7 @@ def control_plane(spec: Any, namespace: str, version: str, template_name: str) -
     }
     if files:
         kubeadm["files"] = files
-    strategy = conf.upgrade_rollout_strategy
-    surge = strategy.rolling_update.max_surge if strategy and strategy.rolling_update else 1
-    return {
-        "apiVersion": CONTROLPLANE_V,
-        "kind": "KubeadmControlPlane",
-        "metadata": object_meta(spec.name, namespace, spec.name),
-        "spec": {
-            "replicas": int(conf.count or 1),
-            "version": version,
-            "machineTemplate": {
-                "metadata": {"labels": {CONTROL_PLANE_ROLE: ""}},
-                "infrastructureRef": ref(INFRA_V, "SSHMachineTemplate", template_name),
-            },
-            "kubeadmConfigSpec": kubeadm,
-            "rolloutStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": int(surge)}},
-        },
-    }
+    return kubeadm_control_plane(spec, object_meta(spec.name, namespace, spec.name), version, ref(INFRA_V, "SSHMachineTemplate", template_name), kubeadm)
 
 
 def workers(spec: Any, namespace: str, group: Any, machine_config: Any) -> list[Obj]:

@@ -21,11 +21,11 @@ from typing import Any
 from eksa_temporal.providers.kubeadm import (
     BOOTSTRAP_V,
     CLUSTER_V,
-    CONTROL_PLANE_ROLE,
     CONTROLPLANE_V,
     INFRA_V,
     endpoint_host,
     kube_vip_file,
+    kubeadm_control_plane,
     kubelet_files,
     kubelet_patches,
     machine_deployment,
@@ -37,6 +37,9 @@ from eksa_temporal.providers.kubeadm import (
     registration,
     taints,
     template_hash,
+)
+from eksa_temporal.providers.kubeadm import (
+    kube_version as full_version,
 )
 from eksa_temporal.providers.proxy import proxy_commands, proxy_files
 from eksa_temporal.spec.clusterspec import ClusterSpec
@@ -51,8 +54,7 @@ PROVIDER_ID = "PROVIDER_ID"
 
 def kube_version(spec: ClusterSpec, version: str | None = None) -> str:
     """``"1.31"`` -> ``"v1.31.0"`` (a full version is kept)."""
-    v = str(version or spec.kubernetes_version).strip().lstrip("v")
-    return f"v{v}" if v.count(".") >= 2 else f"v{v}.0"
+    return full_version(version or spec.kubernetes_version)
 
 
 def _machine(spec: ClusterSpec, name: str | None) -> TinkerbellMachineConfig | None:
@@ -185,23 +187,7 @@ def control_plane(spec: ClusterSpec, namespace: str, template_name: str) -> Obj:
     commands = mirror_commands(spec.cluster) + proxy_commands(spec.cluster)
     if commands:
         kubeadm["preKubeadmCommands"] = commands
-    strategy = conf.upgrade_rollout_strategy
-    surge = strategy.rolling_update.max_surge if strategy and strategy.rolling_update else 1
-    return {
-        "apiVersion": CONTROLPLANE_V,
-        "kind": "KubeadmControlPlane",
-        "metadata": object_meta(spec.name, namespace, spec.name),
-        "spec": {
-            "replicas": int(conf.count or 1),
-            "version": kube_version(spec),
-            "machineTemplate": {
-                "metadata": {"labels": {CONTROL_PLANE_ROLE: ""}},
-                "infrastructureRef": ref(INFRA_V, "TinkerbellMachineTemplate", template_name),
-            },
-            "kubeadmConfigSpec": kubeadm,
-            "rolloutStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": int(surge)}},
-        },
-    }
+    return kubeadm_control_plane(spec, object_meta(spec.name, namespace, spec.name), kube_version(spec), ref(INFRA_V, "TinkerbellMachineTemplate", template_name), kubeadm)
 
 
 def workers(spec: ClusterSpec, namespace: str, group: Any) -> list[Obj]:
