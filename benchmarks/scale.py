@@ -46,10 +46,10 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
+from benchmarks.lifecycle_bench import pct, rss_mb, spec
 from eksa_temporal.client import LifecycleClient
 from eksa_temporal.devserver import Child, TemporalDevServer, free_port, start_sim, start_worker
 from eksa_temporal.simulator.api import SimClient
-from eksa_temporal.spec import generate_cluster_config
 from eksa_temporal.workflows.create import WORKLOAD_PLAN
 from eksa_temporal.workflows.models import CreateClusterInput, Timeouts
 
@@ -66,28 +66,6 @@ ACTION_EVENTS = {
     EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED,
     EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED,
 }
-
-
-def spec(name: str, management: str | None = None) -> str:
-    text = generate_cluster_config(name, "sim")
-    if management:
-        text = text.replace(f"managementCluster:\n    name: {name}", f"managementCluster:\n    name: {management}")
-    return text
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
-def rss_mb(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
 
 
 def cpu_seconds(pid: int) -> float:
