@@ -238,14 +238,14 @@ class ValidateActivities:
             return None
         kube = kube_for(target)
         if kube.serves(EKSA_V1, "Cluster"):
-            live = _eksa_objects(kube, inp.cluster_name, inp.namespace)
-            if live:
+            cluster = kube.get(EKSA_V1, "Cluster", inp.cluster_name, inp.namespace)
+            if cluster is not None:
+                live = _eksa_objects(kube, cluster, inp.namespace)
                 spec, _ = check_spec_text(yaml.safe_dump_all(live), source="live EKS-A objects")
                 # the objects say what runs only as an operation wrote them (their digest
                 # annotation still matches their content); objects a user applied or edited
                 # since are the desired state, never the baseline
-                obj = kube.get(EKSA_V1, "Cluster", inp.cluster_name, inp.namespace) or {}
-                written = ((obj.get("metadata") or {}).get("annotations") or {}).get(DIGEST_ANNOTATION)
+                written = ((cluster.get("metadata") or {}).get("annotations") or {}).get(DIGEST_ANNOTATION)
                 if spec is not None and written == spec_digest(spec):
                     return baseline_of_spec(spec, "live EKS-A objects")
         if not kube.serves(CAPI_V1, "Cluster"):
@@ -276,12 +276,9 @@ class ValidateActivities:
 EKSA_V1 = "anywhere.eks.amazonaws.com/v1alpha1"
 
 
-def _eksa_objects(kube: Kube, name: str, namespace: str) -> list[Obj]:
-    """The EKS-A Cluster ``name`` and the datacenter and machine configs it references,
-    as spec documents (no status, no server fields); empty when the Cluster is absent."""
-    cluster = kube.get(EKSA_V1, "Cluster", name, namespace)
-    if cluster is None:
-        return []
+def _eksa_objects(kube: Kube, cluster: Obj, namespace: str) -> list[Obj]:
+    """The EKS-A ``cluster`` and the datacenter and machine configs it references, as spec
+    documents (no status, no server fields)."""
     spec = cluster.get("spec") or {}
     refs = [spec.get("datacenterRef") or {}]
     refs.append((spec.get("controlPlaneConfiguration") or {}).get("machineGroupRef") or {})
