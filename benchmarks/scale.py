@@ -11,10 +11,11 @@ floor this machine allows, printing figures (not a timed test):
    workers and the dev server, Temporal actions and history events per create, activity
    schedule-to-start.
 
-"Actions" are counted from each history like Temporal Cloud bills them: the workflow start,
-activities scheduled (and each retry attempt), timers, signals, markers (side effects,
-local activities), search-attribute upserts and child workflows; heartbeats are not in
-the history and are not counted.
+"Actions" are counted twice: by the dev server itself (its ``action`` counter, which the
+server keeps per action type as Temporal Cloud bills them, activity heartbeats included),
+scraped from its metrics endpoint before and after each batch; and from each history (the
+workflow start, activities scheduled and each retry attempt, timers, signals, markers,
+search-attribute upserts, child workflows), which cannot see heartbeats.
 
 Everything runs on private processes (a Temporal dev server on SQLite, a sim with zero
 latency and boot time, workers) in a temporary folder on free 127.0.0.1 ports, stopped by
@@ -32,7 +33,9 @@ import statistics
 import sys
 import tempfile
 import time
+import urllib.request
 import uuid
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
@@ -41,7 +44,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from temporalio import activity, workflow
-from temporalio.api.enums.v1 import EventType
+from temporalio.api.enums.v1 import EventType, TimeoutType
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
@@ -66,6 +69,18 @@ ACTION_EVENTS = {
     EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED,
     EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED,
 }
+
+
+def server_actions(metrics_port: int, namespace: str = "default") -> Counter[str]:
+    """The dev server's ``action`` counter of ``namespace``, per action type."""
+    text = urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10).read().decode()
+    out: Counter[str] = Counter()
+    for line in text.splitlines():
+        if line.startswith("action{") and f'namespace="{namespace}"' in line:
+            labels, _, value = line.rpartition(" ")
+            kind = labels.split('action_type="', 1)[1].split('"', 1)[0]
+            out[kind] += int(float(value))
+    return out
 
 
 def cpu_seconds(pid: int) -> float:
@@ -127,10 +142,11 @@ class BenchShape:
 
 # 2. the product ----------------------------------------------------------------------------
 class Bench:
-    def __init__(self, root: Path, concurrent: int) -> None:
+    def __init__(self, root: Path, concurrent: int, worker_counts: tuple[int, ...] = (1, 2)) -> None:
         self.root = root
         self.concurrent = concurrent
-        self.server = TemporalDevServer(root / "temporal", port=free_port(), ui_port=None)
+        self.worker_counts = worker_counts
+        self.server = TemporalDevServer(root / "temporal", port=free_port(), ui_port=None, metrics_port=free_port())
         self.sim: Child | None = None
         self.workers: list[Child] = []
         self.queue = f"scale-{uuid.uuid4()}"
@@ -149,6 +165,8 @@ class Bench:
     async def measured(self, run: Callable[[], Awaitable[list[float]]]) -> dict[str, Any]:
         """Run ``run`` (per-create durations), sampling RSS; makespan and CPU per process kind."""
         before = {k: sum(cpu_seconds(p) for p in v) for k, v in self.pids().items()}
+        assert self.server.metrics_port is not None
+        actions_before = server_actions(self.server.metrics_port)
         peak = 0.0
         t0 = time.perf_counter()
         task = asyncio.ensure_future(run())
@@ -158,8 +176,11 @@ class Bench:
         durations = task.result()
         makespan = time.perf_counter() - t0
         cpu = {k: sum(cpu_seconds(p) for p in v) - before[k] for k, v in self.pids().items()}
+        await asyncio.sleep(1.0)  # the last completions reach the counter
+        actions = server_actions(self.server.metrics_port)
+        actions.subtract(actions_before)
         return {"makespan": makespan, "p50": statistics.median(durations), "p95": pct(durations, 0.95),
-                "rss": peak, "cpu": cpu}
+                "rss": peak, "cpu": cpu, "actions": +actions}
 
     async def run(self) -> None:
         self.server.start()
@@ -204,7 +225,8 @@ class Bench:
         one = statistics.median([await workload(f"w-one-{i}") for i in range(3)])
         print(f"one workload create alone: {one:.2f}s (median of 3)", flush=True)
 
-        for n_workers, prefix in ((1, "wa"), (2, "wb")):
+        for n_workers in self.worker_counts:
+            prefix = f"w{n_workers}x"
             while len(self.workers) < n_workers:
                 self.worker()
                 await asyncio.sleep(5)  # the new worker imports and starts polling
@@ -215,16 +237,23 @@ class Bench:
             fig = await self.measured(batch)
             actions, events, queued, per_step = await self.history_figures(client, prefix)
             cpu = ", ".join(f"{k} {v:.1f}s" for k, v in fig["cpu"].items())
+            served: Counter[str] = fig["actions"]
+            heartbeats = served.get("grpc_RecordActivityTaskHeartbeat", 0)
+            by_type = ", ".join(f"{k.partition('_')[2]} {v / self.concurrent:.1f}" for k, v in served.most_common())
             print(f"{self.concurrent} concurrent workload creates on {n_workers} worker(s): makespan {fig['makespan']:.2f}s "
                   f"({fig['makespan'] / floor:.1f}x the floor, {fig['makespan'] / one:.1f}x one alone); per create "
                   f"p50 {fig['p50']:.2f}s, p95 {fig['p95']:.2f}s; worker peak RSS {fig['rss']:.0f} MB (all workers); "
-                  f"CPU during the run: {cpu}; actions per create {actions:.1f}, history events {events:.1f}; "
+                  f"CPU during the run: {cpu}; actions per create: {sum(served.values()) / self.concurrent:.1f} counted by the "
+                  f"server ({heartbeats / self.concurrent:.1f} of them heartbeats; {by_type}), {actions:.1f} in the "
+                  f"history; history events {events:.1f}; "
                   f"activity schedule-to-start p50 {1000 * pct(queued, 0.5):.0f} ms, p95 {1000 * pct(queued, 0.95):.0f} ms"
                   f"\n  per step (median run, p95 schedule-to-start): {per_step}", flush=True)
 
     async def history_figures(self, client: Client, prefix: str) -> tuple[float, float, list[float], str]:
         """Actions and events per create, schedule-to-start of every activity, and per step
-        the median run time / p95 schedule-to-start."""
+        the median run time / p95 schedule-to-start, then the retried attempts per step and
+        cause."""
+        retried: Counter[str] = Counter()
         actions: list[int] = []
         events: list[int] = []
         queued: list[float] = []
@@ -244,6 +273,11 @@ class Bench:
                     attrs = ev.activity_task_started_event_attributes
                     n_actions += max(0, attrs.attempt - 1)  # retries are actions too
                     name, at = scheduled.get(attrs.scheduled_event_id, ("?", t))
+                    if attrs.attempt > 1:  # why the attempt before the last one ended
+                        failure = attrs.last_failure
+                        why = (TimeoutType.Name(failure.timeout_failure_info.timeout_type).removeprefix("TIMEOUT_TYPE_").lower()
+                               if failure.HasField("timeout_failure_info") else failure.message[:40])
+                        retried[f"{name} ({why})"] += attrs.attempt - 1
                     queued.append(t - at)
                     steps.setdefault(name, ([], []))[1].append(t - at)
                     started[attrs.scheduled_event_id] = t
@@ -257,6 +291,7 @@ class Bench:
             raise RuntimeError(f"no workflows found for {prefix}-*")
         per_step = "; ".join(f"{k} runs {statistics.median(r):.2f}s, waits p95 {pct(w, 0.95):.2f}s"
                              for k, (r, w) in steps.items() if r and w)
+        per_step += "\n  retried attempts: " + (", ".join(f"{k} {v}" for k, v in retried.most_common()) or "none")
         return statistics.mean(actions), statistics.mean(events), queued, per_step
 
     def stop(self) -> None:
@@ -272,6 +307,7 @@ def main() -> int:
     parser.add_argument("--concurrent", type=int, default=50)
     parser.add_argument("--pools", default="1,2,8", help="reconcile-pool sizes for the controllers-alone figure ('' skips it)")
     parser.add_argument("--controllers-only", action="store_true", help="only the controllers-alone figure")
+    parser.add_argument("--workers", default="1,2", help="worker counts to measure the batch on, in order")
     parser.add_argument("--logs", type=Path, default=None, help="copy the worker, sim and server logs here at the end")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the children (finally) under `timeout`
@@ -282,7 +318,7 @@ def main() -> int:
                   f"p50 {p50:.2f}s, {reconciles} reconciles ({1000 * makespan / reconciles:.2f} ms each)", flush=True)
         if args.controllers_only:
             return 0
-        bench = Bench(Path(tmp), args.concurrent)
+        bench = Bench(Path(tmp), args.concurrent, tuple(int(w) for w in args.workers.split(",") if w.strip()))
         try:
             asyncio.run(bench.run())
         finally:

@@ -117,6 +117,7 @@ class TemporalDevServer:
     port: int = config.DEFAULT_TEMPORAL_PORT
     ui_port: int | None = config.DEFAULT_UI_PORT
     http_port: int | None = None
+    metrics_port: int | None = None
     search_attributes: tuple[str, ...] = SEARCH_ATTRIBUTES
     child: Child | None = field(default=None, repr=False)
 
@@ -142,6 +143,8 @@ class TemporalDevServer:
             cmd += ["--ui-port", str(self.ui_port)]
         if self.http_port is not None:
             cmd += ["--http-port", str(self.http_port)]
+        if self.metrics_port is not None:
+            cmd += ["--metrics-port", str(self.metrics_port)]
         for name in self.search_attributes:
             cmd += ["--search-attribute", f"{name}=Keyword"]
         return cmd
