@@ -38,6 +38,9 @@ class StepInfo:
         return bool(self.changes)
 
 
+_DECLARED: dict[str, StepInfo] = {}  # every step declared so far, by name
+
+
 def method_name(step_name: str) -> str:
     """The activity method of a step: ``capi-backup`` -> ``capi_backup``."""
     return step_name.replace("-", "_")
@@ -66,9 +69,15 @@ def step(
             qualname=fn.__qualname__,
         )
         setattr(fn, _ATTR, info)
+        _DECLARED[name] = info
         return activity.defn(name=name)(fn)
 
     return declare
+
+
+def declared(name: str) -> StepInfo | None:
+    """The record of the step named ``name`` (None for an activity that is no step)."""
+    return _DECLARED.get(name)
 
 
 def step_info(fn: Callable[..., Any]) -> StepInfo:

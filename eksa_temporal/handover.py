@@ -15,6 +15,10 @@ Nothing here changes workflow commands; histories replay as before.
 
 from __future__ import annotations
 
+import asyncio
+import functools
+import inspect
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -22,10 +26,17 @@ from temporalio import activity
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.workflowservice.v1 import ResetStickyTaskQueueRequest
 from temporalio.client import Client
+from temporalio.exceptions import CancelledError
 from temporalio.service import RPCError
-from temporalio.worker import ActivityInboundInterceptor, ExecuteActivityInput, Interceptor
+from temporalio.worker import (
+    ActivityInboundInterceptor,
+    ActivityOutboundInterceptor,
+    ExecuteActivityInput,
+    Interceptor,
+)
 
 from eksa_temporal import logs
+from eksa_temporal.activities.steps import declared
 
 RESET_TIMEOUT_SECONDS = 2.0
 
@@ -46,12 +57,61 @@ class _Handover(ActivityInboundInterceptor):
     def __init__(self, next: ActivityInboundInterceptor, client: Client) -> None:
         super().__init__(next)
         self._client = client
+        self._beats: _LastBeat | None = None
+
+    def init(self, outbound: ActivityOutboundInterceptor) -> None:
+        self._beats = _LastBeat(outbound, outbound.info().heartbeat_details)
+        super().init(self._beats)
 
     async def execute_activity(self, input: ExecuteActivityInput) -> Any:
         info = activity.info()
         if info.attempt > 1 and info.workflow_namespace and info.workflow_id:
             await reset_sticky(self._client, info.workflow_namespace, info.workflow_id, info.workflow_run_id)
-        return await super().execute_activity(input)
+        record = declared(info.activity_type)
+        if self._beats is None or not info.heartbeat_timeout or record is None or record.long or inspect.iscoroutinefunction(input.fn):
+            return await super().execute_activity(input)
+        input.fn = run_to_completion(input.fn)
+        keepalive = asyncio.create_task(self._beats.keep_alive(info.heartbeat_timeout.total_seconds() / 3))
+        try:
+            return await super().execute_activity(input)
+        finally:
+            keepalive.cancel()
+
+
+class _LastBeat(ActivityOutboundInterceptor):
+    """Remembers the details of the last heartbeat (at first, the attempt before's) and
+    resends them on its own while a short step runs."""
+
+    def __init__(self, next: ActivityOutboundInterceptor, details: Any) -> None:
+        super().__init__(next)
+        self.details: tuple[Any, ...] = tuple(details or ())
+
+    def heartbeat(self, *details: Any) -> None:
+        self.details = details
+        super().heartbeat(*details)
+
+    async def keep_alive(self, every: float) -> None:
+        while True:  # a step done within the first interval sends nothing
+            await asyncio.sleep(every)
+            super().heartbeat(*self.details)
+
+
+def run_to_completion(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn`` (a sync step) run to its end when a cancel request reaches it, as a step
+    without heartbeats always did; a worker shutdown still interrupts it."""
+
+    @functools.wraps(fn)
+    def run(*args: Any) -> Any:
+        outcome: Any = None
+        try:
+            with activity.shield_thread_cancel_exception():
+                outcome = fn(*args)
+        except CancelledError:
+            if activity.is_worker_shutdown():
+                raise
+        return outcome
+
+    return run
 
 
 async def reset_sticky(client: Client, namespace: str, workflow_id: str, run_id: str | None) -> bool:

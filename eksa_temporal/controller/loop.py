@@ -27,8 +27,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from kubernetes import client as _kclient
-from kubernetes import config as _kconfig
 from kubernetes import watch as _kwatch
 from kubernetes.client import exceptions as _kexc
 
@@ -42,8 +40,6 @@ from eksa_temporal.logs import get_logger
 from eksa_temporal.workflows.models import Timeouts
 
 kwatch: Any = _kwatch
-kclient: Any = _kclient
-kconfig: Any = _kconfig
 ApiException: Any = _kexc.ApiException
 log = get_logger("controller")
 
@@ -308,14 +304,6 @@ class Controller:
                 self.queue.add_after(key, after)
 
 
-def watch_client(kubeconfig: Path, connections: int) -> Kube:
-    """A client whose connection pool holds one long-lived watch per kind and a few more."""
-    cfg = kclient.Configuration()
-    kconfig.load_kube_config(config_file=str(kubeconfig), client_configuration=cfg)
-    cfg.connection_pool_maxsize = connections
-    return Kube(kclient.ApiClient(cfg), label=str(kubeconfig))
-
-
 def build(options: Options, lifecycle: Lifecycle) -> Controller:
     """The controller for ``options`` talking to Temporal through ``lifecycle``."""
     kube = Kube.from_kubeconfig(options.kubeconfig)
@@ -329,7 +317,7 @@ def build(options: Options, lifecycle: Lifecycle) -> Controller:
         identity=options.identity,
     )
     elector = LeaderElector(Kube.from_kubeconfig(options.kubeconfig), options.identity, options.lease_seconds)
-    return Controller(options, reconciler, elector, watch_client(options.kubeconfig, len(config_kinds()) + 4))
+    return Controller(options, reconciler, elector, Kube.from_kubeconfig(options.kubeconfig, connections=len(config_kinds()) + 4))
 
 
 async def run(options: Options, stop: asyncio.Event) -> None:

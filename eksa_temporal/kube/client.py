@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from kubernetes import config as _kconfig
-from kubernetes.client import ApiClient
+from kubernetes.client import ApiClient, Configuration
 from kubernetes.client import exceptions as _kexc
 from kubernetes.dynamic import client as _kdyn
 from kubernetes.dynamic import discovery as _kdisc
@@ -32,6 +32,12 @@ from eksa_temporal.kube.watch import SetPredicate, WatchState, watch_window
 
 # the kubernetes package is only partly typed: use its untyped parts through ``Any``
 kconfig: Any = _kconfig
+
+# Connections kept open per cached client. One client per kubeconfig is shared by every step
+# a worker runs (up to 64 at once: 200 workload creates share their management cluster's), and
+# each step may hold one for a watch and one for a request; with the client's default (5 per
+# CPU) the surplus connections were closed after each request and opened again, TLS included.
+POOL_CONNECTIONS = 128
 ApiException: Any = _kexc.ApiException
 DynamicClient: Any = _kdyn.DynamicClient
 
@@ -83,10 +89,15 @@ class Kube:
         self._dynamic: Any = None
 
     @classmethod
-    def from_kubeconfig(cls, path: str | os.PathLike[str], context: str | None = None) -> Kube:
-        """Build from a kubeconfig file (never from its contents passed around)."""
-        api = kconfig.new_client_from_config(config_file=str(path), context=context)
-        return cls(api, label=str(path))
+    def from_kubeconfig(
+        cls, path: str | os.PathLike[str], context: str | None = None, *, connections: int = POOL_CONNECTIONS
+    ) -> Kube:
+        """Build from a kubeconfig file (never from its contents passed around), keeping up
+        to ``connections`` connections to the API server open for reuse."""
+        cfg = Configuration()
+        kconfig.load_kube_config(config_file=str(path), context=context, client_configuration=cfg)
+        cfg.connection_pool_maxsize = connections
+        return cls(ApiClient(cfg), label=str(path))
 
     # ---- discovery -------------------------------------------------------------------
 
