@@ -5,7 +5,8 @@ against fake activities on a throw-away dev server and writes ``tests/histories/
 
 Run after an intended workflow change has been made replay-safe (``workflow.patched``) to
 add new histories - never to paper over a replay failure:
-``.venv/bin/python -m tests.histories.record``
+``.venv/bin/python -m tests.histories.record [CHANGE]``; with ``CHANGE`` (the patch id) the
+histories are written beside the older ones as ``<label>.<CHANGE>.json``, which keeps both.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ async def _until_started(lc: LifecycleClient, infra: FakeInfra, step: str, wf_id
         raise RuntimeError(f"{wf_id} never started {step}: {status.state} {status.progress}") from None
 
 
-async def record() -> None:
+async def record(suffix: str = "") -> None:
     env = await start_dev_server()
     try:
         infra = FakeInfra()
@@ -123,13 +124,13 @@ async def record() -> None:
             infra.blocked.clear()
             for label, wf_id in runs.items():
                 history = await env.client.get_workflow_handle(wf_id, run_id=run_ids[label]).fetch_history()
-                (HERE / f"{label}.json").write_text(history.to_json())
+                (HERE / f"{label}{'.' + suffix if suffix else ''}.json").write_text(history.to_json())
                 print(f"recorded {label}: {len(history.events)} events")
     finally:
         await env.shutdown()
 
 
 if __name__ == "__main__":
-    asyncio.run(record())
+    asyncio.run(record(sys.argv[1] if len(sys.argv) > 1 else ""))
     sys.stdout.flush()
     os._exit(0)
