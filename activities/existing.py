@@ -80,11 +80,12 @@ def folder_claim(inp: ClusterStepInput, workflow_id: str, owner: Owner | None) -
 
 
 def _named(kube: Kube, api: str, kind: str, name: str) -> list[dict[str, object]]:
-    """Objects ``kind`` named ``name`` in any namespace ([] when the kind is not served)."""
+    """Objects ``kind`` named ``name`` in any namespace ([] when the kind is not served),
+    selected by the API server (``metadata.name``, which every kind supports)."""
     try:
         if not kube.serves(api, kind):
             return []
-        objs, _ = kube.list_objects(api, kind)
+        objs, _ = kube.list_objects(api, kind, field_selector=f"metadata.name={name}")
     except UnknownKind:
         return []
     return [o for o in objs if (o.get("metadata") or {}).get("name") == name]

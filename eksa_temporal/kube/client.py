@@ -38,6 +38,8 @@ kconfig: Any = _kconfig
 # each step may hold one for a watch and one for a request; with the client's default (5 per
 # CPU) the surplus connections were closed after each request and opened again, TLS included.
 POOL_CONNECTIONS = 128
+# how long ``Kube.serves`` answers a kind found missing from its memory
+MISSING_KIND_SECONDS = 2.0
 ApiException: Any = _kexc.ApiException
 DynamicClient: Any = _kdyn.DynamicClient
 
@@ -87,6 +89,7 @@ class Kube:
         self.label = label or str(api_client.configuration.host)
         self._lock = threading.Lock()
         self._dynamic: Any = None
+        self._missing: dict[tuple[str, str], float] = {}  # (apiVersion, kind) -> when found missing
 
     @classmethod
     def from_kubeconfig(
@@ -120,10 +123,24 @@ class Kube:
                 raise UnknownKind(f"{self.label}: {api_version} {kind} is not served") from exc
 
     def serves(self, api_version: str, kind: str) -> bool:
+        """Whether the API server serves ``apiVersion/kind``. A kind found missing is
+        answered missing for ``MISSING_KIND_SECONDS`` without asking again: each miss
+        re-reads every API group, under the client's lock, and steps that share a client
+        ask the same question (200 workload creates asking whether their management
+        cluster serves EKS-A's kinds queued behind one re-discovery after another)."""
+        key = (api_version, kind)
+        with self._lock:
+            since = self._missing.get(key)
+        if since is not None and time.monotonic() - since < MISSING_KIND_SECONDS:
+            return False
         try:
             self.resource(api_version, kind)
         except UnknownKind:
+            with self._lock:
+                self._missing[key] = time.monotonic()
             return False
+        with self._lock:
+            self._missing.pop(key, None)
         return True
 
     def _ns(self, res: Any, namespace: str | None) -> str | None:

@@ -1,22 +1,26 @@
 """``SimClient``: the Python client of the simulated infrastructure's admin API.
 
 Finds the running ``sim serve`` process through ``DIR/server.json`` and authenticates with
-``DIR/admin-token``. Synchronous (urllib), so CLI commands, activities and tests can use it
-without an event loop. Raises ``SimNotRunning`` when no server answers for the state dir.
+``DIR/admin-token``. Synchronous (urllib3), so CLI commands, activities and tests can use it
+without an event loop; the connections to one server are pooled and kept alive, shared by
+every client and thread of the process, as an infrastructure SDK keeps its session (a TLS
+handshake per request cost the worker and the sim more CPU than the requests themselves).
+Raises ``SimNotRunning`` when no server answers for the state dir.
 """
 
 from __future__ import annotations
 
 import json
+import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from pathlib import Path
 from typing import Any
 
+import urllib3
+
 from eksa_temporal import config
-from eksa_temporal.simulator.apiserver.tls import client_context
+from eksa_temporal.simulator.apiserver.tls import CA_FILE, client_context
 from eksa_temporal.simulator.knobs import Knobs
 
 
@@ -30,6 +34,35 @@ class SimError(Exception):
 
 class SimNotRunning(SimError):
     """No simulated infrastructure server runs for this state dir."""
+
+
+# (state dir, scheme://host:port, CA file mtime) -> the pool of that server's connections
+_POOLS: dict[tuple[str, str, int], urllib3.PoolManager] = {}
+_POOLS_LOCK = threading.Lock()
+# a failed connect is tried once more (a pooled connection the server closed is replaced
+# before use); a request that reached the server is never sent twice
+_RETRIES = urllib3.Retry(total=1, connect=1, read=0, status=0, other=0, redirect=0)
+
+
+def _pool(state_dir: Path, url: str) -> urllib3.PoolManager:
+    """The shared connection pool for the server at ``url`` (a restarted server with a new
+    certificate authority gets a new pool)."""
+    parts = urllib.parse.urlsplit(url)
+    ca = state_dir / "tls" / CA_FILE
+    try:
+        ca_stamp = ca.stat().st_mtime_ns if parts.scheme == "https" else 0
+    except OSError:
+        ca_stamp = -1
+    key = (str(state_dir), f"{parts.scheme}://{parts.netloc}", ca_stamp)
+    with _POOLS_LOCK:
+        pool = _POOLS.get(key)
+        if pool is None:
+            for old in [k for k in _POOLS if k[:2] == key[:2]]:
+                _POOLS.pop(old).clear()
+            context = client_context(state_dir) if parts.scheme == "https" and ca_stamp >= 0 else None
+            pool = urllib3.PoolManager(num_pools=4, maxsize=64, ssl_context=context, retries=_RETRIES)
+            _POOLS[key] = pool
+        return pool
 
 
 class SimClient:
@@ -64,23 +97,20 @@ class SimClient:
     def _request(self, method: str, path: str, body: Any = None) -> tuple[int, bytes]:
         url = self.url + path
         data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(url, data=data, method=method, headers={
-            "Authorization": f"Bearer {self._token()}", "Content-Type": "application/json"})
+        headers = {"Authorization": f"Bearer {self._token()}", "Content-Type": "application/json"}
         try:
-            ctx = client_context(self.state_dir) if url.startswith("https:") else None
-            with urllib.request.urlopen(req, timeout=self.timeout, context=ctx) as resp:
-                return int(resp.status), resp.read()
-        except urllib.error.HTTPError as exc:
-            payload = exc.read()
-            try:
-                message = json.loads(payload).get("message", "")
-            except ValueError:
-                message = payload.decode(errors="replace")
-            raise SimError(f"{method} {path}: HTTP {exc.code}: {message}", exc.code) from None
-        except (urllib.error.URLError, OSError) as exc:
+            resp = _pool(self.state_dir, url).request(method, url, body=data, headers=headers, timeout=self.timeout)
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
             raise SimNotRunning(
                 f"the simulated infrastructure server at {url} does not answer ({exc}); "
                 f"start one with: eksa-temporal sim serve --state-dir {self.state_dir}") from None
+        if resp.status >= 400:
+            try:
+                message = json.loads(resp.data).get("message", "")
+            except ValueError:
+                message = resp.data.decode(errors="replace")
+            raise SimError(f"{method} {path}: HTTP {resp.status}: {message}", resp.status)
+        return int(resp.status), bytes(resp.data)
 
     def _json(self, method: str, path: str, body: Any = None) -> Any:
         return json.loads(self._request(method, path, body)[1])
@@ -120,15 +150,16 @@ class SimClient:
     def kubeconfig(self, name: str) -> str:
         return self._request("GET", f"/sim/clusters/{name}/kubeconfig")[1].decode()
 
-    def machines(self, labels: dict[str, str] | None = None) -> list[dict[str, Any]]:
-        """Every machine of the inventory, oldest first (those carrying all ``labels``):
+    def machines(self, labels: dict[str, str] | None = None, cluster: str | None = None) -> list[dict[str, Any]]:
+        """Every machine of the inventory, oldest first (those carrying all ``labels``, of
+        ``cluster`` only when given):
         ``{"id", "provider_id", "cluster", "machine", "name", "labels", "owner", "state",
         "exists", ...}``; ``name`` is the VM's or container's name, ``labels`` its labels
         (CAPD's containers: ``io.x-k8s.kind.cluster``, ``io.x-k8s.kind.role``, and the owner
         label)."""
-        query = "&".join(
-            "label=" + urllib.parse.quote(f"{k}={v}", safe="") for k, v in (labels or {}).items()
-        )
+        params = [("label", f"{k}={v}") for k, v in (labels or {}).items()]
+        params += [("cluster", cluster)] if cluster is not None else []
+        query = urllib.parse.urlencode(params)
         return list(self._json("GET", "/sim/machines" + (f"?{query}" if query else ""))["machines"])
 
     def delete_machine(self, machine_id: str) -> bool:

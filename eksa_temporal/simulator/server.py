@@ -78,17 +78,19 @@ def parse_listen(listen: str) -> tuple[str, int]:
     return host or "127.0.0.1", int(port or 0)
 
 
-def _machine_lister(state_dir: Path) -> Callable[[], list[dict[str, Any]]]:
+def _machine_lister(state_dir: Path) -> Callable[[str | None], list[dict[str, Any]]]:
     try:
         inventory_mod = importlib.import_module("eksa_temporal.simulator.controllers.inventory")
     except ImportError:
-        return lambda: []
+        inventory_mod = None
     holder: list[Any] = []
 
-    def machines() -> list[dict[str, Any]]:
+    def machines(cluster: str | None = None) -> list[dict[str, Any]]:
+        if inventory_mod is None:
+            return []
         if not holder:
             holder.append(inventory_mod.Inventory(state_dir))
-        return list(holder[0].list())
+        return list(holder[0].list(cluster))
 
     return machines
 

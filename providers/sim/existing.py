@@ -66,5 +66,5 @@ def find_existing(client: Any, name: str, owner: str) -> str | None:
     """Where cluster ``name`` exists in the sim behind ``client`` (``SimClient``), apart
     from what ``owner`` made; None when nothing of it is there. SimError propagates (the
     caller's retry decides)."""
-    found = foreign(pieces(client.clusters(), client.machines(), name), owner)
+    found = foreign(pieces(client.clusters(), client.machines(cluster=name), name), owner)
     return describe(found, client.state_dir) if found else None

@@ -132,7 +132,7 @@ class SimProvider(Provider):
         client = self.client(spec)
         try:
             healthy = client.healthy()
-            machines = client.machines() if healthy else []
+            machines = client.machines(cluster=spec.name) if healthy else []
         except SimError:
             healthy, machines = False, []
         if not healthy:

@@ -92,7 +92,7 @@ def fault_middleware(knobs: KnobState) -> Any:
 
 
 class AdminAPI:
-    def __init__(self, store: Store, knobs: KnobState, token: str, machines: Callable[[], list[Obj]],
+    def __init__(self, store: Store, knobs: KnobState, token: str, machines: Callable[[str | None], list[Obj]],
                  delete_machine: Callable[[str], bool | None] | None = None) -> None:
         self.store = store
         self.knobs = knobs
@@ -172,7 +172,7 @@ class AdminAPI:
             return denied
         wanted = [f.partition("=") for f in request.query.getall("label", [])]
         machines = [
-            m for m in self.machines()
+            m for m in self.machines(request.query.get("cluster"))
             if all((m.get("labels") or {}).get(k) == v for k, _, v in wanted)
         ]
         return web.json_response({"machines": machines}, dumps=lambda o: json.dumps(o, default=str))
