@@ -45,9 +45,6 @@ EKSA_PROVIDER = SearchAttributeKey.for_keyword("EksaProvider")
 EKSA_PHASE = SearchAttributeKey.for_keyword("EksaPhase")
 SEARCH_ATTRIBUTES = (EKSA_CLUSTER, EKSA_OPERATION, EKSA_PROVIDER, EKSA_PHASE)
 
-# workflow.patched ids (docs/operations.md, "Rolling out new worker code")
-EVERY_STEP_HEARTBEATS = "every-step-heartbeats"  # short steps scheduled with a heartbeat timeout
-
 class StepFailed(Exception):
     """A step failed for good: a permanent error, or the operator chose ``abort``."""
 
@@ -154,12 +151,13 @@ class Operation:
     def _options(self, info: StepInfo, max_attempts: int | None = None) -> dict[str, Any]:
         t = self.timeouts
         long = info.long
-        # short steps too, since EVERY_STEP_HEARTBEATS: the worker heartbeats for them
-        # (eksa_temporal.handover), so a dead worker or a lost task costs the heartbeat timeout
-        heartbeats = long or workflow.patched(EVERY_STEP_HEARTBEATS)
+        # every step, short ones too: the worker heartbeats for a short step (eksa_temporal.
+        # handover), so a dead worker or a lost task costs the heartbeat timeout, not the
+        # step's. Activity options are not compared on replay: no patch needed (the stored
+        # histories, recorded with short steps without heartbeats, replay).
         return {
             "start_to_close_timeout": timedelta(seconds=t.long_step_seconds if long else t.step_seconds),
-            "heartbeat_timeout": timedelta(seconds=t.heartbeat_seconds) if heartbeats else None,
+            "heartbeat_timeout": timedelta(seconds=t.heartbeat_seconds),
             "retry_policy": RetryPolicy(
                 initial_interval=timedelta(seconds=t.initial_retry_seconds),
                 backoff_coefficient=2.0,
