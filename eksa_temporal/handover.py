@@ -10,6 +10,15 @@ may be gone, where it would wait out the sticky schedule-to-start timeout (10 s;
 attempts, the whole of a healthy run, make no extra call; a retried attempt whose workflow
 is still cached on a live worker costs that worker one replay of the history.
 
+Every step has a heartbeat timeout (``workflows/runner.py``), short ones included, so a step
+whose worker died, or whose task was lost between the server and a worker, is retried after
+the heartbeat timeout instead of its start-to-close timeout (10 min by default). Long steps
+report progress while they wait; a short step (validation, writing the cluster's files)
+reports none, so the interceptor heartbeats for it every third of the timeout while it runs,
+resending the last details it has (its own, or those of the attempt before, which a resume
+reads). A cancel that reaches a short step through those heartbeats is not raised in it: it
+runs to its end, as a step without heartbeats always did (a worker shutdown still stops it).
+
 Nothing here changes workflow commands; histories replay as before.
 """
 
@@ -44,7 +53,8 @@ log = logs.get_logger("handover")
 
 
 class HandoverInterceptor(Interceptor):
-    """Clears the sticky task queue before a retried attempt (see the module docstring)."""
+    """Clears the sticky task queue before a retried attempt and heartbeats for short steps
+    (see the module docstring)."""
 
     def __init__(self, client: Client) -> None:
         self._client = client
@@ -103,12 +113,18 @@ def run_to_completion(fn: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(fn)
     def run(*args: Any) -> Any:
         outcome: Any = None
+        failure: Exception | None = None
         try:
             with activity.shield_thread_cancel_exception():
-                outcome = fn(*args)
-        except CancelledError:
+                try:
+                    outcome = fn(*args)
+                except Exception as exc:  # the step's own error, raised below (not the cancel)
+                    failure = exc
+        except CancelledError:  # the cancel held back while the step ran
             if activity.is_worker_shutdown():
                 raise
+        if failure is not None:
+            raise failure
         return outcome
 
     return run

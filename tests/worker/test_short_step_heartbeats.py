@@ -7,6 +7,7 @@ times out on its heartbeat - what the interceptor is for."""
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -18,13 +19,19 @@ import pytest
 from temporalio import activity, workflow
 from temporalio.client import WorkflowFailureError
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError, TimeoutError, TimeoutType
-from temporalio.testing import WorkflowEnvironment
+from temporalio.exceptions import (
+    ActivityError,
+    ApplicationError,
+    CancelledError,
+    TimeoutError,
+    TimeoutType,
+)
+from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 import eksa_temporal.activities.kubeconfig  # noqa: F401  (declares write-cluster-config, a short step)
 from eksa_temporal.activities.steps import declared
-from eksa_temporal.handover import HandoverInterceptor
+from eksa_temporal.handover import HandoverInterceptor, run_to_completion
 
 pytestmark = pytest.mark.anyio
 STEP = "write-cluster-config"
@@ -120,3 +127,43 @@ async def test_a_cancel_reaching_a_short_step_through_the_heartbeats_lets_it_fin
         # the step ends and its result reaches the workflow, as for a step without heartbeats
         assert await handle.result() == "done"
     assert marker.read_text() == "ran to the end; cancel requested: True"
+
+
+def test_a_short_steps_own_error_is_raised_even_with_a_cancel_held_back() -> None:
+    env = ActivityEnvironment()
+
+    def broken() -> None:
+        time.sleep(0.6)
+        raise ValueError("broken step")
+
+    canceller = threading.Timer(0.1, env.cancel)
+    canceller.start()
+    try:
+        with pytest.raises(ValueError, match="broken step"):
+            env.run(run_to_completion(broken))
+    finally:
+        canceller.cancel()
+
+
+def test_a_short_step_finishes_when_cancelled_and_returns_its_result() -> None:
+    env = ActivityEnvironment()
+
+    def slow() -> str:
+        time.sleep(0.6)
+        return "written"
+
+    canceller = threading.Timer(0.1, env.cancel)
+    canceller.start()
+    try:
+        assert env.run(run_to_completion(slow)) == "written"
+    finally:
+        canceller.cancel()
+    # the same step unwrapped is interrupted by the cancel: what run_to_completion prevents
+    env = ActivityEnvironment()
+    canceller = threading.Timer(0.1, env.cancel)
+    canceller.start()
+    try:
+        with pytest.raises(CancelledError):
+            env.run(slow)
+    finally:
+        canceller.cancel()
