@@ -91,8 +91,13 @@ class EventHub:
         if since is not None:
             if since < self.compacted:
                 raise Gone(f"too old resource version: {since} ({self.compacted + 1})")
-            for ev in self.log:
-                if ev.rv <= since or ev.cluster != sub.cluster or ev.gk != sub.gk:
+            newer: list[Event] = []  # the log is in resourceVersion order: read back to ``since``
+            for ev in reversed(self.log):
+                if ev.rv <= since:
+                    break
+                newer.append(ev)
+            for ev in reversed(newer):
+                if ev.cluster != sub.cluster or ev.gk != sub.gk:
                     continue
                 if sub.namespace is not None and sub.namespace != ev.namespace:
                     continue
