@@ -118,6 +118,7 @@ class TemporalDevServer:
     ui_port: int | None = config.DEFAULT_UI_PORT
     http_port: int | None = None
     metrics_port: int | None = None
+    ui_codec_endpoint: str | None = None  # the codec server the Web UI decodes payloads with
     search_attributes: tuple[str, ...] = SEARCH_ATTRIBUTES
     child: Child | None = field(default=None, repr=False)
 
@@ -145,6 +146,8 @@ class TemporalDevServer:
             cmd += ["--http-port", str(self.http_port)]
         if self.metrics_port is not None:
             cmd += ["--metrics-port", str(self.metrics_port)]
+        if self.ui_codec_endpoint is not None:
+            cmd += ["--ui-codec-endpoint", self.ui_codec_endpoint]
         for name in self.search_attributes:
             cmd += ["--search-attribute", f"{name}=Keyword"]
         return cmd
@@ -211,6 +214,24 @@ def start_sim(sim_dir: Path, *, timeout: float = 30.0, extra: list[str] | None =
         time.sleep(0.1)
     child.stop()
     raise DevServerError(f"the sim did not start within {timeout:.0f}s; see {sim_dir.parent / 'sim.log'}")
+
+
+def start_codec_server(state_dir: Path, port: int, ui_port: int, *, timeout: float = 30.0) -> Child:
+    """``eksa-temporal codec-server`` on 127.0.0.1:``port`` for the Web UI on ``ui_port``
+    (CORS for its origin, no token: the dev UI has no login to pass one), with the keys of
+    this environment; waits until it listens."""
+    if port_open(port):
+        raise DevServerError(f"port {port} is in use (fix: stop what listens there or pick --codec-port)")
+    private_dir(state_dir)
+    cmd = cli_command("codec-server", "--bind", f"127.0.0.1:{port}", "--cors-origin", f"http://127.0.0.1:{ui_port}")
+    child = spawn("codec-server", cmd, log_path=state_dir / "codec-server.log", env=dict(os.environ))
+    deadline = time.monotonic() + timeout
+    while not port_open(port):
+        if not child.alive() or time.monotonic() > deadline:
+            child.stop()
+            raise DevServerError(f"the codec server did not start; see {state_dir / 'codec-server.log'}")
+        time.sleep(0.1)
+    return child
 
 
 def start_worker(state_dir: Path, address: str, *, task_queue: str | None = None, log_path: Path | None = None) -> Child:
