@@ -45,8 +45,8 @@ _RETRIES = urllib3.Retry(total=1, connect=1, read=0, status=0, other=0, redirect
 
 
 def _pool(state_dir: Path, url: str) -> urllib3.PoolManager:
-    """The shared connection pool for the server at ``url`` (a restarted server with a new
-    certificate authority gets a new pool)."""
+    """The shared connection pool for the server at ``url``; a server of the same state dir
+    on another address or with a new certificate authority (restarted) replaces it."""
     parts = urllib.parse.urlsplit(url)
     ca = state_dir / "tls" / CA_FILE
     try:
@@ -57,7 +57,7 @@ def _pool(state_dir: Path, url: str) -> urllib3.PoolManager:
     with _POOLS_LOCK:
         pool = _POOLS.get(key)
         if pool is None:
-            for old in [k for k in _POOLS if k[:2] == key[:2]]:
+            for old in [k for k in _POOLS if k[0] == key[0]]:  # the server of this state dir restarted
                 _POOLS.pop(old).clear()
             context = client_context(state_dir) if parts.scheme == "https" and ca_stamp >= 0 else None
             pool = urllib3.PoolManager(num_pools=4, maxsize=64, ssl_context=context, retries=_RETRIES)
