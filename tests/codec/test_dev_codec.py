@@ -10,30 +10,19 @@ import json
 import os
 import secrets
 import subprocess
-import time
 import urllib.request
 from pathlib import Path
 from typing import Any
 
 from eksa_temporal.codec import KEY_ENV, KEY_ID_ENV
 from eksa_temporal.devserver import free_port, port_open
-from tests.e2e.test_dev_quickstart import EKSA, children_pids, stop_dev
+from tests.e2e.test_dev_quickstart import children_pids, start_dev, stop_dev
 
 
 def start(tmp_path: Path, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], Path, dict[str, int]]:
     ports = {"port": free_port(), "ui": free_port(), "codec": free_port()}
     log = tmp_path / "dev.log"
-    with open(log, "ab") as out:
-        proc = subprocess.Popen(
-            [EKSA, "dev", "--no-worker", "--state-dir", str(tmp_path / "state"), "--port", str(ports["port"]),
-             "--ui-port", str(ports["ui"]), "--codec-port", str(ports["codec"])],
-            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True, env=env,
-        )  # fmt: skip
-    deadline = time.monotonic() + 90
-    while "ready;" not in log.read_text():
-        assert proc.poll() is None, log.read_text()
-        assert time.monotonic() < deadline, log.read_text()
-        time.sleep(0.2)
+    proc = start_dev(tmp_path / "state", ports["port"], ports["ui"], log, "--no-worker", "--codec-port", str(ports["codec"]), env=env)
     return proc, log, ports
 
 

@@ -19,11 +19,14 @@ from eksa_temporal.devserver import free_port, port_open
 EKSA = str(Path(sys.executable).parent / "eksa-temporal")
 
 
-def start_dev(state: Path, port: int, ui_port: int, log: Path) -> subprocess.Popen[bytes]:
+def start_dev(
+    state: Path, port: int, ui_port: int, log: Path, *extra: str, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """``eksa-temporal dev`` in its own process group (``extra`` flags, ``env``), once ready."""
     with open(log, "ab") as out:
         proc = subprocess.Popen(
-            [EKSA, "dev", "--state-dir", str(state), "--port", str(port), "--ui-port", str(ui_port)],
-            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+            [EKSA, "dev", "--state-dir", str(state), "--port", str(port), "--ui-port", str(ui_port), *extra],
+            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True, env=env,
         )  # fmt: skip
     deadline = time.monotonic() + 90
     while "ready;" not in log.read_text():
