@@ -80,6 +80,15 @@ async def activity_timings(client: Client, wf_id: str, run_id: str | None) -> li
     return [tuple(r) for r in rows.values()]  # type: ignore[misc]
 
 
+def stop_all(server: TemporalDevServer, sim: Child | None, workers: list[Child]) -> None:
+    """Stop a benchmark's processes by PID: its workers, then the sim, then the server."""
+    for child in workers:
+        child.stop()
+    if sim is not None:
+        sim.stop()
+    server.stop()
+
+
 def direct_create(name: str, workdir: Path, sim_dir: Path) -> float:
     """The management create's activities called in order, without Temporal."""
     from eksa_temporal.activities.catalog import worker_activities
@@ -204,11 +213,7 @@ class Bench:
               f"{BENCH.heartbeat_seconds:.0f}s, worker start ~3-4s)")
 
     def stop(self) -> None:
-        for child in self.workers:
-            child.stop()
-        if self.sim is not None:
-            self.sim.stop()
-        self.server.stop()
+        stop_all(self.server, self.sim, self.workers)
 
 
 def main() -> int:

@@ -31,6 +31,7 @@ from temporalio.api.enums.v1 import PendingActivityState
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
+from benchmarks.lifecycle_bench import stop_all
 from eksa_temporal.client import LifecycleClient
 from eksa_temporal.devserver import (
     Child,
@@ -173,11 +174,7 @@ class Bench:
                       f"{1000 * statistics.median(gap):.0f} ms (median; {[round(1000 * x) for x in gap]} ms)")
 
     def stop(self) -> None:
-        for child in self.workers:
-            child.stop()
-        if self.sim is not None:
-            self.sim.stop()
-        self.server.stop()
+        stop_all(self.server, self.sim, self.workers)
 
 
 def main() -> int:

@@ -49,7 +49,7 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
-from benchmarks.lifecycle_bench import pct, rss_mb, spec
+from benchmarks.lifecycle_bench import pct, rss_mb, spec, stop_all
 from eksa_temporal import logs
 from eksa_temporal.client import LifecycleClient
 from eksa_temporal.devserver import Child, TemporalDevServer, free_port, start_sim, start_worker
@@ -297,11 +297,7 @@ class Bench:
         return statistics.mean(actions), statistics.mean(events), queued, per_step
 
     def stop(self) -> None:
-        for child in self.workers:
-            child.stop()
-        if self.sim is not None:
-            self.sim.stop()
-        self.server.stop()
+        stop_all(self.server, self.sim, self.workers)
 
 
 def main() -> int:
