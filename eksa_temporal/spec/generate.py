@@ -47,7 +47,7 @@ def generate_cluster_config(name: str, provider: str) -> str:
     Raises ``ValueError`` for an invalid name or an unknown provider (the CLI turns it into a usage error)."""
     if not CLUSTER_NAME.match(name):
         raise ValueError(
-            f"cluster name {name!r} is invalid: use letters, digits and '-', starting with a letter"
+            f"cluster name {name!r} is invalid: use 2 or more letters, digits and '-', starting with a letter"
         )
     if len(name) > MAX_CLUSTER_NAME:
         raise ValueError(

@@ -63,7 +63,7 @@ def _name(c: Collector, cluster: Cluster) -> None:
         c.error(
             "metadata.name",
             f'cluster name "{name}" is invalid: it must match ^[a-zA-Z][a-zA-Z0-9-]+$',
-            "use letters, digits and '-', starting with a letter (e.g. my-cluster)",
+            "use 2 or more letters, digits and '-', starting with a letter (e.g. my-cluster)",
         )
     elif len(name) > MAX_CLUSTER_NAME:
         c.error(

@@ -5,22 +5,27 @@ paused in any virtual cluster, and a bystander cluster exactly as it was.
 
 ``STEP_KNOBS`` says which knob makes each step slow enough to catch: machine boot time for
 the steps that wait for machines, Deployment readiness for component installs, API latency
-for the steps that talk to a cluster. A step that only writes a local file
-(``write-cluster-config``) cannot be slowed by the sim; the cancel then lands when the step
-is already done and the workflow stops before the next one - the progress shows where.
+for the steps that talk to a cluster. The steps that make one or two calls, or none
+(``HELD``), are too quick for any knob: a worker built with a ``Gate`` holds such a step
+at its start until the cancel has been sent. Without a gate (a worker in another process)
+such a step may be done when the cancel arrives; the workflow then stops before the next
+one - the progress shows where.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from kubernetes.client import CustomObjectsApi
 from kubernetes.client.rest import ApiException
+from temporalio import activity
 from temporalio.client import WorkflowHandle
+from temporalio.worker import ActivityInboundInterceptor, ExecuteActivityInput, Interceptor
 
 from eksa_temporal.client import LifecycleClient, LifecycleError
 from eksa_temporal.workflows.models import OperationProgress, StepState, Timeouts
@@ -103,6 +108,45 @@ async def until_step(
     raise AssertionError(f"{step} never reached {[st.value for st in states]} within {seconds}s")
 
 
+# steps of one or two API calls, or none: held by a Gate, since no knob slows them enough
+HELD = frozenset({"write-kubeconfig", "write-cluster-config", "delete-kind-cluster", "capi-backup-remove"})
+
+
+class Gate(Interceptor):
+    """Holds the start of one step (by activity type) until released, for at most
+    ``limit`` seconds; the step then runs as it would have."""
+
+    def __init__(self, limit: float = 60.0) -> None:
+        self.step: str | None = None
+        self.open = threading.Event()
+        self.open.set()
+        self.limit = limit
+
+    def hold(self, step: str) -> None:
+        self.step = step
+        self.open.clear()
+
+    def release(self) -> None:
+        self.step = None
+        self.open.set()
+
+    def intercept_activity(self, next: ActivityInboundInterceptor) -> ActivityInboundInterceptor:
+        return _Held(next, self)
+
+
+class _Held(ActivityInboundInterceptor):
+    def __init__(self, next: ActivityInboundInterceptor, gate: Gate) -> None:
+        super().__init__(next)
+        self.gate = gate
+
+    async def execute_activity(self, input: ExecuteActivityInput) -> Any:
+        if activity.info().activity_type == self.gate.step:
+            deadline = time.monotonic() + self.gate.limit
+            while not self.gate.open.is_set() and time.monotonic() < deadline:
+                await asyncio.sleep(0.02)
+        return await super().execute_activity(input)
+
+
 @dataclass
 class Hit:
     """Where a cancel or abort landed."""
@@ -112,13 +156,28 @@ class Hit:
     progress: OperationProgress | None = None
     seconds: float = 0.0
     state: str = ""  # how the operation ended
+    held: bool = False  # the step was held at its start by a Gate until the cancel was sent
 
 
 async def cancel_during(
-    sim: SimServer, lc: LifecycleClient, wf_id: str, plan: list[str], step: str
+    sim: SimServer, lc: LifecycleClient, wf_id: str, plan: list[str], step: str, gate: Gate | None = None
 ) -> Hit:
-    """Slow ``step`` with its knobs once its predecessor runs, cancel as soon as ``step``
-    runs, restore the fast knobs, and wait until the operation has ended (cancelled)."""
+    """Slow ``step`` with its knobs once its predecessor runs (or hold it with ``gate``, for
+    a step in ``HELD``), cancel as soon as ``step`` runs, restore the fast knobs, release
+    the gate, and wait until the operation has ended (cancelled)."""
+    held = gate if gate is not None and step in HELD else None
+    if held is not None:
+        held.hold(step)
+    try:
+        return await _cancel_during(sim, lc, wf_id, plan, step, held)
+    finally:
+        if held is not None:
+            held.release()
+
+
+async def _cancel_during(
+    sim: SimServer, lc: LifecycleClient, wf_id: str, plan: list[str], step: str, held: Gate | None
+) -> Hit:
     handle = lc.handle(wf_id)
     before = predecessor(plan, step)
     if before is None:
@@ -135,12 +194,14 @@ async def cancel_during(
     started = time.monotonic()
     await lc.cancel(wf_id)
     sim.client.set_knobs(**FAST)
+    if held is not None:
+        held.release()
     try:
         await asyncio.wait_for(lc.wait(wf_id), timeout=120)
     except LifecycleError as exc:
         assert "cancelled" in str(exc), str(exc)
     status = await lc.status(wf_id)
-    return Hit(step, running, status.progress, time.monotonic() - started, status.state)
+    return Hit(step, running, status.progress, time.monotonic() - started, status.state, held is not None)
 
 
 async def park_and_abort(

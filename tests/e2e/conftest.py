@@ -19,6 +19,8 @@ from eksa_temporal.client import LifecycleClient
 from eksa_temporal.worker import build_worker, default_activities
 from tests.support.sim import SimServer, running_sim
 
+from .cancel import Gate
+
 SIM_ARGS = ("--boot-seconds", "0.2", "--seed", "7")
 
 
@@ -30,6 +32,7 @@ class Stack:
     sim: SimServer
     root: Path  # state dir: the sim lives in root/sim, cluster folders in root/out
     client: Client
+    gate: Gate  # holds a chosen step at its start (the cancel matrix)
 
     def workdir(self, name: str) -> str:
         return str(self.root / "out" / name)
@@ -44,10 +47,12 @@ def sim(tmp_path: Path) -> Iterator[SimServer]:
 @pytest.fixture
 async def stack(temporal_env: WorkflowEnvironment, sim: SimServer, tmp_path: Path) -> AsyncIterator[Stack]:
     queue = f"e2e-{uuid.uuid4()}"
+    gate = Gate()
     with ThreadPoolExecutor(max_workers=16) as pool:
         worker = build_worker(
-            temporal_env.client, task_queue=queue, activities=default_activities(sim.state_dir), executor=pool, max_concurrent_activities=16
+            temporal_env.client, task_queue=queue, activities=default_activities(sim.state_dir), executor=pool,
+            max_concurrent_activities=16, interceptors=[gate],
         )
         async with worker:
-            yield Stack(LifecycleClient(temporal_env.client, task_queue=queue), sim, tmp_path, temporal_env.client)
+            yield Stack(LifecycleClient(temporal_env.client, task_queue=queue), sim, tmp_path, temporal_env.client, gate)
 
