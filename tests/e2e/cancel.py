@@ -46,6 +46,9 @@ STEP_KNOBS: dict[str, dict[str, Any]] = {
     "workload-cluster-init": {"boot_seconds": 1.5},
     "upgrade-cluster": {"boot_seconds": 1.5},
     "delete-cluster": LATENCY,
+    # one API call: slowed a lot for a worker without a Gate (its predecessor,
+    # write-cluster-config, is a short step and keeps its heartbeats going meanwhile)
+    "delete-kind-cluster": {"api_latency_seconds": 1.0},
 }
 # steps the sim's knobs cannot slow (no API call, no wait): the cancel may land after them
 UNSLOWABLE = frozenset({"write-cluster-config", "setup-validate", "capi-backup-remove"})
@@ -179,12 +182,10 @@ async def _cancel_during(
     sim: SimServer, lc: LifecycleClient, wf_id: str, plan: list[str], step: str, held: Gate | None
 ) -> Hit:
     handle = lc.handle(wf_id)
-    before = predecessor(plan, step)
-    if before is None:
-        sim.client.set_knobs(**slow_knobs(step))
-    else:
+    knobs = FAST if held is not None else slow_knobs(step)
+    if (before := predecessor(plan, step)) is not None:
         await until_step(handle, before, (StepState.RUNNING, StepState.COMPLETED))
-        sim.client.set_knobs(**slow_knobs(step))
+    sim.client.set_knobs(**knobs)
     if step == plan[0]:  # cancel at once: the first step is the current one from the start
         p = await progress(handle)
         running = p is not None and state_of(p, step) == StepState.RUNNING

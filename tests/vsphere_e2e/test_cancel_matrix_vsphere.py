@@ -31,6 +31,7 @@ from eksa_temporal.workflows.create import MANAGEMENT_PLAN
 from eksa_temporal.workflows.models import CreateClusterInput
 from tests.e2e.cancel import (
     FAST,
+    HELD,
     MATRIX,
     UNSLOWABLE,
     cancel_during,
@@ -139,7 +140,9 @@ async def test_a_vsphere_create_cancelled_at_any_step_is_unwound_through_cluster
         problems = []
         where = hit.progress.error if hit.progress else None
         nxt = MANAGEMENT_PLAN[min(MANAGEMENT_PLAN.index(step) + 1, len(MANAGEMENT_PLAN) - 1)]
-        if where != f"cancelled during {step}" and not (step in UNSLOWABLE and where == f"cancelled during {nxt}"):
+        # a worker in another process cannot be held by a Gate: a quick step may be done
+        # when the cancel arrives, which then lands in the next step
+        if where != f"cancelled during {step}" and not (step in UNSLOWABLE | HELD and where == f"cancelled during {nxt}"):
             problems.append(f"cancel landed {where!r}")
         comp = [c for c in compensation(hit.progress) if c[0] != "collect-support-bundle"]
         moved = MANAGEMENT_PLAN.index(step) >= MANAGEMENT_PLAN.index("capi-management-move")
