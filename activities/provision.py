@@ -255,12 +255,9 @@ class ProvisionActivities:
 
     @staticmethod
     def _credentials(provider: Any, spec: Any, ctx: RenderContext) -> list[Obj]:
-        """The provider's credentials Secret, when it has one (values stay in the API call)."""
-        make = getattr(provider, "credentials_secret", None)
-        if make is None:
-            return []
-        secret = make(spec, ctx)
-        return [secret] if secret else []
+        """The provider's Secrets, when it has any (values stay in the API call)."""
+        make = getattr(provider, "secret_objects", None)
+        return list(make(spec, ctx)) if make is not None else []
 
     def wait_control_plane(
         self, kube: Kube, plan: Plan, progress: ProvisionProgress, timeout: float

@@ -290,6 +290,13 @@ class Provider:
         ``ctx.credentials_secret``, or None when the provider needs none."""
         return None
 
+    def secret_objects(self, spec: ClusterSpec, ctx: RenderContext) -> list[dict[str, Any]]:
+        """Every Secret (manifest) the apply activity creates with the CAPI objects, built
+        there and handed straight to the Kubernetes client: the credentials Secret, and any
+        other Secret that holds credentials."""
+        secret = self.credentials_secret(spec, ctx)
+        return [secret] if secret else []
+
     def prepare_managing_cluster(self, spec: ClusterSpec, kubeconfig: str) -> list[str]:
         """Idempotent work on the cluster that manages (or will manage) ``spec``'s cluster
         - the bootstrap cluster, or the management cluster of a workload cluster - right

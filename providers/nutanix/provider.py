@@ -33,7 +33,7 @@ from eksa_temporal.providers.base import (
     RenderContext,
 )
 from eksa_temporal.providers.capi.release import DEFAULT_RELEASE
-from eksa_temporal.providers.nutanix import existing, spec_example
+from eksa_temporal.providers.nutanix import ccm, existing, spec_example
 from eksa_temporal.providers.nutanix import preflight as checks
 from eksa_temporal.providers.nutanix.credentials import (
     capx_credentials_json,
@@ -189,6 +189,11 @@ class NutanixProvider(Provider):
     # -- rendering ------------------------------------------------------------------------------
     def render_capi_objects(self, spec: ClusterSpec, ctx: RenderContext) -> list[dict[str, Any]]:
         return render(spec, ctx.namespace, ctx.credentials_secret)
+
+    def secret_objects(self, spec: ClusterSpec, ctx: RenderContext) -> list[dict[str, Any]]:
+        """CAPX's credentials Secret and the cloud controller manager's (``ccm``)."""
+        creds = resolve_credentials(self._source())
+        return [self.credentials_secret(spec, ctx), ccm.credentials_secret(spec, ctx.namespace, creds)]
 
     def credentials_secret(self, spec: ClusterSpec, ctx: RenderContext) -> dict[str, Any]:
         """The Secret CAPX reads (``NutanixCluster.spec.prismCentral.credentialRef``), in

@@ -6,10 +6,11 @@ of Cluster API v1.10 and CAPX v1.10: the trust-bundle ConfigMap (when the datace
 ``insecure``, the credentials Secret and the failure domains), a NutanixMachineTemplate for
 the control plane and KubeadmControlPlane, per worker group a KubeadmConfigTemplate and a
 NutanixMachineTemplate and MachineDeployment (one pair per failure domain that names the
-group), and the cluster's MachineHealthCheck.
+group), the cluster's MachineHealthCheck, and the cloud controller manager's ConfigMap and
+ClusterResourceSet (``ccm``).
 
-The credentials Secret itself is not rendered here: ``credentials_secret`` builds it inside
-the apply activity only (``NutanixProvider.credentials_secret``). Template names carry a
+The credentials Secrets are not rendered here: CAPX's and the CCM's are built inside the
+apply activity only (``NutanixProvider.secret_objects``). Template names carry a
 hash of what they render from (``providers.kubeadm.template_hash``), so a changed machine
 config yields new templates and Cluster API rolls the machines; unchanged input renders
 identical objects. The control-plane endpoint is held by kube-vip, as EKS-A renders it.
@@ -27,6 +28,7 @@ from eksa_temporal.providers.kubeadm import (
     endpoint_host,
     ref,
 )
+from eksa_temporal.providers.nutanix import ccm
 from eksa_temporal.providers.nutanix.kubeadm_config import control_plane, workers
 from eksa_temporal.providers.nutanix.objects import (
     API_PORT,
@@ -156,7 +158,7 @@ def machine_health_check(spec: ClusterSpec, namespace: str) -> Obj:
 
 
 def render(spec: ClusterSpec, namespace: str, secret: str | None = None) -> list[Obj]:
-    """Every CAPI/CAPX object of the cluster except the credentials Secret, owners first."""
+    """Every CAPI/CAPX object of the cluster except the credentials Secrets, owners first."""
     conf = spec.cluster.spec.control_plane_configuration
     cp_mc = machine_config(spec, conf.machine_group_ref.name if conf.machine_group_ref else None)
     cp_template = machine_template(spec, f"{spec.name}-control-plane", namespace, cp_mc)
@@ -170,4 +172,5 @@ def render(spec: ClusterSpec, namespace: str, secret: str | None = None) -> list
     for group in spec.cluster.workers:
         docs += workers(spec, namespace, group)
     docs.append(machine_health_check(spec, namespace))
+    docs += [ccm.config_map(spec, namespace), ccm.resource_set(spec, namespace)]
     return docs

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from eksa_temporal.providers.nutanix.ccm import excluded_addresses
 from eksa_temporal.spec.clusterspec import ClusterSpec
 from eksa_temporal.spec.findings import Finding
 from eksa_temporal.spec.nutanix import (
@@ -79,6 +80,15 @@ def _nutanix_datacenter(dc: NutanixDatacenterConfig) -> list[Finding]:
             "NutanixDatacenterConfig credentialRef name is not set or is empty",
             "name the credentials Secret",
         )
+    for i, entry in enumerate(spec.ccm_exclude_node_ips or []):
+        try:  # EKS-A's validateCcmExcludeNodeIPs (its preflight; no infrastructure call)
+            excluded_addresses(str(entry))
+        except ValueError as exc:
+            d.error(
+                f"spec.ccmExcludeNodeIPs[{i}]",
+                f"NutanixDatacenterConfig ccmExcludeNodeIPs: {exc}",
+                "use an IP address, a CIDR (10.0.0.0/24) or a range (10.0.0.10-10.0.0.20)",
+            )
     for i, fd in enumerate(spec.failure_domains or []):
         path = f"spec.failureDomains[{i}]"
         _nutanix_identifier(

@@ -143,6 +143,12 @@ async def test_nutanix_create_upgrade_and_delete_against_prism_central(
         assert secret is not None and any(
             r["kind"] == "NutanixCluster" for r in secret["metadata"].get("ownerReferences") or []
         )
+        # the cloud controller manager's ClusterResourceSet and what it applies moved too
+        crs = kube.get("addons.cluster.x-k8s.io/v1beta1", "ClusterResourceSet", f"{name}-nutanix-ccm-crs", NS)
+        assert crs is not None and crs["spec"]["clusterSelector"]["matchLabels"] == {"cluster.x-k8s.io/cluster-name": name}
+        assert kube.get("v1", "ConfigMap", f"{name}-nutanix-ccm", NS) is not None
+        ccm_secret = kube.get("v1", "Secret", f"{name}-nutanix-ccm-secret", NS)
+        assert ccm_secret is not None and ccm_secret.get("type") == "addons.cluster.x-k8s.io/resource-set"
         # each machine is a VM in Prism Central, on its cluster, with CAPX's category
         vms = pc.entities("vms")
         assert {f"nutanix://{vm_uuid(v)}" for v in vms} == set(node_versions(Path(kubeconfig))), vms
@@ -190,7 +196,7 @@ async def test_nutanix_create_upgrade_and_delete_against_prism_central(
         f"{name}-eks-a-cluster",
     } == set()
     assert [m for m in stack.sim.client.machines() if m["cluster"] == name and m["exists"]] == []
-    # the password: only in the credentials Secret, nowhere else
+    # the password: only in the credentials Secrets (CAPX's; the CCM's, wrapped), nowhere else
     assert holders == [f"capx-{name}"], holders
     secrets = secrets_of(stack.sim.state_dir) | {"Prism Central password": pc.password}
     assert_no_secrets(text, secrets, where="the cluster's objects")
