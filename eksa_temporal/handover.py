@@ -18,6 +18,9 @@ reports none, so the interceptor heartbeats for it every third of the timeout wh
 resending the last details it has (its own, or those of the attempt before, which a resume
 reads). A cancel that reaches a short step through those heartbeats is not raised in it: it
 runs to its end, as a step without heartbeats always did (a worker shutdown still stops it).
+A heartbeat without details - what ``tools.runner`` sends while an external command of any
+step runs (``kind delete cluster`` may take longer than the heartbeat timeout) - resends the
+last details, so what a retried attempt resumes from is never cleared.
 
 Nothing here changes workflow commands; histories replay as before.
 """
@@ -97,8 +100,11 @@ class _LastBeat(ActivityOutboundInterceptor):
         self.details: tuple[Any, ...] = tuple(details or ())
 
     def heartbeat(self, *details: Any) -> None:
-        self.details = details
-        super().heartbeat(*details)
+        # a heartbeat without details says "alive, same progress" (an external command
+        # running, ``tools.runner``): the last details are sent again, not cleared
+        if details:
+            self.details = details
+        super().heartbeat(*self.details)
 
     async def keep_alive(self, every: float) -> None:
         while True:  # a step done within the first interval sends nothing

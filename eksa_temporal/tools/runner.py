@@ -2,7 +2,9 @@
 
 ``run()`` starts the command in its own session (so its process group holds every process
 it starts), waits with a deadline while polling a ``cancelled()`` callback and calling
-``on_tick()`` (an activity's heartbeat), and on timeout or cancellation ends the whole
+``on_tick()`` (an activity's heartbeat; inside an activity, by default, a heartbeat without
+details: the command is bounded by its timeout, so the step is alive while it runs, and the
+worker's interceptor resends the step's last details), and on timeout or cancellation ends the whole
 group: SIGTERM, a short grace, SIGKILL, then reaps. Output is captured and bounded (the
 tail is kept, and marked when cut). Each command logs one line: the tool, its argv with
 every secret replaced by ``***`` (and the values of secret environment variables), the exit
@@ -28,6 +30,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO
 
+from temporalio import activity
 from temporalio.exceptions import CancelledError
 
 from eksa_temporal.errors import PermanentError
@@ -237,6 +240,8 @@ def run(
     secret; ``check``: raise on a non-zero exit code."""
     if not argv:
         raise ValueError("run() needs a command")
+    if on_tick is None and activity.in_activity():
+        on_tick = activity.heartbeat
     args = [str(a) for a in argv]
     tool = _tool_name(args)
     redact = Redactor([*secrets, *(env[k] for k in secret_env if env and k in env)])

@@ -2,7 +2,8 @@
 nothing (``eksa_temporal.handover``), so it outlives a heartbeat timeout much shorter than
 its run; the details a retried attempt resumes from survive those heartbeats; a cancel that
 reaches the step through them does not interrupt it. Without the interceptor the same step
-times out on its heartbeat - what the interceptor is for."""
+times out on its heartbeat - what the interceptor is for. A long step running an external
+command (``tools.runner``) is kept alive by the command's ticks, and keeps its details."""
 
 from __future__ import annotations
 
@@ -30,11 +31,14 @@ from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 import eksa_temporal.activities.kubeconfig  # noqa: F401  (declares write-cluster-config, a short step)
+import eksa_temporal.activities.teardown  # noqa: F401  (declares cleanup-infrastructure, a long step)
 from eksa_temporal.activities.steps import declared
 from eksa_temporal.handover import HandoverInterceptor, run_to_completion
+from eksa_temporal.tools.runner import run
 
 pytestmark = pytest.mark.anyio
 STEP = "write-cluster-config"
+LONG = "cleanup-infrastructure"
 HEARTBEAT = timedelta(seconds=1)
 
 
@@ -43,7 +47,7 @@ class ShortStepProbe:
     @workflow.run
     async def run(self, arg: dict[str, Any]) -> Any:
         return await workflow.execute_activity(
-            STEP,
+            str(arg.get("step", STEP)),
             arg,
             start_to_close_timeout=timedelta(seconds=60),
             heartbeat_timeout=HEARTBEAT,
@@ -71,12 +75,27 @@ def slow_short_step(arg: dict[str, Any]) -> Any:
     return "done"
 
 
+@activity.defn(name=LONG)
+def long_step_with_a_command(arg: dict[str, Any]) -> Any:
+    """Reports its details, then runs ``sleep seconds`` through the product's runner and
+    reports nothing more; attempt 1 fails after it when ``fail_first``, attempt 2 returns
+    the details it was handed."""
+    info = activity.info()
+    if info.attempt > 1:
+        return list(info.heartbeat_details)
+    activity.heartbeat({"phase": "machines", "attempt": 1})
+    run(["sleep", str(arg["seconds"])], timeout=30)
+    if arg.get("fail_first"):
+        raise ApplicationError("attempt 1 fails after its command")
+    return "done"
+
+
 def probe_worker(env: WorkflowEnvironment, queue: str, *, interceptor: bool) -> Worker:
     return Worker(
         env.client,
         task_queue=queue,
         workflows=[ShortStepProbe],
-        activities=[slow_short_step],
+        activities=[slow_short_step, long_step_with_a_command],
         activity_executor=ThreadPoolExecutor(4),
         interceptors=[HandoverInterceptor(env.client)] if interceptor else [],
         workflow_runner=UnsandboxedWorkflowRunner(),
@@ -92,6 +111,16 @@ async def run_probe(env: WorkflowEnvironment, arg: dict[str, Any], *, intercepto
 def test_write_cluster_config_is_a_short_step() -> None:
     record = declared(STEP)
     assert record is not None and not record.long
+
+
+async def test_a_long_step_running_a_command_outlives_the_heartbeat_timeout_and_keeps_its_details(
+    temporal_env: WorkflowEnvironment,
+) -> None:
+    record = declared(LONG)
+    assert record is not None and record.long
+    assert await run_probe(temporal_env, {"step": LONG, "seconds": 3.5}, interceptor=True) == "done"
+    handed = await run_probe(temporal_env, {"step": LONG, "seconds": 2.5, "fail_first": True, "attempts": 2}, interceptor=True)
+    assert handed == [{"phase": "machines", "attempt": 1}]
 
 
 async def test_a_short_step_outlives_a_heartbeat_timeout_a_third_of_its_run(temporal_env: WorkflowEnvironment) -> None:
