@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import threading
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -111,8 +112,12 @@ async def until_step(
     raise AssertionError(f"{step} never reached {[st.value for st in states]} within {seconds}s")
 
 
-# steps of one or two API calls, or none: held by a Gate, since no knob slows them enough
-HELD = frozenset({"write-kubeconfig", "write-cluster-config", "delete-kind-cluster", "capi-backup-remove"})
+# steps of one or two API calls, or none (the first step of each plan among them: held
+# from before the operation starts when ``cancel_during`` is given the start itself)
+HELD = frozenset({
+    "setup-validate", "setup-validate-upgrade", "setup-validate-delete",
+    "write-kubeconfig", "write-cluster-config", "delete-kind-cluster", "capi-backup-remove",
+})
 
 
 class Gate(Interceptor):
@@ -163,19 +168,36 @@ class Hit:
 
 
 async def cancel_during(
-    sim: SimServer, lc: LifecycleClient, wf_id: str, plan: list[str], step: str, gate: Gate | None = None
+    sim: SimServer,
+    lc: LifecycleClient,
+    operation: str | Callable[[], Awaitable[str]],
+    plan: list[str],
+    step: str,
+    gate: Gate | None = None,
 ) -> Hit:
     """Slow ``step`` with its knobs once its predecessor runs (or hold it with ``gate``, for
     a step in ``HELD``), cancel as soon as ``step`` runs, restore the fast knobs, release
-    the gate, and wait until the operation has ended (cancelled)."""
+    the gate, and wait until the operation has ended (cancelled). ``operation``: the
+    workflow id, or what starts the operation and returns its id (started once the gate
+    holds the step, which the first step of a plan needs)."""
     held = gate if gate is not None and step in HELD else None
     if held is not None:
         held.hold(step)
     try:
+        wf_id = operation if isinstance(operation, str) else await operation()
         return await _cancel_during(sim, lc, wf_id, plan, step, held)
     finally:
         if held is not None:
             held.release()
+
+
+def starting(start: Callable[[Any], Awaitable[Any]], inp: Any) -> Callable[[], Awaitable[str]]:
+    """What starts an operation (``lc.start_create`` ...) with ``inp``, for ``cancel_during``."""
+
+    async def run() -> str:
+        return str((await start(inp)).workflow_id)
+
+    return run
 
 
 async def _cancel_during(
@@ -186,7 +208,7 @@ async def _cancel_during(
     if (before := predecessor(plan, step)) is not None:
         await until_step(handle, before, (StepState.RUNNING, StepState.COMPLETED))
     sim.client.set_knobs(**knobs)
-    if step == plan[0]:  # cancel at once: the first step is the current one from the start
+    if step == plan[0] and held is None:  # cancel at once: the first step is the current one from the start
         p = await progress(handle)
         running = p is not None and state_of(p, step) == StepState.RUNNING
     else:

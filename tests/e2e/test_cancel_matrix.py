@@ -34,7 +34,6 @@ from eksa_temporal.workflows.models import (
 from .cancel import (
     FAST,
     MATRIX,
-    UNSLOWABLE,
     Hit,
     Snapshot,
     cancel_during,
@@ -45,6 +44,7 @@ from .cancel import (
     park_and_abort,
     paused_objects,
     snapshot,
+    starting,
     virtual_clusters,
 )
 from .conftest import Stack
@@ -68,16 +68,13 @@ async def bystander(stack: Stack, names: tuple[str, ...] = ()) -> None:
     await asyncio.gather(*(create(stack, n) for n in ["other", *names]))
 
 
-def landed(hit: Hit, plan: list[str]) -> list[str]:
-    """Problems with where the cancel landed (a step neither slowed nor held - the first,
-    ``setup-validate`` - may be done; the cancel then lands in the next step)."""
+def landed(hit: Hit) -> list[str]:
+    """Problems with where the cancel landed: every step is slowed by the sim's knobs or
+    held by the worker's gate, so the cancel lands in the step itself."""
     if hit.state != "cancelled":
         return [f"the operation ended {hit.state}, not cancelled"]
     where = hit.progress.error if hit.progress else None
-    allowed = {f"cancelled during {hit.step}"}
-    if hit.step in UNSLOWABLE and not hit.held:
-        allowed.add(f"cancelled during {plan[min(plan.index(hit.step) + 1, len(plan) - 1)]}")
-    return [] if where in allowed else [f"cancel landed {where!r}, not during {hit.step}"]
+    return [] if where == f"cancelled during {hit.step}" else [f"cancel landed {where!r}, not during {hit.step}"]
 
 
 def aborted_at(hit: Hit) -> list[str]:
@@ -155,11 +152,11 @@ async def test_a_create_cancelled_at_any_step_leaves_no_machine_no_cluster_and_n
     results, before, paused, hits = await begin(stack)
     for i, step in enumerate(MANAGEMENT_PLAN):
         name = f"cc{i}"
-        ref = await stack.lc.start_create(CreateClusterInput(spec_yaml=spec(name), workdir=stack.workdir(name), timeouts=MATRIX))
-        hit = await cancel_during(stack.sim, stack.lc, ref.workflow_id, MANAGEMENT_PLAN, step, stack.gate)
+        inp = CreateClusterInput(spec_yaml=spec(name), workdir=stack.workdir(name), timeouts=MATRIX)
+        hit = await cancel_during(stack.sim, stack.lc, starting(stack.lc.start_create, inp), MANAGEMENT_PLAN, step, stack.gate)
         hits.append(hit)
-        results[step] = landed(hit, MANAGEMENT_PLAN) + create_leaves_nothing(stack, name, hit) + common(stack, before, paused)
-    assert all(h.caught_running for h in hits if h.held or h.step not in UNSLOWABLE), [h.step for h in hits if not h.caught_running]
+        results[step] = landed(hit) + create_leaves_nothing(stack, name, hit) + common(stack, before, paused)
+    assert all(h.caught_running for h in hits), [h.step for h in hits if not h.caught_running]
     report(results, hits)
 
 
@@ -189,10 +186,9 @@ async def test_an_upgrade_cancelled_at_any_step_leaves_the_cluster_usable_and_un
     results, before, paused, hits = await begin(stack, names)
     for name, step in zip(names, upgrade.PLAN, strict=True):
         new = UpgradeClusterInput(spec_yaml=spec(name, version="1.32", workers=2), workdir=stack.workdir(name), timeouts=MATRIX)
-        ref = await stack.lc.start_upgrade(new)
-        hit = await cancel_during(stack.sim, stack.lc, ref.workflow_id, upgrade.PLAN, step, stack.gate)
+        hit = await cancel_during(stack.sim, stack.lc, starting(stack.lc.start_upgrade, new), upgrade.PLAN, step, stack.gate)
         hits.append(hit)
-        problems = landed(hit, upgrade.PLAN) + common(stack, before, paused) + await usable(stack, name)
+        problems = landed(hit) + common(stack, before, paused) + await usable(stack, name)
         # what a cancelled upgrade leaves is a cluster the same upgrade can finish
         if problem := await outcome(stack.lc, (await stack.lc.start_upgrade(new)).workflow_id):
             problems.append(f"the re-run upgrade {problem}")
@@ -235,11 +231,9 @@ async def test_a_delete_cancelled_at_any_step_is_unpaused_and_a_re_run_finishes_
     results, before, paused, hits = await begin(stack, names)
     for name, step in zip(names, delete.MANAGEMENT_PLAN, strict=True):
         inp = DeleteClusterInput(spec_yaml=spec(name), workdir=stack.workdir(name), timeouts=MATRIX)
-        hit = await cancel_during(
-            stack.sim, stack.lc, (await stack.lc.start_delete(inp)).workflow_id, delete.MANAGEMENT_PLAN, step, stack.gate
-        )
+        hit = await cancel_during(stack.sim, stack.lc, starting(stack.lc.start_delete, inp), delete.MANAGEMENT_PLAN, step, stack.gate)
         hits.append(hit)
-        problems = landed(hit, delete.MANAGEMENT_PLAN) + common(stack, before, paused)
+        problems = landed(hit) + common(stack, before, paused)
         if delete.MANAGEMENT_PLAN.index(step) < delete.MANAGEMENT_PLAN.index("delete-cluster"):
             problems += await usable(stack, name) + put_back(stack, name, hit)
         results[step] = problems + await deleted(stack, name)
