@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import base64
 import json
-import secrets
 from typing import Any
 
 import pytest
 import yaml
 
-from eksa_temporal.providers.base import RenderContext
 from eksa_temporal.providers.nutanix.ccm import (
     CCM_IMAGE,
     RESOURCE_SET_SECRET_TYPE,
@@ -23,15 +21,10 @@ from eksa_temporal.providers.nutanix.ccm import (
 from eksa_temporal.providers.nutanix.provider import NutanixProvider
 from eksa_temporal.spec import check_spec_text
 from tests.providers.nutanix.specs import ENDPOINT, Docs, nutanix_spec, spec_documents, spec_text
+from tests.providers.nutanix.test_render import CA, CTX, env
 
 Obj = dict[str, Any]
-CTX = RenderContext(namespace="eksa-system")
-CA = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
 MOVE = "clusterctl.cluster.x-k8s.io/move"
-
-
-def env() -> dict[str, str]:
-    return {"EKSA_NUTANIX_USERNAME": "eksa-admin", "EKSA_NUTANIX_PASSWORD": secrets.token_urlsafe(16)}
 
 
 def one(objects: list[Obj], kind: str, name: str) -> Obj:
