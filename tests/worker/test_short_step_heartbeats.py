@@ -30,7 +30,7 @@ from temporalio.exceptions import (
 from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
-import eksa_temporal.activities.kubeconfig  # noqa: F401  (declares write-cluster-config, a short step)
+import eksa_temporal.activities.kubeconfig  # declares write-cluster-config, a short step
 import eksa_temporal.activities.teardown  # noqa: F401  (declares cleanup-infrastructure, a long step)
 from eksa_temporal.activities.steps import declared
 from eksa_temporal.handover import HandoverInterceptor, run_to_completion
