@@ -47,9 +47,6 @@ STEP_KNOBS: dict[str, dict[str, Any]] = {
     "workload-cluster-init": {"boot_seconds": 1.5},
     "upgrade-cluster": {"boot_seconds": 1.5},
     "delete-cluster": LATENCY,
-    # one API call: slowed a lot for a worker without a Gate (its predecessor,
-    # write-cluster-config, is a short step and keeps its heartbeats going meanwhile)
-    "delete-kind-cluster": {"api_latency_seconds": 1.0},
 }
 # steps the sim's knobs cannot slow (no API call, no wait): the cancel may land after them
 UNSLOWABLE = frozenset({"write-cluster-config", "setup-validate", "capi-backup-remove"})
