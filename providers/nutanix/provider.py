@@ -36,10 +36,12 @@ from eksa_temporal.providers.capi.release import DEFAULT_RELEASE
 from eksa_temporal.providers.nutanix import ccm, existing, spec_example
 from eksa_temporal.providers.nutanix import preflight as checks
 from eksa_temporal.providers.nutanix.credentials import (
+    Credentials,
     capx_credentials_json,
     credential_findings,
     resolve_credentials,
 )
+from eksa_temporal.providers.nutanix.objects import MOVE_LABEL
 from eksa_temporal.providers.nutanix.render import credentials_secret_name, render
 from eksa_temporal.providers.nutanix.spec_defaults import machine_defaults
 from eksa_temporal.providers.nutanix.spec_rules import NUTANIX_OBJECTS, nutanix_rules
@@ -191,25 +193,30 @@ class NutanixProvider(Provider):
         return render(spec, ctx.namespace, ctx.credentials_secret)
 
     def secret_objects(self, spec: ClusterSpec, ctx: RenderContext) -> list[dict[str, Any]]:
-        """CAPX's credentials Secret and the cloud controller manager's (``ccm``)."""
+        """CAPX's credentials Secret and the cloud controller manager's (``ccm``), from one
+        reading of the credentials."""
         creds = resolve_credentials(self._source())
-        return [self.credentials_secret(spec, ctx), ccm.credentials_secret(spec, ctx.namespace, creds)]
+        return [_capx_secret(spec, ctx, creds), ccm.credentials_secret(spec, ctx.namespace, creds)]
 
     def credentials_secret(self, spec: ClusterSpec, ctx: RenderContext) -> dict[str, Any]:
         """The Secret CAPX reads (``NutanixCluster.spec.prismCentral.credentialRef``), in
         EKS-A's ``secret-template.yaml`` shape; built inside the apply activity and handed
         straight to the Kubernetes client, never returned from an activity."""
-        doc = capx_credentials_json(resolve_credentials(self._source()))
-        return {
-            "apiVersion": "v1",
-            "kind": "Secret",
-            "metadata": {
-                "name": credentials_secret_name(spec, ctx.credentials_secret),
-                "namespace": ctx.namespace,
-                "labels": {"clusterctl.cluster.x-k8s.io/move": "true"},
-            },
-            "data": {"credentials": base64.b64encode(doc.encode()).decode()},
-        }
+        return _capx_secret(spec, ctx, resolve_credentials(self._source()))
+
+
+def _capx_secret(spec: ClusterSpec, ctx: RenderContext, creds: Credentials) -> dict[str, Any]:
+    doc = capx_credentials_json(creds)
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {
+            "name": credentials_secret_name(spec, ctx.credentials_secret),
+            "namespace": ctx.namespace,
+            "labels": {MOVE_LABEL: "true"},
+        },
+        "data": {"credentials": base64.b64encode(doc.encode()).decode()},
+    }
 
 
 def _camel(snake: str) -> str:
