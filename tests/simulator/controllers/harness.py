@@ -75,6 +75,24 @@ async def wait_for(fn: Callable[[], T | None], timeout: float = 10.0, what: str 
         await asyncio.sleep(0.02)
 
 
+async def settle(manager: Manager, quiet_for: float = 0.5, timeout: float = 30.0) -> None:
+    """Wait until nothing is queued or running and no reconcile ran for ``quiet_for`` seconds.
+
+    Store events reach the manager's watch a moment after the write, so one empty look at
+    the queues can fall between a status write and the event it causes."""
+    deadline = time.monotonic() + timeout
+    seen, since = -1, time.monotonic()
+    while True:
+        now = time.monotonic()
+        if manager.pending() or manager.active or manager.reconciles != seen:
+            seen, since = manager.reconciles, now
+        elif now - since >= quiet_for:
+            return
+        if now > deadline:
+            raise AssertionError(f"the controllers did not settle within {timeout}s")
+        await asyncio.sleep(0.02)
+
+
 def get(store: Store, cluster: str, kind: str, name: str, ns: str = "eksa-system", av: str = CLUSTER_V) -> Obj | None:
     return store.get(cluster, av, kind, ns, name)
 

@@ -133,7 +133,7 @@ def test_many_clusters_come_up_with_a_pool_per_kind_and_a_gate_flip_requeues_one
             for name in names:
                 await h.wait_for(lambda n=name: h.cond(h.get(store, "mgmt", "Cluster", n), "Available", v2=True),  # type: ignore[misc]
                                  timeout=30, what=f"{name} Available")
-            await h.wait_for(lambda: manager.pending() == 0 and manager.active == 0, timeout=30, what="quiet")
+            await h.settle(manager)
             assert manager.max_active == 1  # reconcilers are synchronous: one runs at a time
             real = manager.process
 
@@ -144,8 +144,7 @@ def test_many_clusters_come_up_with_a_pool_per_kind_and_a_gate_flip_requeues_one
             manager.process = spy  # type: ignore[method-assign]
             store.patch("mgmt", h.CLUSTER_V, "Cluster",
                         capi.NS, "w0", {"spec": {"paused": True}})
-            await asyncio.sleep(0.3)
-            await h.wait_for(lambda: manager.pending() == 0 and manager.active == 0, timeout=30, what="quiet again")
+            await h.settle(manager)
 
     asyncio.run(scenario())
     kinds = {k.kind for k in reconciled}
