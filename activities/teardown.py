@@ -55,6 +55,15 @@ from eksa_temporal.spec.load import load_spec as parse_spec
 
 CLUSTER_LABEL = "cluster.x-k8s.io/cluster-name"
 NAMESPACES = ("eksa-system", "default")
+# what Cluster API does not remove with a Cluster: add-on sets and the ConfigMaps and
+# Secrets they carry have no owner reference (e.g. the Nutanix CCM). They go when they carry
+# the cluster's owner label and its cluster-name label; an object several clusters share
+# (a credentials Secret named by the spec) carries no cluster-name label and stays.
+OUTLIVING_KINDS = (
+    ("addons.cluster.x-k8s.io/v1beta1", "ClusterResourceSet"),
+    ("v1", "ConfigMap"),
+    ("v1", "Secret"),
+)
 
 
 def find_cluster(kube: Kube, name: str, namespaces: list[str]) -> str | None:
@@ -97,6 +106,24 @@ def delete_capi_cluster(kube: Kube, name: str, namespace: str, timeout: float) -
         progress_interval=progress_interval(),
         description=f"Cluster {namespace}/{name} deleted",
     )
+
+
+def remove_leftovers(kube: Kube, name: str, namespace: str, ownership: Ownership) -> list[str]:
+    """After Cluster ``namespace/name`` is gone: delete the ``OUTLIVING_KINDS`` objects in
+    ``namespace`` labelled with ``ownership``'s owner and with cluster ``name``."""
+    removed: list[str] = []
+    selector = f"{OWNER_LABEL}={ownership.owner},{CLUSTER_LABEL}={name}"
+    for api_version, kind in OUTLIVING_KINDS:
+        if not kube.serves(api_version, kind):
+            continue
+        items, _ = kube.list_objects(api_version, kind, namespace, label_selector=selector)
+        for item in items:
+            obj_name = item["metadata"]["name"]
+            if kube.delete(api_version, kind, obj_name, namespace):
+                removed.append(f"{kind} {namespace}/{obj_name}")
+    if removed:
+        log.info("removed what outlived the Cluster", cluster=name, removed=removed)
+    return removed
 
 
 def run_ownership() -> Ownership:
@@ -158,7 +185,7 @@ class TeardownActivities:
     @step(
         "delete-cluster",
         long=True,
-        changes="deletes the CAPI Cluster: its machines go",
+        changes="deletes the CAPI Cluster: its machines go, then the add-on objects it owns",
         errors=(NotFound,),
     )
     def delete_cluster(self, inp: DeleteClusterInput) -> DeleteClusterResult:
@@ -169,7 +196,7 @@ class TeardownActivities:
     @step(
         "delete-workload-cluster",
         long=True,
-        changes="deletes the workload cluster from its management cluster: its machines go, then its EKS-A objects",
+        changes="deletes the workload cluster from its management cluster: its machines go, then the add-on objects and EKS-A objects it owns",
         errors=(NotFound,),
     )
     def delete_workload_cluster(self, inp: DeleteClusterInput) -> DeleteClusterResult:
@@ -203,9 +230,11 @@ class TeardownActivities:
         _mark_deleted(inp)
         with self._watching(inp, target):
             delete_capi_cluster(kube, inp.cluster_name, ns, inp.control_plane_wait_seconds)
+        leftovers = [] if identity is None else remove_leftovers(kube, inp.cluster_name, ns, identity)
         self._leak_cleanup(inp, identity)
         forget_cluster(inp)
-        return DeleteClusterResult(changed=True, message=f"{inp.cluster_name} deleted")
+        also = f"; removed what Cluster API left: {', '.join(leftovers)}" if leftovers else ""
+        return DeleteClusterResult(changed=True, message=f"{inp.cluster_name} deleted{also}")
 
     def _leak_cleanup(self, inp: DeleteClusterInput, identity: Ownership | None) -> None:
         """Remove what outlived the deleted Cluster and carries its identity (best effort)."""
@@ -306,6 +335,7 @@ class TeardownActivities:
             return True
         delete_capi_cluster(kube, inp.cluster_name, ns, inp.per_machine_wait_seconds)
         removed.append(what)
+        removed += remove_leftovers(kube, inp.cluster_name, ns, ownership)
         return True
 
     @staticmethod

@@ -14,8 +14,9 @@ selects the cluster by its ``cluster.x-k8s.io/cluster-name`` label.
 The ConfigMap and the ClusterResourceSet are rendered with the other CAPI objects; the
 Secret is built inside the apply activity only (``NutanixProvider.secret_objects``), like
 CAPX's credentials Secret. All three carry clusterctl's move label so they move with the
-cluster. ``ignored_node_ips`` follows EKS-A's ``generateCcmIgnoredNodeIPsList``: the
-control-plane endpoint, then each ``ccmExcludeNodeIPs`` entry (an address, a CIDR - every
+cluster, and its cluster-name label (with the owner label every applied object gets) so
+its delete removes them: nothing owns them. ``ignored_node_ips`` follows EKS-A's
+``generateCcmIgnoredNodeIPsList``: the control-plane endpoint, then each ``ccmExcludeNodeIPs`` entry (an address, a CIDR - every
 address in it - or an ``a-b`` range, both ends included).
 """
 
@@ -30,7 +31,7 @@ import yaml
 
 from eksa_temporal.providers.kubeadm import CLUSTER_NAME_LABEL, endpoint_host
 from eksa_temporal.providers.nutanix.credentials import Credentials, capx_credentials_json
-from eksa_temporal.providers.nutanix.objects import MOVE_LABEL, datacenter
+from eksa_temporal.providers.nutanix.objects import addon_labels, datacenter
 from eksa_temporal.spec.clusterspec import ClusterSpec
 
 Obj = dict[str, Any]
@@ -205,7 +206,7 @@ def config_map(spec: ClusterSpec, namespace: str) -> Obj:
     return {
         "apiVersion": "v1",
         "kind": "ConfigMap",
-        "metadata": {"name": config_map_name(spec), "namespace": namespace, "labels": {MOVE_LABEL: "true"}},
+        "metadata": {"name": config_map_name(spec), "namespace": namespace, "labels": addon_labels(spec)},
         "data": {"nutanix-ccm.yaml": yaml.safe_dump_all(_manifests(spec), sort_keys=False)},
     }
 
@@ -215,7 +216,7 @@ def resource_set(spec: ClusterSpec, namespace: str) -> Obj:
     return {
         "apiVersion": ADDONS_V,
         "kind": "ClusterResourceSet",
-        "metadata": {"name": f"{spec.name}-nutanix-ccm-crs", "namespace": namespace, "labels": {MOVE_LABEL: "true"}},
+        "metadata": {"name": f"{spec.name}-nutanix-ccm-crs", "namespace": namespace, "labels": addon_labels(spec)},
         "spec": {
             "clusterSelector": {"matchLabels": {CLUSTER_NAME_LABEL: spec.name}},
             "resources": [
@@ -241,6 +242,6 @@ def credentials_secret(spec: ClusterSpec, namespace: str, creds: Credentials) ->
         "apiVersion": "v1",
         "kind": "Secret",
         "type": RESOURCE_SET_SECRET_TYPE,
-        "metadata": {"name": secret_name(spec), "namespace": namespace, "labels": {MOVE_LABEL: "true"}},
+        "metadata": {"name": secret_name(spec), "namespace": namespace, "labels": addon_labels(spec)},
         "data": {"nutanix-ccm-secret.yaml": base64.b64encode(doc.encode()).decode()},
     }

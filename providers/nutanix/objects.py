@@ -32,6 +32,13 @@ HOSTNAME = "{{ ds.meta_data.hostname }}"
 MOVE_LABEL = "clusterctl.cluster.x-k8s.io/move"
 
 
+def addon_labels(spec: ClusterSpec) -> dict[str, str]:
+    """Labels of an object of this cluster that nothing owns (the CCM's, the trust bundle):
+    clusterctl moves it with the cluster, and the cluster's delete removes it by its
+    cluster-name label and owner label (Cluster API leaves it behind)."""
+    return {MOVE_LABEL: "true", CLUSTER_NAME_LABEL: spec.name}
+
+
 def credentials_secret_name(spec: ClusterSpec, secret: str | None = None) -> str:
     """EKS-A's ``CAPXSecretName``: ``capx-<cluster>`` unless the workflow names one."""
     return secret or f"capx-{spec.name}"

@@ -32,7 +32,7 @@ from eksa_temporal.providers.nutanix import ccm
 from eksa_temporal.providers.nutanix.kubeadm_config import control_plane, workers
 from eksa_temporal.providers.nutanix.objects import (
     API_PORT,
-    MOVE_LABEL,
+    addon_labels,
     credentials_secret_name,
     datacenter,
     identifier,
@@ -86,7 +86,7 @@ def trust_bundle(spec: ClusterSpec, namespace: str) -> list[Obj]:
             "kind": "ConfigMap",
             "metadata": {
                 **meta(trust_bundle_name(spec), namespace),
-                "labels": {MOVE_LABEL: "true"},
+                "labels": addon_labels(spec),
             },
             "data": {"ca.crt": str(bundle)},
         }

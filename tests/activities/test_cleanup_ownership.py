@@ -3,8 +3,9 @@
 removes ``prod``'s machines, CAPI objects and clusters while ``prod-b`` keeps the same
 machine ids and objects; objects whose name matches but that do not carry the run's owner
 label (made by a user, or by another run) are reported kept and never deleted. A delete
-then removes machines leaked outside CAPI by the cluster's identity (the owner label its
-create put on the CAPI Cluster), never by its name."""
+then removes machines leaked outside CAPI, and the add-on objects Cluster API leaves behind,
+by the cluster's identity (the owner label its create put on the CAPI Cluster), never by
+its name."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ from eksa_temporal.activities.models import (
 from eksa_temporal.activities.provision import ProvisionActivities
 from eksa_temporal.activities.teardown import TeardownActivities
 from eksa_temporal.activities.validate import ValidateActivities
-from eksa_temporal.kube.client import WaitTimeout, kube_for
+from eksa_temporal.kube.client import Kube, WaitTimeout, kube_for
 from eksa_temporal.ownership import OWNER_LABEL, owner_id
 from eksa_temporal.providers.registry import Registry
 from eksa_temporal.simulator.controllers.inventory import Inventory
@@ -37,6 +38,7 @@ from tests.activities.conftest import common
 from tests.support.sim import running_sim
 
 CAPI = "cluster.x-k8s.io/v1beta1"
+ADDONS = "addons.cluster.x-k8s.io/v1beta1"
 
 
 def run_of(name: str, run_id: str) -> ActivityEnvironment:
@@ -184,13 +186,39 @@ def test_objects_with_a_matching_name_but_not_the_runs_owner_are_never_deleted(
     run_m.run(TeardownActivities(registry).cleanup_infrastructure, CleanupInput(**fields_m))
 
 
-def test_delete_removes_leaked_machines_by_the_clusters_identity_not_its_name(
+def outliving(kube: Kube, name: str, labels: dict[str, str]) -> list[tuple[str, str, str]]:
+    """A ClusterResourceSet, a ConfigMap and a Secret named ``name`` with ``labels`` (objects
+    Cluster API does not remove with a Cluster); their (apiVersion, kind, name)."""
+    made: list[dict[str, Any]] = [
+        {"apiVersion": ADDONS, "kind": "ClusterResourceSet",
+         "spec": {"clusterSelector": {"matchLabels": {"cluster.x-k8s.io/cluster-name": name}}}},
+        {"apiVersion": "v1", "kind": "ConfigMap", "data": {"a": "b"}},
+        {"apiVersion": "v1", "kind": "Secret", "type": "addons.cluster.x-k8s.io/resource-set"},
+    ]
+    made = [o for o in made if kube.serves(o["apiVersion"], o["kind"])]  # CRS: with CAPI's CRDs
+    for obj in made:
+        kube.create({**obj, "metadata": {"name": name, "namespace": "eksa-system", "labels": labels}})
+    return [(o["apiVersion"], o["kind"], name) for o in made]
+
+
+def test_delete_removes_leaked_machines_and_outliving_objects_by_the_clusters_identity_not_its_name(
     registry: Registry, cluster_name: str, tmp_path: Path
 ) -> None:
     create = run_of(cluster_name, "run-create")
     fields = prepare(registry, create, cluster_name, tmp_path)
     create.run(ProvisionActivities(registry).workload_cluster_init, ProvisionInput(**fields))
     identity = owner_id(f"eksa/default/{cluster_name}", "run-create")
+    kube = kube_for(fields["bootstrap_kubeconfig"])
+    capi_name = {"cluster.x-k8s.io/cluster-name": cluster_name}
+    ours = outliving(kube, f"{cluster_name}-addon", {OWNER_LABEL: identity, **capi_name})
+    strangers = [  # the cluster's name without its identity; its identity without its name
+        # (shared by clusters); another run's; another cluster's
+        *outliving(kube, f"{cluster_name}-user", capi_name),
+        *outliving(kube, "shared", {OWNER_LABEL: identity}),
+        *outliving(kube, f"{cluster_name}-other",
+                   {OWNER_LABEL: owner_id(f"eksa/default/{cluster_name}", "run-other")}),
+        *outliving(kube, "next-door", {OWNER_LABEL: identity, "cluster.x-k8s.io/cluster-name": "next-door"}),
+    ]
     inventory = Inventory(registry.sim_state_dir)
     try:  # a machine of the cluster leaked outside CAPI, and one a user made under its name
         leaked = inventory.begin(owner_key=f"leak/{cluster_name}", cluster=cluster_name,
@@ -211,6 +239,8 @@ def test_delete_removes_leaked_machines_by_the_clusters_identity_not_its_name(
     assert not after[leaked.id]["exists"], "the leaked machine carries the cluster's identity"
     assert after[users.id]["exists"], "a machine that merely has the cluster's name stays"
     assert not [m for m in after.values() if m["owner"] == identity and m["exists"]]
+    assert [ref for ref in ours if kube.get(*ref, "eksa-system") is not None] == []
+    assert [ref for ref in strangers if kube.get(*ref, "eksa-system") is None] == []
     registry.sim_client().delete_machine(users.id)
     create.run(TeardownActivities(registry).cleanup_infrastructure, CleanupInput(**fields))
 

@@ -25,6 +25,9 @@ from tests.providers.nutanix.test_render import CA, CTX, env
 
 Obj = dict[str, Any]
 MOVE = "clusterctl.cluster.x-k8s.io/move"
+# nothing owns the CCM's objects: they move with the cluster by MOVE and its delete removes
+# them by this label (with the owner label the apply step adds)
+ADDON_LABELS = {MOVE: "true", "cluster.x-k8s.io/cluster-name": "nx"}
 
 
 def one(objects: list[Obj], kind: str, name: str) -> Obj:
@@ -44,7 +47,7 @@ def test_a_resource_set_applies_the_ccm_manifests_and_its_secret_to_the_cluster(
     spec = nutanix_spec(None, with_datacenter(endpoint="prism.example.com", port=9441, insecure=True))
     objects = NutanixProvider(env=env()).render_capi_objects(spec, CTX)
     crs = one(objects, "ClusterResourceSet", "nx-nutanix-ccm-crs")
-    assert crs["metadata"]["namespace"] == "eksa-system" and crs["metadata"]["labels"][MOVE] == "true"
+    assert crs["metadata"]["namespace"] == "eksa-system" and crs["metadata"]["labels"] == ADDON_LABELS
     assert crs["spec"] == {
         "clusterSelector": {"matchLabels": {"cluster.x-k8s.io/cluster-name": "nx"}},
         "resources": [{"kind": "ConfigMap", "name": "nx-nutanix-ccm"}, {"kind": "Secret", "name": "nx-nutanix-ccm-secret"}],
@@ -54,7 +57,7 @@ def test_a_resource_set_applies_the_ccm_manifests_and_its_secret_to_the_cluster(
     assert one(objects, "Cluster", "nx")["metadata"]["labels"]["cluster.x-k8s.io/cluster-name"] == "nx"
 
     cm = one(objects, "ConfigMap", "nx-nutanix-ccm")
-    assert cm["metadata"]["labels"][MOVE] == "true"
+    assert cm["metadata"]["labels"] == ADDON_LABELS
     inner = list(yaml.safe_load_all(cm["data"]["nutanix-ccm.yaml"]))
     assert [(d["kind"], d["metadata"]["name"]) for d in inner] == [
         ("ServiceAccount", "cloud-controller-manager"),
@@ -100,7 +103,7 @@ def test_the_ccm_credentials_are_built_with_the_other_secrets_only() -> None:
     capx, ccm = provider.secret_objects(spec, CTX)
     assert capx == provider.credentials_secret(spec, CTX)
     assert (ccm["metadata"]["name"], ccm["metadata"]["namespace"], ccm["type"]) == ("nx-nutanix-ccm-secret", "eksa-system", RESOURCE_SET_SECRET_TYPE)
-    assert ccm["metadata"]["labels"][MOVE] == "true"
+    assert ccm["metadata"]["labels"] == ADDON_LABELS
     inner = yaml.safe_load(base64.b64decode(ccm["data"]["nutanix-ccm-secret.yaml"]))
     assert (inner["kind"], inner["metadata"]) == ("Secret", {"name": "nutanix-creds", "namespace": "kube-system"})
     login = json.loads(base64.b64decode(inner["data"]["credentials"]))
