@@ -230,7 +230,12 @@ class TeardownActivities:
         _mark_deleted(inp)
         with self._watching(inp, target):
             delete_capi_cluster(kube, inp.cluster_name, ns, inp.control_plane_wait_seconds)
-        leftovers = [] if identity is None else remove_leftovers(kube, inp.cluster_name, ns, identity)
+        leftovers: list[str] = []
+        if identity is not None:
+            try:
+                leftovers = remove_leftovers(kube, inp.cluster_name, ns, identity)
+            except Exception as exc:  # the cluster is deleted; leftovers are logged, not fatal
+                log.warning("objects left by the deleted Cluster not removed", error=str(exc)[:200])
         self._leak_cleanup(inp, identity)
         forget_cluster(inp)
         also = f"; removed what Cluster API left: {', '.join(leftovers)}" if leftovers else ""
