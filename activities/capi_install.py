@@ -302,7 +302,7 @@ class CapiInstallActivities:
         self.registry = registry
         self.release = release
         self.source = source or configured_source()
-        self.cache_dir = cache_dir or config.state_dir() / "components-cache"
+        self.cache_dir = cache_dir or config.components_cache_dir()
 
     @step(
         "install-capi-components-bootstrap",

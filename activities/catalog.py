@@ -66,7 +66,7 @@ def worker_activities(
 
     reg = registry or Registry()
     instances: list[object] = [
-        ValidateActivities(reg),
+        ValidateActivities(reg, cache_dir=components_cache),
         BootstrapActivities(reg),
         CapiInstallActivities(reg, cache_dir=components_cache),
         ProvisionActivities(reg),

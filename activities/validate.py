@@ -21,6 +21,7 @@ from pathlib import Path
 
 import yaml
 
+from eksa_temporal import config
 from eksa_temporal.activities.common import (
     CAPI_V1,
     EKSA_SYSTEM,
@@ -53,14 +54,29 @@ from eksa_temporal.errors import (
 )
 from eksa_temporal.kube.client import Kube, Obj, kube_for
 from eksa_temporal.providers.base import PreflightOptions, Provider
+from eksa_temporal.providers.capi.compat import format_findings
+from eksa_temporal.providers.capi.release import DEFAULT_RELEASE, Release
+from eksa_temporal.providers.capi.source import ComponentSource, configured_source
 from eksa_temporal.providers.registry import Registry, UnknownProvider
 from eksa_temporal.spec import ClusterSpec, Finding, check_spec_text
 from eksa_temporal.spec.digest import DIGEST_ANNOTATION, spec_digest
 
 
 class ValidateActivities:
-    def __init__(self, registry: Registry) -> None:
+    def __init__(
+        self,
+        registry: Registry,
+        *,
+        release: Release = DEFAULT_RELEASE,
+        cache_dir: Path | None = None,
+        source: ComponentSource | None = None,
+    ) -> None:
+        """``release``, ``cache_dir`` and ``source``: the components the install step will
+        use (``CapiInstallActivities``), read here to check the spec against their CRDs."""
         self.registry = registry
+        self.release = release
+        self.source = source or configured_source()
+        self.cache_dir = cache_dir or config.components_cache_dir()
 
     def _provider(self, spec: ClusterSpec, inp: ValidateInput) -> Provider:
         try:
@@ -86,6 +102,17 @@ class ValidateActivities:
         self._raise_on(creds, BadCredentials, "credentials check failed")
         warnings += [f.line() for f in creds if not f.is_error]
         passed.append("credentials")
+        accepted = format_findings(
+            spec,
+            provider,
+            release=self.release,
+            source=self.source,
+            cache_dir=self.cache_dir,
+            components_dir=inp.components_dir,
+        )
+        self._raise_on(accepted, PreflightFailed, "the Cluster API components refuse the spec")
+        warnings += [f.line() for f in accepted if not f.is_error]
+        passed.append("components")
         if before_preflight is not None:
             passed.append(before_preflight(spec, provider))
         pre = provider.preflight(spec, PreflightOptions(skip_ip_check=skip_ip_check))

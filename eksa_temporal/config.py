@@ -33,6 +33,11 @@ def sim_state_dir(base: Path | None = None) -> Path:
     return (base or state_dir()) / "sim"
 
 
+def components_cache_dir() -> Path:
+    """The verified cache of downloaded Cluster API component files."""
+    return state_dir() / "components-cache"
+
+
 def task_queue() -> str:
     """The task queue every lifecycle workflow and activity runs on."""
     return os.environ.get(TASK_QUEUE_ENV, DEFAULT_TASK_QUEUE)

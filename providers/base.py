@@ -166,6 +166,13 @@ class Provider:
         """Which infrastructure provider ``install-capi`` must install (clusterctl name)."""
         raise NotImplementedError(f"provider {self.name!r} has no infrastructure component")
 
+    def bootstrap_formats(self, spec: ClusterSpec) -> dict[str, list[str]]:
+        """The KubeadmConfig ``format`` values other than ``cloud-config`` that the rendered
+        objects use, each with the spec fields that choose it (``{"bottlerocket":
+        ["VSphereMachineConfig/cp: spec.osFamily"]}``); checked at preflight against what the
+        Cluster API components to be installed accept."""
+        return {}
+
     def render_capi_objects(self, spec: ClusterSpec, ctx: RenderContext) -> list[dict[str, Any]]:
         """The CAPI objects for the cluster (Cluster, control plane, machine templates,
         MachineDeployments, provider cluster) as Kubernetes manifests."""

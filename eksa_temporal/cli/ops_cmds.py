@@ -373,15 +373,20 @@ def schema() -> int:
 @_HARDWARE_CSV
 @click.option("--skip-ip-check", is_flag=True, help="Skip the control-plane endpoint IP-in-use check.")
 def preflight(spec: Path, hardware_csv: Path | None, skip_ip_check: bool) -> int:
-    """Run the spec checks, the provider's credential check and preflight directly (no
-    Temporal). Exit 0 when all pass, 1 on findings, 2 on usage errors.
+    """Run the spec checks, the provider's credential check, the check that the Cluster API
+    components accept the spec, and preflight directly (no Temporal). Exit 0 when all pass,
+    1 on findings, 2 on usage errors.
 
     \b
     Example:
       eksa-temporal preflight -f demo.yaml
       eksa-temporal preflight -f bm.yaml -z hardware.csv
     """
+    from eksa_temporal import config
     from eksa_temporal.providers.base import PreflightOptions
+    from eksa_temporal.providers.capi.compat import format_findings
+    from eksa_temporal.providers.capi.release import DEFAULT_RELEASE
+    from eksa_temporal.providers.capi.source import configured_source
     from eksa_temporal.providers.registry import Registry, UnknownProvider
     from eksa_temporal.providers.tinkerbell.hardware import csv_sha256
 
@@ -396,6 +401,10 @@ def preflight(spec: Path, hardware_csv: Path | None, skip_ip_check: bool) -> int
         except UnknownProvider as exc:
             raise CliError(str(exc), 2) from exc
         findings = findings + provider.validate_credentials(loaded)
+        findings = findings + format_findings(
+            loaded, provider, release=DEFAULT_RELEASE, source=configured_source(),
+            cache_dir=config.components_cache_dir(),
+        )
         if not any(f.is_error for f in findings):
             findings = findings + provider.preflight(loaded, PreflightOptions(skip_ip_check=skip_ip_check))
     for f in findings:

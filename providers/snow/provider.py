@@ -49,7 +49,12 @@ from eksa_temporal.providers.snow.credentials import (
     resolve_credentials,
 )
 from eksa_temporal.providers.snow.devices import DeviceClient, DeviceError
-from eksa_temporal.providers.snow.render import credentials_secret, default_key_name, render
+from eksa_temporal.providers.snow.render import (
+    credentials_secret,
+    default_key_name,
+    is_bottlerocket,
+    render,
+)
 from eksa_temporal.providers.snow.spec_rules import snow_objects, snow_rules
 from eksa_temporal.spec.clusterspec import ClusterSpec
 from eksa_temporal.spec.findings import Finding
@@ -98,6 +103,11 @@ class SnowProvider(Provider):
         return tuple(snow_objects(None))
 
     # -- components -----------------------------------------------------------------------------
+    def bootstrap_formats(self, spec: ClusterSpec) -> dict[str, list[str]]:
+        configs = spec.machine_configs_of(SnowMachineConfig)
+        chosen = [f"SnowMachineConfig/{mc.name}: spec.osFamily" for mc in configs if is_bottlerocket(mc)]
+        return {"bottlerocket": chosen} if chosen else {}
+
     def infrastructure_component(self) -> ComponentRef:
         return ComponentRef(name="snow", version=DEFAULT_RELEASE.version("infrastructure-snow"))
 

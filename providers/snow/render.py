@@ -97,7 +97,7 @@ def _mc(spec: ClusterSpec, name: str | None) -> SnowMachineConfig | None:
     return found if isinstance(found, SnowMachineConfig) else None
 
 
-def _is_br(mc: SnowMachineConfig | None) -> bool:
+def is_bottlerocket(mc: SnowMachineConfig | None) -> bool:
     return mc is not None and mc.spec.os_family == "bottlerocket"
 
 
@@ -164,7 +164,7 @@ def machine_template(spec: ClusterSpec, base: str, mc: SnowMachineConfig | None)
         tspec["containersVolume"] = _volume(s.containers_volume)
     if s.non_root_volumes:
         tspec["nonRootVolumes"] = [_volume(v) for v in s.non_root_volumes]
-    if _is_br(mc):
+    if is_bottlerocket(mc):
         tspec["imageLookupBaseOS"] = "bottlerocket"
     return {
         "apiVersion": INFRA_V,
@@ -230,7 +230,7 @@ def control_plane(spec: ClusterSpec, template_name: str) -> Obj:
     if 29 <= minor < 33:
         cluster_cfg["featureGates"] = {ETCD_LEARNER_GATE: False}
     commands: list[str] = []
-    if not _is_br(mc):
+    if not is_bottlerocket(mc):
         commands.append("/etc/eks/bootstrap.sh")
         if minor >= 29:
             commands.append(SUPER_ADMIN_SED)
@@ -247,7 +247,7 @@ def control_plane(spec: ClusterSpec, template_name: str) -> Obj:
             *proxy_files(spec.cluster),
         ],
         "preKubeadmCommands": commands,
-        "format": "bottlerocket" if _is_br(mc) else "cloud-config",
+        "format": "bottlerocket" if is_bottlerocket(mc) else "cloud-config",
     }
     return kubeadm_control_plane(spec, _meta(spec.name, spec.name), kube_version(spec.kubernetes_version), ref(INFRA_V, "AWSSnowMachineTemplate", template_name), kubeadm)
 
@@ -256,8 +256,8 @@ def etcd_cluster(spec: ClusterSpec, template_name: str) -> Obj:
     etcd = spec.cluster.spec.external_etcd_configuration
     assert etcd is not None
     mc = _mc(spec, etcd.machine_group_ref.name if etcd.machine_group_ref else None)
-    config: Obj = {"etcdadmBuiltin": True, "format": "bottlerocket" if _is_br(mc) else "cloud-config"}
-    if not _is_br(mc):
+    config: Obj = {"etcdadmBuiltin": True, "format": "bottlerocket" if is_bottlerocket(mc) else "cloud-config"}
+    if not is_bottlerocket(mc):
         config["preEtcdadmCommands"] = ["/etc/eks/bootstrap.sh"]
     return {
         "apiVersion": ETCD_V,
@@ -281,12 +281,12 @@ def workers(spec: ClusterSpec, group: Any) -> list[Obj]:
             "nodeRegistration": _registration(group.labels, taints(group.taints) or None),
             **kubelet_patches(group.kubelet_configuration),
         },
-        "format": "bottlerocket" if _is_br(mc) else "cloud-config",
+        "format": "bottlerocket" if is_bottlerocket(mc) else "cloud-config",
     }
     files = kubelet_files(group.kubelet_configuration) + mirror_files(spec.cluster) + proxy_files(spec.cluster)
     if files:
         join["files"] = files
-    commands = ([] if _is_br(mc) else ["/etc/eks/bootstrap.sh"]) + mirror_commands(spec.cluster) + proxy_commands(spec.cluster)
+    commands = ([] if is_bottlerocket(mc) else ["/etc/eks/bootstrap.sh"]) + mirror_commands(spec.cluster) + proxy_commands(spec.cluster)
     if commands:
         join["preKubeadmCommands"] = commands
     kct_name = f"{name}-template-{template_hash(join)}"

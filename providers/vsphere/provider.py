@@ -34,7 +34,12 @@ from eksa_temporal.providers.vsphere.credentials import credential_findings, res
 from eksa_temporal.providers.vsphere.errors import VSphereError, VSpherePermanentError
 from eksa_temporal.providers.vsphere.ova import import_ova
 from eksa_temporal.providers.vsphere.preflight import Checker
-from eksa_temporal.providers.vsphere.render import RenderOptions, credentials_secret, render
+from eksa_temporal.providers.vsphere.render import (
+    RenderOptions,
+    credentials_secret,
+    is_bottlerocket,
+    render,
+)
 from eksa_temporal.providers.vsphere.session import Session, Target, vcenter_session
 from eksa_temporal.providers.vsphere.spec_defaults import machine_defaults
 from eksa_temporal.providers.vsphere.spec_rules import VSPHERE_OBJECTS, vsphere_rules
@@ -109,6 +114,11 @@ class VSphereProvider(Provider):
         )
 
     # -- Provider protocol -------------------------------------------------------------
+    def bootstrap_formats(self, spec: Any) -> dict[str, list[str]]:
+        machines = cluster_view(spec).machines
+        chosen = [f"VSphereMachineConfig/{m.name}: spec.osFamily" for m in machines if is_bottlerocket(m)]
+        return {"bottlerocket": chosen} if chosen else {}
+
     def infrastructure_component(self) -> ComponentRef:
         return ComponentRef(name="vsphere", version=DEFAULT_RELEASE.version("infrastructure-vsphere"))
 

@@ -69,10 +69,10 @@ def _ref(api: str, kind: str, name: str) -> dict[str, str]:
 
 def _admin_conf(m: MachineView) -> str:
     """Where kube-vip reads the admin kubeconfig (kubeadm writes it elsewhere on Bottlerocket)."""
-    return "/var/lib/kubeadm/admin.conf" if _is_br(m) else "/etc/kubernetes/admin.conf"
+    return "/var/lib/kubeadm/admin.conf" if is_bottlerocket(m) else "/etc/kubernetes/admin.conf"
 
 
-def _is_br(m: MachineView) -> bool:
+def is_bottlerocket(m: MachineView) -> bool:
     return m.os_family == "bottlerocket"
 
 
@@ -112,7 +112,7 @@ def machine_template(view: ClusterView, group: GroupView, ns: str) -> dict[str, 
 
 
 def _users(m: MachineView) -> list[dict[str, Any]]:
-    users = m.users or ((("ec2-user" if _is_br(m) else "capv"), ()),)
+    users = m.users or ((("ec2-user" if is_bottlerocket(m) else "capv"), ()),)
     return [
         {"name": name, "sshAuthorizedKeys": list(keys), "sudo": "ALL=(ALL) NOPASSWD:ALL"}
         for name, keys in users
@@ -150,11 +150,11 @@ def _pre_commands() -> list[str]:
 
 def _proxy_files(view: ClusterView, m: MachineView) -> list[dict[str, Any]]:
     """The containerd proxy drop-in (cloud-config machines; none without a proxy)."""
-    return [] if _is_br(m) else [dict(f) for f in view.proxy_files]
+    return [] if is_bottlerocket(m) else [dict(f) for f in view.proxy_files]
 
 
 def _proxy_commands(view: ClusterView, m: MachineView) -> list[str]:
-    return [] if _is_br(m) else list(view.proxy_commands)
+    return [] if is_bottlerocket(m) else list(view.proxy_commands)
 
 
 def control_plane(
@@ -200,7 +200,7 @@ def control_plane(
                 "joinConfiguration": {"nodeRegistration": _node_registration(g)},
                 "preKubeadmCommands": _pre_commands() + _proxy_commands(view, m),
                 "users": _users(m),
-                "format": "bottlerocket" if _is_br(m) else "cloud-config",
+                "format": "bottlerocket" if is_bottlerocket(m) else "cloud-config",
             },
             "replicas": g.count,
             "rolloutStrategy": {"rollingUpdate": {"maxSurge": 1}, "type": "RollingUpdate"},
@@ -220,7 +220,7 @@ def etcd_cluster(view: ClusterView, template: dict[str, Any], ns: str) -> dict[s
             "replicas": view.etcd.count,
             "etcdadmConfigSpec": {
                 "etcdadmBuiltin": True,
-                "format": "bottlerocket" if _is_br(m) else "cloud-config",
+                "format": "bottlerocket" if is_bottlerocket(m) else "cloud-config",
                 "users": _users(m),
             },
             "infrastructureTemplate": _ref(
@@ -239,7 +239,7 @@ def worker_objects(
         "joinConfiguration": {"nodeRegistration": _node_registration(group)},
         "preKubeadmCommands": _pre_commands() + _proxy_commands(view, m),
         "users": _users(m),
-        "format": "bottlerocket" if _is_br(m) else "cloud-config",
+        "format": "bottlerocket" if is_bottlerocket(m) else "cloud-config",
     }
     if _proxy_files(view, m):  # only then: unchanged specs keep their template names
         kct_spec["files"] = _proxy_files(view, m)
