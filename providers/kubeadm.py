@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from typing import Any
 
 import yaml
@@ -38,6 +39,25 @@ MIRROR_COMMANDS = [
 ]
 
 Obj = dict[str, Any]
+
+CLOUD_CONFIG = "cloud-config"
+BOTTLEROCKET = "bottlerocket"
+
+
+def bootstrap_format(os_family: str | None) -> str:
+    """The KubeadmConfig ``format`` EKS-A renders for a machine config's OS family."""
+    return BOTTLEROCKET if os_family == BOTTLEROCKET else CLOUD_CONFIG
+
+
+def formats_chosen(configs: Iterable[tuple[str, str | None]]) -> dict[str, list[str]]:
+    """``Provider.bootstrap_formats`` from (spec field, osFamily) of each machine config in
+    use: the formats other than cloud-config, each with the fields that choose it."""
+    out: dict[str, list[str]] = {}
+    for path, os_family in configs:
+        fmt = bootstrap_format(os_family)
+        if fmt != CLOUD_CONFIG:
+            out.setdefault(fmt, []).append(path)
+    return out
 
 
 def template_hash(value: Any, length: int = 8) -> str:

@@ -41,6 +41,7 @@ from eksa_temporal.providers.base import (
     RenderContext,
 )
 from eksa_temporal.providers.capi.release import DEFAULT_RELEASE
+from eksa_temporal.providers.kubeadm import formats_chosen
 from eksa_temporal.providers.snow import preflight as checks
 from eksa_temporal.providers.snow import spec_example
 from eksa_temporal.providers.snow.credentials import (
@@ -52,7 +53,6 @@ from eksa_temporal.providers.snow.devices import DeviceClient, DeviceError
 from eksa_temporal.providers.snow.render import (
     credentials_secret,
     default_key_name,
-    is_bottlerocket,
     render,
 )
 from eksa_temporal.providers.snow.spec_rules import snow_objects, snow_rules
@@ -105,8 +105,7 @@ class SnowProvider(Provider):
     # -- components -----------------------------------------------------------------------------
     def bootstrap_formats(self, spec: ClusterSpec) -> dict[str, list[str]]:
         configs = spec.machine_configs_of(SnowMachineConfig)
-        chosen = [f"SnowMachineConfig/{mc.name}: spec.osFamily" for mc in configs if is_bottlerocket(mc)]
-        return {"bottlerocket": chosen} if chosen else {}
+        return formats_chosen((f"SnowMachineConfig/{mc.name}: spec.osFamily", mc.spec.os_family) for mc in configs)
 
     def infrastructure_component(self) -> ComponentRef:
         return ComponentRef(name="snow", version=DEFAULT_RELEASE.version("infrastructure-snow"))

@@ -23,11 +23,13 @@ from typing import Any
 
 from eksa_temporal.providers.kubeadm import (
     BOOTSTRAP_V,
+    BOTTLEROCKET,
     CLUSTER_NAME_LABEL,
     CLUSTER_V,
     CONTROLPLANE_V,
     ETCD_V,
     INFRA_V,
+    bootstrap_format,
     endpoint_host,
     kube_vip_file,
     kubeadm_control_plane,
@@ -97,8 +99,12 @@ def _mc(spec: ClusterSpec, name: str | None) -> SnowMachineConfig | None:
     return found if isinstance(found, SnowMachineConfig) else None
 
 
+def os_family(mc: SnowMachineConfig | None) -> str | None:
+    return None if mc is None else mc.spec.os_family
+
+
 def is_bottlerocket(mc: SnowMachineConfig | None) -> bool:
-    return mc is not None and mc.spec.os_family == "bottlerocket"
+    return bootstrap_format(os_family(mc)) == BOTTLEROCKET
 
 
 # -- CAPAS objects --------------------------------------------------------------------------
@@ -247,7 +253,7 @@ def control_plane(spec: ClusterSpec, template_name: str) -> Obj:
             *proxy_files(spec.cluster),
         ],
         "preKubeadmCommands": commands,
-        "format": "bottlerocket" if is_bottlerocket(mc) else "cloud-config",
+        "format": bootstrap_format(os_family(mc)),
     }
     return kubeadm_control_plane(spec, _meta(spec.name, spec.name), kube_version(spec.kubernetes_version), ref(INFRA_V, "AWSSnowMachineTemplate", template_name), kubeadm)
 
@@ -256,7 +262,7 @@ def etcd_cluster(spec: ClusterSpec, template_name: str) -> Obj:
     etcd = spec.cluster.spec.external_etcd_configuration
     assert etcd is not None
     mc = _mc(spec, etcd.machine_group_ref.name if etcd.machine_group_ref else None)
-    config: Obj = {"etcdadmBuiltin": True, "format": "bottlerocket" if is_bottlerocket(mc) else "cloud-config"}
+    config: Obj = {"etcdadmBuiltin": True, "format": bootstrap_format(os_family(mc))}
     if not is_bottlerocket(mc):
         config["preEtcdadmCommands"] = ["/etc/eks/bootstrap.sh"]
     return {
@@ -281,7 +287,7 @@ def workers(spec: ClusterSpec, group: Any) -> list[Obj]:
             "nodeRegistration": _registration(group.labels, taints(group.taints) or None),
             **kubelet_patches(group.kubelet_configuration),
         },
-        "format": "bottlerocket" if is_bottlerocket(mc) else "cloud-config",
+        "format": bootstrap_format(os_family(mc)),
     }
     files = kubelet_files(group.kubelet_configuration) + mirror_files(spec.cluster) + proxy_files(spec.cluster)
     if files:

@@ -39,7 +39,7 @@ from eksa_temporal.providers.base import (
     RenderContext,
 )
 from eksa_temporal.providers.capi.release import DEFAULT_RELEASE
-from eksa_temporal.providers.kubeadm import CLUSTER_V
+from eksa_temporal.providers.kubeadm import CLUSTER_V, formats_chosen
 from eksa_temporal.providers.tinkerbell import preflight as checks
 from eksa_temporal.providers.tinkerbell import spec_example
 from eksa_temporal.providers.tinkerbell.hardware import NAMESPACE, Machine, read_hardware
@@ -97,6 +97,10 @@ class TinkerbellProvider(Provider):
         return tuple(tinkerbell_objects(None))
 
     # -- components -----------------------------------------------------------------------------
+    def bootstrap_formats(self, spec: ClusterSpec) -> dict[str, list[str]]:
+        configs = spec.machine_configs_of(TinkerbellMachineConfig)
+        return formats_chosen((f"TinkerbellMachineConfig/{mc.name}: spec.osFamily", mc.spec.os_family) for mc in configs)
+
     def infrastructure_component(self) -> ComponentRef:
         return ComponentRef(
             name="tinkerbell", version=DEFAULT_RELEASE.version("infrastructure-tinkerbell")

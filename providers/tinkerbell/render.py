@@ -23,6 +23,7 @@ from eksa_temporal.providers.kubeadm import (
     CLUSTER_V,
     CONTROLPLANE_V,
     INFRA_V,
+    bootstrap_format,
     endpoint_host,
     kube_vip_file,
     kubeadm_control_plane,
@@ -182,7 +183,7 @@ def control_plane(spec: ClusterSpec, namespace: str, template_name: str) -> Obj:
         },
         "files": files,
         "users": _users(mc),
-        "format": "cloud-config",
+        "format": bootstrap_format(mc.spec.os_family if mc else None),
     }
     commands = mirror_commands(spec.cluster) + proxy_commands(spec.cluster)
     if commands:
@@ -201,7 +202,7 @@ def workers(spec: ClusterSpec, namespace: str, group: Any) -> list[Obj]:
             **kubelet_patches(group.kubelet_configuration),
         },
         "users": _users(mc),
-        "format": "cloud-config",
+        "format": bootstrap_format(mc.spec.os_family if mc else None),
     }
     files = (
         kubelet_files(group.kubelet_configuration)

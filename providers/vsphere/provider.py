@@ -28,6 +28,7 @@ from eksa_temporal.providers.base import (
     RenderContext,
 )
 from eksa_temporal.providers.capi.release import DEFAULT_RELEASE
+from eksa_temporal.providers.kubeadm import formats_chosen
 from eksa_temporal.providers.vsphere import existing, spec_example
 from eksa_temporal.providers.vsphere.cleanup import cleanup_vms
 from eksa_temporal.providers.vsphere.credentials import credential_findings, resolve_credentials
@@ -37,7 +38,6 @@ from eksa_temporal.providers.vsphere.preflight import Checker
 from eksa_temporal.providers.vsphere.render import (
     RenderOptions,
     credentials_secret,
-    is_bottlerocket,
     render,
 )
 from eksa_temporal.providers.vsphere.session import Session, Target, vcenter_session
@@ -116,8 +116,7 @@ class VSphereProvider(Provider):
     # -- Provider protocol -------------------------------------------------------------
     def bootstrap_formats(self, spec: Any) -> dict[str, list[str]]:
         machines = cluster_view(spec).machines
-        chosen = [f"VSphereMachineConfig/{m.name}: spec.osFamily" for m in machines if is_bottlerocket(m)]
-        return {"bottlerocket": chosen} if chosen else {}
+        return formats_chosen((f"VSphereMachineConfig/{m.name}: spec.osFamily", m.os_family) for m in machines)
 
     def infrastructure_component(self) -> ComponentRef:
         return ComponentRef(name="vsphere", version=DEFAULT_RELEASE.version("infrastructure-vsphere"))

@@ -21,11 +21,13 @@ from pydantic import BaseModel, ConfigDict
 
 from eksa_temporal.providers.kubeadm import (
     BOOTSTRAP_V,
+    BOTTLEROCKET,
     CLUSTER_V,
     CONTROLPLANE_V,
     ETCD_V,
     INFRA_V,
     KUBE_VIP_IMAGE,
+    bootstrap_format,
     kube_vip_file,
 )
 from eksa_temporal.providers.vsphere.credentials import Credentials
@@ -73,7 +75,7 @@ def _admin_conf(m: MachineView) -> str:
 
 
 def is_bottlerocket(m: MachineView) -> bool:
-    return m.os_family == "bottlerocket"
+    return bootstrap_format(m.os_family) == BOTTLEROCKET
 
 
 def machine_template(view: ClusterView, group: GroupView, ns: str) -> dict[str, Any]:
@@ -200,7 +202,7 @@ def control_plane(
                 "joinConfiguration": {"nodeRegistration": _node_registration(g)},
                 "preKubeadmCommands": _pre_commands() + _proxy_commands(view, m),
                 "users": _users(m),
-                "format": "bottlerocket" if is_bottlerocket(m) else "cloud-config",
+                "format": bootstrap_format(m.os_family),
             },
             "replicas": g.count,
             "rolloutStrategy": {"rollingUpdate": {"maxSurge": 1}, "type": "RollingUpdate"},
@@ -220,7 +222,7 @@ def etcd_cluster(view: ClusterView, template: dict[str, Any], ns: str) -> dict[s
             "replicas": view.etcd.count,
             "etcdadmConfigSpec": {
                 "etcdadmBuiltin": True,
-                "format": "bottlerocket" if is_bottlerocket(m) else "cloud-config",
+                "format": bootstrap_format(m.os_family),
                 "users": _users(m),
             },
             "infrastructureTemplate": _ref(
@@ -239,7 +241,7 @@ def worker_objects(
         "joinConfiguration": {"nodeRegistration": _node_registration(group)},
         "preKubeadmCommands": _pre_commands() + _proxy_commands(view, m),
         "users": _users(m),
-        "format": "bottlerocket" if is_bottlerocket(m) else "cloud-config",
+        "format": bootstrap_format(m.os_family),
     }
     if _proxy_files(view, m):  # only then: unchanged specs keep their template names
         kct_spec["files"] = _proxy_files(view, m)

@@ -20,6 +20,7 @@ from eksa_temporal.providers.capi.release import DEFAULT_RELEASE
 from eksa_temporal.providers.capi.source import SOURCE_ENV, ComponentSource
 from eksa_temporal.providers.registry import Registry
 from eksa_temporal.spec.clusterspec import ClusterSpec
+from eksa_temporal.spec.tinkerbell import TinkerbellMachineConfig
 from tests.support.components import upstream_components as upstream_components  # fixture
 from tests.vsphere.specs import SimInfo, documents, load
 
@@ -132,3 +133,28 @@ def test_snow_reports_its_machine_configs_too(os_family: str, upstream_component
         assert paths == []
     else:
         assert paths and all(p.startswith("SnowMachineConfig/") and p.endswith(": spec.osFamily") for p in paths)
+
+
+def test_tinkerbell_bottlerocket_renders_its_format_and_is_refused_on_upstream(
+    upstream_components: Path, tmp_path: Path
+) -> None:
+    from eksa_temporal.providers.base import RenderContext
+    from tests.providers.tinkerbell.test_hardware import tinkerbell_spec
+
+    def bottlerocket(documents: list[dict[str, Any]]) -> None:
+        for doc in documents:
+            if doc["kind"] == "TinkerbellMachineConfig":
+                doc["spec"]["osFamily"] = "bottlerocket"
+
+    spec = tinkerbell_spec(bottlerocket)
+    provider = Registry(tmp_path / "sim").provider("tinkerbell")
+    objects = provider.render_capi_objects(spec, RenderContext(namespace="eksa-system"))
+    kcp = next(o for o in objects if o["kind"] == "KubeadmControlPlane")
+    templates = [o for o in objects if o["kind"] == "KubeadmConfigTemplate"]
+    assert kcp["spec"]["kubeadmConfigSpec"]["format"] == "bottlerocket"
+    assert templates and all(t["spec"]["template"]["spec"]["format"] == "bottlerocket" for t in templates)
+    found = format_findings(spec, provider, release=DEFAULT_RELEASE,
+                            source=ComponentSource(repository=upstream_components), cache_dir=tmp_path / "cache")
+    configs = spec.machine_configs_of(TinkerbellMachineConfig)
+    assert len(configs) == 2
+    assert sorted(f.path for f in found) == sorted(f"TinkerbellMachineConfig/{mc.name}: spec.osFamily" for mc in configs)
