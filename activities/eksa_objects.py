@@ -54,7 +54,11 @@ def write_eksa_objects(kube: Kube, spec: ClusterSpec) -> tuple[list[str], str]:
             "(install EKS-A's CRDs there: create the management cluster with EKSA_COMPONENTS_SOURCE "
             "holding eks-anywhere)"
         )
-        log.warning("EKS-A objects not written; kinds not served", kinds=missing, cluster=spec.name)
+        kinds = {o["kind"] for o in objects}
+        if set(missing) == kinds:  # no EKS-A CRDs at all (the embedded components ship none)
+            log.info("EKS-A objects not written; EKS-A's CRDs are not installed", cluster=spec.name)
+        else:  # some served, some not: CRDs of another EKS-A version
+            log.warning("EKS-A objects not written; kinds not served", kinds=missing, cluster=spec.name)
         return [], line
     label = ownership_label(spec.name, spec.namespace)
     if kube.get("v1", "Namespace", spec.namespace) is None:

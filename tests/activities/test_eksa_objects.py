@@ -312,3 +312,26 @@ def kubectl_route_checks(registry: Registry, kube: Kube, wl: dict[str, Any], tex
     ValidateActivities(registry).setup_validate_create(ValidateInput(**asked, origin="controller"))
     for d in desired_objects(other_spec):
         kube.delete(API_VERSION, d["kind"], d["metadata"]["name"], "default")
+
+
+class _Serving:
+    """A management cluster's API as far as ``write_eksa_objects`` asks before writing."""
+
+    label = "mgmt"
+
+    def __init__(self, kinds: set[str]) -> None:
+        self.kinds = kinds
+
+    def serves(self, api_version: str, kind: str) -> bool:
+        return kind in self.kinds
+
+
+@pytest.mark.parametrize(("served", "level"), [(set(), "info"), ({"Cluster"}, "warning")])
+def test_without_the_crds_nothing_is_written_and_only_a_partial_set_warns(served: set[str], level: str) -> None:
+    from structlog.testing import capture_logs
+
+    with capture_logs() as logs:
+        written, line = write_eksa_objects(_Serving(served), sim_spec("nocrd"))  # type: ignore[arg-type]
+    assert written == [] and line.startswith("EKS-A objects not written: mgmt does not serve ")
+    assert "SimDatacenterConfig, SimMachineConfig (install EKS-A's CRDs there" in line
+    assert [e["log_level"] for e in logs if "EKS-A objects not written" in e["event"]] == [level]
