@@ -40,6 +40,8 @@ CONDITION_TYPES: Final = (READY, CONTROL_PLANE_READY, WORKERS_READY)
 
 # reasons
 INVALID_SPEC: Final = "InvalidSpec"
+# EKS-A's reason when objects the Cluster references do not exist (yet)
+MISSING_DEPENDENT_OBJECTS: Final = "MissingDependentObjects"
 OPERATION_FAILED: Final = "OperationFailed"
 OPERATION_RUNNING: Final = {
     "create": "CreateInProgress",

@@ -9,7 +9,9 @@ second call changes nothing.
    else start the delete.
 2. Ensure the finalizer.
 3. Build the spec from the objects and validate it (the static checks of ``validate``):
-   invalid -> ``Ready=False InvalidSpec`` naming the field and the fix; nothing started.
+   a referenced object missing -> ``Ready=False MissingDependentObjects`` naming it (EKS-A's
+   reason; the watch on configs judges again when it comes); invalid -> ``Ready=False
+   InvalidSpec`` naming the field and the fix; nothing started in either case.
 4. Running -> show it, look again soon (never a second operation); the last create/upgrade
    completed with this digest -> Ready; failed/cancelled with this digest -> say so, and
    start again only when the retry annotation has a new value; otherwise start a create
@@ -68,6 +70,7 @@ class Desired:
     spec: ClusterSpec | None = None
     digest: str = ""
     findings: list[Finding] = field(default_factory=list)
+    missing: bool = False  # the findings name referenced objects that do not exist
 
     @property
     def lines(self) -> list[str]:
@@ -161,7 +164,8 @@ class Reconciler:
             await self._show(obj, self._running_view(last), last)
             return self.poll_seconds
         if desired.spec is None:
-            await self._show(obj, status.invalid(desired.lines), last)
+            view = status.missing_objects(desired.lines) if desired.missing else status.invalid(desired.lines)
+            await self._show(obj, view, last)
             return None
         if last is not None and last.digest == desired.digest and last.operation in (CREATE, UPGRADE):
             if last.state == "completed":
@@ -204,7 +208,8 @@ class Reconciler:
                 if fallback.spec is not None:
                     desired = fallback
         if desired.spec is None:
-            await self._show(obj, status.invalid(desired.lines), last)
+            view = status.missing_objects(desired.lines) if desired.missing else status.invalid(desired.lines)
+            await self._show(obj, view, last)
             return None
         return await self._start(obj, DELETE, desired)
 
@@ -244,7 +249,7 @@ class Reconciler:
             return Desired(findings=[elsewhere])
         gathered = gather(self.kube, obj)
         if gathered.missing:
-            return Desired(text=gathered.text(), findings=gathered.missing)
+            return Desired(text=gathered.text(), findings=gathered.missing, missing=True)
         return desired_from_text(gathered.text())
 
     @staticmethod

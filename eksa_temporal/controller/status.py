@@ -68,6 +68,17 @@ def invalid(lines: list[str]) -> View:
     )
 
 
+def missing_objects(lines: list[str]) -> View:
+    """Objects the Cluster references do not exist (yet: ``kubectl apply`` of a file
+    creates them one by one); the watch on them judges the Cluster again when they come."""
+    first = lines[0] if lines else "an object the Cluster references does not exist"
+    return View(
+        conditions=(Condition(names.READY, "False", names.MISSING_DEPENDENT_OBJECTS, first, "Warning"),),
+        failure_reason=names.MISSING_DEPENDENT_OBJECTS,
+        failure_message="Dependent cluster objects don't exist: " + ("; ".join(lines) or first),
+    )
+
+
 def failed(operation: str, workflow_id: str, line: str) -> View:
     message = (
         f"{operation} {workflow_id} failed: {line} (fix: change the spec, or set the annotation "

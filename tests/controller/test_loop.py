@@ -60,7 +60,7 @@ async def test_a_config_applied_after_its_cluster_is_picked_up_by_the_config_wat
     cluster, datacenter = workload_docs("w1", namespace)
     async with running(mgmt, fake, namespace, tmp_path):
         mgmt.kube.apply([cluster])
-        await eventually("InvalidSpec", lambda: reason(mgmt, namespace) == "False/InvalidSpec")
+        await eventually("MissingDependentObjects", lambda: reason(mgmt, namespace) == "False/MissingDependentObjects")
         assert fake.starts == []
         mgmt.kube.apply([datacenter])  # the resync is 10 min away: only the watch can see it
         await eventually("the create", lambda: fake.starts)

@@ -136,9 +136,12 @@ async def test_an_invalid_spec_names_the_field_and_the_fix_and_starts_nothing(mg
 async def test_a_missing_datacenter_config_is_named_in_the_status(mgmt: Mgmt, namespace: str, fake: FakeLifecycle, reconciler: Reconciler) -> None:
     mgmt.kube.apply(workload_docs("w1", namespace)[:1])  # the Cluster only
     assert await reconciler.reconcile(namespace, "w1") is None
-    cond = ready(cluster(mgmt, namespace))
-    assert cond["reason"] == "InvalidSpec"
+    obj = cluster(mgmt, namespace)
+    cond = ready(obj)
+    assert (cond["status"], cond["reason"], cond["severity"]) == ("False", "MissingDependentObjects", "Warning")
     assert cond["message"].startswith(f"DockerDatacenterConfig/w1: not found in namespace {namespace}")
+    assert obj["status"]["failureReason"] == "MissingDependentObjects"
+    assert obj["status"]["failureMessage"].startswith("Dependent cluster objects don't exist: DockerDatacenterConfig/w1: ")
     assert fake.starts == []
 
 

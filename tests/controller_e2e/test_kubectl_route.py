@@ -239,31 +239,32 @@ async def test_an_invalid_spec_gets_a_condition_naming_the_field_and_the_fix_and
     )
     k.apply("---\n".join([workload_spec("bad1", cp=2), workload_spec("bad2", cp=2), workload_spec("bad3", management="elsewhere"), without_md0]))
     expected = {
-        "bad1": ("spec.controlPlaneConfiguration.count: ", "(fix: use 1, 3 or 5)"),
-        "bad2": ("spec.controlPlaneConfiguration.count: ", "(fix: use 1, 3 or 5)"),
-        "bad3": ("spec.managementCluster.name: ", "(fix: set spec.managementCluster.name: mgmt"),
-        "bad4": ("", "bad4-md-0"),  # the missing SimMachineConfig is named
+        "bad1": ("InvalidSpec", "spec.controlPlaneConfiguration.count: ", "(fix: use 1, 3 or 5)"),
+        "bad2": ("InvalidSpec", "spec.controlPlaneConfiguration.count: ", "(fix: use 1, 3 or 5)"),
+        "bad3": ("InvalidSpec", "spec.managementCluster.name: ", "(fix: set spec.managementCluster.name: mgmt"),
+        "bad4": ("MissingDependentObjects", "SimMachineConfig/bad4-md-0: ", "bad4-md-0"),  # named
     }
 
     # kubectl applies the documents one by one, so a Cluster may first be judged before the
-    # machine configs it references exist; the controller judges it again when they arrive
-    def invalid(name: str, path: str, fix: str) -> Any:
+    # machine configs it references exist (MissingDependentObjects); the controller judges
+    # it again when they arrive
+    def invalid(name: str, reason: str, path: str, fix: str) -> Any:
         def check() -> dict[str, Any] | None:
             obj = k.cluster(name)
             cond = condition(obj)
             message = str(cond.get("message", ""))
-            wanted = cond.get("reason") == "InvalidSpec" and message.startswith(path) and fix in message
+            wanted = cond.get("reason") == reason and message.startswith(path) and fix in message
             return obj if wanted else None
 
         return check
 
-    for name, (path, fix) in expected.items():
-        obj = await until(invalid(name, path, fix), 30, f"{name} marked InvalidSpec naming {path!r} and {fix!r}", explain(mgmt, name))
+    for name, (reason, path, fix) in expected.items():
+        obj = await until(invalid(name, reason, path, fix), 30, f"{name} marked {reason} naming {path!r} and {fix!r}", explain(mgmt, name))
         cond = condition(obj)
         assert cond["status"] == "False"
         assert "fix: " in cond["message"], cond
         status = obj["status"]
-        assert status.get("failureReason") and status.get("failureMessage", "").startswith(path), status
+        assert status.get("failureReason") == reason and path in status.get("failureMessage", ""), status
     await anyio.sleep(RESYNC + 1)
     for name in expected:
         assert await mgmt.runs(name) == [], f"an operation was started for the invalid {name}"
