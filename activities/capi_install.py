@@ -21,8 +21,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from eksa_temporal import config
 from eksa_temporal.activities.common import (
+    UsesComponents,
     heartbeat,
     load_spec,
     log,
@@ -40,8 +40,7 @@ from eksa_temporal.errors import InvalidComponents, NotFound
 from eksa_temporal.kube.client import Kube, condition_true, kube_for
 from eksa_temporal.providers.capi.components import inventory_crd
 from eksa_temporal.providers.capi.fetch import ComponentError, local_folder, provider_manifests
-from eksa_temporal.providers.capi.release import DEFAULT_RELEASE, ProviderRelease, Release
-from eksa_temporal.providers.capi.source import ComponentSource, configured_source
+from eksa_temporal.providers.capi.release import ProviderRelease
 from eksa_temporal.providers.registry import Registry
 
 CRD_V1 = "apiextensions.k8s.io/v1"
@@ -288,21 +287,13 @@ class CapiInstaller:
         )
 
 
-class CapiInstallActivities:
-    """The two install steps; holds the provider registry and the component cache."""
+class CapiInstallActivities(UsesComponents):
+    """The two install steps; holds the provider registry and the components
+    (``UsesComponents``)."""
 
-    def __init__(
-        self,
-        registry: Registry,
-        *,
-        release: Release = DEFAULT_RELEASE,
-        cache_dir: Path | None = None,
-        source: ComponentSource | None = None,
-    ) -> None:
+    def __init__(self, registry: Registry, **components: Any) -> None:
+        super().__init__(**components)
         self.registry = registry
-        self.release = release
-        self.source = source or configured_source()
-        self.cache_dir = cache_dir or config.components_cache_dir()
 
     @step(
         "install-capi-components-bootstrap",

@@ -15,10 +15,13 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 from temporalio import activity
 
+from eksa_temporal import config
 from eksa_temporal.activities.models import ClusterStepInput
 from eksa_temporal.errors import InvalidSpec, NotFound, PermanentError
 from eksa_temporal.files import private_dir, write_private
 from eksa_temporal.logs import get_logger
+from eksa_temporal.providers.capi.release import DEFAULT_RELEASE, Release
+from eksa_temporal.providers.capi.source import ComponentSource, configured_source
 from eksa_temporal.spec import ClusterSpec, Finding, check_spec_text
 from eksa_temporal.spec.clusterspec import HardwareCsvRef
 
@@ -139,3 +142,20 @@ def short(obj: dict[str, Any]) -> str:
     meta = obj.get("metadata") or {}
     ns = meta.get("namespace")
     return f"{obj.get('kind')}/{ns + '/' if ns else ''}{meta.get('name')}"
+
+
+class UsesComponents:
+    """Activities that read the Cluster API components the install step installs: the
+    release (``release``), where the files come from (``source``) and the verified download
+    cache (``cache_dir``); the same defaults everywhere."""
+
+    def __init__(
+        self,
+        *,
+        release: Release = DEFAULT_RELEASE,
+        cache_dir: Path | None = None,
+        source: ComponentSource | None = None,
+    ) -> None:
+        self.release = release
+        self.source = source or configured_source()
+        self.cache_dir = cache_dir or config.components_cache_dir()

@@ -18,13 +18,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import yaml
 
-from eksa_temporal import config
 from eksa_temporal.activities.common import (
     CAPI_V1,
     EKSA_SYSTEM,
+    UsesComponents,
     claim,
     current_run,
     findings_error,
@@ -55,28 +56,18 @@ from eksa_temporal.errors import (
 from eksa_temporal.kube.client import Kube, Obj, kube_for
 from eksa_temporal.providers.base import PreflightOptions, Provider
 from eksa_temporal.providers.capi.compat import format_findings
-from eksa_temporal.providers.capi.release import DEFAULT_RELEASE, Release
-from eksa_temporal.providers.capi.source import ComponentSource, configured_source
 from eksa_temporal.providers.registry import Registry, UnknownProvider
 from eksa_temporal.spec import ClusterSpec, Finding, check_spec_text
 from eksa_temporal.spec.digest import DIGEST_ANNOTATION, spec_digest
 
 
-class ValidateActivities:
-    def __init__(
-        self,
-        registry: Registry,
-        *,
-        release: Release = DEFAULT_RELEASE,
-        cache_dir: Path | None = None,
-        source: ComponentSource | None = None,
-    ) -> None:
-        """``release``, ``cache_dir`` and ``source``: the components the install step will
-        use (``CapiInstallActivities``), read here to check the spec against their CRDs."""
+class ValidateActivities(UsesComponents):
+    """The validate steps; the components the install step will use are read to check the
+    spec against their CRDs (``UsesComponents``)."""
+
+    def __init__(self, registry: Registry, **components: Any) -> None:
+        super().__init__(**components)
         self.registry = registry
-        self.release = release
-        self.source = source or configured_source()
-        self.cache_dir = cache_dir or config.components_cache_dir()
 
     def _provider(self, spec: ClusterSpec, inp: ValidateInput) -> Provider:
         try:
