@@ -39,7 +39,7 @@ from eksa_temporal.activities.ownership import (
     run_owner,
 )
 from eksa_temporal.activities.steps import step
-from eksa_temporal.errors import InvalidSpec, NotFound, PreflightFailed
+from eksa_temporal.errors import InvalidComponents, InvalidSpec, NotFound, PreflightFailed
 from eksa_temporal.kube.client import Kube, Obj, condition, condition_true, kube_for
 from eksa_temporal.providers.base import RenderContext
 from eksa_temporal.providers.registry import Registry
@@ -80,6 +80,24 @@ def kcp_ready(kcp: Obj | None) -> bool:
         and int(status.get("replicas") or 0) == want
         and (not spec.get("version") or status.get("version") in (None, spec.get("version")))
     )
+
+
+def served_or_refuse(kube: Kube, objects: list[Obj]) -> None:
+    """Before anything is made or applied: every kind the spec renders must be served by
+    ``kube`` (the components installed there), else ``InvalidComponents`` naming them -
+    e.g. external etcd's EtcdadmCluster without EKS-A's etcdadm providers."""
+    unserved = sorted(
+        {f"{o['kind']} ({o['apiVersion']})" for o in objects if not kube.serves(o["apiVersion"], o["kind"])}
+    )
+    if unserved:
+        raise InvalidComponents(
+            f"{kube.label} does not serve {', '.join(unserved)}, which the spec renders; nothing was applied",
+            fix=(
+                "install the Cluster API providers that serve them (release bundle, "
+                "EKSA_COMPONENTS_SOURCE or --components-dir), or change the spec (external etcd "
+                "needs EKS-A's etcdadm providers)"
+            ),
+        )
 
 
 def stamped(objects: list[Obj], labels: dict[str, str], annotations: dict[str, str]) -> list[Obj]:
@@ -152,7 +170,7 @@ class ProvisionActivities:
         "workload-cluster-init",
         long=True,
         changes="applies the cluster's CAPI objects in the bootstrap cluster: machines are created",
-        errors=(InvalidSpec, NotFound, PreflightFailed),
+        errors=(InvalidSpec, InvalidComponents, NotFound, PreflightFailed),
     )
     def workload_cluster_init(self, inp: ProvisionInput) -> ProvisionResult:
         """Apply the CAPI objects on the bootstrap cluster and wait until the cluster is up."""
@@ -163,7 +181,7 @@ class ProvisionActivities:
         "create-workload-cluster",
         long=True,
         changes="applies the cluster's CAPI objects in its management cluster: machines are created",
-        errors=(InvalidSpec, NotFound, PreflightFailed),
+        errors=(InvalidSpec, InvalidComponents, NotFound, PreflightFailed),
     )
     def create_workload_cluster(self, inp: ProvisionInput) -> ProvisionResult:
         """Apply the CAPI objects on the management cluster and wait until the cluster is up."""
@@ -178,7 +196,7 @@ class ProvisionActivities:
         "upgrade-cluster",
         long=True,
         changes="applies the new CAPI objects: machines roll out",
-        errors=(InvalidSpec, NotFound, PreflightFailed),
+        errors=(InvalidSpec, InvalidComponents, NotFound, PreflightFailed),
     )
     def upgrade_cluster(self, inp: ProvisionInput) -> ProvisionResult:
         """Apply the new CAPI objects where the cluster is managed and wait for the rollout."""
@@ -213,6 +231,7 @@ class ProvisionActivities:
                 "resuming provisioning after the apply", cluster=plan.name, phase=progress.phase
             )
         else:
+            served_or_refuse(kube, plan.objects)
             created = provider.prepare_infrastructure(spec)
             if created:
                 log.info("prepared infrastructure", created=created)
