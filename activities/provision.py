@@ -86,9 +86,11 @@ def served_or_refuse(kube: Kube, objects: list[Obj]) -> None:
     """Before anything is made or applied: every kind the spec renders must be served by
     ``kube`` (the components installed there), else ``InvalidComponents`` naming them -
     e.g. external etcd's EtcdadmCluster without EKS-A's etcdadm providers."""
-    unserved = sorted(
-        {f"{o['kind']} ({o['apiVersion']})" for o in objects if not kube.serves(o["apiVersion"], o["kind"])}
-    )
+    unserved = sorted({
+        f"{o['kind']} ({o['apiVersion']})"
+        for o in objects
+        if not kube.serves(o["apiVersion"], o["kind"], fresh=True)
+    })
     if unserved:
         raise InvalidComponents(
             f"{kube.label} does not serve {', '.join(unserved)}, which the spec renders; nothing was applied",

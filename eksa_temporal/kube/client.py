@@ -122,16 +122,18 @@ class Kube:
             except ResourceNotFoundError as exc:
                 raise UnknownKind(f"{self.label}: {api_version} {kind} is not served") from exc
 
-    def serves(self, api_version: str, kind: str) -> bool:
+    def serves(self, api_version: str, kind: str, *, fresh: bool = False) -> bool:
         """Whether the API server serves ``apiVersion/kind``. A kind found missing is
         answered missing for ``MISSING_KIND_SECONDS`` without asking again: each miss
         re-reads every API group, under the client's lock, and steps that share a client
         ask the same question (200 workload creates asking whether their management
-        cluster serves EKS-A's kinds queued behind one re-discovery after another)."""
+        cluster serves EKS-A's kinds queued behind one re-discovery after another).
+        ``fresh``: ask the server even then (a refusal must not rest on a CRD installed
+        within those seconds)."""
         key = (api_version, kind)
         with self._lock:
             since = self._missing.get(key)
-        if since is not None and time.monotonic() - since < MISSING_KIND_SECONDS:
+        if not fresh and since is not None and time.monotonic() - since < MISSING_KIND_SECONDS:
             return False
         try:
             self.resource(api_version, kind)
