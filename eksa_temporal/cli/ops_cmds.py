@@ -382,11 +382,9 @@ def preflight(spec: Path, hardware_csv: Path | None, skip_ip_check: bool) -> int
       eksa-temporal preflight -f demo.yaml
       eksa-temporal preflight -f bm.yaml -z hardware.csv
     """
-    from eksa_temporal import config
+    from eksa_temporal.activities.common import UsesComponents
     from eksa_temporal.providers.base import PreflightOptions
     from eksa_temporal.providers.capi.compat import format_findings
-    from eksa_temporal.providers.capi.release import DEFAULT_RELEASE
-    from eksa_temporal.providers.capi.source import configured_source
     from eksa_temporal.providers.registry import Registry, UnknownProvider
     from eksa_temporal.providers.tinkerbell.hardware import csv_sha256
 
@@ -401,9 +399,9 @@ def preflight(spec: Path, hardware_csv: Path | None, skip_ip_check: bool) -> int
         except UnknownProvider as exc:
             raise CliError(str(exc), 2) from exc
         findings = findings + provider.validate_credentials(loaded)
+        components = UsesComponents()  # what the install step would use
         findings = findings + format_findings(
-            loaded, provider, release=DEFAULT_RELEASE, source=configured_source(),
-            cache_dir=config.components_cache_dir(),
+            loaded, provider, release=components.release, source=components.source, cache_dir=components.cache_dir
         )
         if not any(f.is_error for f in findings):
             findings = findings + provider.preflight(loaded, PreflightOptions(skip_ip_check=skip_ip_check))

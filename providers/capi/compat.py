@@ -11,13 +11,13 @@ files, the same cache) and turns a refused format into one finding per machine c
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 from eksa_temporal.bundle import ProviderRelease
 from eksa_temporal.providers.base import Provider
-from eksa_temporal.providers.capi.fetch import ComponentError, provider_manifests
+from eksa_temporal.providers.capi.fetch import ComponentError, Fetched, provider_manifests
 from eksa_temporal.providers.capi.release import Release
 from eksa_temporal.providers.capi.source import ComponentSource
 from eksa_temporal.providers.kubeadm import BOOTSTRAP_V, CONTROLPLANE_V
@@ -55,7 +55,7 @@ def accepted_formats(crd: Obj) -> frozenset[str] | None:
 
 
 def _refusals(
-    releases: Iterable[ProviderRelease], wanted: set[str], read: Any
+    releases: Iterable[ProviderRelease], wanted: set[str], read: Callable[[ProviderRelease], Fetched]
 ) -> list[tuple[str, ProviderRelease, str, frozenset[str]]]:
     """(format, release, origin, accepted) for each wanted format a release's CRD refuses."""
     out = []
@@ -90,7 +90,7 @@ def format_findings(
     except KeyError:
         return []  # the install step names the missing provider
 
-    def read(r: ProviderRelease) -> Any:
+    def read(r: ProviderRelease) -> Fetched:
         return provider_manifests(
             r,
             cache_dir=cache_dir,
