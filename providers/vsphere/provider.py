@@ -41,7 +41,7 @@ from eksa_temporal.providers.vsphere.render import (
     render,
 )
 from eksa_temporal.providers.vsphere.session import Session, Target, vcenter_session
-from eksa_temporal.providers.vsphere.spec_defaults import machine_defaults
+from eksa_temporal.providers.vsphere.spec_defaults import datacenter_defaults, machine_defaults
 from eksa_temporal.providers.vsphere.spec_rules import VSPHERE_OBJECTS, vsphere_rules
 from eksa_temporal.providers.vsphere.view import ClusterView, cluster_view
 from eksa_temporal.spec.findings import Finding
@@ -73,7 +73,7 @@ class VSphereProvider(Provider):
         return vsphere_rules
 
     def spec_defaults(self) -> dict[str, KindDefaults]:
-        return {"VSphereMachineConfig": machine_defaults}
+        return {"VSphereMachineConfig": machine_defaults, "VSphereDatacenterConfig": datacenter_defaults}
 
     def object_rules(self) -> tuple[ObjectRule[Any], ...]:
         return VSPHERE_OBJECTS

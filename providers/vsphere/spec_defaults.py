@@ -1,5 +1,5 @@
 """Defaults of ``VSphereMachineConfig`` documents (EKS-A's ``SetDefaults`` and the
-CLI's user defaults), applied before decoding."""
+CLI's user defaults) and of ``VSphereDatacenterConfig`` documents, applied before decoding."""
 
 from __future__ import annotations
 
@@ -26,3 +26,12 @@ def machine_defaults(doc: Doc) -> None:
     if not spec.get("osFamily"):
         spec["osFamily"] = "bottlerocket"
     default_user_name(spec, "ec2-user" if spec.get("osFamily") == "bottlerocket" else "capv")
+
+
+def datacenter_defaults(doc: Doc) -> None:
+    """``insecure: false`` when unset: EKS-A's Go type always writes the field (no
+    ``omitempty``) and its CRD requires it, so an object written without it is refused by
+    the API server."""
+    spec = doc.get("spec")
+    if isinstance(spec, dict) and spec.get("insecure") is None:
+        spec["insecure"] = False

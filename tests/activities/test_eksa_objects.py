@@ -134,6 +134,9 @@ def test_the_digest_is_the_same_from_a_file_and_from_the_objects_read_back(manag
         if doc["kind"] == "Cluster":
             doc["metadata"]["name"] = name
             doc["spec"]["managementCluster"] = {"name": name}
+            # an unquoted `kubernetesVersion: 1.20` is the number 1.2 in JSON, which the API
+            # server refuses (the CRD says string): a user applying the file quotes it
+            doc["spec"]["kubernetesVersion"] = spec.cluster.spec.kubernetes_version
     moved = load_spec(yaml.safe_dump_all(documents)).spec
     assert moved is not None
     for doc in documents:

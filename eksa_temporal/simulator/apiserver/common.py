@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from eksa_temporal.simulator.apiserver.resources import CRD_TYPE, ResourceType
-from eksa_temporal.simulator.apiserver.schema import fill_defaults, prune
+from eksa_temporal.simulator.apiserver.schema import fill_defaults, invalid_fields, prune
 from eksa_temporal.simulator.store_api import Invalid, NotFound, StoreError
 
 Obj = dict[str, Any]
@@ -70,12 +70,21 @@ def default_object(rt: ResourceType, obj: Obj) -> None:
 
 
 def apply_defaults(rt: ResourceType, obj: Obj, opts: WriteOpts) -> None:
-    """Fill the defaults a custom resource's CRD schema declares (HTTP writes)."""
+    """Fill the defaults a custom resource's CRD schema declares, then refuse what the
+    schema does not allow (types, enums, required fields) as kube-apiserver does: 422
+    naming each field (HTTP writes; the main endpoint's ``status`` is not checked)."""
     if rt.builtin or not opts.structural:
         return
     schema = rt.schema_for(str(obj.get("apiVersion", "")))
-    if schema:
-        fill_defaults(obj, schema)
+    if not schema:
+        return
+    fill_defaults(obj, schema)
+    problems = invalid_fields(obj, schema, skip=frozenset({"status"}))
+    if problems:
+        res = f"{rt.kind}.{rt.group}" if rt.group else rt.kind
+        name = (obj.get("metadata") or {}).get("name")
+        listed = problems[0] if len(problems) == 1 else "[" + ", ".join(problems) + "]"
+        raise Invalid(f'{res} "{name}" is invalid: {listed}')
 
 
 def prune_request(rt: ResourceType, version: str, body: Any, opts: WriteOpts) -> None:

@@ -85,3 +85,67 @@ def fill_defaults(value: Any, schema: Any, resource: bool = True) -> None:
     elif isinstance(value, list) and isinstance(schema.get("items"), dict):
         for item in value:
             fill_defaults(item, schema["items"], False)
+
+
+_TYPES: dict[str, tuple[type, ...]] = {
+    "object": (dict,),
+    "array": (list,),
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+}
+_GO_TYPES = {dict: "object", list: "array", str: "string", int: "integer", float: "number", bool: "boolean"}
+
+
+def invalid_fields(obj: Obj, schema: Obj, *, skip: frozenset[str] = frozenset()) -> list[str]:
+    """What kube-apiserver's validation of a custom resource against its structural schema
+    refuses, one message per field in its wording: wrong types, values outside an ``enum``,
+    missing ``required`` fields. ``metadata`` (validated as ObjectMeta) and the top-level
+    keys in ``skip`` are not checked; null values are not (the server drops them)."""
+    out: list[str] = []
+    props = schema.get("properties") or {}
+    for key, value in obj.items():
+        if key in ("apiVersion", "kind", "metadata") or key in skip or key not in props:
+            continue
+        _check(value, props[key], key, out)
+    for name in schema.get("required") or []:
+        if name not in obj and name not in skip and name != "metadata":
+            out.append(f"{name}: Required value")
+    return out
+
+
+def _check(value: Any, schema: Any, path: str, out: list[str]) -> None:
+    if not isinstance(schema, dict) or value is None:
+        return
+    if schema.get("x-kubernetes-int-or-string"):
+        if isinstance(value, bool) or not isinstance(value, int | str):
+            out.append(f'{path}: Invalid value: "{_go_type(value)}": {path} in body must be of type integer-or-string')
+        return
+    kind = schema.get("type")
+    if kind in _TYPES and (not isinstance(value, _TYPES[kind]) or (kind in ("integer", "number") and isinstance(value, bool))):
+        out.append(f'{path}: Invalid value: "{_go_type(value)}": {path} in body must be of type {kind}: "{_go_type(value)}"')
+        return
+    enum = schema.get("enum")
+    if isinstance(enum, list) and value not in enum:
+        supported = ", ".join(json.dumps(v) for v in enum)
+        out.append(f"{path}: Unsupported value: {json.dumps(value)}: supported values: {supported}")
+    if isinstance(value, dict):
+        props = schema.get("properties")
+        if isinstance(props, dict):
+            for k, v in value.items():
+                if k in props:
+                    _check(v, props[k], f"{path}.{k}", out)
+            for name in schema.get("required") or []:
+                if name not in value:
+                    out.append(f"{path}.{name}: Required value")
+        elif isinstance(schema.get("additionalProperties"), dict):
+            for k, v in value.items():
+                _check(v, schema["additionalProperties"], f"{path}.{k}", out)
+    elif isinstance(value, list) and isinstance(schema.get("items"), dict):
+        for i, item in enumerate(value):
+            _check(item, schema["items"], f"{path}[{i}]", out)
+
+
+def _go_type(value: Any) -> str:
+    return _GO_TYPES.get(type(value), type(value).__name__)

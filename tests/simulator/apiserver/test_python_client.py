@@ -365,3 +365,36 @@ def test_an_object_whose_owners_do_not_exist_is_garbage_collected(core: Any) -> 
         time.sleep(0.2)
         gone = not core.list_namespaced_config_map("default", field_selector="metadata.name=orphan").items
     assert gone
+
+
+def test_what_the_crd_schema_refuses_is_a_422_naming_each_field(api: Any) -> None:
+    """Types, enums and required fields are checked as kube-apiserver checks them, on
+    create, replace, patch and server-side apply; the status subresource is not."""
+    ext = client.ApiextensionsV1Api(api)
+    for crd in capi_crds():
+        ext.create_custom_resource_definition(crd)
+    custom = client.CustomObjectsApi(api)
+    group, version = "bootstrap.cluster.x-k8s.io", "v1beta1"
+    kct = {"apiVersion": f"{group}/{version}", "kind": "KubeadmConfigTemplate", "metadata": {"name": "br"},
+           "spec": {"template": {"spec": {"format": "bottlerocket"}}}}
+    with pytest.raises(ApiException) as refused:
+        custom.create_namespaced_custom_object(group, version, "default", "kubeadmconfigtemplates", kct)
+    assert refused.value.status == 422
+    message = json.loads(refused.value.body)["message"]
+    assert message == ('KubeadmConfigTemplate.bootstrap.cluster.x-k8s.io "br" is invalid: spec.template.spec.format: '
+                       'Unsupported value: "bottlerocket": supported values: "cloud-config", "ignition"')
+    kct["spec"]["template"]["spec"]["format"] = "cloud-config"
+    custom.create_namespaced_custom_object(group, version, "default", "kubeadmconfigtemplates", kct)
+    with pytest.raises(ApiException) as patched:  # a patch is checked on the merged object
+        custom.patch_namespaced_custom_object(group, version, "default", "kubeadmconfigtemplates", "br",
+                                              {"spec": {"template": {"spec": {"format": 7}}}})
+    assert "spec.template.spec.format in body must be of type string" in json.loads(patched.value.body)["message"]
+    md = {"apiVersion": "cluster.x-k8s.io/v1beta1", "kind": "MachineDeployment", "metadata": {"name": "md"},
+          "spec": {"replicas": "three", "selector": {}, "template": {"spec": {"clusterName": "wc", "bootstrap": {},
+                                                                                "infrastructureRef": {"kind": "X", "name": "y"}}}}}
+    with pytest.raises(ApiException) as both:
+        custom.create_namespaced_custom_object("cluster.x-k8s.io", "v1beta1", "default", "machinedeployments", md)
+    assert json.loads(both.value.body)["message"] == (
+        'MachineDeployment.cluster.x-k8s.io "md" is invalid: [spec.replicas: Invalid value: "string": '
+        'spec.replicas in body must be of type integer: "string", spec.clusterName: Required value]'
+    )
