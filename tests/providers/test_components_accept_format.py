@@ -158,3 +158,4 @@ def test_tinkerbell_bottlerocket_renders_its_format_and_is_refused_on_upstream(
     configs = spec.machine_configs_of(TinkerbellMachineConfig)
     assert len(configs) == 2
     assert sorted(f.path for f in found) == sorted(f"TinkerbellMachineConfig/{mc.name}: spec.osFamily" for mc in configs)
+
