@@ -19,8 +19,6 @@ carries, so the cluster keeps the identity its create gave it.
 
 from __future__ import annotations
 
-from typing import Any
-
 from eksa_temporal.activities.common import (
     CAPI_V1,
     KCP_V1,
@@ -86,11 +84,8 @@ def served_or_refuse(kube: Kube, objects: list[Obj]) -> None:
     """Before anything is made or applied: every kind the spec renders must be served by
     ``kube`` (the components installed there), else ``InvalidComponents`` naming them -
     e.g. external etcd's EtcdadmCluster without EKS-A's etcdadm providers."""
-    unserved = sorted({
-        f"{o['kind']} ({o['apiVersion']})"
-        for o in objects
-        if not kube.serves(o["apiVersion"], o["kind"], fresh=True)
-    })
+    kinds = {(o["apiVersion"], o["kind"]) for o in objects}  # one lookup per kind
+    unserved = sorted(f"{kind} ({api})" for api, kind in kinds if not kube.serves(api, kind, fresh=True))
     if unserved:
         raise InvalidComponents(
             f"{kube.label} does not serve {', '.join(unserved)}, which the spec renders; nothing was applied",
@@ -245,7 +240,8 @@ class ProvisionActivities:
             prepared = provider.prepare_managing_cluster(spec, target)
             if prepared:
                 log.info("prepared the managing cluster", done=prepared)
-            extra = stamped(self._credentials(provider, spec, ctx), labels, annotations)
+            # the provider's Secrets: built here, values stay in the API call
+            extra = stamped(provider.secret_objects(spec, ctx), labels, annotations)
             before = {self._rv(kube, o) for o in plan.objects} if existing is not None else set()
             applied = kube.apply(extra + plan.objects)
             after = {str(o["metadata"].get("resourceVersion")) for o in applied[len(extra) :]}
@@ -274,11 +270,6 @@ class ProvisionActivities:
         )
         return str((live or {}).get("metadata", {}).get("resourceVersion"))
 
-    @staticmethod
-    def _credentials(provider: Any, spec: Any, ctx: RenderContext) -> list[Obj]:
-        """The provider's Secrets, when it has any (values stay in the API call)."""
-        make = getattr(provider, "secret_objects", None)
-        return list(make(spec, ctx)) if make is not None else []
 
     def wait_control_plane(
         self, kube: Kube, plan: Plan, progress: ProvisionProgress, timeout: float
